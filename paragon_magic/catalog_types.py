@@ -1,0 +1,74 @@
+"""Types of the declarative action catalog (the table itself lives in ``catalog.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ParamType = Literal[
+    "string",  # free text / an id
+    "integer",
+    "boolean",
+    "enum",  # one of ``choices``
+    "timestamp",  # a point in time: date, datetime, ISO string or epoch seconds -> epoch seconds
+    "timestamp_range",  # Stripe's created filter: int or {gt,gte,lt,lte}
+    "map",  # string -> string, e.g. metadata
+    "list",  # list of ``item_type``
+    "object",  # nested dict (address, default_price_data, ...)
+]
+ActionKind = Literal["create", "update", "retrieve", "list", "delete", "request"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an action, named as Stripe names it."""
+
+    name: str
+    type: ParamType
+    help: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    item_type: ParamType = "string"
+    #: Where the value goes in Stripe's bracket notation when it is not ``name`` itself,
+    #: e.g. ``price`` -> ``items[0][price]`` for create_subscription.
+    target: str | None = None
+    example: str = ""
+
+    @property
+    def flag(self) -> str:
+        """The magic flag for this parameter: ``--email``, ``--trial_period_days``."""
+        return "--" + self.name
+
+    @property
+    def stripe_key(self) -> str:
+        return self.target or self.name
+
+
+@dataclass(frozen=True)
+class Action:
+    """One row of the catalog: an action a user can run."""
+
+    name: str  # snake_case, e.g. "list_customers"
+    paragon_name: str  # ActionKit name, e.g. "STRIPE_GET_CUSTOMERS"
+    kind: ActionKind
+    method: Literal["GET", "POST", "DELETE"]
+    path: str  # "/v1/customers" or "/v1/customers/{id}"
+    object_type: str  # Stripe's object name of the result, e.g. "customer"
+    summary: str  # one-line help
+    params: tuple[Param, ...] = ()
+    id_param: str | None = None  # the positional id, substituted into ``path`` ("{id}")
+    examples: tuple[str, ...] = field(default=())
+
+    @property
+    def is_list(self) -> bool:
+        return self.kind == "list"
+
+    @property
+    def is_write(self) -> bool:
+        return self.method != "GET"
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
