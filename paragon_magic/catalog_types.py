@@ -33,6 +33,8 @@ class Param:
     #: e.g. ``price`` -> ``items[0][price]`` for create_subscription.
     target: str | None = None
     example: str = ""
+    #: Sub-parameters of an ``object`` param, or of each item of a ``list`` of ``object``.
+    fields: tuple[Param, ...] = ()
 
     @property
     def flag(self) -> str:
@@ -41,7 +43,13 @@ class Param:
 
     @property
     def stripe_key(self) -> str:
+        """The key in Stripe's bracket notation: ``target`` if set, else ``name``."""
         return self.target or self.name
+
+    @property
+    def top_level_key(self) -> str:
+        """The top-level Stripe parameter this one writes: ``items`` for ``items[0][price]``."""
+        return self.stripe_key.split("[", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -49,11 +57,11 @@ class Action:
     """One row of the catalog: an action a user can run."""
 
     name: str  # snake_case, e.g. "list_customers"
-    paragon_name: str  # ActionKit name, e.g. "STRIPE_GET_CUSTOMERS"
+    paragon_name: str | None  # ActionKit name, e.g. "STRIPE_GET_CUSTOMERS"; None for ``request``
     kind: ActionKind
     method: Literal["GET", "POST", "DELETE"]
     path: str  # "/v1/customers" or "/v1/customers/{id}"
-    object_type: str  # Stripe's object name of the result, e.g. "customer"
+    object_type: str | None  # Stripe's object name of the result, e.g. "customer"; None if unknown
     summary: str  # one-line help
     params: tuple[Param, ...] = ()
     id_param: str | None = None  # the positional id, substituted into ``path`` ("{id}")
