@@ -1,0 +1,51 @@
+"""Stripe HTTP client layer: httpx only (no IPython, no widgets, no pandas)."""
+
+from ._base import DEFAULT_STRIPE_VERSION, StripeResponse
+from .async_ import AsyncStripeClient
+from .backends import Backend, DirectBackend, ParagonBackend
+from .encoding import encode_form, flatten_params
+from .errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    CardError,
+    IdempotencyError,
+    InvalidRequestError,
+    ParagonProxyError,
+    RateLimitError,
+    StripeError,
+    StripePermissionError,
+    error_from_response,
+)
+from .keys import key_mode, mask_secret, scrub
+from .ratelimit import TokenBucket
+from .retry import RetryPolicy
+from .sync import StripeClient
+
+__all__ = [
+    "StripeClient",
+    "AsyncStripeClient",
+    "Backend",
+    "DirectBackend",
+    "ParagonBackend",
+    "StripeResponse",
+    "RetryPolicy",
+    "TokenBucket",
+    "encode_form",
+    "flatten_params",
+    "mask_secret",
+    "key_mode",
+    "scrub",
+    "error_from_response",
+    "DEFAULT_STRIPE_VERSION",
+    "StripeError",
+    "AuthenticationError",
+    "StripePermissionError",
+    "InvalidRequestError",
+    "CardError",
+    "RateLimitError",
+    "IdempotencyError",
+    "APIError",
+    "APIConnectionError",
+    "ParagonProxyError",
+]

@@ -1,0 +1,172 @@
+"""The one request-building and response-handling path shared by the sync and async clients.
+
+The client classes only run the I/O loop: ``call = core.start(...)``, then per attempt acquire the
+rate limiter, send ``call.request``, feed the outcome to ``call.on_response``/``call.on_transport_error``
+and ask ``call.retry_delay`` whether (and after how long) to try again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .._version import __version__
+from .backends import Backend
+from .encoding import encode_form
+from .errors import APIConnectionError, StripeError
+from .ratelimit import TokenBucket
+from .retry import RetryPolicy
+
+__all__ = ["DEFAULT_STRIPE_VERSION", "StripeResponse", "ClientCore", "Call", "USER_AGENT"]
+
+#: The API version stripe-python 16.1 pins.
+DEFAULT_STRIPE_VERSION = "2026-10-28.endive"
+USER_AGENT = f"paragon_magic/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+logger = logging.getLogger("paragon_magic.client")
+
+
+@dataclass(frozen=True)
+class StripeResponse:
+    """A successful Stripe response: payload already unwrapped by the backend."""
+
+    status: int
+    data: Any
+    headers: httpx.Headers
+    request_id: str | None
+    idempotent_replayed: bool
+
+
+class ClientCore:
+    """Configuration shared by :class:`StripeClient` and :class:`AsyncStripeClient`."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        stripe_version: str | None,
+        stripe_account: str | None,
+        retry: RetryPolicy | None,
+        rate_limiter: TokenBucket | None,
+        timeout: float,
+    ) -> None:
+        self.backend = backend
+        self.stripe_version = stripe_version
+        self.stripe_account = stripe_account
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.rate_limiter = rate_limiter if rate_limiter is not None else TokenBucket.for_mode(backend.mode)
+        self.timeout = timeout
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        stripe_account: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        """The exact request ``request()`` would send (POSTs get a fresh idempotency key if none given)."""
+        method = method.upper()
+        url = self.backend.url(path)
+        content: bytes | None = None
+        all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **self.backend.auth_headers()}
+        if self.stripe_version:
+            all_headers["Stripe-Version"] = self.stripe_version
+        account = stripe_account or self.stripe_account
+        if account:
+            all_headers["Stripe-Account"] = account
+        if method in _BODY_METHODS:
+            content, all_headers["Content-Type"] = self.backend.encode_body(params or {})
+        elif params:
+            url += ("&" if "?" in url else "?") + encode_form(params)
+        if method == "POST":
+            all_headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        elif idempotency_key:
+            all_headers["Idempotency-Key"] = idempotency_key
+        all_headers.update(headers or {})
+        timeout = httpx.Timeout(self.timeout).as_dict()
+        return httpx.Request(method, url, headers=all_headers, content=content, extensions={"timeout": timeout})
+
+    def start(self, method: str, path: str, params: Mapping[str, Any] | None = None, **options: Any) -> Call:
+        """Begin one logical request (possibly several attempts)."""
+        return Call(self, self.build_request(method, path, params, **options))
+
+    def describe(self) -> str:
+        account = f", stripe_account={self.stripe_account!r}" if self.stripe_account else ""
+        return f"{self.backend!r}, stripe_version={self.stripe_version!r}{account}"
+
+
+class Call:
+    """One logical request: its fixed ``httpx.Request`` (same idempotency key on every attempt) and state."""
+
+    def __init__(self, core: ClientCore, request: httpx.Request) -> None:
+        self.core = core
+        self.request = request
+        self.attempts = 0
+        self._started = core.retry.clock()
+
+    def begin_attempt(self) -> None:
+        self.attempts += 1
+
+    def on_response(self, response: httpx.Response) -> StripeResponse | StripeError:
+        """Turn a received response into a :class:`StripeResponse` or the error to raise/retry."""
+        request_id = response.headers.get("request-id")
+        logger.debug(
+            "%s %s -> %s (request %s, attempt %d)",
+            self.request.method, self.request.url.path, response.status_code, request_id, self.attempts,
+        )
+        body = _parse_body(response)
+        try:
+            data = self.core.backend.interpret(response.status_code, body, response.headers)
+        except StripeError as error:
+            return error
+        return StripeResponse(
+            status=response.status_code,
+            data=data,
+            headers=response.headers,
+            request_id=request_id,
+            idempotent_replayed=response.headers.get("idempotent-replayed", "").lower() == "true",
+        )
+
+    def on_transport_error(self, exc: httpx.TransportError) -> APIConnectionError:
+        """The error for an attempt that got no response (refused, reset, timed out, ...)."""
+        kind = "Timed out talking to" if isinstance(exc, httpx.TimeoutException) else "Could not reach"
+        detail = self.core.backend.scrub(str(exc) or type(exc).__name__)
+        logger.debug(
+            "%s %s -> %s (attempt %d)", self.request.method, self.request.url.path, type(exc).__name__, self.attempts
+        )
+        host = f"{self.request.url.scheme}://{self.request.url.netloc.decode('ascii')}"
+        return APIConnectionError(f"{kind} {host}: {type(exc).__name__}: {detail}")
+
+    def retry_delay(self, error: StripeError) -> float | None:
+        """Seconds to wait before retrying, or ``None`` when ``error`` should be raised now."""
+        elapsed = self.core.retry.clock() - self._started
+        delay = self.core.retry.next_delay(error, self.attempts, elapsed)
+        if delay is not None:
+            logger.debug("retrying %s %s in %.3fs", self.request.method, self.request.url.path, delay)
+        return delay
+
+    def give_up(self, error: StripeError) -> StripeError:
+        """``error``, annotated with the number of attempts made."""
+        error.attempts = self.attempts
+        return error
+
+
+def _parse_body(response: httpx.Response) -> Any:
+    text = response.text
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
