@@ -134,14 +134,15 @@ def default_config_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_config_dir("paragon_magic", appauthor=False))
 
 
-def usable_keyring() -> Any | None:
-    """The OS keyring backend, or None when keyring has only its fail/null/empty-chainer backends."""
+def usable_keyring(backend: Any = None) -> Any | None:
+    """``backend`` (default: the OS keyring backend), or None if it is a fail/null/empty-chainer one."""
     try:
         import keyring
         from keyring.backends import chainer, fail, null
     except ImportError:  # pragma: no cover - keyring is a dependency
         return None
-    backend = keyring.get_keyring()
+    if backend is None:
+        backend = keyring.get_keyring()
     if isinstance(backend, (fail.Keyring, null.Keyring)):
         return None
     if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
