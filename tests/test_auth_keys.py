@@ -14,6 +14,7 @@ from paragon_magic.auth.keys import (
     mask_key,
     redact_secrets,
 )
+from paragon_magic.client import mask_secret
 from paragon_magic.errors import ParagonMagicError, UsageError
 
 BODY = "4eC39HqLyjWDarjtT1zdp7dc"
@@ -87,11 +88,12 @@ def test_usage_error_renders_one_line_in_ipython() -> None:
         (f"sk_test_{BODY}", "sk_test_…p7dc"),
         ("sk_test_abc", "sk_test_…"),  # too short to show an ending
         ("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl", "…dXJl"),
-        ("", "…"),
+        ("short", "…"),
+        ("", "<none>"),
     ],
 )
-def test_mask_key(value: str, masked: str) -> None:
-    assert mask_key(value) == masked
+def test_mask_key_matches_the_client(value: str, masked: str) -> None:
+    assert mask_key(value) == masked == mask_secret(value)
 
 
 def test_secret_never_shows_its_value() -> None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ..client.keys import mask_secret
 from ..errors import UsageError
 
 __all__ = [
@@ -26,7 +27,6 @@ KeyMode = Literal["test", "live"]
 
 _KINDS: dict[str, KeyKind] = {"sk": "secret", "rk": "restricted"}
 _BODY = re.compile(r"[A-Za-z0-9]{8,}")
-_PREFIXED = re.compile(r"(?P<type>[a-z]+)_(?P<mode>test|live)_")
 _ASK = "paste a Secret (sk_…) or Restricted (rk_…) key"
 
 # Anything in free text that is a usable secret: Stripe secret/restricted keys, webhook signing
@@ -51,14 +51,10 @@ class KeyInfo:
 def mask_key(value: str) -> str:
     """``sk_test_…abcd``: the ``type_mode_`` prefix (when present), "…", then the last 4 characters.
 
-    Values too short to keep 4 characters hidden show as "…" alone.
+    The client layer's :func:`~paragon_magic.client.mask_secret`, so every masked key looks alike
+    (short values show no ending at all).
     """
-    match = _PREFIXED.match(value)
-    prefix = match.group(0) if match else ""
-    hidden = len(value) - len(prefix)
-    if hidden < 8:
-        return prefix + "…"
-    return f"{prefix}…{value[-4:]}"
+    return mask_secret(value)
 
 
 class Secret:
