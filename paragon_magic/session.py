@@ -1,0 +1,305 @@
+"""A Session runs catalog actions through one Stripe client and returns typed DataFrames."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import httpx
+import pandas as pd
+
+from .catalog import ACTIONS, get_action
+from .catalog_types import Action
+from .dates import to_epoch_seconds
+from .errors import UsageError
+from .frames import attach_metadata, to_frame
+from .listing import ListOutcome, list_sequential
+
+
+class LiveWriteRefused(UsageError):
+    """A write with a live key that the user did not explicitly allow."""
+
+
+@dataclass
+class SessionConfig:
+    """Knobs a user may change (the magics expose them through ``%config StripeMagic``)."""
+
+    progress: bool = True
+    page_size: int = 100
+    default_limit: int | None = None  # None: fetch every page
+    partitioned: bool = True  # parallel created-window listing for large reads
+    allow_live_writes: bool = False
+    keep_raw: bool = False
+
+
+@dataclass
+class PlannedCall:
+    """Everything needed to send one action: what ``--dry-run`` shows and ``run`` sends."""
+
+    action: Action
+    method: str
+    path: str
+    params: dict[str, Any]
+    stripe_account: str | None = None
+    idempotency_key: str | None = None
+    limit: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def place_targets(action: Action, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Move convenience params to their Stripe place (``price`` -> ``items[0][price]``)."""
+    placed: dict[str, Any] = copy.deepcopy(dict(params))
+    for param in action.params:
+        if param.target and param.name in placed:
+            value = placed.pop(param.name)
+            _set_bracket_path(placed, param.target, value)
+    return placed
+
+
+def _set_bracket_path(tree: dict[str, Any], target: str, value: Any) -> None:
+    head, _, rest = target.partition("[")
+    keys: list[str | int] = [head] + [k for k in rest.rstrip("]").split("][") if rest]
+    keys = [int(k) if isinstance(k, str) and k.isdigit() else k for k in keys]
+    node: Any = tree
+    for key, nxt in zip(keys, keys[1:]):
+        if isinstance(node, list):
+            while len(node) <= key:  # type: ignore[operator]
+                node.append({})
+            node = node[key]  # type: ignore[index]
+            continue
+        node = node.setdefault(key, [] if isinstance(nxt, int) else {})
+    last = keys[-1]
+    if isinstance(node, list):
+        while len(node) <= last:  # type: ignore[operator]
+            node.append(None)
+    node[last] = value  # type: ignore[index]
+
+
+def missing_required(action: Action, params: Mapping[str, Any], id: str | None) -> str | None:
+    """The first required parameter (or id) absent from ``params``."""
+    if action.id_param and not id:
+        return action.id_param
+    for param in action.params:
+        if param.required and param.name not in params and param.stripe_key.split("[")[0] not in params:
+            return param.name
+    return None
+
+
+class Session:
+    """One connection (direct key, sandbox or Paragon proxy) and the actions run through it.
+
+    ``session.list_customers(email=...)`` and every other catalog row are methods; ``run`` is the
+    generic form, ``request`` the raw one.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        async_client: Any | None = None,
+        config: SessionConfig | None = None,
+        label: str = "direct key",
+        account: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.client = client
+        self.async_client = async_client
+        self.config = config or SessionConfig()
+        self.label = label
+        self.account: dict[str, Any] = dict(account or {})
+
+    def __repr__(self) -> str:
+        return f"<Session {self.label} {self.masked_key} ({self.mode} mode)>"
+
+    @property
+    def mode(self) -> str:
+        return self.client.backend.mode
+
+    @property
+    def masked_key(self) -> str:
+        return self.client.backend.masked
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ACTIONS and name != "request":
+
+            def action_method(id: str | None = None, **kwargs: Any) -> pd.DataFrame:
+                return self.run(name, id=id, **_split_options(kwargs))
+
+            action_method.__doc__ = ACTIONS[name].summary
+            action_method.__name__ = name
+            return action_method
+        raise AttributeError(name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | {n for n in ACTIONS if n != "request"})
+
+    # -- planning -----------------------------------------------------------------------------
+    def plan(
+        self,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        limit: int | None = None,
+        created_after: Any = None,
+        created_before: Any = None,
+        expand: list[str] | str | None = None,
+        account: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PlannedCall:
+        """Validate and place the parameters of one call without sending anything."""
+        act = get_action(action)
+        if act.kind == "request":
+            raise UsageError("use session.request(...) for raw requests")
+        placed = place_targets(act, params or {})
+        missing = missing_required(act, placed, id)
+        if missing:
+            raise UsageError(f"{act.name} needs --{missing}", field=missing)
+        if created_after is not None or created_before is not None:
+            if not act.is_list:
+                raise UsageError(f"{act.name} is not a list; --created-after/--created-before apply to lists")
+            created = placed.setdefault("created", {})
+            if not isinstance(created, dict):
+                raise UsageError("give either --created or --created-after/--created-before", field="created")
+            if created_after is not None:
+                created["gte"] = to_epoch_seconds(created_after, field="created_after")
+            if created_before is not None:
+                created["lt"] = to_epoch_seconds(created_before, field="created_before")
+        if expand:
+            fields = [expand] if isinstance(expand, str) else list(expand)
+            prefix = "data." if act.is_list else ""
+            placed["expand"] = [f if f.startswith(prefix) else prefix + f for f in fields]
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise UsageError(f"--limit must be a positive whole number of rows; got {limit!r}", field="limit")
+        path = act.path.replace("{id}", str(id)) if act.id_param else act.path
+        return PlannedCall(
+            action=act,
+            method=act.method,
+            path=path,
+            params=placed,
+            stripe_account=account,
+            idempotency_key=idempotency_key,
+            limit=limit if limit is not None else self.config.default_limit,
+        )
+
+    def prepare(self, action: str, params: Mapping[str, Any] | None = None, **options: Any) -> httpx.Request:
+        """The HTTP request ``run`` would send first (for ``--dry-run``); nothing is sent."""
+        call = self.plan(action, params, **options)
+        params_out = dict(call.params)
+        if call.action.is_list:
+            params_out["limit"] = min(self.config.page_size, call.limit or self.config.page_size)
+        return self.client.build_request(
+            call.method, call.path, params_out, stripe_account=call.stripe_account,
+            idempotency_key=call.idempotency_key,
+        )
+
+    # -- running ------------------------------------------------------------------------------
+    def run(
+        self,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        live: bool = False,
+        progress: bool | None = None,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Run one catalog action and return its DataFrame."""
+        call = self.plan(action, params, **options)
+        self._guard_live(call, live)
+        if call.action.is_list:
+            return self._run_list(call, self.config.progress if progress is None else progress)
+        response = self.client.request(
+            call.method, call.path, call.params, stripe_account=call.stripe_account,
+            idempotency_key=call.idempotency_key,
+        )
+        frame = to_frame([response.data], call.action.object_type, keep_raw=self.config.keep_raw)
+        return attach_metadata(
+            frame, action=call.action.name, params=call.params,
+            request_ids=[response.request_id] if response.request_id else [],
+            livemode=response.data.get("livemode"), complete=True,
+        )
+
+    def _run_list(self, call: PlannedCall, progress: bool) -> pd.DataFrame:
+        frame, outcome = self._list(call, progress)
+        return attach_metadata(
+            frame, action=call.action.name, params=call.params, request_ids=outcome.request_ids,
+            livemode=outcome.livemode, complete=outcome.complete,
+        )
+
+    def _list(self, call: PlannedCall, progress: bool) -> tuple[pd.DataFrame, ListOutcome]:
+        return list_sequential(
+            self.client, call.path, call.params, object_type=call.action.object_type,
+            limit=call.limit, page_size=self.config.page_size, progress=progress,
+            stripe_account=call.stripe_account, keep_raw=self.config.keep_raw,
+        )
+
+    def _guard_live(self, call: PlannedCall, live: bool) -> None:
+        if call.method != "GET" and self.mode == "live" and not (live or self.config.allow_live_writes):
+            raise LiveWriteRefused(
+                f"{call.action.name} would change your LIVE Stripe account; add --live to this call "
+                "(or set %config StripeMagic.allow_live_writes = True) if you mean it"
+            )
+
+    def request(
+        self,
+        integration: str,
+        path: str,
+        method: str = "GET",
+        body: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        account: str | None = None,
+        live: bool = False,
+    ) -> pd.DataFrame:
+        """Send any Stripe API request, as Paragon's ``paragon.request`` does; returns a DataFrame.
+
+        A list answer becomes one row per object, a single object one row, anything else one row of
+        its flattened fields. ``body`` (for POST) is form-encoded the way Stripe expects.
+        """
+        if integration.lower() != "stripe":
+            raise UsageError(f"only the 'stripe' integration is available here, not {integration!r}")
+        method = method.upper()
+        if method not in {"GET", "POST", "DELETE"}:
+            raise UsageError(f"Stripe takes GET, POST or DELETE; got {method}")
+        if not path.startswith("/"):
+            path = "/" + path
+        if not path.startswith("/v1/") and not path.startswith("/v2/"):
+            path = "/v1" + path
+        merged = {**(params or {}), **(body or {})}
+        call = PlannedCall(ACTIONS["request"], method, path, merged, stripe_account=account)
+        self._guard_live(call, live)
+        response = self.client.request(method, path, merged, stripe_account=account, headers=dict(headers or {}))
+        data = response.data
+        if isinstance(data, dict) and data.get("object") in {"list", "search_result"}:
+            objects = data.get("data", [])
+            object_type = objects[0].get("object") if objects else None
+            frame = to_frame(objects, object_type, keep_raw=self.config.keep_raw)
+            complete = not data.get("has_more", False)
+        else:
+            object_type = data.get("object") if isinstance(data, dict) else None
+            frame = to_frame([data if isinstance(data, dict) else {"value": data}], object_type,
+                             keep_raw=self.config.keep_raw)
+            complete = True
+        return attach_metadata(
+            frame, action="request", params={"method": method, "path": path, **merged},
+            request_ids=[response.request_id] if response.request_id else [],
+            livemode=data.get("livemode") if isinstance(data, dict) else None, complete=complete,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+        if self.async_client is not None:
+            aclose = getattr(self.async_client, "close_sync", None)
+            if aclose:
+                aclose()
+
+
+_OPTION_NAMES = {"limit", "created_after", "created_before", "expand", "account", "idempotency_key", "live", "progress"}
+
+
+def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Python-API kwargs: options stay keywords, everything else becomes Stripe params."""
+    options = {k: v for k, v in kwargs.items() if k in _OPTION_NAMES}
+    params = {k: v for k, v in kwargs.items() if k not in _OPTION_NAMES}
+    return {"params": params, **options}
