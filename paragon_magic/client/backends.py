@@ -17,7 +17,7 @@ import httpx
 
 from .encoding import encode_form, epoch_seconds
 from .errors import ParagonProxyError, StripeError, error_from_response
-from .keys import key_mode, mask_secret, scrub
+from .keys import key_mode, mask_secret, scrub, scrub_data
 
 __all__ = ["Backend", "DirectBackend", "ParagonBackend"]
 
@@ -145,6 +145,7 @@ class ParagonBackend:
             return error_from_response(real_status, stripe_body, headers, secrets=secrets)
         if not _is_paragon_envelope(body):
             return error_from_response(status, body, headers, secrets=secrets)
+        body = scrub_data(body, secrets)
         meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
         return ParagonProxyError(
             scrub(self._paragon_message(str(body.get("message") or ""), meta, status), secrets),

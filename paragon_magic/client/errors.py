@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from ..errors import ParagonMagicError
-from .keys import scrub
+from .keys import scrub, scrub_data
 
 __all__ = [
     "StripeError",
@@ -171,7 +171,7 @@ def error_from_response(
         request_log_url=_text(error.get("request_log_url")),
         stripe_should_retry=None if should_retry is None else should_retry == "true",
         decline_code=_text(error.get("decline_code")),
-        json_body=_scrub_body(body, secrets),
+        json_body=scrub_data(body, secrets),
         headers=headers,
     )
     return result
@@ -184,13 +184,3 @@ def _fallback_message(status: int, body: Any) -> str:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _scrub_body(body: Any, secrets: tuple[str | None, ...]) -> Any:
-    if isinstance(body, str):
-        return scrub(body, secrets)
-    if isinstance(body, dict):
-        return {k: _scrub_body(v, secrets) for k, v in body.items()}
-    if isinstance(body, list):
-        return [_scrub_body(v, secrets) for v in body]
-    return body

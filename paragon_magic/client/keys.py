@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["mask_secret", "key_mode", "scrub"]
+__all__ = ["mask_secret", "key_mode", "scrub", "scrub_data"]
 
 _KNOWN_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_")
 # Anything that looks like a Stripe secret/restricted key, so an echoed key of *any* account is masked.
@@ -40,3 +40,15 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, mask_secret(secret))
     return _KEY_PATTERN.sub(lambda match: mask_secret(match.group(0)), text)
+
+
+def scrub_data(value: Any, secrets: Iterable[str | None] = ()) -> Any:
+    """:func:`scrub` applied to every string inside nested dicts/lists (e.g. a JSON error body)."""
+    secrets = tuple(secrets)
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {k: scrub_data(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_data(v, secrets) for v in value]
+    return value
