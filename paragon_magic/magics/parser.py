@@ -1,0 +1,462 @@
+"""The pure parser of ``%stripe`` lines and ``%%stripe`` cells (no IPython).
+
+Grammar::
+
+    <action> [<id>] [--flag value | --flag=value | --bool-flag [true|false] | key[sub]=value] ...
+    request [METHOD] PATH [key=value ...] [flags]
+
+``{{ expr }}`` may stand for any value; see :mod:`.templating`. The magic layer dispatches the
+:data:`SUBCOMMANDS` itself before calling :func:`parse_line`.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from ..catalog_types import Action, Param
+from ..errors import UsageError
+from . import brackets
+from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_text, to_timestamp
+from .templating import Binder, Token, reject_secrets, show, split_template, tokenize
+
+Evaluate = Callable[[str], Any]
+
+#: ``%stripe <word>`` commands handled by the magic itself, never parsed as actions.
+SUBCOMMANDS = ("connect", "use", "disconnect", "profiles", "status", "actions", "help", "form")
+METHODS = ("GET", "POST", "DELETE")
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """How to run the call, as opposed to what to send."""
+
+    out: str | None = None  # -o/--out: store the result in this variable
+    account: str | None = None  # --account: Stripe-Account header
+    expand: tuple[str, ...] = ()  # --expand (repeatable) and expand[]=... pairs
+    live: bool = False  # --live: the user confirms a call with a live key
+    dry_run: bool = False  # --dry-run: show the request, do not send it
+    limit: int | None = None  # --limit: total rows wanted (list actions)
+    created_after: int | None = None  # epoch seconds, UTC
+    created_before: int | None = None
+    idempotency_key: str | None = None
+    progress: bool = True  # --no-progress turns the progress bar off
+
+
+@dataclass(frozen=True)
+class ParsedCall:
+    """One parsed call: ``params`` is nested, named as Stripe names them and never holds ``expand``."""
+
+    action: str
+    id: str | None
+    params: dict[str, Any]
+    options: CallOptions = field(default_factory=CallOptions)
+    method: str = "GET"
+    path: str = ""  # with the id substituted; the caller's path for ``request``
+
+
+# Options valid for every action (value type, or a checker) and for list actions / request.
+_COMMON = {
+    "out": "identifier", "account": "account", "expand": "expand", "live": "boolean",
+    "dry_run": "boolean", "idempotency_key": "idempotency_key", "no_progress": "boolean",
+}
+_LISTING = {"limit": "limit", "created_after": "timestamp", "created_before": "timestamp"}
+_SHORT = {"-o": "out"}
+_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,254}\Z")
+_PATH = re.compile(r"/v\d+(/[A-Za-z0-9_.:\-]+)*/?\Z")
+
+
+def option_flags(action: Action) -> dict[str, str]:
+    """The common options ``action`` accepts: normalised name -> kind."""
+    extra = _LISTING if action.is_list or action.kind == "request" else {}
+    return {**_COMMON, **extra}
+
+
+def param_flags(action: Action) -> dict[str, Param]:
+    """The catalog parameters ``action`` takes as flags (``request``'s method/path are positional)."""
+    skip = {"method", "path"} if action.kind == "request" else set()
+    return {p.name: p for p in action.params if p.name not in skip and p.name not in _COMMON}
+
+
+def display_flag(name: str) -> str:
+    """``created_after`` -> ``--created-after`` for options; catalog params keep Stripe's underscores."""
+    return "--" + (name.replace("_", "-") if name in _COMMON or name in _LISTING else name)
+
+
+def _default_catalog() -> Mapping[str, Action]:
+    from ..catalog import ACTIONS
+
+    return ACTIONS
+
+
+def find_action(word: str, catalog: Mapping[str, Action]) -> Action:
+    name = word.replace("-", "_")
+    if name in catalog:
+        return catalog[name]
+    if word in SUBCOMMANDS:
+        raise UsageError(f"'{word}' is a %stripe command, not an action: run it as `%stripe {word}`")
+    hint = suggest(name.lower(), list(catalog))
+    did_you_mean = f"; did you mean {hint}?" if hint else "; `%stripe actions` lists them"
+    raise UsageError(f"unknown action {show(word)}{did_you_mean}", field="action")
+
+
+class _Sink:
+    """Where parameters from one source (the line, or a cell body) collect."""
+
+    def __init__(self) -> None:
+        self.tree = brackets.Tree()
+        self.lists: dict[str, list] = {}
+        self.seen: set[str] = set()
+
+    def build(self, params: Mapping[str, Param], map_keys: frozenset[str]) -> dict:
+        for name, items in self.lists.items():
+            self.tree.put(brackets.parse_key(params[name].stripe_key, map_keys), items)
+        return self.tree.build()
+
+
+class _CallParser:
+    """Parses one call; holds only this call's state."""
+
+    def __init__(self, action: Action, evaluate: Evaluate) -> None:
+        self.action = action
+        self.binder = Binder(evaluate)
+        self.params = param_flags(action)
+        self.options_kinds = option_flags(action)
+        self.map_keys = brackets.MAP_KEYS | {p.name for p in action.params if p.type == "map"}
+        self.options: dict[str, Any] = {}
+        self.expand: list[str] = []
+        self.line = _Sink()
+        self.seen: set[str] = set()
+        self.id: str | None = None
+        self.method: str | None = None
+        self.path: str | None = None
+
+    # --- tokens --------------------------------------------------------------------------------
+
+    def feed(self, tokens: list[Token]) -> None:
+        i = 0
+        while i < len(tokens):
+            token = tokens[i]
+            head = token.parts[0]
+            if not token.quoted and isinstance(head, str) and head.startswith("-") and head not in ("-", "--"):
+                i = self._flag(tokens, i)
+                continue
+            split = token.split_at_equals()
+            if split and split[0].parts and brackets.is_key(self._text(split[0].parts)):
+                self.pair(self._text(split[0].parts), self.binder.bind(split[1].parts or ("",)))
+            else:
+                self._positional(token)
+            i += 1
+
+    def _text(self, parts: tuple) -> str:
+        value = self.binder.bind(parts)
+        return value if isinstance(value, str) else str(value)
+
+    def _flag(self, tokens: list[Token], i: int) -> int:
+        token = tokens[i]
+        split = token.split_at_equals()
+        name_token, inline = split if split else (token, None)
+        if len(name_token.parts) != 1:
+            raise UsageError(f"a flag name cannot contain {{{{ }}}}: {show(token.text)}")
+        spelled = name_token.parts[0]
+        name = _SHORT.get(spelled) or spelled.lstrip("-").replace("-", "_")
+        if self.options_kinds.get(name) == "boolean" or (
+            name in self.params and self.params[name].type == "boolean"
+        ):
+            if inline is not None:
+                value: Any = self.binder.bind(inline.parts or ("",))
+            elif i + 1 < len(tokens) and self._is_bool_word(tokens[i + 1]):
+                i += 1
+                value = self.binder.bind(tokens[i].parts)
+            else:
+                value = True
+        elif name in self.params or name in self.options_kinds or self._is_id_flag(name):
+            if inline is not None:
+                value = self.binder.bind(inline.parts or ("",))
+            elif i + 1 < len(tokens) and not self._is_flag_like(tokens[i + 1]):
+                i += 1
+                value = self.binder.bind(tokens[i].parts)
+            else:
+                example = self.params[name].example if name in self.params else ""
+                raise UsageError(
+                    f"{spelled} needs a value" + (f", e.g. {spelled} {example}" if example else ""), field=name
+                )
+        else:
+            raise self._unknown_flag(spelled, name)
+        self.flag(name, value, spelled)
+        return i + 1
+
+    def _is_bool_word(self, token: Token) -> bool:
+        head = token.parts[0]
+        return token.is_whole_expr or (
+            len(token.parts) == 1 and isinstance(head, str) and head.lower() in BOOL_WORDS
+        )
+
+    def _is_flag_like(self, token: Token) -> bool:
+        head = token.parts[0]
+        if token.quoted or not isinstance(head, str) or not head.startswith("-"):
+            return False
+        name = _SHORT.get(head) or head.split("=", 1)[0].lstrip("-").replace("-", "_")
+        return name in self.params or name in self.options_kinds
+
+    def _is_id_flag(self, name: str) -> bool:
+        if self.action.kind == "request":
+            return name in ("method", "path")
+        return self.action.id_param is not None and name in ("id", self.action.id_param)
+
+    def _unknown_flag(self, spelled: str, name: str) -> UsageError:
+        names = [*self.params, *self.options_kinds]
+        close = suggest(name, names)
+        hint = display_flag(close) if close else None
+        if hint is None and name in _LISTING:
+            return UsageError(f"{spelled} only applies to list actions, not {self.action.name}", field=name)
+        tail = f"; did you mean {hint}?" if hint else f"; `%stripe help {self.action.name}` lists its flags"
+        return UsageError(f"unknown flag {spelled} for {self.action.name}{tail}", field=name)
+
+    def _positional(self, token: Token) -> None:
+        if self.action.kind == "request":
+            text = self._text(token.parts)
+            if self.method is None and self.path is None and text.upper() in METHODS:
+                self.method = text.upper()
+                return
+            if self.path is None:
+                self.path = text
+                return
+        elif self.action.id_param and self.id is None:
+            self.set_id(self.binder.bind(token.parts), "the id")
+            return
+        elif not self.action.id_param:
+            raise UsageError(
+                f"{self.action.name} takes no positional id; got {show(token.text)} "
+                "(give parameters as --flag value or key=value)"
+            )
+        raise UsageError(
+            f"unexpected argument {show(token.text)} for {self.action.name}: "
+            "give parameters as --flag value or key=value"
+        )
+
+    # --- values ---------------------------------------------------------------------------------
+
+    def set_id(self, value: Any, where: str) -> None:
+        text = to_text(value, where, self.action.id_param)
+        if self.id is not None:
+            raise UsageError(f"the {self.action.id_param} id is given twice", field=self.action.id_param)
+        if not _ID.match(text):
+            raise UsageError(f"{show(text)} is not a valid Stripe id (like cus_123)", field=self.action.id_param)
+        self.id = text
+
+    def flag(self, name: str, value: Any, spelled: str) -> None:
+        """Apply one flag value (``name`` normalised)."""
+        if name in self.params:
+            self._param(self.params[name], value, spelled)
+        elif name == "no_progress":
+            self._once(name, spelled)
+            self.options["progress"] = not to_bool(value, spelled, name)
+        elif name in self.options_kinds:
+            self._option(name, self.options_kinds[name], value, spelled)
+        elif self.action.kind == "request" and name in ("method", "path"):
+            self._once(name, spelled)
+            text = to_text(value, spelled, name)
+            if name == "path":
+                self.path = text
+            elif text.upper() in METHODS:
+                self.method = text.upper()
+            else:
+                raise UsageError(f"{spelled} must be one of {', '.join(METHODS)}; got {show(text)}", field=name)
+        elif self._is_id_flag(name):
+            self.set_id(value, spelled)
+
+    def _once(self, name: str, spelled: str, seen: set[str] | None = None) -> None:
+        seen = self.seen if seen is None else seen
+        if name in seen:
+            raise UsageError(f"{spelled} is given twice: give it once", field=name)
+        seen.add(name)
+
+    def _param(self, param: Param, value: Any, spelled: str, sink: _Sink | None = None) -> None:
+        sink = sink or self.line
+        if param.type == "list":
+            sink.lists.setdefault(param.name, []).extend(coerce(param, value, spelled))
+            return
+        if param.type != "map":
+            self._once(param.name, spelled, sink.seen)
+        sink.tree.put(brackets.parse_key(param.stripe_key, self.map_keys), coerce(param, value, spelled))
+
+    def _option(self, name: str, kind: str, value: Any, spelled: str) -> None:
+        if kind == "expand":
+            items = value if isinstance(value, list) else [value]
+            self.expand.extend(to_text(item, spelled, name) for item in items)
+            return
+        self._once(name, spelled)
+        if kind == "boolean":
+            self.options[name] = to_bool(value, spelled, name)
+        elif kind == "limit":
+            self.options[name] = to_int(value, spelled, name, positive=True)
+        elif kind == "timestamp":
+            self.options[name] = to_timestamp(value, spelled, name)
+        elif kind == "identifier":
+            text = to_text(value, spelled, name)
+            if not text.isidentifier() or keyword.iskeyword(text):
+                raise UsageError(f"{spelled} must be a Python variable name like txns; got {show(text)}", field=name)
+            self.options[name] = text
+        elif kind == "account":
+            text = to_text(value, spelled, name)
+            if not re.fullmatch(r"acct_[A-Za-z0-9]{1,64}", text):
+                raise UsageError(f"{spelled} must be a connected account id like acct_123; got {show(text)}",
+                                 field=name)
+            self.options[name] = text
+        else:  # idempotency_key
+            text = to_text(value, spelled, name)
+            if not 0 < len(text) <= 255:
+                raise UsageError(f"{spelled} must be 1 to 255 characters", field=name)
+            self.options[name] = text
+
+    def pair(self, key: str, value: Any, sink: _Sink | None = None) -> None:
+        """Apply one ``key=value`` pair (a catalog name is typed like its flag)."""
+        path = brackets.parse_key(key, self.map_keys)
+        top = path[0]
+        if top == "expand":
+            items = value if isinstance(value, list) else [value]
+            self.expand.extend(to_text(item, key, "expand") for item in items)
+        elif self.action.kind == "request" and len(path) == 1 and top in ("method", "path"):
+            self.flag(top, value, key)
+        elif len(path) == 1 and isinstance(top, str) and top in self.params:
+            self._param(self.params[top], value, key, sink)
+        else:
+            (sink or self.line).tree.put(path, plain(value, key, str(top)))
+
+    # --- result -----------------------------------------------------------------------------------
+
+    def request_target(self) -> tuple[str, str]:
+        if self.action.kind != "request":
+            path = self.action.path
+            if self.action.id_param:
+                if self.id is None:
+                    examples = self.action.examples
+                    example = examples[0] if examples else f"%stripe {self.action.name} <{self.action.id_param} id>"
+                    raise UsageError(f"{self.action.name} needs the {self.action.id_param} id, e.g. {example}",
+                                     field=self.action.id_param)
+                path = path.replace("{id}", quote(self.id, safe=""))
+            return self.action.method, path
+        if self.path is None:
+            raise UsageError("request needs a path, e.g. %stripe request GET /v1/charges", field="path")
+        path, _, query = self.path.partition("?")
+        if not _PATH.match(path) or "/../" in path + "/" or "/./" in path + "/":
+            raise UsageError(f"the request path must look like /v1/charges; got {show(self.path)}", field="path")
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            self.pair(key, value)
+        return self.method or "GET", path
+
+    def build(self, body: _Sink | None = None) -> ParsedCall:
+        method, path = self.request_target()
+        params = self.line.build(self.params, self.map_keys)
+        if body is not None:
+            params = brackets.merge(body.build(self.params, self.map_keys), params)
+        for param in self.params.values():
+            if param.required and not _has_path(params, brackets.parse_key(param.stripe_key, self.map_keys)):
+                example = f", e.g. {param.flag} {param.example}" if param.example else ""
+                raise UsageError(f"{self.action.name} needs {param.flag}{example}", field=param.name)
+        options = CallOptions(expand=tuple(dict.fromkeys(self.expand)), **self.options)
+        return ParsedCall(self.action.name, self.id, params, options, method, path)
+
+
+def _has_path(tree: Any, path: brackets.Path) -> bool:
+    for seg in path:
+        if isinstance(tree, dict) and seg in tree:
+            tree = tree[seg]
+        elif isinstance(tree, list) and isinstance(seg, int) and seg < len(tree):
+            tree = tree[seg]
+        else:
+            return False
+    return True
+
+
+def _start(line: str, evaluate: Evaluate, catalog: Mapping[str, Action] | None) -> _CallParser:
+    reject_secrets(line)
+    tokens = tokenize(line)
+    if not tokens:
+        raise UsageError("no action given: %stripe <action> [id] [--flag value ...]; `%stripe actions` lists them")
+    head = tokens[0]
+    if head.quoted or len(head.parts) != 1:
+        raise UsageError(f"the action must be a plain name like list_customers; got {show(head.text)}")
+    parser = _CallParser(find_action(str(head.parts[0]), catalog or _default_catalog()), evaluate)
+    parser.feed(tokens[1:])
+    return parser
+
+
+def _guard(run: Callable[[], ParsedCall]) -> ParsedCall:
+    try:
+        return run()
+    except RecursionError:
+        raise UsageError("a value is nested too deeply to send to Stripe") from None
+
+
+def parse_line(line: str, *, evaluate: Evaluate, catalog: Mapping[str, Action] | None = None) -> ParsedCall:
+    """Parse the text after ``%stripe``. Raises ``UsageError`` (one line, ``field`` set) on bad input."""
+    return _guard(lambda: _start(line, evaluate, catalog).build())
+
+
+def parse_cell(
+    line: str, body: str, *, evaluate: Evaluate, catalog: Mapping[str, Action] | None = None
+) -> ParsedCall:
+    """Parse ``%%stripe <line>`` plus a body of JSON or ``key=value`` lines; line flags win."""
+
+    def run() -> ParsedCall:
+        reject_secrets(body)
+        parser = _start(line, evaluate, catalog)
+        body_sink = _Sink()
+        for key, value in _body_pairs(body, parser.binder):
+            parser.pair(key, value, body_sink)
+        return parser.build(body_sink)
+
+    return _guard(run)
+
+
+def _body_pairs(body: str, binder: Binder) -> list[tuple[str, Any]]:
+    text = body.strip()
+    if not text:
+        return []
+    if text.startswith("{"):
+        parts = split_template(text)
+        if len(parts) == 1 and not isinstance(parts[0], str):
+            data = binder.bind(parts)  # the whole body is one {{ dict }}
+        else:
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+                raise UsageError(f"the cell body is not valid JSON{where}: fix it or use key=value lines") from None
+            data = _bind_json(data, binder)
+        if not isinstance(data, dict):
+            raise UsageError(f"the cell body must be a JSON object; got {show(data)}")
+        for key in data:
+            if not isinstance(key, str) or not brackets.is_key(key):
+                raise UsageError(f"{show(key)} in the cell body is not a parameter name like metadata or items")
+        return list(data.items())
+    pairs = []
+    for number, raw in enumerate(body.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, eq, value = line.partition("=")
+        if not eq:
+            raise UsageError(f"line {number} of the cell body is not key=value: {show(line)}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        pairs.append((str(binder.bind(split_template(key.strip()))), binder.bind(split_template(value))))
+    return pairs
+
+
+def _bind_json(data: Any, binder: Binder) -> Any:
+    if isinstance(data, str) and "{{" in data:
+        return binder.bind(split_template(data))
+    if isinstance(data, dict):
+        return {k: _bind_json(v, binder) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_bind_json(v, binder) for v in data]
+    return data

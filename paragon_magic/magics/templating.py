@@ -1,0 +1,240 @@
+"""Shell-like tokenizing of a ``%stripe`` line with ``{{ python expression }}`` slots.
+
+``{{ … }}`` spans are cut out of the text *before* quoting is interpreted, so an expression may
+contain quotes and spaces and its value is never re-read as syntax. A token that is exactly one
+``{{ expr }}`` binds the raw Python object; an expression embedded in text (``cus_{{ n }}``) is
+``str()``-interpolated. Quoting follows POSIX shell rules (what ``shlex.quote`` produces).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UsageError
+
+_SECRET = re.compile(r"(?<![A-Za-z0-9])(?:sk|rk)_(?:test|live)_[A-Za-z0-9]")
+_DOUBLE_QUOTE_ESCAPES = '"\\$`\n'
+
+
+def reject_secrets(text: str) -> None:
+    """Refuse text that contains an API key literal (it would be saved in the notebook's history)."""
+    if _SECRET.search(text):
+        raise UsageError(
+            "API keys must not be typed on the %stripe line (they would be saved in the notebook and its "
+            "history); run `%stripe connect` and paste the key at its prompt instead"
+        )
+
+
+def mask_secrets(text: str) -> str:
+    """Replace anything that looks like an API key in ``text`` (for echoing values in messages)."""
+    return re.sub(r"(?:sk|rk)_(?:test|live)_[A-Za-z0-9]*", lambda m: m.group(0)[:8] + "…", text)
+
+
+def show(value: Any, limit: int = 40) -> str:
+    """A short, one-line, secret-free rendering of a user value for an error message."""
+    text = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+    text = mask_secrets(text.replace("\n", "\\n").replace("\r", "\\r"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, eq=False)
+class Expr:
+    """One ``{{ … }}`` slot; identity-compared so each occurrence is evaluated once."""
+
+    source: str  # the expression text, stripped
+
+
+Part = str | Expr
+
+
+@dataclass(frozen=True)
+class Token:
+    """One shell word: literal text and expression slots, in order."""
+
+    parts: tuple[Part, ...]
+    #: The word's first character was quoted or is an expression: it can never be a flag.
+    quoted: bool
+
+    @property
+    def is_whole_expr(self) -> bool:
+        return len(self.parts) == 1 and isinstance(self.parts[0], Expr)
+
+    @property
+    def text(self) -> str:
+        """The literal text with expressions shown as ``{{ … }}`` (for messages and completion)."""
+        return "".join(p if isinstance(p, str) else "{{ " + p.source + " }}" for p in self.parts)
+
+    def split_at_equals(self) -> tuple[Token, Token] | None:
+        """Split at the first literal ``=`` (never one produced by an expression)."""
+        for i, part in enumerate(self.parts):
+            if isinstance(part, str) and "=" in part:
+                before, _, after = part.partition("=")
+                left = (*self.parts[:i], before) if before else self.parts[:i]
+                right = (after, *self.parts[i + 1 :]) if after else self.parts[i + 1 :]
+                return Token(left, self.quoted), Token(right, False)
+        return None
+
+
+def _find_close(text: str, start: int) -> int:
+    """Index of the ``}}`` closing a ``{{`` whose expression starts at ``start`` (-1 if none).
+
+    The first ``}}`` at which the expression's own braces balance wins, so ``{{ {"a": {"b": 1}} }}``
+    works; failing that, the first ``}}``.
+    """
+    depth, first = 0, -1
+    for i in range(start, len(text)):
+        if text.startswith("}}", i):
+            if depth == 0:
+                return i
+            if first < 0:
+                first = i
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+    return first
+
+
+def split_template(text: str) -> tuple[Part, ...]:
+    """Split text (a cell-body value) into literal parts and ``{{ }}`` slots, without shell quoting."""
+    parts: list[Part] = []
+    pos = 0
+    for start, end, expr in _expr_spans(text):
+        if start > pos:
+            parts.append(text[pos:start])
+        parts.append(expr)
+        pos = end
+    if pos < len(text) or not parts:
+        parts.append(text[pos:])
+    return tuple(parts)
+
+
+def _expr_spans(text: str) -> Iterator[tuple[int, int, Expr]]:
+    pos = text.find("{{")
+    while pos >= 0:
+        close = _find_close(text, pos + 2)
+        if close < 0:
+            raise UsageError(f"unbalanced {{{{ in {show(text[pos:], 30)}: close it with }}}}")
+        source = text[pos + 2 : close].strip()
+        if not source:
+            raise UsageError("empty {{ }}: put a Python expression between the braces")
+        yield pos, close + 2, Expr(source)
+        pos = text.find("{{", close + 2)
+
+
+def tokenize(line: str) -> list[Token]:
+    """Split a line into shell words, keeping ``{{ }}`` slots whole. Raises ``UsageError``."""
+    spans = {start: (end, expr) for start, end, expr in _expr_spans(line)}
+    tokens: list[Token] = []
+    parts: list[Part] = []
+    buf: list[str] = []
+    in_word = quoted = False
+    quote: str | None = None
+    i, n = 0, len(line)
+
+    def flush_text() -> None:
+        if buf:
+            parts.append("".join(buf))
+            buf.clear()
+
+    while i < n:
+        if i in spans:
+            end, expr = spans[i]
+            if not in_word:
+                quoted = True
+            flush_text()
+            parts.append(expr)
+            in_word, i = True, end
+            continue
+        ch = line[i]
+        if quote == "'":
+            if ch == "'":
+                quote = None
+            else:
+                buf.append(ch)
+        elif quote == '"':
+            if ch == '"':
+                quote = None
+            elif ch == "\\" and i + 1 < n and line[i + 1] in _DOUBLE_QUOTE_ESCAPES:
+                buf.append(line[i + 1])
+                i += 1
+            else:
+                buf.append(ch)
+        elif ch.isspace():
+            if in_word:
+                flush_text()
+                tokens.append(Token(tuple(parts) or ("",), quoted))
+                parts = []
+                in_word = quoted = False
+        elif ch in "'\"":
+            if not in_word:
+                quoted = True
+            quote, in_word = ch, True
+        elif ch == "\\":
+            if i + 1 >= n:
+                raise UsageError("the line ends with a lone backslash: remove it or quote the value")
+            buf.append(line[i + 1])
+            in_word = True
+            i += 1
+        else:
+            buf.append(ch)
+            in_word = True
+        i += 1
+    if quote:
+        raise UsageError(f"unbalanced {quote} quote: close the quoted value with a matching {quote}")
+    if in_word:
+        flush_text()
+        tokens.append(Token(tuple(parts) or ("",), quoted))
+    return tokens
+
+
+class Binder:
+    """Turns token parts into values, evaluating each ``{{ expr }}`` once via the injected evaluator."""
+
+    def __init__(self, evaluate: Callable[[str], Any]) -> None:
+        self._evaluate = evaluate
+        self._cache: dict[int, Any] = {}
+
+    def value_of(self, expr: Expr) -> Any:
+        key = id(expr)
+        if key not in self._cache:
+            try:
+                value = self._evaluate(expr.source)
+            except Exception as exc:  # noqa: BLE001 - any user error becomes one clear line
+                detail = " ".join(str(exc).split())
+                raise UsageError(
+                    mask_secrets(f"could not evaluate {{{{ {expr.source} }}}}: {type(exc).__name__}: {detail}")
+                ) from None
+            self._cache[key] = (expr, as_plain(value))
+        return self._cache[key][1]
+
+    def bind(self, parts: tuple[Part, ...]) -> Any:
+        """A whole-token expression gives its raw (list-normalised) value; otherwise a string."""
+        if len(parts) == 1 and isinstance(parts[0], Expr):
+            return self.value_of(parts[0])
+        return "".join(p if isinstance(p, str) else _to_text(self.value_of(p)) for p in parts)
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def as_plain(value: Any) -> Any:
+    """Normalise list-likes: tuples and anything with ``tolist`` (Series, numpy) become lists/scalars."""
+    if isinstance(value, (str, bytes, dict)):
+        return value
+    if isinstance(value, tuple):
+        return list(value)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        try:
+            return tolist()
+        except Exception:  # noqa: BLE001 - a broken tolist is just not a list-like
+            return value
+    return value
