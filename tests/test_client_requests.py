@@ -28,6 +28,7 @@ from paragon_magic.client import (
 from paragon_magic.client.pagination import PageWalk
 
 KEY = "sk_test_requests000000000000000wxyz"
+MISSING = {"type": "invalid_request_error", "code": "resource_missing", "message": "No such customer: 'cus_x'"}
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLXNlY3JldA7777"
 
 
@@ -154,16 +155,16 @@ def test_paragon_other_envelope_and_token_scrubbed() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such customer: 'cus_x'"}},
-        {"output": {"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such customer: 'cus_x'"}}},
+        {"error": MISSING},
+        {"output": {"error": MISSING}},
         {
-            "message": json.dumps({"error": {"code": "resource_missing", "message": "No such customer: 'cus_x'"}}),
+            "message": json.dumps({"error": MISSING}),
             "code": "5000",
             "status": 404,
             "meta": {},
         },
         {"message": "Request failed", "code": "5000", "status": 404,
-         "meta": {"response": {"error": {"code": "resource_missing", "message": "No such customer: 'cus_x'"}}}},
+         "meta": {"response": {"error": MISSING}}},
     ],
 )
 def test_paragon_wrapped_stripe_error_surfaces_as_stripe_error(body: dict) -> None:

@@ -24,7 +24,7 @@ from .errors import APIConnectionError, StripeError
 from .ratelimit import TokenBucket
 from .retry import RetryPolicy
 
-__all__ = ["DEFAULT_STRIPE_VERSION", "StripeResponse", "ClientCore", "Call", "USER_AGENT"]
+__all__ = ["DEFAULT_STRIPE_VERSION", "StripeResponse", "ClientCore", "ClientBase", "Call", "USER_AGENT"]
 
 #: The API version stripe-python 16.1 pins.
 DEFAULT_STRIPE_VERSION = "2026-10-28.endive"
@@ -104,6 +104,51 @@ class ClientCore:
     def describe(self) -> str:
         account = f", stripe_account={self.stripe_account!r}" if self.stripe_account else ""
         return f"{self.backend!r}, stripe_version={self.stripe_version!r}{account}"
+
+
+class ClientBase:
+    """What the sync and async clients share: configuration, dry runs, repr. They add only the I/O loop."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        stripe_version: str | None = DEFAULT_STRIPE_VERSION,
+        stripe_account: str | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: TokenBucket | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self._core = ClientCore(
+            backend,
+            stripe_version=stripe_version,
+            stripe_account=stripe_account,
+            retry=retry,
+            rate_limiter=rate_limiter,
+            timeout=timeout,
+        )
+
+    @property
+    def backend(self) -> Backend:
+        return self._core.backend
+
+    @property
+    def rate_limiter(self) -> TokenBucket:
+        return self._core.rate_limiter
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._core.retry
+
+    def build_request(
+        self, method: str, path: str, params: Mapping[str, Any] | None = None, **options: Any
+    ) -> httpx.Request:
+        """The request ``request()`` would send (for ``--dry-run``; its Authorization header holds the
+        secret, so show it masked). Options as for ``request()``."""
+        return self._core.build_request(method, path, params, **options)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._core.describe()})"
 
 
 class Call:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from ._base import DEFAULT_STRIPE_VERSION, ClientCore, StripeResponse
+from ._base import DEFAULT_STRIPE_VERSION, ClientBase, StripeResponse
 from .backends import Backend
 from .errors import StripeError
 from .pagination import PageWalk
@@ -17,7 +17,7 @@ from .retry import RetryPolicy
 __all__ = ["StripeClient"]
 
 
-class StripeClient:
+class StripeClient(ClientBase):
     """Blocking Stripe client: rate-limited, retrying, idempotent POSTs, typed errors."""
 
     def __init__(
@@ -31,7 +31,7 @@ class StripeClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._core = ClientCore(
+        super().__init__(
             backend,
             stripe_version=stripe_version,
             stripe_account=stripe_account,
@@ -40,22 +40,6 @@ class StripeClient:
             timeout=timeout,
         )
         self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
-
-    @property
-    def backend(self) -> Backend:
-        return self._core.backend
-
-    @property
-    def rate_limiter(self) -> TokenBucket:
-        return self._core.rate_limiter
-
-    @property
-    def retry(self) -> RetryPolicy:
-        return self._core.retry
-
-    def build_request(self, method: str, path: str, params: Mapping[str, Any] | None = None, **options: Any) -> httpx.Request:
-        """The request :meth:`request` would send (for ``--dry-run``); options as for :meth:`request`."""
-        return self._core.build_request(method, path, params, **options)
 
     def request(
         self,
@@ -128,6 +112,3 @@ class StripeClient:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"StripeClient({self._core.describe()})"
