@@ -1,0 +1,45 @@
+"""``python -m paragon_magic.sandbox [--port N] [--seed]``: run the local Stripe until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import threading
+
+from .server import LocalStripe
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m paragon_magic.sandbox",
+        description="Run localstripe behind a Stripe-faithful front layer on 127.0.0.1.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="front layer port (default: any free)")
+    parser.add_argument("--seed", action="store_true", help="fill the store with demo data")
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalStripe(port=args.port) as server:
+        if args.seed:
+            try:
+                seed_module = importlib.import_module("paragon_magic.sandbox.seed")
+            except ModuleNotFoundError:
+                print("--seed: paragon_magic.sandbox.seed is not available", file=sys.stderr)
+                return 2
+            seed_module.seed(server.url, server.key)
+        print(f"Local Stripe running at {server.url}", flush=True)
+        print(f"API key: {server.key}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        try:
+            while not stop.wait(3600):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""The sandbox front layer: an aiohttp app in front of localstripe that behaves like Stripe.
+
+It adds what localstripe lacks (Stripe-shaped errors and ``Request-Id``, API-key checks with
+restricted keys, ``/v1/account``, newest-first lists with cursors and ``created`` filters,
+idempotency, injected faults) and exposes ``/_sandbox/*`` control endpoints. It runs in its own
+child process: ``python -c "from paragon_magic.sandbox.front import main; main()" --upstream URL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from .account import PLATFORM_ACCOUNT_ID, account_object
+from .front_auth import KeyRegistry, key_is_live
+from .front_errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
+from .front_faults import FaultInjector, ScriptedResponse
+from .front_idempotency import IdempotencyStore, SavedResponse
+from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
+from .front_proxy import Upstream, apply_backdates, check_required
+
+LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
+_RATE_LIMITED = StripeErrorResponse(
+    429,
+    "Request rate limit exceeded. You can learn more about rate limits here "
+    "https://stripe.com/docs/rate-limits.",
+    code="rate_limit",
+    headers={"Stripe-Rate-Limited-Reason": "global-rate"},
+)
+
+
+class DropConnection(Exception):
+    """Close the client's TCP connection without answering."""
+
+
+@dataclass
+class FrontState:
+    """Everything the front layer remembers; one instance per app (no module-level state)."""
+
+    upstream: Upstream
+    keys: KeyRegistry = field(default_factory=KeyRegistry)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
+    lists: ListCache = field(default_factory=ListCache)
+    backdates: dict[str, int] = field(default_factory=dict)
+    backdate_version: int = 0
+    log: list[dict[str, Any]] = field(default_factory=list)
+    stats: Counter[str] = field(default_factory=Counter)
+    connected_accounts: dict[str, None] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.keys.clear()
+        self.faults.reset()
+        self.idempotency.clear()
+        self.lists.invalidate()
+        self.backdates.clear()
+        self.backdate_version += 1
+        self.log.clear()
+        self.stats.clear()
+        self.connected_accounts.clear()
+
+
+STATE: web.AppKey[FrontState] = web.AppKey("sandbox_front_state", FrontState)
+
+
+@dataclass
+class Call:
+    """One API request as the front layer sees it."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    body: bytes
+    content_type: str
+    form: dict[str, str]
+    account: str
+    request_id: str
+    key: str = ""
+
+    @property
+    def fingerprint(self) -> tuple[str, str, bytes]:
+        return (self.method, self.path, json.dumps(sorted(parse_qsl(self.body.decode(errors="replace"), keep_blank_values=True))).encode())  # fmt: skip
+
+
+async def handle_api(request: web.Request) -> web.StreamResponse:
+    """Entry point for every non-control request."""
+    state = request.app[STATE]
+    body = await request.read()
+    form: dict[str, str] = {}
+    if request.content_type == "application/x-www-form-urlencoded" and body:
+        form = dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
+    call = Call(
+        method=request.method,
+        path=request.path,
+        query=list(request.query.items()),
+        body=body,
+        content_type=request.content_type,
+        form=form,
+        account=request.headers.get("Stripe-Account") or PLATFORM_ACCOUNT_ID,
+        request_id=new_request_id(),
+    )
+    entry: dict[str, Any] = {
+        "method": call.method,
+        "path": call.path,
+        "query": dict(call.query),
+        "form": form,
+        "headers": {h: request.headers[h] for h in LOGGED_HEADERS if h in request.headers},
+        "request_id": call.request_id,
+        "status": None,
+    }
+    state.log.append(entry)
+    state.stats["requests"] += 1
+    try:
+        response = await _process(state, call, request.headers.get("Authorization"),
+                                  request.headers.get("Idempotency-Key"))  # fmt: skip
+    except StripeErrorResponse as exc:
+        response = exc.to_response(call.request_id)
+    except DropConnection:
+        state.stats["drops"] += 1
+        entry["status"] = "dropped"
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError from None
+    response.headers.setdefault("Request-Id", call.request_id)
+    entry["status"] = response.status
+    state.stats[f"status_{response.status}"] += 1
+    if response.status == 429:
+        state.stats["rate_limited"] += 1
+    return response
+
+
+async def _process(
+    state: FrontState, call: Call, authorization: str | None, idem_key: str | None
+) -> web.Response:
+    scripted = state.faults.next_scripted()
+    if scripted is not None:
+        state.stats["scripted"] += 1
+        if scripted.delay:
+            await asyncio.sleep(scripted.delay)
+        if not scripted.forward:
+            return _scripted_response(scripted, call)
+    call.key = state.keys.authenticate(authorization, call.method, call.path, call.account)
+    decision = state.faults.decide(call.key)
+    if decision.rate_limited:
+        raise _RATE_LIMITED
+    if decision.latency:
+        await asyncio.sleep(decision.latency)
+    if decision.stall:
+        state.stats["stalls"] += 1
+        await asyncio.sleep(decision.stall)
+    if decision.error:
+        state.stats["injected_errors"] += 1
+        headers = {"Stripe-Should-Retry": decision.should_retry} if decision.should_retry else {}
+        raise StripeErrorResponse(500, "An unknown error occurred on Stripe's end.", type="api_error", headers=headers)  # fmt: skip
+    if decision.drop == "before":
+        raise DropConnection
+    response = await _idempotent(state, call, idem_key)
+    if decision.drop == "after":
+        raise DropConnection
+    if scripted is not None:
+        return _scripted_response(scripted, call)
+    return response
+
+
+def _scripted_response(scripted: ScriptedResponse, call: Call) -> web.Response:
+    if scripted.drop:
+        raise DropConnection
+    if scripted.body is None and scripted.status >= 400:
+        kind = "api_error" if scripted.status >= 500 else "invalid_request_error"
+        error = StripeErrorResponse(scripted.status, "Scripted sandbox error.", type=kind,
+                                    code="rate_limit" if scripted.status == 429 else None,
+                                    headers=dict(scripted.headers))  # fmt: skip
+        return error.to_response(call.request_id)
+    return json_response(scripted.body, status=scripted.status, headers=dict(scripted.headers))
+
+
+async def _idempotent(state: FrontState, call: Call, idem_key: str | None) -> web.Response:
+    if call.method != "GET":
+        state.lists.invalidate()
+    check_required(call.method, call.path, call.form)
+    if call.method != "POST" or not idem_key:
+        return await _execute(state, call)
+    saved = state.idempotency.begin(call.key, idem_key, call.fingerprint)
+    if saved is not None:
+        state.stats["replays"] += 1
+        headers = {**saved.headers, "Idempotent-Replayed": "true", "Original-Request": saved.request_id}  # fmt: skip
+        return web.Response(body=saved.body, status=saved.status, headers=headers)
+    try:
+        try:
+            response = await _execute(state, call)
+        except StripeErrorResponse as exc:
+            response = exc.to_response(call.request_id)
+    except BaseException:
+        state.idempotency.abandon(call.key, idem_key)
+        raise
+    finally:
+        state.lists.invalidate()
+    assert isinstance(response.body, bytes)
+    headers = {"Content-Type": response.headers.get("Content-Type", "application/json"),
+               "Idempotency-Key": idem_key}  # fmt: skip
+    response.headers["Idempotency-Key"] = idem_key
+    response.headers["Original-Request"] = call.request_id
+    state.idempotency.finish(call.key, idem_key, SavedResponse(response.status, response.body, headers, call.request_id))  # fmt: skip
+    return response
+
+
+async def _execute(state: FrontState, call: Call) -> web.Response:
+    """Answer one authenticated API request (account, list, or forwarded to localstripe)."""
+    if call.account != PLATFORM_ACCOUNT_ID:
+        state.connected_accounts[call.account] = None
+    parts = [p for p in call.path.split("/") if p]
+    if call.method == "GET" and parts[:2] == ["v1", "account"] and len(parts) == 2:
+        return json_response(account_object(call.account, livemode=key_is_live(call.key)))
+    if call.method == "GET" and parts[:2] == ["v1", "accounts"] and len(parts) <= 3:
+        if len(parts) == 3:
+            return json_response(account_object(parts[2], livemode=key_is_live(call.key)))
+        data = [account_object(a, livemode=key_is_live(call.key)) for a in state.connected_accounts]
+        return json_response({"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"})  # fmt: skip
+    if call.method == "GET" and call.path in LIST_SPECS:
+        spec = LIST_SPECS[call.path]
+        query = parse_list_query(spec, call.query)
+        ordered = await state.lists.ordered(
+            spec, query.expand, state.upstream.fetch_list, state.backdates, state.backdate_version
+        )
+        result = page(spec, call.path, query, ordered)
+        result["data"] = apply_backdates(result["data"], state.backdates)
+        return json_response(result)
+    if parts[:1] != ["v1"]:
+        raise unrecognized_url(call.method, call.path)
+    reply = await state.upstream.call(call.method, call.path, query=call.query,
+                                      body=call.body, content_type=call.content_type)  # fmt: skip
+    if reply.status >= 400 or reply.data is None:
+        raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
+    return json_response(apply_backdates(reply.data, state.backdates), status=reply.status)
+
+
+def create_app(upstream_url: str) -> web.Application:
+    """The front layer application, proxying to localstripe at ``upstream_url``."""
+    from .front_control import add_control_routes
+
+    app = web.Application(client_max_size=16 * 1024 * 1024, handler_args={"max_field_size": 65536})
+    state = FrontState(upstream=Upstream(upstream_url))
+    app[STATE] = state
+
+    async def on_startup(_: web.Application) -> None:
+        await state.upstream.start()
+
+    async def on_cleanup(_: web.Application) -> None:
+        await state.upstream.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    add_control_routes(app)
+    app.router.add_route("*", "/{tail:.*}", handle_api)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ._child import serve_app
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--upstream", required=True, help="localstripe base URL")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    serve_app(create_app(args.upstream), args.port)
+

@@ -1,0 +1,119 @@
+"""``/_sandbox/*`` control endpoints of the front layer (no auth: the server is loopback-only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from .front import STATE, FrontState
+from .front_errors import json_response
+from .front_faults import FaultConfig, ScriptedResponse
+
+
+def _bad(message: str) -> web.Response:
+    return json_response({"error": {"type": "invalid_request_error", "message": message}}, status=400)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        data = await request.json() if await request.read() else {}
+    except ValueError:
+        raise web.HTTPBadRequest(text="body must be JSON") from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return data
+
+
+def _state(request: web.Request) -> FrontState:
+    return request.app[STATE]
+
+
+async def reset(request: web.Request) -> web.Response:
+    state = _state(request)
+    reply = await state.upstream.call("DELETE", "/_config/data")
+    state.reset()
+    return json_response({"reset": True, "upstream_status": reply.status})
+
+
+async def get_config(request: web.Request) -> web.Response:
+    return json_response(_state(request).faults.config.to_json())
+
+
+async def set_config(request: web.Request) -> web.Response:
+    try:
+        config = FaultConfig.from_json(await _json_object(request))
+    except (TypeError, ValueError) as exc:
+        return _bad(str(exc))
+    _state(request).faults.configure(config)
+    return json_response(config.to_json())
+
+
+async def set_script(request: web.Request) -> web.Response:
+    data = await _json_object(request)
+    responses = data.get("responses", [])
+    try:
+        scripted = [ScriptedResponse.from_json(item) for item in responses]
+    except (TypeError, ValueError) as exc:
+        return _bad(str(exc))
+    queue = _state(request).faults.script
+    if data.get("replace", False):
+        queue.clear()
+    queue.extend(scripted)
+    return json_response({"queued": len(queue)})
+
+
+async def backdate(request: web.Request) -> web.Response:
+    data = await _json_object(request)
+    ids = data.get("ids", {})
+    if not isinstance(ids, dict) or not all(isinstance(v, int) for v in ids.values()):
+        return _bad('expected {"ids": {object_id: epoch_seconds}}')
+    state = _state(request)
+    state.backdates.update(ids)
+    state.backdate_version += 1
+    return json_response({"backdated": len(ids)})
+
+
+async def keys(request: web.Request) -> web.Response:
+    data = await _json_object(request)
+    registry = _state(request).keys
+    restricted = data.get("restricted", {})
+    revoked = data.get("revoked", [])
+    if not isinstance(restricted, dict) or not isinstance(revoked, list):
+        return _bad('expected {"restricted": {key: [permissions]}, "revoked": [keys]}')
+    for key, permissions in restricted.items():
+        if not str(key).startswith(("rk_test_", "rk_live_")):
+            return _bad("restricted keys start with rk_test_ or rk_live_")
+        registry.restricted[key] = set(permissions)
+    registry.revoked.update(revoked)
+    return json_response({"restricted": len(registry.restricted), "revoked": len(registry.revoked)})
+
+
+async def requests_log(request: web.Request) -> web.Response:
+    return json_response(_state(request).log)
+
+
+async def stats(request: web.Request) -> web.Response:
+    state = _state(request)
+    counters: dict[str, Any] = {name: state.stats.get(name, 0) for name in (
+        "requests", "rate_limited", "drops", "stalls", "replays", "injected_errors", "scripted")}
+    counters["statuses"] = {
+        name[len("status_"):]: n for name, n in state.stats.items() if name.startswith("status_")
+    }
+    counters.update(
+        upstream_calls=state.upstream.calls,
+        list_cache_hits=state.lists.hits,
+        list_cache_misses=state.lists.misses,
+    )
+    return json_response(counters)
+
+
+def add_control_routes(app: web.Application) -> None:
+    app.router.add_post("/_sandbox/reset", reset)
+    app.router.add_get("/_sandbox/config", get_config)
+    app.router.add_post("/_sandbox/config", set_config)
+    app.router.add_post("/_sandbox/script", set_script)
+    app.router.add_post("/_sandbox/backdate", backdate)
+    app.router.add_post("/_sandbox/keys", keys)
+    app.router.add_get("/_sandbox/requests", requests_log)
+    app.router.add_get("/_sandbox/stats", stats)
