@@ -150,8 +150,6 @@ async def _process(
     decision = state.faults.decide(call.key)
     if decision.rate_limited:
         raise _RATE_LIMITED
-    if decision.latency:
-        await asyncio.sleep(decision.latency)
     if decision.stall:
         state.stats["stalls"] += 1
         await asyncio.sleep(decision.stall)
@@ -161,7 +159,7 @@ async def _process(
         raise StripeErrorResponse(500, "An unknown error occurred on Stripe's end.", type="api_error", headers=headers)  # fmt: skip
     if decision.drop == "before":
         raise DropConnection
-    response = await _idempotent(state, call, idem_key)
+    response = await _idempotent(state, call, idem_key, decision.latency)
     if decision.drop == "after":
         raise DropConnection
     if scripted is not None:
@@ -181,11 +179,16 @@ def _scripted_response(scripted: ScriptedResponse, call: Call) -> web.Response:
     return json_response(scripted.body, status=scripted.status, headers=dict(scripted.headers))
 
 
-async def _idempotent(state: FrontState, call: Call, idem_key: str | None) -> web.Response:
+async def _idempotent(
+    state: FrontState, call: Call, idem_key: str | None, latency: float
+) -> web.Response:
+    """Execute once per idempotency key; ``latency`` is spent while the key is claimed (in flight)."""
     if call.method != "GET":
         state.lists.invalidate()
     check_required(call.method, call.path, call.form)
     if call.method != "POST" or not idem_key:
+        if latency:
+            await asyncio.sleep(latency)
         return await _execute(state, call)
     saved = state.idempotency.begin(call.key, idem_key, call.fingerprint)
     if saved is not None:
@@ -194,6 +197,8 @@ async def _idempotent(state: FrontState, call: Call, idem_key: str | None) -> we
         return web.Response(body=saved.body, status=saved.status, headers=headers)
     try:
         try:
+            if latency:
+                await asyncio.sleep(latency)
             response = await _execute(state, call)
         except StripeErrorResponse as exc:
             response = exc.to_response(call.request_id)

@@ -101,11 +101,14 @@ class StripeErrorResponse(Exception):
         self.code = code
         self.param = param
         self.headers = headers or {}
+        #: Further error fields passed through as they are (``decline_code``, ``charge``, ...).
+        self.extra: dict[str, Any] = {}
 
     def to_response(self, request_id: str) -> web.Response:
         body = error_body(
             self.message, type=self.type, code=self.code, param=self.param, request_id=request_id
         )
+        body["error"].update(self.extra)
         return json_response(body, status=self.status, headers=self.headers)
 
 

@@ -146,7 +146,15 @@ class Upstream:
                 "Please consider adding a default payment method.",
                 param="customer",
             )
-        return StripeErrorResponse(reply.status, message, type=str(err.get("type") or "invalid_request_error"))  # fmt: skip
+        error = StripeErrorResponse(
+            reply.status,
+            message,
+            type=str(err.get("type") or ("card_error" if reply.status == 402 else "invalid_request_error")),
+            code=err.get("code"),
+            param=err.get("param"),
+        )
+        error.extra = {k: v for k, v in err.items() if k in ("decline_code", "charge", "payment_intent")}
+        return error
 
     async def _missing_resource(
         self, method: str, path: str, form: Mapping[str, str]
