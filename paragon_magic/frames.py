@@ -1,0 +1,240 @@
+"""Stripe objects -> typed pandas DataFrames, built column by column as pages arrive.
+
+One row per object, ``id`` first; nested dicts flattened with ``.`` (``address.city``, ``metadata.<key>``);
+lists stay Python lists; timestamps -> ``datetime64[ns, UTC]``; integers (amounts included) -> ``Int64``;
+flags -> ``bool`` (``boolean`` when a value is missing); text -> ``string``. Which column is a timestamp or an
+amount comes from the object type's schema and the column's name (``frame_schema``), never from values alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .accessor import RawObjects  # also registers the ``df.stripe`` accessor
+from .frame_schema import DTYPES, ColumnKind, kind_by_name, schema_for
+
+__all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns"]
+
+_NONE = type(None)
+_EMPTY: Mapping[str, Any] = {}
+_PAGE = 1000  # objects per chunk when to_frame is given one long iterable
+_MAX_EPOCH = 10**11  # seconds; bigger integers under a timestamp name are not timestamps (year > 5000)
+
+
+def flatten_columns(objects: Sequence[Mapping[str, Any]]) -> dict[str, Sequence[Any]]:
+    """Split objects into columns: ``{"id": [...], "address.city": [...], ...}``, one entry per object."""
+    columns: dict[str, Sequence[Any]] = {}
+    for key, values in _split(objects).items():
+        _add_column(columns, str(key), values)
+    return columns
+
+
+def _split(dicts: Sequence[Mapping[str, Any]]) -> dict[Any, Sequence[Any]]:
+    """Transpose dicts into key -> values. Fast path (C loops) when every dict has the same keys."""
+    if not dicts:
+        return {}
+    keys = tuple(dicts[0])
+    if len(keys) > 1 and set(map(len, dicts)) == {len(keys)}:
+        try:  # same size + every key present == same key set
+            return dict(zip(keys, zip(*map(operator.itemgetter(*keys), dicts))))
+        except KeyError:
+            pass
+    union = dict.fromkeys(itertools.chain.from_iterable(dicts))
+    return {key: list(map(dict.get, dicts, itertools.repeat(key))) for key in union}
+
+
+def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[Any]) -> None:
+    kinds = set(map(type, values))
+    if _NONE in kinds:
+        kinds.discard(_NONE)
+        if kinds and all(issubclass(k, dict) for k in kinds):
+            values = [_EMPTY if v is None else v for v in values]
+    if kinds and all(issubclass(k, dict) for k in kinds):
+        for key, sub in _split(values).items():
+            _add_column(columns, f"{name}.{key}", sub)
+        return  # a column of empty dicts ({} metadata) yields no columns at all
+    columns[name] = values
+
+
+class FrameBuilder:
+    """Collects pages of Stripe objects as columns and builds one typed DataFrame.
+
+    Raw objects are not kept unless ``keep_raw=True`` (then ``df.stripe.raw`` returns them).
+    ``build()`` can be called at any time (e.g. for a partial result) and does not consume the builder.
+    Columns are ``id`` then alphabetical (Stripe's own key order), so page boundaries never change the layout.
+    """
+
+    def __init__(self, object_type: str | None = None, *, keep_raw: bool = False) -> None:
+        self.object_type = object_type
+        self.keep_raw = keep_raw
+        self._columns: dict[str, list[Any]] = {}
+        self._rows = 0
+        self._raw: list[Mapping[str, Any]] = []
+
+    @property
+    def rows(self) -> int:
+        """Objects added so far."""
+        return self._rows
+
+    def add_page(self, objects: Sequence[Mapping[str, Any]]) -> None:
+        """Add one page of objects (a list response's ``data``)."""
+        if not objects:
+            return
+        if self.object_type is None and isinstance(objects[0].get("object"), str):
+            self.object_type = objects[0]["object"]
+        page = flatten_columns(objects)
+        for name, values in page.items():
+            column = self._columns.get(name)
+            if column is None:
+                self._columns[name] = column = [None] * self._rows
+            column.extend(values)
+        padding = [None] * len(objects)
+        for name, column in self._columns.items():
+            if name not in page:
+                column.extend(padding)
+        self._rows += len(objects)
+        if self.keep_raw:
+            self._raw.extend(objects)
+
+    def build(self) -> pd.DataFrame:
+        """The DataFrame of everything added so far, typed by the object type's schema."""
+        schema = schema_for(self.object_type)
+        names = self._kept_columns()
+        arrays = {name: _to_array(self._columns[name], schema.get(name), kind_by_name(name)) for name in names}
+        for name, kind in schema.items():
+            if name not in arrays and not any(n.startswith(name + ".") for n in arrays):
+                arrays[name] = _missing(kind, self._rows)
+        order = sorted(arrays, key=lambda n: (n != "id", n))
+        frame = pd.DataFrame({n: arrays[n] for n in order}, index=pd.RangeIndex(self._rows), copy=False)
+        frame.attrs["stripe"] = {"object_type": self.object_type}
+        if self.keep_raw:
+            frame.attrs["stripe_raw"] = RawObjects(tuple(self._raw))
+        return frame
+
+    def _kept_columns(self) -> list[str]:
+        """All columns but an all-null ``x`` once ``x.*`` columns exist (null on one page, a dict on another)."""
+        parents = {n[: m.start()] for n in self._columns for m in re.finditer(r"\.", n)}
+        return [n for n in self._columns if not (n in parents and all(v is None for v in self._columns[n]))]
+
+
+def to_frame(objects: Iterable[Mapping[str, Any]], object_type: str | None = None, *,
+             keep_raw: bool = False) -> pd.DataFrame:
+    """A typed DataFrame of ``objects`` (any iterable; consumed in chunks, so a generator stays lazy)."""
+    builder = FrameBuilder(object_type, keep_raw=keep_raw)
+    iterator = iter(objects)
+    while page := list(itertools.islice(iterator, _PAGE)):
+        builder.add_page(page)
+    return builder.build()
+
+
+# --- column conversion ------------------------------------------------------------------------------
+
+
+def _to_array(values: list[Any], known: ColumnKind | None, by_name: ColumnKind | None) -> Any:
+    """One typed column. ``known`` comes from the schema; ``by_name`` only counts when the values agree."""
+    types = set(map(type, values))
+    has_none = _NONE in types
+    types.discard(_NONE)
+    if not types:
+        return _missing(known or "object", len(values))
+    kind = known or by_name
+    if types == {int}:
+        if kind == "float":
+            return _floats(values, has_none)
+        ints, mask = _int64(values, has_none)
+        if kind == "timestamp" and not (np.abs(ints[~mask]) >= _MAX_EPOCH).any():
+            return _timestamps(ints, mask)
+        return pd.arrays.IntegerArray(ints, mask)
+    if types <= {int, float}:
+        return _floats(values, has_none)
+    if types == {bool}:
+        if has_none or kind == "boolean":
+            return pd.array(values, dtype="boolean")
+        return np.array(values, dtype=bool)
+    if types == {str}:
+        return pd.array(values, dtype=DTYPES["string"])
+    return _objects(values)
+
+
+def _int64(values: list[Any], has_none: bool) -> tuple[np.ndarray, np.ndarray]:
+    if not has_none:
+        return np.array(values, dtype=np.int64), np.zeros(len(values), dtype=bool)
+    mask = np.array([v is None for v in values], dtype=bool)
+    return np.array([0 if v is None else v for v in values], dtype=np.int64), mask
+
+
+def _timestamps(seconds: np.ndarray, mask: np.ndarray) -> pd.arrays.DatetimeArray:
+    stamps = (seconds * 1_000_000_000).view("M8[ns]")
+    if mask.any():
+        stamps[mask] = np.datetime64("NaT")
+    return pd.array(stamps).tz_localize("UTC")
+
+
+def _floats(values: list[Any], has_none: bool) -> np.ndarray:
+    if has_none:
+        values = [np.nan if v is None else v for v in values]
+    return np.array(values, dtype=np.float64)
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _missing(kind: ColumnKind, rows: int) -> Any:
+    """A column of ``rows`` missing values with the kind's dtype."""
+    dtype = DTYPES["boolean"] if kind == "bool" and rows else DTYPES[kind]
+    if dtype is object:
+        return np.full(rows, None, dtype=object)
+    return pd.array([None] * rows, dtype=dtype)  # type: ignore[call-overload]
+
+
+# --- provenance ---------------------------------------------------------------------------------------
+
+_SECRET_NAMES = re.compile(r"(api_?key|secret|password|token|authorization)", re.IGNORECASE)
+_SECRET_VALUE = re.compile(r"^(sk|rk|pk)_(test|live)_|^whsec_|^eyJ")
+
+
+def _mask(value: str) -> str:
+    prefix = re.match(r"^((?:sk|rk|pk)_(?:test|live)_|whsec_)", value)
+    return f"{prefix.group(1) if prefix else ''}…{value[-4:]}"
+
+
+def _scrub(value: Any, key: str = "") -> Any:
+    """A copy of request parameters with anything secret masked (``sk_test_…abcd``)."""
+    if isinstance(value, Mapping):
+        return {k: _scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v, key) for v in value]
+    if isinstance(value, str) and (_SECRET_NAMES.search(key) or _SECRET_VALUE.search(value)):
+        return _mask(value)
+    return value
+
+
+def attach_metadata(df: pd.DataFrame, action: Any, params: Mapping[str, Any] | None,
+                    request_ids: Sequence[str], livemode: bool | None, complete: bool) -> pd.DataFrame:
+    """Record where ``df`` came from in ``df.attrs["stripe"]`` (secrets masked) and return ``df``.
+
+    Keys: ``object_type`` (set by the builder), ``action`` (name), ``params``, ``request_ids``, ``livemode``,
+    ``fetched_at`` (UTC ISO 8601), ``complete`` (False when the fetch stopped early).
+    """
+    meta = dict(df.attrs.get("stripe") or {})
+    meta.update(
+        action=getattr(action, "name", action),
+        params=_scrub(dict(params or {})),
+        request_ids=[r for r in request_ids if r],
+        livemode=livemode,
+        fetched_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        complete=bool(complete),
+    )
+    df.attrs["stripe"] = meta
+    return df
