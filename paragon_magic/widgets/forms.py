@@ -1,0 +1,236 @@
+"""Action forms: an ipywidgets form generated from one catalog row, with no per-action code.
+
+``form("list_customers", session=..., namespace=...)`` lays out one control per parameter (chosen by
+its catalog type), the list options (limit, created after/before) for list actions, the common options
+under "More options", a "store result as" name, a Run button and an Output area. Run checks every
+field before anything is sent, runs the action through the session and shows the DataFrame, or one
+error line with the offending field marked (CSS class ``pm-invalid``).
+"""
+
+from __future__ import annotations
+
+import html
+import keyword
+from collections.abc import Callable, MutableMapping
+from typing import Any, Union
+
+import ipywidgets as w
+import pandas as pd
+
+from ..catalog import COMMON_OPTIONS, LIST_OPTIONS, get_action
+from ..catalog_types import Action
+from ..errors import ConfigurationError, ParagonMagicError, UsageError
+from ..session import missing_required, place_targets
+from .fields import INVALID_CLASS, FieldControl, TextControl, control_for
+
+__all__ = ["ActionForm", "SessionSource", "form"]
+
+#: A Session, a function returning the current Session (or None when not connected), or None.
+SessionSource = Union[Any, Callable[[], Any], None]
+
+_STYLE = (
+    f"<style>.{INVALID_CLASS} input, .{INVALID_CLASS} textarea, .{INVALID_CLASS} select "
+    "{border-color: #d32f2f !important; background: #fff5f5;} "
+    f".{INVALID_CLASS} > .widget-label {{color: #d32f2f;}}</style>"
+)
+
+
+def form(action_name: str, *, session: SessionSource = None,
+         namespace: MutableMapping[str, Any] | None = None) -> ActionForm:
+    """The form for catalog action ``action_name`` (``UsageError`` with a suggestion if unknown)."""
+    return ActionForm(get_action(action_name), session=session, namespace=namespace)
+
+
+class ActionForm:
+    """A generated form for one catalog action.
+
+    ``fields`` maps each field name (the Stripe parameter, the id parameter such as ``customer``,
+    ``limit``, ``created_after``/``created_before``, ``account``, ``expand``) to its input widget.
+    After ``submit()`` (what Run does): ``result`` is the last DataFrame, ``error`` the last error
+    line ("" after a success).
+    """
+
+    def __init__(self, action: Action | str, *, session: SessionSource = None,
+                 namespace: MutableMapping[str, Any] | None = None) -> None:
+        self.action = get_action(action) if isinstance(action, str) else action
+        if self.action.kind == "request":
+            raise UsageError("`request` has no form; use %stripe request <path> ... instead", field="action")
+        self.session_source = session
+        self.namespace = namespace
+        self.result: pd.DataFrame | None = None
+        self.error = ""
+
+        self.controls: list[FieldControl] = self._build_controls()
+        self.fields: dict[str, w.Widget] = {}
+        for control in self.controls:
+            self.fields.update(control.inputs)
+
+        self.store_as = w.Text(description="store result as", placeholder="variable name (optional)",
+                               style={"description_width": "170px"}, layout=w.Layout(width="420px"))
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play",
+                                   tooltip=f"{self.action.method} {self.action.path}")
+        self.run_button.on_click(lambda _button: self.submit())
+        self.output = w.Output()
+        self.widget = self._layout()
+
+    # -- building -----------------------------------------------------------------------------------
+    def _build_controls(self) -> list[FieldControl]:
+        act = self.action
+        controls: list[FieldControl] = []
+        if act.id_param:
+            controls.append(TextControl(act.id_param, role="id", required=True,
+                                        help=f"ID of the {act.object_type}", placeholder=f"{act.object_type} id"))
+        for param in act.params:
+            if act.is_list and param.name == "created":
+                continue  # the created after/before list options below cover it
+            controls.append(control_for(param))
+        if act.is_list:
+            controls += [control_for(option, role="option") for option in LIST_OPTIONS]
+        controls += [control_for(option, role="option") for option in COMMON_OPTIONS]
+        return controls
+
+    def _layout(self) -> w.VBox:
+        act = self.action
+        common = {o.name for o in COMMON_OPTIONS}
+        main = [c.widget for c in self.controls if c.name not in common]
+        more = w.Accordion(children=[w.VBox([c.widget for c in self.controls if c.name in common])])
+        more.set_title(0, "More options")
+        more.selected_index = None
+        header = w.HTML(
+            f"{_STYLE}<b>{html.escape(act.name)}</b> — {html.escape(act.summary)} "
+            f"<small><code>{act.method} {html.escape(act.path)}</code> · * required</small>"
+        )
+        box = w.VBox([header, *main, more, w.HBox([self.store_as, self.run_button]), self.output])
+        box.add_class("pm-action-form")
+        return box
+
+    # -- display ------------------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"<ActionForm {self.action.name}>"
+
+    # -- running ------------------------------------------------------------------------------------
+    def values(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(params, options)`` from the filled-in fields; empty fields are left out.
+
+        ``options`` holds ``id`` and the session's keyword options (limit, created_after, ...).
+        Raises ``UsageError`` naming the first field whose value cannot be used.
+        """
+        params: dict[str, Any] = {}
+        options: dict[str, Any] = {}
+        for control in self.controls:
+            value = control.read()
+            if value is None:
+                continue
+            target = params if control.role == "param" else options
+            target["id" if control.role == "id" else control.name] = value
+        return params, options
+
+    def submit(self) -> pd.DataFrame | None:
+        """Validate, run the action and show the result (what the Run button does)."""
+        self.error = ""
+        for control in self.controls:
+            control.mark(False)
+        self.store_as.remove_class(INVALID_CLASS)
+        self.run_button.disabled = True
+        try:
+            frame = self._submit()
+        except ParagonMagicError as exc:
+            field = getattr(exc, "field", None) or getattr(exc, "param", None)
+            return self._fail(str(exc), field)
+        except Exception as exc:  # a Run click must not end in ipywidgets' callback logger
+            return self._fail(f"{type(exc).__name__} while running {self.action.name}", None)
+        finally:
+            self.run_button.disabled = False
+        return frame
+
+    def _submit(self) -> pd.DataFrame:
+        params, options = self.values()
+        name = self._result_name()
+        missing = missing_required(self.action, place_targets(self.action, params), options.get("id"))
+        if missing:
+            raise UsageError(f"{missing} is required (fields marked * must be filled in)", field=missing)
+        session = self._session()
+        self.output.clear_output()
+        with self.output:
+            frame = session.run(self.action.name, params, **options)
+        self.result = frame
+        if name:
+            self._namespace()[name] = frame
+        self._show(frame, name)
+        return frame
+
+    def _result_name(self) -> str | None:
+        name = self.store_as.value.strip()
+        if not name:
+            return None
+        if not name.isidentifier() or keyword.iskeyword(name):
+            raise UsageError(f"'store result as' needs a Python variable name, not {name[:40]!r}",
+                             field="store_as")
+        return name
+
+    def _session(self) -> Any:
+        source = self.session_source
+        session = source() if callable(source) and not hasattr(source, "run") else source
+        if session is None:
+            raise ConfigurationError("not connected to Stripe: run %stripe connect (or stripe_connect()) first")
+        return session
+
+    def _namespace(self) -> MutableMapping[str, Any]:
+        if self.namespace is not None:
+            return self.namespace
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None:
+            raise ConfigurationError("no namespace to store the result in; pass namespace= to form()")
+        return shell.user_ns
+
+    # -- output -------------------------------------------------------------------------------------
+    def _show(self, frame: pd.DataFrame, name: str | None) -> None:
+        from IPython.display import HTML, display
+
+        noun = self.action.object_type or "row"
+        summary = f"{len(frame)} {noun}{'' if len(frame) == 1 else 's'}"
+        if frame.attrs.get("stripe", {}).get("complete") is False:
+            summary += " (stopped early; more exist)"
+        if name:
+            summary += f" · stored as <code>{html.escape(name)}</code>"
+        self.output.clear_output()
+        with self.output:
+            display(HTML(f"<small style='color:#2e7d32'>✓ {summary}</small>"))
+            display(frame)
+
+    def _fail(self, message: str, field: str | None) -> None:
+        from IPython.display import HTML, display
+
+        self.error = " ".join(message.split())
+        for control in self._controls_for(field):
+            control.mark(True)
+        if field == "store_as":
+            self.store_as.add_class(INVALID_CLASS)
+        self.output.clear_output()
+        with self.output:
+            display(HTML(f"<span class='pm-error' style='color:#d32f2f'>✗ {html.escape(self.error)}</span>"))
+        return None
+
+    def _controls_for(self, field: str | None) -> list[FieldControl]:
+        """The controls an error's field (ours) or ``param`` (Stripe's, e.g. ``metadata[k]``) is about."""
+        if not field:
+            return []
+        act = self.action
+        top = field.split("[", 1)[0]
+        names = {field, top}
+        if field == "id" and act.id_param:
+            names.add(act.id_param)
+        if act.is_list and top == "created":
+            names |= {"created_after", "created_before"}
+        names |= {p.name for p in act.params if p.target and (p.target == field or p.top_level_key == top)}
+        return [c for c in self.controls if c.name in names or names & set(c.inputs)]
