@@ -19,6 +19,7 @@ from paragon_magic.client import (
     ParagonProxyError,
     RetryPolicy,
     StripeClient,
+    StripePermissionError,
 )
 from paragon_magic.sandbox.paragon_double import ParagonDouble, ParagonDoubleServer, ThreadedAppServer
 
@@ -291,3 +292,30 @@ def test_stripe_client_through_the_double(proxy: ParagonDoubleServer, upstream, 
             client.request("GET", "/v1/customers")
     assert proxy_error.value.http_status == 400
     assert token not in str(proxy_error.value)
+
+
+def test_through_the_double_to_the_local_stripe_sandbox(stripe_server) -> None:
+    restricted = "rk_test_DoubleRestricted000000001"
+    stripe_server.add_restricted_key(restricted, ["rak_customer_read"])
+    double = ParagonDouble.with_new_key(stripe_server.url, {"owner": stripe_server.key, "reader": restricted},
+                                        project_id=PROJECT)
+    no_retry = RetryPolicy(max_retries=0)
+    with ParagonDoubleServer(double) as proxy:
+        owner = ParagonBackend(double.mint_token("owner"), PROJECT, base_url=proxy.url)
+        with StripeClient(owner, retry=no_retry) as client:
+            created = client.request("POST", "/v1/customers", {"email": "e@example.com", "metadata": {"k": "v"}})
+            assert created.data["metadata"] == {"k": "v"} and created.request_id
+            assert [c["id"] for c in client.iter_objects("/v1/customers")] == [created.data["id"]]
+        reader = ParagonBackend(double.mint_token("reader"), PROJECT, base_url=proxy.url)
+        with StripeClient(reader, retry=no_retry) as client:
+            assert [c["email"] for c in client.iter_objects("/v1/customers")] == ["e@example.com"]
+            with pytest.raises(StripePermissionError) as info:  # Stripe's 403 surfaces unchanged
+                client.request("GET", "/v1/subscriptions")
+            assert info.value.required_permission == "rak_subscription_read"
+    logged = stripe_server.requests()
+    assert [(r["method"], r["path"], r["status"]) for r in logged] == [
+        ("POST", "/v1/customers", 200), ("GET", "/v1/customers", 200),
+        ("GET", "/v1/customers", 200), ("GET", "/v1/subscriptions", 403),
+    ]
+    assert logged[0]["form"] == {"email": "e@example.com", "metadata[k]": "v"}
+    assert logged[0]["headers"]["Idempotency-Key"]
