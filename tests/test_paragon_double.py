@@ -82,10 +82,7 @@ def proxy_server(upstream: tuple[ThreadedAppServer, FakeStripe]) -> Iterator[Par
 @pytest.fixture
 def proxy(proxy_server: ParagonDoubleServer, upstream: tuple[ThreadedAppServer, FakeStripe]) -> ParagonDoubleServer:
     double = proxy_server.double
-    double.reset_requests()
-    with double._lock:
-        double.users.clear()
-    double.connect_user("user-1", USER_KEY)
+    double.reset({"user-1": USER_KEY})
     double.connect_user("user-2", OTHER_KEY)
     upstream[1].seen.clear()
     return proxy_server

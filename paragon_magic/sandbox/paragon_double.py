@@ -126,6 +126,13 @@ class ParagonDouble:
         with self._lock:
             self._log.clear()
 
+    def reset(self, users: Mapping[str, str] | None = None) -> None:
+        """Forget the request log and every connection; then connect ``users`` (user id → key)."""
+        with self._lock:
+            self._log.clear()
+            self.users.clear()
+            self.users.update(users or {})
+
     def _stripe_key(self, user_id: str) -> str | None:
         with self._lock:
             return self.users.get(user_id)
