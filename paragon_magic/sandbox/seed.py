@@ -60,6 +60,7 @@ def seed(base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7
     start = now - MONTHS_OF_HISTORY * 30 * DAY
     report = SeedReport()
     created: dict[str, int] = {}
+    first_invoice_at: dict[str, int] = {}  # customer -> when their subscription's first invoice was paid
     client = StripeClient(
         DirectBackend(api_key, base_url=base_url),
         rate_limiter=TokenBucket(10_000),
@@ -99,6 +100,7 @@ def seed(base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7
                 plan, _tier = rng.choices(plans, weights=[6, 2, 4, 1, 2, 1])[0]
                 subscription = post("/v1/subscriptions", {"customer": customer["id"], "items": [{"plan": plan["id"]}]})
                 created[subscription["id"]] = signup + rng.randint(0, 3) * DAY
+                first_invoice_at[customer["id"]] = created[subscription["id"]]
                 report.subscriptions += 1
                 if rng.random() < 0.2:
                     client.request("DELETE", f"/v1/subscriptions/{subscription['id']}")
@@ -110,7 +112,7 @@ def seed(base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7
                 intent = post("/v1/payment_intents", {
                     "amount": rng.choice([900, 2_900, 4_900, 9_900, 19_900]) * factor // (100 if factor > 1 else 1),
                     "currency": currency, "customer": customer["id"], "payment_method": "pm_card_visa",
-                    "confirm": True, "description": "seed payment",
+                    "confirm": True,
                 })
                 charge_id = _latest_charge(client, intent)
                 _backdate_charge(client, charge_id, paid_at, created)
@@ -118,6 +120,7 @@ def seed(base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7
                     refund = post("/v1/refunds", {"charge": charge_id})
                     report.refunds += 1
                     _backdate_object(client, refund, min(paid_at + rng.randint(1, 20) * DAY, now - 30), created)
+        _backdate_invoice_payments(client, created, first_invoice_at)
         _send_backdates(base_url, created)
     report.seconds = time.monotonic() - started
     return report
@@ -147,6 +150,17 @@ def _backdate_object(client: StripeClient, obj: dict[str, Any], when: int, creat
         txn = txn.get("id")
     if txn:
         created[txn] = when
+
+
+def _backdate_invoice_payments(client: StripeClient, created: dict[str, int], first_invoice_at: dict[str, int]) -> None:
+    """Subscription invoices were paid "now"; move their charges to when the subscription started."""
+    for txn in client.iter_objects("/v1/balance_transactions", {"limit": 100}):
+        if txn["id"] in created or not str(txn.get("source", "")).startswith("ch_"):
+            continue
+        charge = client.request("GET", f"/v1/charges/{txn['source']}").data
+        when = first_invoice_at.get(charge.get("customer") or "")
+        if when is not None:
+            created[txn["id"]] = created[charge["id"]] = when
 
 
 def _send_backdates(base_url: str, created: dict[str, int]) -> None:
