@@ -1,0 +1,300 @@
+"""What ``%stripe`` / ``%%stripe`` / ``%paragon`` do, over one :class:`MagicContext`.
+
+Actions are parsed by the pure parser and run through the context's Session; the words in
+:data:`SUBCOMMANDS` (connect, use, status, ...) are handled here. Every user error is a
+``ParagonMagicError``: it propagates, IPython shows one line, and the cell fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from ..catalog import describe, get_action
+from ..errors import UsageError
+from ..session import Session
+from . import display
+from .context import MagicContext
+from .parser import SUBCOMMANDS, ParsedCall, parse_cell, parse_line
+
+_KEY_ON_LINE = (
+    "API keys must not be typed on a magic line: the line is saved in the notebook and in IPython's "
+    "history. Run `%stripe connect` and paste the key at its prompt (or into the portal), or set "
+    "$STRIPE_API_KEY before starting Jupyter"
+)
+_SECRETISH = re.compile(r"(?<![A-Za-z0-9])(?:sk|rk|whsec)_[A-Za-z0-9_]{4,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
+_TOKEN_ENV = "PARAGON_USER_TOKEN"
+
+
+# -- %stripe ------------------------------------------------------------------------------------
+
+def run_stripe(ctx: MagicContext, line: str, cell: str | None = None) -> Any:
+    """``%stripe <line>`` or ``%%stripe <line>`` with ``cell``; returns a DataFrame for actions."""
+    head, _, rest = line.strip().partition(" ")
+    if head in SUBCOMMANDS or not head:
+        if cell is not None and cell.strip():
+            raise UsageError(f"`%%stripe {head}` takes no cell body; use %stripe {head}")
+        return _SUBCOMMANDS[head or "actions"](ctx, rest.strip())
+    return run_action(ctx, line, cell)
+
+
+def run_action(ctx: MagicContext, line: str, cell: str | None = None) -> pd.DataFrame | None:
+    """Parse (nothing is sent if that fails), then run the call or show it with ``--dry-run``."""
+    if cell is None:
+        call = parse_line(line, evaluate=ctx.evaluate)
+    else:
+        call = parse_cell(line, cell, evaluate=ctx.evaluate)
+    session = ctx.require_session()
+    if call.options.dry_run:
+        print(display.dry_run_text(prepare(session, call), session.masked_key))
+        return None
+    frame = execute(session, call)
+    if call.options.out:
+        ctx.shell.user_ns[call.options.out] = frame
+    return frame
+
+
+def _request_params(call: ParsedCall) -> dict[str, Any]:
+    """``request`` takes the listing options as plain Stripe params."""
+    opts, params = call.options, dict(call.params)
+    if opts.expand:
+        params["expand"] = list(opts.expand)
+    if opts.limit is not None:
+        params["limit"] = opts.limit
+    created = {k: v for k, v in (("gte", opts.created_after), ("lt", opts.created_before)) if v is not None}
+    if created:
+        params["created"] = {**params.get("created", {}), **created} if isinstance(params.get("created"), dict) else created
+    return params
+
+
+def _action_options(call: ParsedCall) -> dict[str, Any]:
+    opts = call.options
+    return dict(
+        id=call.id, limit=opts.limit, created_after=opts.created_after, created_before=opts.created_before,
+        expand=list(opts.expand) or None, account=opts.account, idempotency_key=opts.idempotency_key,
+    )
+
+
+def execute(session: Session, call: ParsedCall) -> pd.DataFrame:
+    """Send ``call`` through ``session``."""
+    opts = call.options
+    if call.action == "request":
+        headers = {"Idempotency-Key": opts.idempotency_key} if opts.idempotency_key else None
+        return session.request("stripe", call.path, method=call.method, params=_request_params(call),
+                               headers=headers, account=opts.account, live=opts.live)
+    progress = None if opts.progress else False
+    return session.run(call.action, call.params, live=opts.live, progress=progress, **_action_options(call))
+
+
+def prepare(session: Session, call: ParsedCall) -> httpx.Request:
+    """The request ``execute`` would send first (``--dry-run``)."""
+    opts = call.options
+    if call.action == "request":
+        return session.client.build_request(call.method, call.path, _request_params(call),
+                                            stripe_account=opts.account, idempotency_key=opts.idempotency_key)
+    return session.prepare(call.action, call.params, **_action_options(call))
+
+
+# -- subcommands --------------------------------------------------------------------------------
+
+def _refuse_secrets(text: str) -> None:
+    if _SECRETISH.search(text):
+        raise UsageError(_KEY_ON_LINE)
+
+
+def parse_words(text: str, command: str, flags: dict[str, bool], max_positional: int = 0
+                ) -> tuple[list[str], dict[str, Any]]:
+    """Split a subcommand's arguments: ``flags`` maps a flag name to whether it takes a value."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise UsageError(f"{command}: {exc} (check the quotes)") from None
+    positional: list[str] = []
+    values: dict[str, Any] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.startswith("--"):
+            name, eq, inline = word[2:].partition("=")
+            name = name.replace("-", "_")
+            if name not in flags:
+                known = ", ".join("--" + f.replace("_", "-") for f in flags) or "none"
+                raise UsageError(f"{command} has no flag --{name.replace('_', '-')} (flags: {known})")
+            if not flags[name]:
+                values[name] = True
+            elif eq:
+                values[name] = inline
+            elif i + 1 < len(words):
+                i += 1
+                values[name] = words[i]
+            else:
+                raise UsageError(f"{command}: --{name.replace('_', '-')} needs a value")
+        else:
+            positional.append(word)
+        i += 1
+    if len(positional) > max_positional:
+        raise UsageError(f"{command}: unexpected argument {positional[max_positional]!r}; see `%stripe help`")
+    return positional, values
+
+
+def cmd_actions(ctx: MagicContext, args: str) -> None:
+    _, flags = parse_words(args, "actions", {"json": False})
+    print(display.actions_json() if flags.get("json") else display.actions_text())
+
+
+def cmd_help(ctx: MagicContext, args: str) -> None:
+    words, _ = parse_words(args, "help", {}, max_positional=1)
+    if not words or words[0] in SUBCOMMANDS:
+        print(display.USAGE)
+    else:
+        print(describe(get_action(words[0].replace("-", "_"))))
+
+
+def cmd_status(ctx: MagicContext, args: str) -> None:
+    parse_words(args, "status", {})
+    print(display.status_text(ctx.session, profile=ctx.profile, paragon=ctx.paragon))
+
+
+def cmd_connect(ctx: MagicContext, args: str) -> Any:
+    _refuse_secrets(args)
+    try:
+        _, flags = parse_words(args, "connect", {"profile": True, "sandbox": False})
+    except UsageError as exc:
+        if "unexpected argument" in str(exc):  # never echo what may be a mistyped key
+            raise UsageError(f"connect takes no key on the line. {_KEY_ON_LINE}") from None
+        raise
+    profile = flags.get("profile")
+    if flags.get("sandbox"):
+        session = ctx.connect(sandbox=True)
+        print(display.connected_text(session, None))
+        return None
+    if getattr(ctx.shell, "kernel", None) is not None:  # a notebook: the Connect Portal widget
+        return _portal(ctx, profile or "default")
+    key = ctx.prompt_secret("Stripe secret or restricted key (sk_… / rk_…), input hidden: ").strip()
+    if not key:
+        raise UsageError("no key entered; nothing changed")
+    session = ctx.connect(key, profile=profile)
+    print(display.connected_text(session, ctx.profile))
+    return None
+
+
+def _portal(ctx: MagicContext, profile: str) -> Any:
+    from ..widgets.portal import ConnectPortal
+
+    def connect_with_settings(secret: Any, **kwargs: Any) -> Session:
+        return ctx.connector(secret, config=ctx.session_config, **ctx.settings.client_options(), **kwargs)
+
+    portal = ConnectPortal(store=ctx.store, base_url=ctx.stripe_base_url, profile=profile,
+                           connect=connect_with_settings)
+    portal.on_connect = lambda session: ctx.adopt(session, profile=portal.profile_input.value.strip() or "default")
+    return portal
+
+
+def cmd_use(ctx: MagicContext, args: str) -> None:
+    _refuse_secrets(args)
+    words, _ = parse_words(args, "use", {}, max_positional=1)
+    if not words:
+        raise UsageError("use needs a profile name: %stripe use NAME (`%stripe profiles` lists them)")
+    ctx.store.use(words[0])
+    session = ctx.connect()
+    print(display.connected_text(session, ctx.profile))
+
+
+def cmd_disconnect(ctx: MagicContext, args: str) -> None:
+    _, flags = parse_words(args, "disconnect", {"profile": True})
+    name = flags.get("profile") or ctx.profile
+    if name is None or name == ctx.profile:
+        was = ctx.session is not None
+        ctx.disconnect()
+    else:
+        was = False
+    forgot = ctx.store.delete(name) if name else False
+    parts = ["disconnected" if was else "no open connection"]
+    if forgot:
+        parts.append(f"forgot saved profile '{name}'")
+    elif flags.get("profile"):
+        parts.append(f"there was no saved profile '{name}'")
+    if os.environ.get("STRIPE_API_KEY"):
+        parts.append("$STRIPE_API_KEY is still set: the next action connects with it")
+    print("; ".join(parts))
+
+
+def cmd_profiles(ctx: MagicContext, args: str) -> None:
+    parse_words(args, "profiles", {})
+    print(display.profiles_text(ctx.store.profiles(), ctx.store.backend))
+
+
+def cmd_form(ctx: MagicContext, args: str) -> Any:
+    words, _ = parse_words(args, "form", {}, max_positional=1)
+    if not words:
+        raise UsageError("form needs an action: %stripe form create_customer")
+    action = get_action(words[0].replace("-", "_"))
+    from ..widgets.forms import form
+
+    return form(action.name, session=ctx.require_session(), namespace=ctx.shell.user_ns)
+
+
+_SUBCOMMANDS = {
+    "actions": cmd_actions, "help": cmd_help, "status": cmd_status, "connect": cmd_connect,
+    "use": cmd_use, "disconnect": cmd_disconnect, "profiles": cmd_profiles, "form": cmd_form,
+}
+
+
+# -- %paragon -----------------------------------------------------------------------------------
+
+PARAGON_USAGE = ("%paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--base-url URL] | "
+                 "%paragon status | %paragon user")
+
+
+def run_paragon(ctx: MagicContext, line: str) -> Any:
+    """``%paragon authenticate|status|user``."""
+    if _SECRETISH.search(line):
+        raise UsageError(f"secrets must not be typed on a magic line (they stay in the history): set "
+                         f"${_TOKEN_ENV} or use --signing-key FILE --user ID")
+    head, _, rest = line.strip().partition(" ")
+    if head == "authenticate":
+        return paragon_authenticate(ctx, rest)
+    if head == "status":
+        parse_words(rest, "status", {})
+        if ctx.paragon is None:
+            print("not authenticated with Paragon: %paragon authenticate PROJECT_ID")
+        else:
+            print(display.status_text(ctx.session, profile=None, paragon=ctx.paragon))
+        return None
+    if head == "user":
+        parse_words(rest, "user", {})
+        if ctx.paragon is None:
+            raise UsageError("not authenticated with Paragon: run %paragon authenticate PROJECT_ID first")
+        user = ctx.paragon.get_user()
+        return {k: v for k, v in user.items() if k != "token"} if isinstance(user, dict) else user
+    raise UsageError(f"usage: {PARAGON_USAGE}")
+
+
+def paragon_authenticate(ctx: MagicContext, args: str) -> None:
+    words, flags = parse_words(args, "authenticate", {"signing_key": True, "user": True, "base_url": True},
+                               max_positional=1)
+    if not words:
+        raise UsageError(f"authenticate needs the project id: {PARAGON_USAGE}")
+    project_id = words[0]
+    token: str | None = None
+    if flags.get("signing_key") or flags.get("user"):
+        if not (flags.get("signing_key") and flags.get("user")):
+            raise UsageError("--signing-key FILE and --user USER_ID go together (to mint a user token)")
+        from ..auth import mint_user_token
+
+        path = Path(flags["signing_key"]).expanduser()
+        try:
+            pem = path.read_text()
+        except OSError as exc:
+            raise UsageError(f"cannot read the signing key {str(path)!r}: {exc.strerror}") from None
+        token = mint_user_token(pem, project_id, flags["user"])
+    session = ctx.authenticate_paragon(project_id, token, base_url=flags.get("base_url"))
+    user = ctx.paragon.user.user_id if ctx.paragon is not None and ctx.paragon.user else "?"
+    print(f"authenticated as user {user} in project {project_id} ({session.masked_key}); "
+          f"%stripe actions now go through the {display.backend_name(session)}")

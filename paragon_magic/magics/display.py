@@ -1,0 +1,164 @@
+"""Text the magics show: status, profiles, action lists, help, dry runs; and how result frames display."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pandas as pd
+
+from ..auth import ProfileInfo, redact_secrets
+from ..catalog import actions_schema, summary_table
+from ..session import Session
+
+USAGE = """\
+%stripe <action> [id] [--flag value ...] [key[sub]=value ...] [-o NAME] [--dry-run] [--live]
+%%stripe <action> [flags]      (cell body: a JSON object or key=value lines)
+%stripe request [GET|POST|DELETE] /v1/... [key=value ...]
+
+%stripe actions [--json]       the actions, or their JSON schema (ActionKit style)
+%stripe help <action>          flags, types and examples of one action
+%stripe status                 how you are connected
+%stripe connect [--profile NAME] [--sandbox]
+%stripe use NAME | %stripe profiles | %stripe disconnect [--profile NAME]
+%stripe form <action>          a form for one action
+%paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--base-url URL]
+%paragon status | %paragon user
+
+Values may be Python: {{ customers.id[0] }}.  Settings: %config StripeMagic"""
+
+
+def actions_text() -> str:
+    """``%stripe actions``: one line per action, then how to get more."""
+    return f"{summary_table()}\n\n`%stripe help <action>` shows its flags; `%stripe help` the commands."
+
+
+def actions_json() -> str:
+    return json.dumps(actions_schema(), indent=2)
+
+
+def status_text(session: Session | None, *, profile: str | None, paragon: Any = None) -> str:
+    """``%stripe status``: backend, masked key, account, mode (never a secret)."""
+    if session is None:
+        return ("not connected: run `%stripe connect` (or `%stripe connect --sandbox`), or set "
+                "$STRIPE_API_KEY; the first action connects with the saved profile if there is one")
+    account = session.account or {}
+    lines = [
+        f"backend:  {backend_name(session)}",
+        f"key:      {session.masked_key}",
+        f"mode:     {session.mode}" + ("  (writes need --live)" if session.mode == "live" else ""),
+    ]
+    if paragon is not None and paragon.user is not None:
+        lines.insert(1, f"project:  {paragon.project_id}  user: {paragon.user.user_id}")
+    name = account.get("name") or ""
+    if account.get("id") or name:
+        lines.append(f"account:  {account.get('id') or '-'}" + (f"  {name}" if name else ""))
+    if profile:
+        lines.append(f"profile:  {profile}")
+    return "\n".join(lines)
+
+
+def backend_name(session: Session) -> str:
+    label = session.label
+    if label == "Paragon":
+        return "Paragon proxy (" + session.client.backend.url("/").rsplit("/sdk/", 1)[0] + ")"
+    if label == "sandbox":
+        return "embedded sandbox"
+    if label == "STRIPE_API_KEY":
+        return "direct key ($STRIPE_API_KEY)"
+    return label
+
+
+def connected_text(session: Session, profile: str | None) -> str:
+    account = session.account or {}
+    who = " ".join(str(part) for part in (account.get("id"), account.get("name")) if part)
+    saved = f", saved as profile '{profile}'" if profile else ""
+    return f"connected ({session.label}, {session.mode} mode) {who} with {session.masked_key}{saved}".replace("  ", " ")
+
+
+def profiles_text(profiles: Iterable[ProfileInfo], where: str) -> str:
+    """``%stripe profiles``: one line per saved profile, the active one starred."""
+    rows = [
+        (("* " if p.active else "  ") + p.name, p.masked,
+         p.mode or "", p.account_id or p.project_id or "", p.account_name or "", p.stored_in)
+        for p in profiles
+    ]
+    if not rows:
+        return f"no saved profiles (they are kept in {where}); `%stripe connect` saves one"
+    header = ("  profile", "key", "mode", "account", "name", "stored in")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+    return "\n".join(lines)
+
+
+def dry_run_text(request: httpx.Request, masked_secret: str) -> str:
+    """What ``--dry-run`` prints: method, URL, headers (Authorization masked) and the decoded params."""
+    lines = ["dry run: nothing was sent", f"{request.method} {request.url}"]
+    for name, value in request.headers.items():
+        if name.lower() in ("host", "content-length", "accept", "user-agent"):
+            continue
+        shown = f"Bearer {masked_secret}" if name.lower() == "authorization" else redact_secrets(value)
+        lines.append(f"{_header_case(name)}: {shown}")
+    body = request.content.decode("utf-8", "replace") if request.content else ""
+    query = urlsplit(str(request.url)).query
+    encoded = body or query
+    if encoded:
+        lines += ["", redact_secrets(encoded), ""]
+        lines += [f"  {key} = {redact_secrets(value)}" for key, value in parse_qsl(encoded, keep_blank_values=True)]
+    return "\n".join(lines)
+
+
+def _header_case(name: str) -> str:
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
+# -- how result frames display -----------------------------------------------------------------
+
+def _is_stripe_frame(obj: Any) -> bool:
+    return isinstance(obj, pd.DataFrame) and "stripe" in obj.attrs
+
+
+class FrameDisplay:
+    """IPython formatters for DataFrames from %stripe: show ``rows()`` rows, set only while rendering.
+
+    Other DataFrames render exactly as before (the previous printer, else pandas' own repr).
+    """
+
+    def __init__(self, rows: Callable[[], int]) -> None:
+        self._rows = rows
+        self._previous: dict[str, Any] = {}
+
+    def _options(self) -> Any:
+        rows = max(1, int(self._rows()))
+        return pd.option_context("display.max_rows", rows, "display.min_rows", rows)
+
+    def _plain(self, obj: Any, printer: Any, cycle: bool) -> None:
+        previous = self._previous.get("text/plain")
+        if not _is_stripe_frame(obj):
+            return previous(obj, printer, cycle) if previous else printer.text(repr(obj))
+        with self._options():
+            printer.text(repr(obj))
+
+    def _html(self, obj: Any) -> str | None:
+        previous = self._previous.get("text/html")
+        if not _is_stripe_frame(obj):
+            return previous(obj) if previous else obj._repr_html_()
+        with self._options():
+            return obj._repr_html_()
+
+    def install(self, shell: Any) -> None:
+        formatters = shell.display_formatter.formatters
+        for mime, func in (("text/plain", self._plain), ("text/html", self._html)):
+            self._previous[mime] = formatters[mime].for_type(pd.DataFrame, func)
+
+    def uninstall(self, shell: Any) -> None:
+        formatters = shell.display_formatter.formatters
+        for mime, previous in self._previous.items():
+            if previous is not None:
+                formatters[mime].for_type(pd.DataFrame, previous)
+            else:
+                formatters[mime].pop(pd.DataFrame, None)
+        self._previous.clear()
