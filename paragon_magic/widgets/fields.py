@@ -17,7 +17,7 @@ from ..dates import to_epoch_seconds
 from ..errors import UsageError
 
 __all__ = [
-    "INVALID_CLASS", "FieldControl", "TextControl", "IntegerControl", "ChoiceControl", "DateControl",
+    "INVALID_CLASS", "FieldControl", "TextControl", "IntegerControl", "ChoiceControl", "FlagControl", "DateControl",
     "DateRangeControl", "KeyValueEditor", "JsonControl", "control_for",
 ]
 
@@ -119,6 +119,19 @@ class ChoiceControl(FieldControl):
 
     def read(self) -> Any:
         return self.dropdown.value
+
+
+class FlagControl(FieldControl):
+    """A Checkbox for a keyword option that is either given (True) or left out."""
+
+    def __init__(self, name: str, *, role: Role = "option", help: str = "", label: str | None = None) -> None:
+        super().__init__(name, role=role, help=help)
+        self.checkbox = w.Checkbox(value=False, description=label or name, tooltip=help, indent=False)
+        self.widget = self.checkbox
+        self.inputs = {name: self.checkbox}
+
+    def read(self) -> bool | None:
+        return True if self.checkbox.value else None
 
 
 class DateControl(FieldControl):

@@ -21,7 +21,7 @@ from ..catalog import COMMON_OPTIONS, LIST_OPTIONS, get_action
 from ..catalog_types import Action
 from ..errors import ConfigurationError, ParagonMagicError, UsageError
 from ..session import missing_required, place_targets
-from .fields import INVALID_CLASS, FieldControl, TextControl, control_for
+from .fields import INVALID_CLASS, FieldControl, FlagControl, TextControl, control_for
 
 __all__ = ["ActionForm", "SessionSource", "form"]
 
@@ -87,11 +87,14 @@ class ActionForm:
         if act.is_list:
             controls += [control_for(option, role="option") for option in LIST_OPTIONS]
         controls += [control_for(option, role="option") for option in COMMON_OPTIONS]
+        if act.is_write:
+            controls.append(FlagControl("live", label="allow this change on a LIVE account",
+                                        help="Needed to write with a live key (sk_live_/rk_live_)."))
         return controls
 
     def _layout(self) -> w.VBox:
         act = self.action
-        common = {o.name for o in COMMON_OPTIONS}
+        common = {o.name for o in COMMON_OPTIONS} | {"live"}
         main = [c.widget for c in self.controls if c.name not in common]
         more = w.Accordion(children=[w.VBox([c.widget for c in self.controls if c.name in common])])
         more.set_title(0, "More options")

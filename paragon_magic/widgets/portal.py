@@ -17,11 +17,11 @@ from ..auth import CredentialStore, KeyInfo, Secret, classify_key
 from ..auth.credentials import _check_profile_name
 from ..connect import ACCOUNT_PERMISSION, KeyRejected
 from ..errors import ConfigurationError, ParagonMagicError, UsageError
+from .fields import INVALID_CLASS
 
 __all__ = ["ConnectPortal"]
 
 ConnectFunction = Callable[..., Any]
-INVALID_CLASS = "pm-invalid"
 _HINT = (
     "Paste a <b>Secret</b> (<code>sk_…</code>) or <b>Restricted</b> (<code>rk_…</code>) key from the "
     "Stripe Dashboard (Developers → API keys). A restricted key must allow "
