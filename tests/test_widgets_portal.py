@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import ipywidgets as w
@@ -64,7 +65,8 @@ def click_connect(portal: ConnectPortal, key: str, profile: str | None = None) -
     portal.connect_button.click()
 
 
-def test_secret_key_connects_saves_and_clears(stripe_server, store):
+def test_secret_key_connects_saves_and_clears(stripe_server, store, caplog):
+    caplog.set_level(logging.DEBUG)
     calls: list[Any] = []
     portal = make_portal(stripe_server, store, calls)
     click_connect(portal, stripe_server.key)
@@ -82,6 +84,7 @@ def test_secret_key_connects_saves_and_clears(stripe_server, store):
         ("GET", "/v1/account", 200)
     ]
     assert_key_nowhere(portal, stripe_server.key)
+    assert stripe_server.key not in caplog.text
 
 
 def test_profile_name_is_used(stripe_server, store):
@@ -95,7 +98,8 @@ def test_profile_name_is_used(stripe_server, store):
     assert_key_nowhere(again, stripe_server.key)
 
 
-def test_restricted_key_without_account_permission_is_refused_and_not_saved(stripe_server, store):
+def test_restricted_key_without_account_permission_is_refused_and_not_saved(stripe_server, store, caplog):
+    caplog.set_level(logging.DEBUG)
     key = "rk_test_NoAccountRead0000Widget9q1Z"
     stripe_server.add_restricted_key(key, ["rak_customer_read", "rak_product_write"])
     calls: list[Any] = []
@@ -110,6 +114,7 @@ def test_restricted_key_without_account_permission_is_refused_and_not_saved(stri
     assert INVALID_CLASS in portal.key_input._dom_classes
     assert [(r["path"], r["status"]) for r in stripe_server.requests()] == [("/v1/account", 403)]
     assert_key_nowhere(portal, key)
+    assert key not in caplog.text and key[8:-4] not in caplog.text
 
 
 def test_restricted_key_with_account_permission_is_saved(stripe_server, store):

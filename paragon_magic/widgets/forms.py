@@ -183,7 +183,7 @@ class ActionForm:
         source = self.session_source
         session = source() if callable(source) and not hasattr(source, "run") else source
         if session is None:
-            raise ConfigurationError("not connected to Stripe: run %stripe connect (or stripe_connect()) first")
+            raise ConfigurationError("not connected to Stripe: run %stripe connect (or paragon_magic.connect(...)) first")
         return session
 
     def _namespace(self) -> MutableMapping[str, Any]:
