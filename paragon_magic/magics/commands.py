@@ -237,7 +237,7 @@ def cmd_form(ctx: MagicContext, args: str) -> Any:
     action = get_action(words[0].replace("-", "_"))
     from ..widgets.forms import form
 
-    return form(action.name, session=ctx.require_session(), namespace=ctx.shell.user_ns)
+    return form(action.name, session=ctx.require_session, namespace=ctx.shell.user_ns)
 
 
 _SUBCOMMANDS = {

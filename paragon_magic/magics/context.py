@@ -95,6 +95,10 @@ class MagicContext:
             self._store = CredentialStore()
         return self._store
 
+    @store.setter
+    def store(self, store: CredentialStore) -> None:
+        self._store = store
+
     def evaluate(self, expression: str) -> Any:
         """Evaluate a ``{{ }}`` expression in the user's namespace."""
         namespace = self.shell.user_ns if self.shell is not None else {}
