@@ -9,7 +9,6 @@ import random
 import time
 from typing import Any
 
-import httpx
 import pytest
 
 from paragon_magic.client import (
@@ -43,11 +42,6 @@ def _client(server: Any, key: str | None = None, **options: Any) -> StripeClient
     options.setdefault("rate_limiter", FAST)
     options.setdefault("retry", _retry())
     return StripeClient(DirectBackend(key or server.key, server.url), timeout=10.0, **options)
-
-
-def _script(server: Any, *responses: dict[str, Any]) -> None:
-    reply = httpx.post(f"{server.url}/_sandbox/script", json={"responses": list(responses), "replace": True})
-    reply.raise_for_status()
 
 
 def _assert_secret_free(error: BaseException, *secrets: str) -> None:
@@ -86,20 +80,23 @@ def test_bad_param_is_invalid_request(stripe_server: Any) -> None:
     assert caught.value.http_status == 400 and caught.value.param == "limit"
 
 
-def test_wrong_and_revoked_keys_are_authentication_errors(stripe_server: Any) -> None:
-    wrong = "sk_test_thisKeyDoesNotExist000000000001"
-    with _client(stripe_server, wrong) as client, pytest.raises(AuthenticationError) as caught:
-        client.request("GET", "/v1/customers")
-    _assert_secret_free(caught.value, wrong)
-    restricted = "rk_test_revokedSoonKey0000000000000002"
-    stripe_server.add_restricted_key(restricted, ["rak_customer_read"])
-    with _client(stripe_server, restricted) as client:
+@pytest.mark.parametrize(
+    ("key", "permissions"),
+    [
+        ("sk_test_soonRevokedSecret000000000001", None),
+        ("rk_test_soonRevokedRestricted000000002", ["rak_customer_read"]),
+    ],
+)
+def test_revoked_keys_are_authentication_errors(stripe_server: Any, key: str, permissions: list[str] | None) -> None:
+    if permissions is not None:
+        stripe_server.add_restricted_key(key, permissions)
+    with _client(stripe_server, key) as client:
         assert client.request("GET", "/v1/customers").status == 200
-        stripe_server.revoke_key(restricted)
-        with pytest.raises(AuthenticationError) as revoked:
+        stripe_server.revoke_key(key)
+        with pytest.raises(AuthenticationError) as caught:
             client.request("GET", "/v1/customers")
-    assert revoked.value.http_status == 401
-    _assert_secret_free(revoked.value, restricted)
+    assert caught.value.http_status == 401 and caught.value.attempts == 1
+    _assert_secret_free(caught.value, key)
 
 
 def test_restricted_key_names_missing_permission(stripe_server: Any) -> None:
@@ -130,7 +127,7 @@ def test_idempotency_key_reused_with_other_params(stripe_server: Any) -> None:
 
 
 def test_500s_retried_until_exhausted(stripe_server: Any) -> None:
-    _script(stripe_server, *[{"status": 500}] * 3)
+    stripe_server.script([{"status": 500}] * 3)
     with _client(stripe_server, retry=_retry(max_retries=2)) as client, pytest.raises(APIError) as caught:
         client.request("GET", "/v1/customers")
     error = caught.value
@@ -139,7 +136,7 @@ def test_500s_retried_until_exhausted(stripe_server: Any) -> None:
 
 
 def test_should_retry_false_stops_retries(stripe_server: Any) -> None:
-    _script(stripe_server, {"status": 500, "headers": {"Stripe-Should-Retry": "false"}}, {"status": 200})
+    stripe_server.script([{"status": 500, "headers": {"Stripe-Should-Retry": "false"}}, {"status": 200}])
     with _client(stripe_server) as client, pytest.raises(APIError) as caught:
         client.request("GET", "/v1/customers")
     assert caught.value.attempts == 1 and caught.value.stripe_should_retry is False
@@ -147,7 +144,7 @@ def test_should_retry_false_stops_retries(stripe_server: Any) -> None:
 
 
 def test_429_is_retried_after_backoff(stripe_server: Any) -> None:
-    _script(stripe_server, {"status": 429}, {"status": 429})
+    stripe_server.script([{"status": 429}, {"status": 429}])
     retry = _retry(base_delay=0.05, max_delay=0.2)
     start = time.monotonic()
     with _client(stripe_server, retry=retry) as client:
@@ -165,7 +162,7 @@ def test_429_surfaces_as_rate_limit_error(stripe_server: Any) -> None:
 
 
 def test_dropped_connection_retried_with_same_key_creates_one_object(stripe_server: Any) -> None:
-    _script(stripe_server, {"drop": True, "forward": True})
+    stripe_server.script([{"drop": True, "forward": True}])
     with _client(stripe_server) as client:
         response = client.request("POST", "/v1/customers", {"email": "once@example.com"})
         listed = list(client.iter_objects("/v1/customers"))
@@ -266,7 +263,7 @@ def test_every_error_is_secret_free_and_a_stripe_error(stripe_server: Any) -> No
                 client.request(method, path, params)
             except StripeError as error:
                 errors.append(error)
-        _script(stripe_server, {"status": 500}, {"status": 500})
+        stripe_server.script([{"status": 500}, {"status": 500}])
         try:
             client.request("GET", "/v1/customers")
         except StripeError as error:
