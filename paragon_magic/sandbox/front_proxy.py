@@ -149,7 +149,8 @@ class Upstream:
         error = StripeErrorResponse(
             reply.status,
             message,
-            type=str(err.get("type") or ("card_error" if reply.status == 402 else "invalid_request_error")),
+            # localstripe labels every error invalid_request_error; Stripe's 402s are card errors.
+            type="card_error" if reply.status == 402 else str(err.get("type") or "invalid_request_error"),
             code=err.get("code"),
             param=err.get("param"),
         )

@@ -29,6 +29,32 @@ import localstripe.resources as resources
 resources.Store.dump_to_disk = lambda self: None
 resources.Store.try_load_from_disk = lambda self: None
 resources.store.clear()
+
+# Listing customers exports each one's `subscriptions`, which scans the whole store: quadratic.
+# Index subscriptions by customer once per store version instead (statuses are read live).
+_version = [0]
+def _setitem(self, key, value):
+    dict.__setitem__(self, key, value)
+    _version[0] += 1
+def _delitem(self, key):
+    dict.__delitem__(self, key)
+    _version[0] += 1
+resources.Store.__setitem__ = _setitem
+resources.Store.__delitem__ = _delitem
+_index = {"version": -1, "by_customer": {}}
+def _customer_subscriptions(self):
+    if _index["version"] != _version[0]:
+        by_customer = {}
+        for key, value in resources.store.items():
+            if key.startswith("subscription:"):
+                by_customer.setdefault(value.customer, []).append(value)
+        _index.update(version=_version[0], by_customer=by_customer)
+    listing = resources.List("/v1/customers/" + self.id + "/subscriptions")
+    listing._list = [sub for sub in _index["by_customer"].get(self.id, [])
+                     if sub.status not in ("canceled", "incomplete_expired")]
+    return listing
+resources.Customer.subscriptions = property(_customer_subscriptions)
+
 from localstripe import server
 from paragon_magic.sandbox._child import serve_app
 serve_app(server.app, 0)
