@@ -24,7 +24,6 @@ __all__ = [
 INVALID_CLASS = "pm-invalid"
 Role = Literal["id", "param", "option"]
 _LABEL_STYLE = {"description_width": "170px"}
-_WIDE = w.Layout(width="520px")
 
 
 def _label(name: str, required: bool) -> str:
@@ -62,7 +61,7 @@ class TextControl(FieldControl):
         super().__init__(name, role=role, required=required, help=help)
         self.as_list = as_list
         self.text = w.Text(description=_label(name, required), placeholder=placeholder, tooltip=help,
-                           style=_LABEL_STYLE, layout=_WIDE)
+                           style=_LABEL_STYLE, layout=w.Layout(width="520px"))
         self.widget = self.text
         self.inputs = {name: self.text}
 
