@@ -219,6 +219,7 @@ def test_rate_limiter_holds_rate_under_200_concurrent_calls(stripe_server: Any) 
     assert stripe_server.stats()["rate_limited"] == 0
 
 
+@pytest.mark.slow
 def test_pagination_returns_each_of_1000_objects_once(stripe_server: Any) -> None:
     async def create_all() -> set[str]:
         backend = DirectBackend(stripe_server.key, stripe_server.url)
