@@ -69,7 +69,7 @@ def session(ctx: MagicContext, stripe_server: Any) -> Session:
 def run(ip: InteractiveShell, cell: str) -> tuple[Any, str]:
     """Run ``cell``; returns the ExecutionResult and everything shown (ANSI colours stripped)."""
     with capture_output() as captured:
-        result = ip.run_cell(cell)
+        result = ip.run_cell(cell, store_history=True)
     return result, _ANSI.sub("", captured.stdout + captured.stderr)
 
 

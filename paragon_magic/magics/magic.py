@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from traitlets import Bool, Float, Int, observe
 
 from . import commands
@@ -45,11 +45,13 @@ class StripeMagic(Magics):
         if hasattr(self, "context"):
             self.context.configure(**{change["name"]: change["new"]})
 
+    @no_var_expand  # {{ expr }} is ours: IPython must not expand {…} or $name first
     @line_cell_magic
     def stripe(self, line: str, cell: str | None = None) -> Any:
         """Run a Stripe action (``%stripe help`` for the grammar and commands)."""
         return commands.run_stripe(self.context, line, cell)
 
+    @no_var_expand
     @line_magic
     def paragon(self, line: str) -> Any:
         """``%paragon authenticate PROJECT_ID`` (then ``%stripe`` goes through Paragon), ``status``, ``user``."""
