@@ -1,0 +1,214 @@
+"""%stripe connect/use/disconnect/profiles/status/form and %paragon, in a real InteractiveShell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from paragon_magic.connect import KeyRejected
+from paragon_magic.errors import ConfigurationError, UsageError
+from paragon_magic.magics.commands import run_stripe
+from paragon_magic.magics.context import MagicContext
+from paragon_magic.sandbox.paragon_double import ParagonDouble, ParagonDoubleServer
+from paragon_magic.session import Session
+from test_magics_extension import ctx, fails, ip, ipython, ok, requests_since, session  # noqa: F401
+
+TYPED_KEY = "sk_test_" + "TypedOnTheLine0000009999"
+
+
+class Prompt:
+    """Stands in for getpass: answers with ``answer`` and records the prompts shown."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+        self.prompts: list[str] = []
+
+    def __call__(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        return self.answer
+
+
+def _history(ip: InteractiveShell) -> str:
+    return "\n".join(ip.history_manager.input_hist_raw)
+
+
+# -- connect ------------------------------------------------------------------------------------------
+
+def test_connect_asks_with_getpass_saves_the_profile_and_runs(ip: InteractiveShell, ctx: MagicContext,
+                                                              stripe_server: Any) -> None:
+    ctx.stripe_base_url = stripe_server.url
+    ctx.prompt_secret = prompt = Prompt(stripe_server.key)
+    _, shown = ok(ip, "%stripe connect --profile work")
+    assert len(prompt.prompts) == 1 and "hidden" in prompt.prompts[0]
+    assert "sk_test_…4242" in shown and "profile 'work'" in shown and stripe_server.key not in shown
+    assert ctx.profile == "work" and [p.name for p in ctx.store.profiles()] == ["work"]
+    _, status = ok(ip, "%stripe status")
+    assert "key:      sk_test_…4242" in status and "mode:     test" in status
+    assert "account:  acct_" in status and "profile:  work" in status and stripe_server.key not in status
+    frame, _ = ok(ip, "%stripe list_customers")
+    assert isinstance(frame, pd.DataFrame)
+    assert stripe_server.key not in _history(ip)
+
+
+def test_key_typed_on_the_line_is_refused_and_not_echoed(ip: InteractiveShell, ctx: MagicContext,
+                                                          stripe_server: Any) -> None:
+    start = len(stripe_server.requests())
+    for cell in (f"%stripe connect {TYPED_KEY}", f"%stripe connect --profile x {TYPED_KEY}",
+                 "%stripe connect sk_abcdef", f"%stripe list_customers --email {TYPED_KEY}"):
+        line = fails(ip, cell, UsageError)
+        assert "history" in line and TYPED_KEY not in line and "TypedOnTheLine" not in line and "sk_abcdef" not in line
+    assert ctx.session is None and requests_since(stripe_server, start) == []
+
+
+def test_rejected_key_is_one_line_and_nothing_saved(ip: InteractiveShell, ctx: MagicContext,
+                                                    stripe_server: Any) -> None:
+    revoked = "sk_test_" + "RevokedMagicKey00000001"
+    stripe_server.revoke_key(revoked)
+    ctx.stripe_base_url = stripe_server.url
+    ctx.prompt_secret = Prompt(revoked)
+    line = fails(ip, "%stripe connect", KeyRejected)
+    assert "invalid or has been revoked" in line and "RevokedMagicKey" not in line
+    assert ctx.session is None and ctx.store.profiles() == []
+
+
+def test_empty_answer_changes_nothing(ip: InteractiveShell, ctx: MagicContext) -> None:
+    ctx.prompt_secret = Prompt("  ")
+    assert "no key entered" in fails(ip, "%stripe connect", UsageError)
+
+
+def test_connect_sandbox(ip: InteractiveShell, ctx: MagicContext) -> None:
+    _, shown = ok(ip, "%stripe connect --sandbox")
+    assert "sandbox" in shown and ctx.session is not None and ctx.session.label == "sandbox"
+    _, status = ok(ip, "%stripe status")
+    assert "backend:  embedded sandbox" in status
+    frame, _ = ok(ip, "%stripe list_customers --limit 3")
+    assert len(frame) == 3  # the shared sandbox is seeded
+
+
+def test_notebook_connect_shows_the_portal_which_sets_the_session(ctx: MagicContext, stripe_server: Any,
+                                                                  tmp_path: Any) -> None:
+    notebook = MagicContext(SimpleNamespace(kernel=object(), user_ns={}), store=ctx.store,
+                            stripe_base_url=stripe_server.url)
+    portal = run_stripe(notebook, "connect --profile nb")
+    assert type(portal).__name__ == "ConnectPortal"
+    portal.key_input.value = stripe_server.key
+    portal.submit()
+    assert portal.key_input.value == "" and notebook.session is portal.session is not None
+    assert notebook.profile == "nb" and [p.name for p in notebook.store.profiles()] == ["nb"]
+    assert notebook.session.config is notebook.session_config
+    notebook.close()
+
+
+# -- lazy connect -----------------------------------------------------------------------------------------
+
+def test_first_action_connects_from_the_environment(ip: InteractiveShell, ctx: MagicContext, stripe_server: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY", stripe_server.key)
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_server.url)
+    frame, _ = ok(ip, "%stripe list_customers")
+    assert isinstance(frame, pd.DataFrame) and ctx.session is not None
+    assert "direct key ($STRIPE_API_KEY)" in ok(ip, "%stripe status")[1]
+
+
+def test_first_action_without_credentials_says_how_to_connect(ip: InteractiveShell) -> None:
+    line = fails(ip, "%stripe list_customers", ConfigurationError)
+    assert line.startswith("ConfigurationError: not connected") and "STRIPE_API_KEY" in line
+
+
+def test_status_when_not_connected(ip: InteractiveShell) -> None:
+    assert "not connected" in ok(ip, "%stripe status")[1]
+
+
+# -- profiles --------------------------------------------------------------------------------------------
+
+def test_profiles_use_and_disconnect(ip: InteractiveShell, ctx: MagicContext, stripe_server: Any) -> None:
+    ctx.stripe_base_url = stripe_server.url
+    assert "no saved profiles" in ok(ip, "%stripe profiles")[1]
+    for name in ("alpha", "beta"):
+        ctx.prompt_secret = Prompt(stripe_server.key)
+        ok(ip, f"%stripe connect --profile {name}")
+    _, listed = ok(ip, "%stripe profiles")
+    assert "* beta" in listed and "  alpha" in listed and "sk_test_…4242" in listed
+    assert stripe_server.key not in listed
+    _, shown = ok(ip, "%stripe use alpha")
+    assert "profile 'alpha'" in shown and ctx.profile == "alpha" and ctx.store.active_profile == "alpha"
+    assert "no saved profile 'gamma'" in fails(ip, "%stripe use gamma", ConfigurationError)
+    _, shown = ok(ip, "%stripe disconnect --profile beta")
+    assert "forgot saved profile 'beta'" in shown and ctx.session is not None  # alpha is still open
+    _, shown = ok(ip, "%stripe disconnect")
+    assert "disconnected" in shown and "forgot saved profile 'alpha'" in shown
+    assert ctx.session is None and ctx.store.profiles() == []
+    assert "unexpected argument" in fails(ip, "%stripe profiles extra", UsageError)
+
+
+def test_subcommands_take_no_cell_body(ip: InteractiveShell) -> None:
+    assert "takes no cell body" in fails(ip, "%%stripe status\nsomething", UsageError)
+
+
+# -- form ----------------------------------------------------------------------------------------------
+
+def test_form_for_an_action(ip: InteractiveShell, session: Session) -> None:
+    form, _ = ok(ip, "%stripe form create_customer")
+    assert type(form).__name__ == "ActionForm" and form.action.name == "create_customer"
+    assert "did you mean" in fails(ip, "%stripe form create_custmer", UsageError).lower()
+
+
+# -- %paragon ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def paragon_proxy(stripe_server: Any) -> Iterator[tuple[ParagonDouble, ParagonDoubleServer]]:
+    double = ParagonDouble.with_new_key(stripe_server.url, users={"user-1": stripe_server.key})
+    with ParagonDoubleServer(double) as server:
+        yield double, server
+
+
+def test_paragon_authenticate_with_a_minted_token(ip: InteractiveShell, ctx: MagicContext, tmp_path: Any,
+                                                  paragon_proxy: Any, stripe_server: Any) -> None:
+    double, server = paragon_proxy
+    key_file = tmp_path / "signing.pem"
+    key_file.write_text(double.signing_key_pem)
+    _, shown = ok(ip, f"%paragon authenticate {double.project_id} --signing-key {key_file} --user user-1 "
+                      f"--base-url {server.url}")
+    assert "user user-1" in shown and "Paragon proxy" in shown
+    start = len(stripe_server.requests())
+    frame, _ = ok(ip, "%stripe create_customer --name ViaParagon")
+    assert frame["name"].iloc[0] == "ViaParagon"
+    proxied = double.requests()
+    assert proxied[-1]["user_id"] == "user-1" and proxied[-1]["upstream_path"] == "/v1/customers"
+    assert [r["form"] for r in requests_since(stripe_server, start)] == [{"name": "ViaParagon"}]
+    _, status = ok(ip, "%paragon status")
+    assert f"project:  {double.project_id}  user: user-1" in status
+    user, _ = ok(ip, "%paragon user")
+    assert "token" not in user
+    assert double.signing_key_pem not in _history(ip)
+
+
+def test_paragon_token_from_the_environment(ip: InteractiveShell, ctx: MagicContext, paragon_proxy: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    double, server = paragon_proxy
+    token = double.mint_token("user-1")
+    monkeypatch.setenv("PARAGON_USER_TOKEN", token)
+    ok(ip, f"%paragon authenticate {double.project_id} --base-url {server.url}")
+    assert ctx.session is not None and ctx.session.label == "Paragon" and ctx.paragon is not None
+    frame, _ = ok(ip, "%stripe list_customers")
+    assert isinstance(frame, pd.DataFrame) and double.requests()[-1]["upstream_path"] == "/v1/customers"
+    _, status = ok(ip, "%stripe status")
+    assert "backend:  Paragon proxy" in status and token not in status
+    assert token not in _history(ip)
+
+
+def test_paragon_errors_are_one_line(ip: InteractiveShell, tmp_path: Any) -> None:
+    assert "PARAGON_USER_TOKEN" in fails(ip, "%paragon authenticate proj-1", ConfigurationError)
+    assert "go together" in fails(ip, "%paragon authenticate proj-1 --user u1", UsageError)
+    missing = tmp_path / "nope.pem"
+    assert "cannot read the signing key" in fails(
+        ip, f"%paragon authenticate proj-1 --signing-key {missing} --user u1", UsageError)
+    jwt_like = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"
+    assert "must not be typed" in fails(ip, f"%paragon authenticate proj-1 {jwt_like}", UsageError)
+    assert "not authenticated" in fails(ip, "%paragon user", UsageError)
+    assert "usage" in fails(ip, "%paragon frobnicate", UsageError)
