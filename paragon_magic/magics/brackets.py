@@ -41,10 +41,10 @@ def parse_key(key: str, map_keys: frozenset[str] = MAP_KEYS) -> Path:
             path.append(raw)
         elif raw == "":
             path.append(APPEND)
-        elif raw.isdigit() and raw.isascii() and len(raw) <= 6:
+        elif raw.isascii() and raw.isdigit():
+            if len(raw) > 6:
+                raise UsageError(f"list index in {show(key)} is too large", field=match.group(1))
             path.append(int(raw))
-        elif raw.isdigit():
-            raise UsageError(f"list index in {show(key)} is too large", field=match.group(1))
         else:
             path.append(raw)
     return tuple(path)

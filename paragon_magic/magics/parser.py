@@ -11,7 +11,6 @@ Grammar::
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
 from collections.abc import Callable, Mapping
@@ -22,15 +21,18 @@ from urllib.parse import parse_qsl, quote
 from ..catalog_types import Action, Param
 from ..errors import UsageError
 from . import brackets
+from .brackets import unflatten
 from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_text, to_timestamp
-from .templating import Binder, Token, reject_secrets, show, split_template, tokenize
+from .cellbody import body_pairs
+from .completion import complete
+from .flags import (
+    LISTING_OPTIONS, METHODS, SUBCOMMANDS, display_flag, normalise_flag, option_flags,
+    param_flags,
+)
+from .templating import Binder, Token, reject_secrets, show, tokenize
 
 Evaluate = Callable[[str], Any]
-
-#: ``%stripe <word>`` commands handled by the magic itself, never parsed as actions.
-SUBCOMMANDS = ("connect", "use", "disconnect", "profiles", "status", "actions", "help", "form")
-METHODS = ("GET", "POST", "DELETE")
-
+__all__ = ["SUBCOMMANDS", "CallOptions", "ParsedCall", "parse_line", "parse_cell", "complete", "unflatten"]
 
 @dataclass(frozen=True)
 class CallOptions:
@@ -60,32 +62,8 @@ class ParsedCall:
     path: str = ""  # with the id substituted; the caller's path for ``request``
 
 
-# Options valid for every action (value type, or a checker) and for list actions / request.
-_COMMON = {
-    "out": "identifier", "account": "account", "expand": "expand", "live": "boolean",
-    "dry_run": "boolean", "idempotency_key": "idempotency_key", "no_progress": "boolean",
-}
-_LISTING = {"limit": "limit", "created_after": "timestamp", "created_before": "timestamp"}
-_SHORT = {"-o": "out"}
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,254}\Z")
 _PATH = re.compile(r"/v\d+(/[A-Za-z0-9_.:\-]+)*/?\Z")
-
-
-def option_flags(action: Action) -> dict[str, str]:
-    """The common options ``action`` accepts: normalised name -> kind."""
-    extra = _LISTING if action.is_list or action.kind == "request" else {}
-    return {**_COMMON, **extra}
-
-
-def param_flags(action: Action) -> dict[str, Param]:
-    """The catalog parameters ``action`` takes as flags (``request``'s method/path are positional)."""
-    skip = {"method", "path"} if action.kind == "request" else set()
-    return {p.name: p for p in action.params if p.name not in skip and p.name not in _COMMON}
-
-
-def display_flag(name: str) -> str:
-    """``created_after`` -> ``--created-after`` for options; catalog params keep Stripe's underscores."""
-    return "--" + (name.replace("_", "-") if name in _COMMON or name in _LISTING else name)
 
 
 def _default_catalog() -> Mapping[str, Action]:
@@ -164,7 +142,7 @@ class _CallParser:
         if len(name_token.parts) != 1:
             raise UsageError(f"a flag name cannot contain {{{{ }}}}: {show(token.text)}")
         spelled = name_token.parts[0]
-        name = _SHORT.get(spelled) or spelled.lstrip("-").replace("-", "_")
+        name = normalise_flag(spelled)
         if self.options_kinds.get(name) == "boolean" or (
             name in self.params and self.params[name].type == "boolean"
         ):
@@ -173,6 +151,8 @@ class _CallParser:
             elif i + 1 < len(tokens) and self._is_bool_word(tokens[i + 1]):
                 i += 1
                 value = self.binder.bind(tokens[i].parts)
+            elif i + 1 < len(tokens) and self._is_stray_word(tokens[i + 1]):
+                value = self.binder.bind(tokens[i + 1].parts)  # --active maybe: say what --active takes
             else:
                 value = True
         elif name in self.params or name in self.options_kinds or self._is_id_flag(name):
@@ -197,11 +177,19 @@ class _CallParser:
             len(token.parts) == 1 and isinstance(head, str) and head.lower() in BOOL_WORDS
         )
 
+    def _is_stray_word(self, token: Token) -> bool:
+        """A plain word no positional slot is waiting for (so it was meant as this flag's value)."""
+        head = token.parts[0]
+        open_slot = (self.action.kind == "request" and self.path is None) or (
+            self.action.id_param is not None and self.id is None
+        )
+        return not open_slot and isinstance(head, str) and not head.startswith("-") and token.split_at_equals() is None
+
     def _is_flag_like(self, token: Token) -> bool:
         head = token.parts[0]
         if token.quoted or not isinstance(head, str) or not head.startswith("-"):
             return False
-        name = _SHORT.get(head) or head.split("=", 1)[0].lstrip("-").replace("-", "_")
+        name = normalise_flag(head.split("=", 1)[0])
         return name in self.params or name in self.options_kinds
 
     def _is_id_flag(self, name: str) -> bool:
@@ -213,7 +201,7 @@ class _CallParser:
         names = [*self.params, *self.options_kinds]
         close = suggest(name, names)
         hint = display_flag(close) if close else None
-        if hint is None and name in _LISTING:
+        if hint is None and name in LISTING_OPTIONS:
             return UsageError(f"{spelled} only applies to list actions, not {self.action.name}", field=name)
         tail = f"; did you mean {hint}?" if hint else f"; `%stripe help {self.action.name}` lists its flags"
         return UsageError(f"unknown flag {spelled} for {self.action.name}{tail}", field=name)
@@ -224,6 +212,8 @@ class _CallParser:
             if self.method is None and self.path is None and text.upper() in METHODS:
                 self.method = text.upper()
                 return
+            if self.path is None and not text.startswith("/") and text.isalpha():
+                raise UsageError(f"request method must be GET, POST or DELETE; got {show(text)}", field="method")
             if self.path is None:
                 self.path = text
                 return
@@ -409,54 +399,8 @@ def parse_cell(
         reject_secrets(body)
         parser = _start(line, evaluate, catalog)
         body_sink = _Sink()
-        for key, value in _body_pairs(body, parser.binder):
+        for key, value in body_pairs(body, parser.binder):
             parser.pair(key, value, body_sink)
         return parser.build(body_sink)
 
     return _guard(run)
-
-
-def _body_pairs(body: str, binder: Binder) -> list[tuple[str, Any]]:
-    text = body.strip()
-    if not text:
-        return []
-    if text.startswith("{"):
-        parts = split_template(text)
-        if len(parts) == 1 and not isinstance(parts[0], str):
-            data = binder.bind(parts)  # the whole body is one {{ dict }}
-        else:
-            try:
-                data = json.loads(text)
-            except ValueError as exc:
-                where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
-                raise UsageError(f"the cell body is not valid JSON{where}: fix it or use key=value lines") from None
-            data = _bind_json(data, binder)
-        if not isinstance(data, dict):
-            raise UsageError(f"the cell body must be a JSON object; got {show(data)}")
-        for key in data:
-            if not isinstance(key, str) or not brackets.is_key(key):
-                raise UsageError(f"{show(key)} in the cell body is not a parameter name like metadata or items")
-        return list(data.items())
-    pairs = []
-    for number, raw in enumerate(body.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, eq, value = line.partition("=")
-        if not eq:
-            raise UsageError(f"line {number} of the cell body is not key=value: {show(line)}")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        pairs.append((str(binder.bind(split_template(key.strip()))), binder.bind(split_template(value))))
-    return pairs
-
-
-def _bind_json(data: Any, binder: Binder) -> Any:
-    if isinstance(data, str) and "{{" in data:
-        return binder.bind(split_template(data))
-    if isinstance(data, dict):
-        return {k: _bind_json(v, binder) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_bind_json(v, binder) for v in data]
-    return data

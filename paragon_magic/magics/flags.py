@@ -1,0 +1,41 @@
+"""Which flags an action takes: its catalog parameters plus the common options."""
+
+from __future__ import annotations
+
+from ..catalog_types import Action, Param
+
+#: ``%stripe <word>`` commands handled by the magic itself, never parsed as actions.
+SUBCOMMANDS = ("connect", "use", "disconnect", "profiles", "status", "actions", "help", "form")
+METHODS = ("GET", "POST", "DELETE")
+
+#: Options valid for every action: normalised name -> kind of value.
+COMMON_OPTIONS = {
+    "out": "identifier", "account": "account", "expand": "expand", "live": "boolean",
+    "dry_run": "boolean", "idempotency_key": "idempotency_key", "no_progress": "boolean",
+}
+#: Options valid for list actions and ``request`` (which may page through a list).
+LISTING_OPTIONS = {"limit": "limit", "created_after": "timestamp", "created_before": "timestamp"}
+SHORT_FLAGS = {"-o": "out"}
+_REQUEST_TARGET = ("method", "path")
+
+
+def option_flags(action: Action) -> dict[str, str]:
+    """The common options ``action`` accepts: normalised name -> kind."""
+    extra = LISTING_OPTIONS if action.is_list or action.kind == "request" else {}
+    return {**COMMON_OPTIONS, **extra}
+
+
+def param_flags(action: Action) -> dict[str, Param]:
+    """The catalog parameters ``action`` takes as flags (``request``'s method/path are handled apart)."""
+    skip = set(_REQUEST_TARGET) if action.kind == "request" else set()
+    return {p.name: p for p in action.params if p.name not in skip and p.name not in COMMON_OPTIONS}
+
+
+def display_flag(name: str) -> str:
+    """``created_after`` -> ``--created-after`` for options; catalog params keep Stripe's underscores."""
+    return "--" + (name.replace("_", "-") if name in COMMON_OPTIONS or name in LISTING_OPTIONS else name)
+
+
+def normalise_flag(spelled: str) -> str:
+    """``--created-after`` / ``--created_after`` -> ``created_after``; ``-o`` -> ``out``."""
+    return SHORT_FLAGS.get(spelled) or spelled.lstrip("-").replace("-", "_")

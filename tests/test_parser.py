@@ -1,0 +1,616 @@
+"""The pure %stripe parser: examples, every user error, {{ }} binding, cells, completion, properties."""
+
+from __future__ import annotations
+
+import datetime as dt
+import keyword
+import shlex
+import string
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paragon_magic.catalog import ACTIONS
+from paragon_magic.catalog_types import Action, Param
+from paragon_magic.errors import UsageError
+from paragon_magic.magics.parser import (
+    SUBCOMMANDS, CallOptions, ParsedCall, complete, parse_cell, parse_line, unflatten,
+)
+
+JAN_1_2026 = 1767225600  # 2026-01-01T00:00:00Z
+
+
+def namespace_evaluator(ns: dict):
+    """What the magic passes in, minus IPython: evaluate against a plain dict namespace."""
+    return lambda expr: eval(expr, {"__builtins__": __builtins__}, ns)  # noqa: S307 - test namespace
+
+
+NS = {
+    "customers": pd.DataFrame({"id": ["cus_A", "cus_B"]}),
+    "ids": pd.Series(["prod_1", "prod_2"]),
+    "n": 7,
+    "when": dt.datetime(2026, 1, 1, 12, 0),
+    "address": {"city": "Berlin", "country": "DE"},
+}
+EVAL = namespace_evaluator(NS)
+
+
+def parse(line: str) -> ParsedCall:
+    return parse_line(line, evaluate=EVAL)
+
+
+def usage_error(line: str, body: str | None = None) -> UsageError:
+    with pytest.raises(UsageError) as info:
+        if body is None:
+            parse(line)
+        else:
+            parse_cell(line, body, evaluate=EVAL)
+    message = str(info.value)
+    assert message and "\n" not in message and "\r" not in message
+    return info.value
+
+
+# --- the issue's examples ---------------------------------------------------------------------------
+
+EXAMPLES = [
+    ("list_customers --email jane@example.com --created-after 2026-01-01 --limit 500",
+     ParsedCall("list_customers", None, {"email": "jane@example.com"},
+                CallOptions(limit=500, created_after=JAN_1_2026), "GET", "/v1/customers")),
+    ("get_customer cus_123",
+     ParsedCall("get_customer", "cus_123", {}, CallOptions(), "GET", "/v1/customers/cus_123")),
+    ('update_customer cus_123 --description "VIP" metadata[tier]=gold',
+     ParsedCall("update_customer", "cus_123", {"description": "VIP", "metadata": {"tier": "gold"}},
+                CallOptions(), "POST", "/v1/customers/cus_123")),
+    ("create_subscription --customer cus_123 --price price_123 --quantity 2",
+     ParsedCall("create_subscription", None,
+                {"customer": "cus_123", "items": [{"price": "price_123", "quantity": 2}]},
+                CallOptions(), "POST", "/v1/subscriptions")),
+    ("list_subscriptions --status all --customer {{ customers.id[0] }}",
+     ParsedCall("list_subscriptions", None, {"status": "all", "customer": "cus_A"},
+                CallOptions(), "GET", "/v1/subscriptions")),
+    ("request POST /v1/customers name=test email=x@example.com",
+     ParsedCall("request", None, {"name": "test", "email": "x@example.com"}, CallOptions(), "POST",
+                "/v1/customers")),
+    ("list_balance_transactions --type charge -o txns",
+     ParsedCall("list_balance_transactions", None, {"type": "charge"}, CallOptions(out="txns"), "GET",
+                "/v1/balance_transactions")),
+    ("create_customer --name Jane --account acct_123",
+     ParsedCall("create_customer", None, {"name": "Jane"}, CallOptions(account="acct_123"), "POST",
+                "/v1/customers")),
+    # `customers = %stripe list_customers`: IPython hands the magic only the text after %stripe
+    ("list_customers", ParsedCall("list_customers", None, {}, CallOptions(), "GET", "/v1/customers")),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), EXAMPLES, ids=[e[0][:40] for e in EXAMPLES])
+def test_issue_examples_parse(line: str, expected: ParsedCall) -> None:
+    assert parse(line) == expected
+
+
+def test_assignment_form_reaches_the_magic_as_the_bare_line() -> None:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    code = TransformerManager().transform_cell("customers = %stripe list_customers --limit 5\n")
+    assert code.strip() == "customers = get_ipython().run_line_magic('stripe', 'list_customers --limit 5')"
+    assert parse("list_customers --limit 5").options.limit == 5
+
+
+def test_catalog_examples_all_parse() -> None:
+    for action in ACTIONS.values():
+        for example in action.examples:
+            call = parse(example.removeprefix("%stripe "))
+            assert call.action == action.name
+
+
+# --- flags, values and options -----------------------------------------------------------------------
+
+def test_flag_spellings_dash_underscore_and_equals_are_equivalent() -> None:
+    expected = parse("create_subscription --customer cus_1 --trial_period_days 14 --idempotency-key k1 --dry-run")
+    for line in ("create_subscription --customer=cus_1 --trial-period-days=14 --idempotency_key=k1 --dry_run",
+                 "create_subscription --trial-period-days 14 --dry-run true --customer cus_1 --idempotency-key k1"):
+        assert parse(line) == expected
+    assert expected.params == {"customer": "cus_1", "trial_period_days": 14}
+    assert expected.options == CallOptions(dry_run=True, idempotency_key="k1")
+
+
+@pytest.mark.parametrize(("word", "value"), [("true", True), ("yes", True), ("1", True), ("FALSE", False),
+                                             ("no", False), ("0", False)])
+def test_boolean_flag_words(word: str, value: bool) -> None:
+    assert parse(f"list_products --active {word}").params == {"active": value}
+
+
+def test_bare_boolean_flag_means_true_and_common_switches() -> None:
+    call = parse("list_products --active --live --no-progress --shippable --limit 3")
+    assert call.params == {"active": True, "shippable": True}
+    assert call.options == CallOptions(live=True, progress=False, limit=3)
+
+
+def test_expand_is_repeatable_and_merges_with_bracket_pairs() -> None:
+    call = parse("get_customer cus_1 --expand default_source --expand {{ ['tax', 'test_clock'] }} expand[]=x")
+    assert call.options.expand == ("default_source", "tax", "test_clock", "x")
+    assert call.params == {}
+
+
+def test_created_after_and_before_accept_dates_datetimes_iso_and_epoch() -> None:
+    for value in ("2026-01-01", "2026-01-01T00:00:00Z", "2026-01-01T01:00:00+01:00", str(JAN_1_2026),
+                  "{{ when.date() }}", "'2026-01-01 00:00:00'"):
+        assert parse(f"list_customers --created-after {value}").options.created_after == JAN_1_2026
+    assert parse("list_customers --created_before {{ when }}").options.created_before == JAN_1_2026 + 12 * 3600
+
+
+def test_timestamp_range_param_takes_bounds_or_a_point() -> None:
+    call = parse("list_subscriptions --created gte=2026-01-01,lt=1800000000")
+    assert call.params == {"created": {"gte": JAN_1_2026, "lt": 1800000000}}
+    assert parse("list_plans --created 2026-01-01").params == {"created": JAN_1_2026}
+    assert parse("list_plans created[gte]=5").params == {"created": {"gte": "5"}}
+
+
+def test_list_map_and_object_params() -> None:
+    assert parse("list_products --ids {{ ids }}").params == {"ids": ["prod_1", "prod_2"]}
+    assert parse("list_products --ids prod_1,prod_2 --ids prod_3").params == {"ids": ["prod_1", "prod_2", "prod_3"]}
+    call = parse("update_customer cus_1 --metadata tier=gold --metadata plan=pro --address {{ address }}")
+    assert call.params == {"metadata": {"tier": "gold", "plan": "pro"}, "address": {"city": "Berlin", "country": "DE"}}
+    call = parse("""create_product --name T --default_price_data '{"currency": "usd", "unit_amount": 2000}'""")
+    assert call.params["default_price_data"] == {"currency": "usd", "unit_amount": 2000}
+
+
+def test_free_pairs_nest_and_catalog_names_are_typed() -> None:
+    call = parse("create_subscription customer=cus_1 items[0][price]=p items[1][price]=q metadata[0]=zero "
+                 "quantity=2 --trial-period-days 3 cancel_at_period_end=yes")
+    assert call.params == {
+        "customer": "cus_1",
+        "items": [{"price": "p", "quantity": 2}, {"price": "q"}],  # quantity is typed and placed at its target
+        "metadata": {"0": "zero"},  # metadata keys stay keys even when numeric
+        "trial_period_days": 3,
+        "cancel_at_period_end": True,
+    }
+
+
+def test_convenience_params_land_at_their_target_and_merge_with_pairs() -> None:
+    call = parse("create_subscription --customer cus_1 --price p --quantity 2 items[0][metadata][k]=v")
+    assert call.params == {"customer": "cus_1", "items": [{"price": "p", "quantity": 2, "metadata": {"k": "v"}}]}
+
+
+def test_request_forms() -> None:
+    assert parse("request /v1/charges --limit 50") == ParsedCall(
+        "request", None, {}, CallOptions(limit=50), "GET", "/v1/charges")
+    assert parse("request delete /v1/customers/cus_1").method == "DELETE"
+    call = parse("request /v1/refunds --method POST charge=ch_1 metadata[a]=b")
+    assert (call.method, call.path, call.params) == ("POST", "/v1/refunds", {"charge": "ch_1", "metadata": {"a": "b"}})
+    call = parse("request GET /v1/customers?email=a@b.c&limit=3 -o rows")
+    assert call.params == {"email": "a@b.c", "limit": "3"} and call.options.out == "rows"
+    assert parse("request GET /v1/customers/{{ customers.id[1] }}").path == "/v1/customers/cus_B"
+
+
+# --- {{ expression }} binding ---------------------------------------------------------------------
+
+def test_whole_token_binds_raw_object_and_embedded_interpolates() -> None:
+    assert parse("get_customer cus_{{ n }}").id == "cus_7"
+    assert parse("request POST /v1/x a={{ n }} b=n{{ n }}").params == {"a": 7, "b": "n7"}
+    assert parse("request POST /v1/x a={{ ids }}").params == {"a": ["prod_1", "prod_2"]}
+    assert parse("request POST /v1/x a={{ (1, 2) }}").params == {"a": [1, 2]}
+
+
+def test_expression_values_are_never_reparsed_as_syntax() -> None:
+    hostile = "a b 'c\" --limit 5 metadata[x]=y {{ n }}"
+    call = parse_line("create_customer --description {{ v }} metadata[k]={{ v }}", evaluate={"v": hostile}.__getitem__)
+    assert call.params == {"description": hostile, "metadata": {"k": hostile}}
+    call = parse("""create_customer --name {{ "x y" + '"' }} --description "k: {{ {"k": {"v": 1}}["k"] }}" """)
+    assert call.params == {"name": 'x y"', "description": "k: {'v': 1}"}
+
+
+def test_each_expression_is_evaluated_once() -> None:
+    seen: list[str] = []
+
+    def evaluate(expr: str) -> str:
+        seen.append(expr)
+        return "cus_9"
+
+    assert parse_line("get_customer {{ a }} --expand {{ b }}", evaluate=evaluate).id == "cus_9"
+    assert seen == ["a", "b"]
+
+
+def test_stripe_object_binds_as_its_id() -> None:
+    assert parse_line("list_subscriptions --customer {{ c }}", evaluate={"c": {"id": "cus_1", "object": "customer"}}.get
+                      ).params == {"customer": "cus_1"}
+
+
+# --- errors: one line, the field, the fix -----------------------------------------------------------
+
+ERRORS = [
+    # (line, field, words the message must contain)
+    ("list_custmers", "action", ["unknown action", "did you mean list_customers?"]),
+    ("list_customers --emial x", "emial", ["unknown flag --emial for list_customers", "did you mean --email?"]),
+    ("list_customers --frobnicate x", "frobnicate", ["unknown flag", "%stripe help list_customers"]),
+    ("create_subscription --price price_1", "customer", ["create_subscription needs --customer", "cus_123"]),
+    ("create_subscription --customer cus_1 --quantity two", "quantity", ["--quantity must be a whole number", "'two'"]),
+    ("list_customers --created-after yesterday", "created_after", ["--created-after must be a date", "'yesterday'"]),
+    ("list_customers --created-after 2026-13-45", "created_after", ["2026-01-01"]),
+    ("list_subscriptions --status actve", "status",
+     ["--status must be one of active, past_due", "all; got 'actve' (did you mean active?)"]),
+    ("list_products --active maybe", "active", ["--active must be true or false", "'maybe'"]),
+    ("list_customers --email", "email", ["--email needs a value", "--email jenny@example.com"]),
+    ("list_customers --email --limit 5", "email", ["--email needs a value"]),
+    ("list_customers --limit 0", "limit", ["--limit must be a positive whole number"]),
+    ("list_customers --limit -5", "limit", ["positive"]),
+    ("list_customers -o 1x", "out", ["-o must be a Python variable name"]),
+    ("list_customers --out class", "out", ["Python variable name"]),
+    ("create_customer --account 123", "account", ["acct_123"]),
+    ("create_customer --limit 5", "limit", ["--limit only applies to list actions"]),
+    ("list_customers --email 'unterminated", None, ["unbalanced ' quote", "close"]),
+    ('list_customers --email "unterminated', None, ['unbalanced " quote']),
+    ("list_customers --email {{ customers", None, ["unbalanced {{", "close it with }}"]),
+    ("list_customers --email {{ }}", None, ["empty {{ }}"]),
+    ("list_customers --email {{ missing_name }}", None,
+     ["could not evaluate {{ missing_name }}: NameError: name 'missing_name' is not defined"]),
+    ("list_customers cus_123", None, ["list_customers takes no positional id"]),
+    ("get_customer", "customer", ["get_customer needs the customer id", "%stripe get_customer cus_123"]),
+    ("get_customer cus_1 cus_2", None, ["unexpected argument 'cus_2'"]),
+    ("get_customer ../../v1/charges", "customer", ["not a valid Stripe id"]),
+    ("update_customer cus_1 --email a --email b", "email", ["--email is given twice"]),
+    ("update_customer cus_1 --email a email=b", "email", ["given twice"]),
+    ("create_customer a=1 a[b]=2", "a", ["a is given with two shapes", "one bracket form"]),
+    ("create_customer items[1][price]=p", "items", ["number them 0, 1, 2"]),
+    ("request", "path", ["request needs a path", "/v1/charges"]),
+    ("request GET https://evil.example/v1/x", "path", ["must look like /v1/charges"]),
+    ("request GET /v1/../v2/x", "path", ["/v1/charges"]),
+    ("request PATCH /v1/x", "method", ["request method must be GET, POST or DELETE; got 'PATCH'"]),
+    ("request /v1/x --method PUT", "method", ["GET, POST, DELETE"]),
+    ("connect", None, ["%stripe connect", "not an action"]),
+    ("", None, ["no action given", "%stripe actions"]),
+    ("'list_customers'", None, ["plain name"]),
+    ("list_customers --email x\\", None, ["backslash"]),
+    ("list_products --ids {{ object() }}", "ids", ["takes one text value"]),
+]
+
+
+@pytest.mark.parametrize(("line", "field", "words"), ERRORS, ids=[e[0][:40] or "empty" for e in ERRORS])
+def test_usage_errors_are_one_clear_line(line: str, field: str | None, words: list[str]) -> None:
+    error = usage_error(line)
+    for word in words:
+        assert word in str(error)
+    assert error.field == field
+
+
+@pytest.mark.parametrize("line", [
+    "create_customer --description sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    "create_customer metadata[k]=rk_live_abcdef123",
+    "request POST /v1/x k={{ 'sk_live_abc123' }}",
+    "list_customers --email 'x' --idempotency-key=sk_test_zz",
+])
+def test_api_key_literals_are_refused_without_echoing_them(line: str) -> None:
+    error = usage_error(line)
+    assert "%stripe connect" in str(error) and "history" in str(error)
+    assert "abc" not in str(error) and "4eC39" not in str(error) and "_test_" not in str(error)
+
+
+def test_api_key_in_a_cell_body_is_refused() -> None:
+    error = usage_error("create_customer", "description=sk_test_abcdef")
+    assert "%stripe connect" in str(error) and "abcdef" not in str(error)
+
+
+def test_evaluator_errors_are_one_line_and_masked() -> None:
+    def evaluate(expr: str):
+        raise ValueError("bad\nthing with sk_test_secret123 inside")
+
+    with pytest.raises(UsageError) as info:
+        parse_line("list_customers --email {{ x }}", evaluate=evaluate)
+    assert "\n" not in str(info.value) and "secret123" not in str(info.value)
+    assert str(info.value).startswith("could not evaluate {{ x }}: ValueError: bad thing")
+
+
+def test_subcommands_are_exposed_for_the_magic_to_dispatch() -> None:
+    assert {"connect", "use", "disconnect", "profiles", "status", "actions", "help", "form"} == set(SUBCOMMANDS)
+    assert not set(SUBCOMMANDS) & set(ACTIONS)
+
+
+# --- cells -------------------------------------------------------------------------------------------
+
+def test_cell_key_value_body_with_comments_merges_and_flags_win() -> None:
+    body = """
+    # a new subscription
+    customer = cus_1
+    price='price_1'
+    quantity=2
+
+    metadata[source]=notebook
+    metadata[n]={{ n }}
+    """
+    call = parse_cell("create_subscription --quantity 3 --dry-run", body, evaluate=EVAL)
+    assert call.params == {"customer": "cus_1", "items": [{"price": "price_1", "quantity": 3}],
+                           "metadata": {"source": "notebook", "n": 7}}
+    assert call.options.dry_run
+
+
+def test_cell_json_body_and_whole_body_expression() -> None:
+    body = '{"name": "Y", "email": "e@x.io", "metadata": {"k": "{{ n }}"}, "expand": ["tax"]}'
+    call = parse_cell("create_customer --name X", body, evaluate=EVAL)
+    assert call.params == {"name": "X", "email": "e@x.io", "metadata": {"k": 7}}
+    assert call.options.expand == ("tax",)
+    call = parse_cell("update_customer cus_1", "{{ {'address': address} }}", evaluate=EVAL)
+    assert call.params == {"address": {"city": "Berlin", "country": "DE"}}
+
+
+def test_cell_required_params_count_after_merging() -> None:
+    assert parse_cell("create_subscription --price p", "customer=cus_1", evaluate=EVAL).params["customer"] == "cus_1"
+    assert usage_error("create_subscription --price p", "# nothing\n").field == "customer"
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ('{"name": ', ["not valid JSON (line 1, column", "key=value lines"]),
+    ("[1, 2]", ["line 1 of the cell body is not key=value"]),
+    ("{{ [1] }}", ["must be a JSON object"]),
+    ("name=ok\njust words", ["line 2 of the cell body is not key=value"]),
+    ('{"not a key!": 1}', ["not a parameter name"]),
+])
+def test_cell_body_errors(body: str, words: list[str]) -> None:
+    error = usage_error("create_customer", body)
+    for word in words:
+        assert word in str(error)
+
+
+# --- unflatten ---------------------------------------------------------------------------------------
+
+def test_unflatten_builds_nested_dicts_and_lists() -> None:
+    pairs = [("metadata[tier]", "gold"), ("items[0][price]", "p"), ("items[0][quantity]", 2),
+             ("items[1][price]", "q"), ("expand[]", "x"), ("expand[]", "y"), ("a[b][0][c]", "v")]
+    assert unflatten(pairs) == {"metadata": {"tier": "gold"}, "items": [{"price": "p", "quantity": 2}, {"price": "q"}],
+                                "expand": ["x", "y"], "a": {"b": [{"c": "v"}]}}
+
+
+@pytest.mark.parametrize(("pairs", "words"), [
+    ([("a", "1"), ("a[b]", "2")], ["two shapes"]),
+    ([("a[b]", "1"), ("a", "2")], ["two shapes"]),
+    ([("a[0]", "1"), ("a[b]", "2")], ["two shapes"]),
+    ([("a[b]", "1"), ("a[b]", "2")], ["a[b] is given twice"]),
+    ([("a[2]", "1")], ["indices 2"]),
+    ([("a[9999999]", "1")], ["too large"]),
+    ([("9a", "1")], ["not a parameter name"]),
+    ([("a[b", "1")], ["not a parameter name"]),
+])
+def test_unflatten_rejects_conflicts_and_bad_keys(pairs, words) -> None:
+    with pytest.raises(UsageError) as info:
+        unflatten(pairs)
+    for word in words:
+        assert word in str(info.value)
+
+
+# --- completion --------------------------------------------------------------------------------------
+
+def test_completion_offers_actions_then_flags_then_enum_values() -> None:
+    assert complete("list_c") == ["list_customers"]
+    assert "connect" in complete("") and "list_plans" in complete("")
+    assert complete("%stripe list_subscriptions --st") == ["--status"]
+    assert complete("subs = %stripe list_subscriptions --status a") == ["active", "all"]
+    assert complete("list_customers --created-") == ["--created-after", "--created-before"]
+    assert complete("list_customers --created_a") == ["--created_after"]
+    assert complete("list_products --active ") == ["true", "false"]
+    assert complete("request P") == ["POST"]
+    assert complete("help get_") == ["get_customer", "get_product"]
+    flags = complete("list_customers --email x ")
+    assert "--email" not in flags and {"--limit", "--expand", "--dry-run", "--test_clock"} <= set(flags)
+    assert "--limit" not in complete("get_customer cus_1 --")
+    assert complete("list_customers --email 'unterminated") == []
+
+
+# --- an injected catalog -----------------------------------------------------------------------------
+
+def test_parser_works_against_an_injected_catalog() -> None:
+    catalog = {"ping_widget": Action(
+        "ping_widget", "X_PING", "update", "POST", "/v1/widgets/{id}", "widget", "Ping.", id_param="widget",
+        params=(Param("loud", "boolean", "Loudly."), Param("tags", "list", "Tags."),
+                Param("size", "enum", "Size.", required=True, choices=("s", "m")),
+                Param("first_tag", "string", "First.", target="tags_detail[0][name]")))}
+    call = parse_line("ping_widget wid_1 --loud --size m --tags a --tags b --first-tag t", evaluate=EVAL,
+                      catalog=catalog)
+    assert call == ParsedCall("ping_widget", "wid_1", {"loud": True, "size": "m", "tags": ["a", "b"],
+                                                       "tags_detail": [{"name": "t"}]},
+                              CallOptions(), "POST", "/v1/widgets/wid_1")
+    with pytest.raises(UsageError, match="ping_widget needs --size"):
+        parse_line("ping_widget wid_1", evaluate=EVAL, catalog=catalog)
+
+
+# --- properties --------------------------------------------------------------------------------------
+
+SAFE_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30).filter(
+    lambda s: "{{" not in s and "sk_" not in s and "rk_" not in s)
+ITEM_TEXT = SAFE_TEXT.filter(lambda s: "," not in s and s.strip() == s and s != "" and not s.startswith("["))
+ALNUM = string.ascii_letters + string.digits
+IDENT = st.text(string.ascii_lowercase + string.digits + "_", min_size=1, max_size=11).filter(
+    lambda s: not s[0].isdigit() and not keyword.iskeyword(s))
+OBJECT_ID = st.builds("{}_{}".format, st.text(string.ascii_lowercase, min_size=2, max_size=4),
+                      st.text(ALNUM, min_size=1, max_size=20))
+ACTION_NAMES = sorted(n for n, a in ACTIONS.items() if a.kind != "request")
+
+
+def _spell(draw, name: str) -> str:
+    return "--" + (name.replace("_", "-") if draw(st.booleans()) else name)
+
+
+def _put(tree: dict, stripe_key: str, value) -> None:
+    """Test-local placement of a value at a catalog target like items[0][price]."""
+    segments = stripe_key.replace("]", "").split("[")
+    node = tree
+    for here, following in zip(segments, segments[1:]):
+        key = int(here) if here.isdigit() else here
+        if isinstance(node, list):
+            while len(node) <= key:
+                node.append({})
+            node = node[key]
+        else:
+            node = node.setdefault(key, [] if following.isdigit() else {})
+    last = segments[-1]
+    if isinstance(node, list):
+        node.append(value)
+    else:
+        node[last] = value
+
+
+@st.composite
+def valid_calls(draw):
+    """(line, namespace, action, id, params, options) for a random valid call of a real action."""
+    action = ACTIONS[draw(st.sampled_from(ACTION_NAMES))]
+    ns: dict = {}
+    groups: list[str] = []
+    params: dict = {}
+
+    def bind_raw(value) -> str:
+        name = f"v{len(ns)}"
+        ns[name] = value
+        return "{{ " + name + " }}"
+
+    def render(flag: str, text: str) -> str:
+        # a value that looks like a flag must be attached: --email=--x
+        return f"{flag}={shlex.quote(text)}" if text.startswith("-") else f"{flag} {shlex.quote(text)}"
+
+    chosen = [p for p in action.params if p.required or draw(st.booleans())]
+    if any(p.target for p in chosen):
+        chosen = [p for p in chosen if p.name != "items"]
+    for param in chosen:
+        flag = _spell(draw, param.name)
+        raw = draw(st.booleans())
+        if param.type == "string":
+            value = draw(SAFE_TEXT)
+            groups.append(f"{flag} {bind_raw(value)}" if raw else render(flag, value))
+        elif param.type == "integer":
+            value = draw(st.integers(-10**9, 10**9))
+            groups.append(f"{flag} {bind_raw(value)}" if raw else render(flag, str(value)))
+        elif param.type == "boolean":
+            value = draw(st.booleans())
+            words = {True: ["true", "yes", "1", "TRUE", ""], False: ["false", "no", "0"]}[value]
+            word = draw(st.sampled_from(words))
+            groups.append(f"{flag} {word}".rstrip())
+        elif param.type == "enum":
+            value = draw(st.sampled_from(param.choices))
+            groups.append(render(flag, value))
+        elif param.type == "timestamp_range":
+            day = draw(st.dates(dt.date(1990, 1, 1), dt.date(2090, 1, 1)))
+            value = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+            if draw(st.booleans()):
+                groups.append(render(flag, day.isoformat()))
+            else:
+                value = {"gte": value}
+                groups.append(render(flag, f"gte={day.isoformat()}"))
+        elif param.type == "map":
+            value = draw(st.dictionaries(IDENT, SAFE_TEXT, min_size=1, max_size=3))
+            if raw:
+                groups.append(f"{flag} {bind_raw(value)}")
+            else:
+                groups += [shlex.quote(f"{param.name}[{k}]={v}") for k, v in value.items()]
+        elif param.type == "list" and param.item_type == "string":
+            value = draw(st.lists(ITEM_TEXT, min_size=1, max_size=3))
+            groups += [f"{flag} {bind_raw(value)}"] if raw else [render(flag, v) for v in value]
+        else:  # object, or list of objects: bind the raw structure
+            value = draw(st.dictionaries(IDENT, SAFE_TEXT, min_size=1, max_size=3))
+            if param.type == "list":
+                value = [value]
+            groups.append(f"{flag} {bind_raw(value)}")
+        _put(params, param.stripe_key, value)
+
+    options: dict = {}
+    if draw(st.booleans()):
+        options["out"] = draw(IDENT)
+        groups.append(f"-o {options['out']}" if draw(st.booleans()) else f"--out {options['out']}")
+    if draw(st.booleans()):
+        options["account"] = "acct_" + draw(st.text(ALNUM, min_size=1, max_size=16))
+        groups.append(f"--account {options['account']}")
+    expand = draw(st.lists(st.text(string.ascii_lowercase + "_.", min_size=1, max_size=12), max_size=3, unique=True))
+    groups += [f"--expand {e}" for e in expand]
+    for name in ("live", "dry_run"):
+        if draw(st.booleans()):
+            options[name] = True
+            groups.append(_spell(draw, name))
+    if draw(st.booleans()):
+        options["idempotency_key"] = draw(SAFE_TEXT.filter(lambda s: 0 < len(s)))
+        groups.append(render(_spell(draw, "idempotency_key"), options["idempotency_key"]))
+    if action.is_list:
+        if draw(st.booleans()):
+            options["limit"] = draw(st.integers(1, 10**6))
+            groups.append(f"--limit {options['limit']}")
+        if draw(st.booleans()):
+            moment = draw(st.datetimes(dt.datetime(1971, 1, 1), dt.datetime(2100, 1, 1)))
+            options["created_after"] = int(moment.replace(tzinfo=dt.timezone.utc).timestamp() // 1)
+            groups.append(f"{_spell(draw, 'created_after')} {shlex.quote(moment.isoformat())}")
+
+    ident = draw(OBJECT_ID) if action.id_param else None
+    order = draw(st.permutations(groups))
+    options["expand"] = tuple(group.removeprefix("--expand ") for group in order if group.startswith("--expand "))
+    line = " ".join([action.name, *([ident] if ident else []), *order])
+    return line, ns, action.name, ident, params, CallOptions(**options)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_calls())
+def test_property_valid_calls_round_trip(case) -> None:
+    line, ns, action, ident, params, options = case
+    call = parse_line(line, evaluate=ns.__getitem__)
+    assert call.action == action and call.id == ident
+    assert call.params == params
+    assert call.options == options
+
+
+FRAGMENTS = [
+    "list_customers", "get_customer", "create_subscription", "request", "update_customer", "help", "connect",
+    "--email", "--limit", "--status", "--created-after", "-o", "--expand", "--live", "--dry-run", "--active",
+    "--customer", "--price", "--quantity", "--metadata", "--ids", "--created", "--method", "--account",
+    "{{", "}}", "{{ x }}", "{{ boom }}", "{{ obj }}", "{{ lst }}", "{{ big }}", "{{ nan }}", "{{ nested }}",
+    "'", '"', "\\", "=", "[", "]", "[]", "metadata[", "items[0][price]=", "expand[]=", "a=1", "a[b]=2",
+    "cus_123", "acct_1", "POST", "/v1/customers", "/v1/../x", "?a=b", "sk_test_", "sk_live_x1", "true", "0",
+    "-5", "9" * 40, "x" * 3000, "2026-01-01", "é", "𝔘𝔫𝔦", "\x00", "\t", " ", " ", " ", "\u200b", "{", "}",
+]
+HOSTILE_NS = {
+    "x": "cus_1", "obj": object(), "lst": [1, [2, {"a": None}]], "big": 2**200, "nan": float("nan"),
+    "nested": {"a": {"b": [{"c": dt.date(2026, 1, 1)}]}},
+}
+
+
+def hostile_evaluate(expr: str):
+    if expr in HOSTILE_NS:
+        return HOSTILE_NS[expr]
+    if expr == "boom":
+        raise ZeroDivisionError("division by zero")
+    raise NameError(f"name {expr!r} is not defined")
+
+
+HOSTILE_LINES = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=25).map("".join),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=25).map(" ".join),
+)
+
+
+def _assert_only_usage_errors(run) -> None:
+    try:
+        result = run()
+    except UsageError as error:
+        assert "\n" not in str(error) and "\r" not in str(error)
+    else:
+        assert isinstance(result, ParsedCall)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(HOSTILE_LINES)
+def test_property_hostile_lines_give_a_call_or_a_usage_error(line: str) -> None:
+    _assert_only_usage_errors(lambda: parse_line(line, evaluate=hostile_evaluate))
+    candidates = complete(line)
+    assert isinstance(candidates, list) and all(isinstance(c, str) for c in candidates)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(HOSTILE_LINES, st.one_of(HOSTILE_LINES, st.lists(HOSTILE_LINES, max_size=5).map("\n".join),
+                                st.just("{" * 3000 + "}" * 3000), st.just("[" * 5000)))
+def test_property_hostile_cells_give_a_call_or_a_usage_error(line: str, body: str) -> None:
+    _assert_only_usage_errors(lambda: parse_cell(line, body, evaluate=hostile_evaluate))
+
+
+def test_odd_evaluated_values_are_usage_errors_not_crashes() -> None:
+    for expr in ("obj", "big", "nan", "lst", "nested"):
+        for line in (f"list_customers --limit {{{{ {expr} }}}}", f"get_customer {{{{ {expr} }}}}",
+                     f"list_customers --created-after {{{{ {expr} }}}}", f"request POST /v1/x a={{{{ {expr} }}}}"):
+            _assert_only_usage_errors(lambda: parse_line(line, evaluate=hostile_evaluate))
+    call = parse_line("request POST /v1/x a={{ nested }} d={{ dec }}",
+                      evaluate={**HOSTILE_NS, "dec": Decimal("1.50")}.__getitem__)
+    assert call.params == {"a": {"a": {"b": [{"c": JAN_1_2026}]}}, "d": "1.50"}
