@@ -614,3 +614,28 @@ def test_odd_evaluated_values_are_usage_errors_not_crashes() -> None:
     call = parse_line("request POST /v1/x a={{ nested }} d={{ dec }}",
                       evaluate={**HOSTILE_NS, "dec": Decimal("1.50")}.__getitem__)
     assert call.params == {"a": {"a": {"b": [{"c": JAN_1_2026}]}}, "d": "1.50"}
+
+
+def test_request_cell_and_templates_inside_quotes() -> None:
+    call = parse_cell("request POST /v1/customers --idempotency-key k-1", "name=Jane\nmetadata[n]=n{{ n }}",
+                      evaluate=EVAL)
+    assert (call.method, call.path, call.params) == ("POST", "/v1/customers", {"name": "Jane", "metadata": {"n": "n7"}})
+    assert call.options.idempotency_key == "k-1"
+    # {{ }} is recognised even inside quotes: quoting only groups the surrounding text
+    assert parse("create_customer --description 'n is {{ n }}'").params == {"description": "n is 7"}
+
+
+def test_parser_modules_import_neither_ipython_nor_pandas() -> None:
+    """Statically, so the check holds whatever the package ``__init__`` of the magic layer imports."""
+    import ast
+    import pathlib
+
+    import paragon_magic.magics.parser as parser_module
+
+    folder = pathlib.Path(parser_module.__file__).parent
+    for name in ("parser", "templating", "brackets", "coerce", "flags", "completion", "cellbody"):
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                assert not any(m.split(".")[0] in ("IPython", "pandas", "ipywidgets") for m in modules), name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ..catalog import ACTIONS
 from ..catalog_types import Action
 from ..errors import UsageError
 from .flags import METHODS, SUBCOMMANDS, display_flag, normalise_flag, option_flags, param_flags
@@ -21,13 +22,11 @@ def _words(text: str) -> list[str]:
         return text.split()
 
 
-def complete(line_before_cursor: str, catalog: Mapping[str, Action] | None = None) -> list[str]:
+def complete(line_before_cursor: str, catalog: Mapping[str, Action] = ACTIONS) -> list[str]:
     """Candidates for the word being typed (IPython replaces that word with the one chosen).
 
     Accepts the text after ``%stripe`` or the whole line (``x = %stripe list_cu``). Never raises.
     """
-    if catalog is None:
-        from ..catalog import ACTIONS as catalog  # noqa: N811 - the default catalog
     match = _MAGIC_PREFIX.match(line_before_cursor)
     text = line_before_cursor[match.end():] if match else line_before_cursor.lstrip()
     words = _words(text)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+from ..catalog import ACTIONS
 from ..catalog_types import Action, Param
 from ..errors import UsageError
 from . import brackets
@@ -64,12 +65,6 @@ class ParsedCall:
 
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,254}\Z")
 _PATH = re.compile(r"/v\d+(/[A-Za-z0-9_.:\-]+)*/?\Z")
-
-
-def _default_catalog() -> Mapping[str, Action]:
-    from ..catalog import ACTIONS
-
-    return ACTIONS
 
 
 def find_action(word: str, catalog: Mapping[str, Action]) -> Action:
@@ -365,7 +360,7 @@ def _has_path(tree: Any, path: brackets.Path) -> bool:
     return True
 
 
-def _start(line: str, evaluate: Evaluate, catalog: Mapping[str, Action] | None) -> _CallParser:
+def _start(line: str, evaluate: Evaluate, catalog: Mapping[str, Action]) -> _CallParser:
     reject_secrets(line)
     tokens = tokenize(line)
     if not tokens:
@@ -373,7 +368,7 @@ def _start(line: str, evaluate: Evaluate, catalog: Mapping[str, Action] | None) 
     head = tokens[0]
     if head.quoted or len(head.parts) != 1:
         raise UsageError(f"the action must be a plain name like list_customers; got {show(head.text)}")
-    parser = _CallParser(find_action(str(head.parts[0]), catalog or _default_catalog()), evaluate)
+    parser = _CallParser(find_action(str(head.parts[0]), catalog), evaluate)
     parser.feed(tokens[1:])
     return parser
 
@@ -385,13 +380,13 @@ def _guard(run: Callable[[], ParsedCall]) -> ParsedCall:
         raise UsageError("a value is nested too deeply to send to Stripe") from None
 
 
-def parse_line(line: str, *, evaluate: Evaluate, catalog: Mapping[str, Action] | None = None) -> ParsedCall:
+def parse_line(line: str, *, evaluate: Evaluate, catalog: Mapping[str, Action] = ACTIONS) -> ParsedCall:
     """Parse the text after ``%stripe``. Raises ``UsageError`` (one line, ``field`` set) on bad input."""
     return _guard(lambda: _start(line, evaluate, catalog).build())
 
 
 def parse_cell(
-    line: str, body: str, *, evaluate: Evaluate, catalog: Mapping[str, Action] | None = None
+    line: str, body: str, *, evaluate: Evaluate, catalog: Mapping[str, Action] = ACTIONS
 ) -> ParsedCall:
     """Parse ``%%stripe <line>`` plus a body of JSON or ``key=value`` lines; line flags win."""
 
