@@ -52,6 +52,10 @@ def _split(dicts: Sequence[Mapping[str, Any]]) -> dict[Any, Sequence[Any]]:
 
 
 def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[Any]) -> None:
+    first = values[0]
+    if first is not None and not isinstance(first, dict):
+        columns[name] = values  # a leaf; a later dict in it (mixed shapes) ends up in an object column
+        return
     kinds = set(map(type, values))
     if _NONE in kinds:
         kinds.discard(_NONE)
@@ -138,7 +142,7 @@ def to_frame(objects: Iterable[Mapping[str, Any]], object_type: str | None = Non
 # --- column conversion ------------------------------------------------------------------------------
 
 
-def _to_array(values: list[Any], known: ColumnKind | None, by_name: ColumnKind | None) -> Any:
+def _to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKind | None) -> Any:
     """One typed column. ``known`` comes from the schema; ``by_name`` only counts when the values agree."""
     types = set(map(type, values))
     has_none = _NONE in types
@@ -160,11 +164,11 @@ def _to_array(values: list[Any], known: ColumnKind | None, by_name: ColumnKind |
             return pd.array(values, dtype="boolean")
         return np.array(values, dtype=bool)
     if types == {str}:
-        return pd.array(values, dtype=DTYPES["string"])
+        return pd.array(_objects(values), dtype=DTYPES["string"])  # from an ndarray: ~2x faster than a list
     return _objects(values)
 
 
-def _int64(values: list[Any], has_none: bool) -> tuple[np.ndarray, np.ndarray]:
+def _int64(values: Sequence[Any], has_none: bool) -> tuple[np.ndarray, np.ndarray]:
     if not has_none:
         return np.array(values, dtype=np.int64), np.zeros(len(values), dtype=bool)
     mask = np.array([v is None for v in values], dtype=bool)
@@ -178,16 +182,15 @@ def _timestamps(seconds: np.ndarray, mask: np.ndarray) -> pd.arrays.DatetimeArra
     return pd.array(stamps).tz_localize("UTC")
 
 
-def _floats(values: list[Any], has_none: bool) -> np.ndarray:
+def _floats(values: Sequence[Any], has_none: bool) -> np.ndarray:
     if has_none:
         values = [np.nan if v is None else v for v in values]
     return np.array(values, dtype=np.float64)
 
 
-def _objects(values: list[Any]) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
+def _objects(values: Sequence[Any]) -> np.ndarray:
+    """A 1-d object array holding the values as they are (lists stay lists, no shape discovery)."""
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def _missing(kind: ColumnKind, rows: int) -> Any:
