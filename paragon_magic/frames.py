@@ -153,7 +153,10 @@ def _to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKi
     if types == {int}:
         if kind == "float":
             return _floats(values, has_none)
-        ints, mask = _int64(values, has_none)
+        try:
+            ints, mask = _int64(values, has_none)
+        except OverflowError:  # beyond int64: keep Python ints
+            return _objects(values)
         if kind == "timestamp" and not (np.abs(ints[~mask]) >= _MAX_EPOCH).any():
             return _timestamps(ints, mask)
         return pd.arrays.IntegerArray(ints, mask)

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paragon_magic.errors import UsageError
 from paragon_magic.frame_schema import SCHEMAS
@@ -269,3 +271,71 @@ def test_to_frame_consumes_generators_in_chunks() -> None:
     df = to_frame(generate(), "customer")
     assert len(df) == 2500 and df["balance"].sum() == sum(range(2500))
     assert df["created"].is_monotonic_increasing
+
+
+def test_mixed_shapes_and_huge_integers_stay_objects() -> None:
+    df = to_frame([{"id": "a", "customer": "cus_1", "n": 2**70}, {"id": "b", "customer": {"id": "cus_2"}, "n": 1}])
+    assert df["customer"].dtype == np.dtype(object) and df.loc[1, "customer"] == {"id": "cus_2"}
+    assert df["n"].dtype == np.dtype(object) and df.loc[0, "n"] == 2**70
+
+
+# --- property: any page split gives the same frame, and every cell is the object's own value -------------
+
+SCALARS = {"count": st.integers(-10**12, 10**12), "label": st.text(max_size=5), "flag": st.booleans(),
+           "ratio": st.floats(allow_nan=False, allow_infinity=False), "created": st.integers(0, 2 * 10**9)}
+
+
+@st.composite
+def stripe_like(draw: st.DrawFn) -> dict[str, Any]:
+    obj: dict[str, Any] = {"id": draw(st.text(min_size=1, max_size=8))}
+    for key, strategy in SCALARS.items():
+        present = draw(st.sampled_from(["value", "null", "absent"]))
+        if present != "absent":
+            obj[key] = draw(strategy) if present == "value" else None
+    obj["metadata"] = draw(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.text(max_size=3), max_size=3))
+    obj["address"] = draw(st.none() | st.fixed_dictionaries(
+        {"city": st.none() | st.text(max_size=4), "line1": st.none() | st.text(max_size=4)}))
+    obj["tags"] = draw(st.lists(st.integers(0, 3), max_size=2))
+    return obj
+
+
+def reference_flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            out.update(reference_flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def cell(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return int(value.timestamp())
+    if value is None or (not isinstance(value, list) and pd.isna(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(stripe_like(), max_size=12), st.lists(st.integers(1, 5), max_size=6))
+def test_any_page_split_matches_one_shot_and_the_objects(objects: list[dict[str, Any]], cuts: list[int]) -> None:
+    whole = to_frame(objects, "thing")
+    builder = FrameBuilder("thing")
+    start = 0
+    for size in cuts + [len(objects)]:
+        builder.add_page(objects[start:start + size])
+        start += size
+    pd.testing.assert_frame_equal(builder.build(), whole)
+    assert len(whole) == len(objects)
+    for row, obj in enumerate(objects):
+        flat = reference_flatten(obj)
+        for column, value in flat.items():
+            if value is None and column not in whole.columns:
+                continue  # an all-null parent dropped in favour of its children
+            assert cell(whole.loc[row, column]) == value, (row, column)
+        for column in whole.columns:
+            if column not in flat and not any(k.startswith(column + ".") for k in flat):
+                assert cell(whole.loc[row, column]) is None, (row, column)
+    if objects and "created" in whole.columns and whole["created"].notna().any():
+        assert whole["created"].dtype == UTC_NS
