@@ -2,44 +2,41 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import math
 import re
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from .errors import UsageError
 
-_EPOCH_RE = re.compile(r"^\d{9,11}$")
+_INT = re.compile(r"[+-]?\d{1,18}\Z")
+TIMESTAMP_HELP = "a date (2026-01-01), a datetime (2026-01-01T12:00:00Z) or epoch seconds"
 
 
-def to_epoch_seconds(value: Any, *, field: str = "created") -> int:
+def to_epoch_seconds(value: Any, *, field: str = "created", flag: str | None = None) -> int:
     """Epoch seconds for a date, datetime, pandas Timestamp, ISO-8601 string or epoch number.
 
     Naive datetimes and bare dates are taken as UTC (Stripe's clock), so results do not depend on
-    the machine's time zone.
+    the machine's time zone. Anything else raises a one-line :class:`UsageError` naming ``flag``.
     """
-    if isinstance(value, bool):
-        raise UsageError(f"--{field} takes a date, not {value!r}", field=field)
-    if isinstance(value, (int, float)):
-        return int(value)
-    if hasattr(value, "to_pydatetime"):  # pandas Timestamp, without importing pandas
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return int(value.timestamp())
-    if isinstance(value, dt.date):
-        return int(dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).timestamp())
-    if isinstance(value, str):
-        text = value.strip()
-        if _EPOCH_RE.match(text):
-            return int(text)
-        try:
-            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(
-                f"--{field} takes a date like 2026-01-31, 2026-01-31T12:00:00Z or epoch seconds; "
-                f"got {text[:40]!r}",
-                field=field,
-            ) from None
-        return to_epoch_seconds(parsed, field=field)
-    raise UsageError(f"--{field} takes a date, not a {type(value).__name__}", field=field)
+    if hasattr(value, "to_pydatetime") and not isinstance(value, datetime):
+        value = value.to_pydatetime()  # pandas Timestamp, without importing pandas
+    try:
+        if isinstance(value, datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            return math.floor(moment.timestamp())
+        if isinstance(value, date):
+            return math.floor(datetime.combine(value, time(), timezone.utc).timestamp())
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, int) or (math.isfinite(value) and abs(value) < 1e15):
+                return math.floor(value)
+        if isinstance(value, str):
+            text = value.strip()
+            if _INT.match(text):
+                return int(text)
+            return to_epoch_seconds(datetime.fromisoformat(text.replace("Z", "+00:00")), field=field, flag=flag)
+    except (ValueError, OverflowError, OSError):
+        pass
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    shown = shown.replace("\n", " ")
+    raise UsageError(f"{flag or '--' + field} must be {TIMESTAMP_HELP}; got {shown}", field=field)

@@ -10,11 +10,12 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from ..catalog_types import Param, ParamType
+from ..dates import to_epoch_seconds
 from ..errors import UsageError
 from .templating import as_plain, show
 
@@ -22,7 +23,6 @@ TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
 FALSE_WORDS = frozenset({"false", "no", "0", "off"})
 BOOL_WORDS = TRUE_WORDS | FALSE_WORDS
 _INT = re.compile(r"[+-]?\d{1,18}\Z")
-_TIMESTAMP_HELP = "a date (2026-01-01), a datetime (2026-01-01T12:00:00Z) or epoch seconds"
 
 
 def suggest(word: str, options: Sequence[str]) -> str | None:
@@ -71,23 +71,7 @@ def to_enum(value: Any, choices: Sequence[str], flag: str, field: str | None) ->
 
 def to_timestamp(value: Any, flag: str, field: str | None) -> int:
     """Epoch seconds (UTC) from a date, datetime, ISO string or epoch number; naive means UTC."""
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return math.floor(moment.timestamp())
-    if isinstance(value, date):
-        return math.floor(datetime.combine(value, time(), timezone.utc).timestamp())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if isinstance(value, int) or (math.isfinite(value) and abs(value) < 1e15):
-            return math.floor(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if _INT.match(text):
-            return int(text)
-        try:
-            return to_timestamp(datetime.fromisoformat(text), flag, field)
-        except (ValueError, OverflowError):
-            pass
-    raise UsageError(f"{flag} must be {_TIMESTAMP_HELP}; got {show(value)}", field=field)
+    return to_epoch_seconds(value, field=field or flag.lstrip("-"), flag=flag)
 
 
 def to_text(value: Any, flag: str, field: str | None) -> str:
