@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ColumnKind", "SCHEMAS", "DTYPES", "schema_for", "kind_by_name", "is_amount_name",
-           "ZERO_DECIMAL", "THREE_DECIMAL", "currency_divisor"]
+           "ZERO_DECIMAL", "THREE_DECIMAL"]
 
 ColumnKind = Literal["string", "int", "amount", "timestamp", "bool", "boolean", "float", "list", "object"]
 
@@ -119,8 +119,3 @@ def kind_by_name(column: str) -> ColumnKind | None:
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 
-
-def currency_divisor(currency: str) -> int:
-    """How many minor units make one major unit: 1 (JPY), 1000 (KWD) or 100."""
-    code = currency.upper()
-    return 1 if code in ZERO_DECIMAL else 1000 if code in THREE_DECIMAL else 100
