@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .accessor import RawObjects  # also registers the ``df.stripe`` accessor
+from .client.keys import mask_secret
 from .frame_schema import DTYPES, ColumnKind, kind_by_name, schema_for
 
 __all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns"]
@@ -210,11 +211,6 @@ _SECRET_NAMES = re.compile(r"(api_?key|secret|password|token|authorization)", re
 _SECRET_VALUE = re.compile(r"^(sk|rk|pk)_(test|live)_|^whsec_|^eyJ")
 
 
-def _mask(value: str) -> str:
-    prefix = re.match(r"^((?:sk|rk|pk)_(?:test|live)_|whsec_)", value)
-    return f"{prefix.group(1) if prefix else ''}…{value[-4:]}"
-
-
 def _scrub(value: Any, key: str = "") -> Any:
     """A copy of request parameters with anything secret masked (``sk_test_…abcd``)."""
     if isinstance(value, Mapping):
@@ -222,7 +218,7 @@ def _scrub(value: Any, key: str = "") -> Any:
     if isinstance(value, (list, tuple)):
         return [_scrub(v, key) for v in value]
     if isinstance(value, str) and (_SECRET_NAMES.search(key) or _SECRET_VALUE.search(value)):
-        return _mask(value)
+        return mask_secret(value)
     return value
 
 
