@@ -105,10 +105,11 @@ def test_out_stores_the_frame(ip: InteractiveShell, session: Session) -> None:
 
 def test_account_sets_the_stripe_account_header(ip: InteractiveShell, session: Session, stripe_server: Any) -> None:
     start = len(stripe_server.requests())
-    frame, _ = ok(ip, "%stripe create_customer --name Jane --account acct_123")
+    frame, _ = ok(ip, "%stripe create_customer --name Jane --account acct_123 --idempotency-key order-77")
     assert frame["name"].iloc[0] == "Jane"
     (sent,) = requests_since(stripe_server, start)
     assert sent["headers"]["Stripe-Account"] == "acct_123" and sent["form"] == {"name": "Jane"}
+    assert sent["headers"]["Idempotency-Key"] == "order-77"
 
 
 def test_assignment_gets_the_dataframe(ip: InteractiveShell, session: Session) -> None:
@@ -124,7 +125,8 @@ def test_assignment_gets_the_dataframe(ip: InteractiveShell, session: Session) -
 
 def test_cell_with_a_json_body(ip: InteractiveShell, session: Session, stripe_server: Any) -> None:
     start = len(stripe_server.requests())
-    frame, _ = ok(ip, '%%stripe create_customer --name Cell\n{"email": "cell@example.com", "metadata": {"tier": "gold"}}')
+    body = '{"email": "cell@example.com", "metadata": {"tier": "gold"}}'
+    frame, _ = ok(ip, f"%%stripe create_customer --name Cell\n{body}")
     assert frame["email"].iloc[0] == "cell@example.com" and frame["metadata.tier"].iloc[0] == "gold"
     (sent,) = requests_since(stripe_server, start)
     assert sent["form"] == {"name": "Cell", "email": "cell@example.com", "metadata[tier]": "gold"}
@@ -176,7 +178,9 @@ def test_live_writes_need_live(ip: InteractiveShell, ctx: MagicContext, stripe_s
     ok(ip, "%stripe list_customers")  # reads are fine
     frame, _ = ok(ip, "%stripe create_customer --name Live --live")
     assert frame["name"].iloc[0] == "Live"
-    assert [r["method"] for r in requests_since(stripe_server, start)] == ["GET", "POST"]
+    ok(ip, "%config StripeMagic.allow_live_writes = True")
+    ok(ip, "%stripe request POST /v1/customers name=Allowed")
+    assert [r["method"] for r in requests_since(stripe_server, start)] == ["GET", "POST", "POST"]
 
 
 # -- dry run --------------------------------------------------------------------------------------------
@@ -191,7 +195,8 @@ def test_dry_run_shows_the_request_and_sends_nothing(ip: InteractiveShell, sessi
     assert "Stripe-Account: acct_9" in shown
     assert "name=Jane+Doe&metadata%5Btier%5D=gold" in shown and "metadata[tier] = gold" in shown
     value, shown = ok(ip, "%stripe list_customers --email a@example.com --limit 5 --dry-run")
-    assert f"GET {stripe_server.url}/v1/customers?" in shown and "limit = 5" in shown and "email = a@example.com" in shown
+    assert f"GET {stripe_server.url}/v1/customers?" in shown
+    assert "limit = 5" in shown and "email = a@example.com" in shown
     _, shown = ok(ip, "%stripe request DELETE /v1/customers/cus_1 --dry-run")
     assert f"DELETE {stripe_server.url}/v1/customers/cus_1" in shown
     assert requests_since(stripe_server, start) == []
@@ -225,6 +230,8 @@ def test_help(ip: InteractiveShell) -> None:
     assert "did you mean" in fails(ip, "%stripe help list_custmers", UsageError).lower()
 
 
-def test_run_is_the_same_as_sessions(ip: InteractiveShell, session: Session, stripe_server: Any) -> None:
+def test_empty_list_is_a_typed_frame(ip: InteractiveShell, session: Session) -> None:
     result, _ = run(ip, "%stripe list_products")
     assert result.success and isinstance(result.result, pd.DataFrame)
+    assert result.result.empty and list(result.result.columns)[0] == "id"
+    assert result.result.attrs["stripe"]["complete"] is True

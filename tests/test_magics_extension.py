@@ -102,7 +102,7 @@ def completions(ip: InteractiveShell, text: str) -> list[str]:
 
 # -- loading and unloading ------------------------------------------------------------------------
 
-def test_load_registers_the_magics_and_unload_removes_everything(ipython: InteractiveShell, ip: InteractiveShell) -> None:
+def test_load_registers_the_magics_and_unload_removes_everything(ip: InteractiveShell) -> None:
     magics = ip.magics_manager.magics
     assert "stripe" in magics["line"] and "stripe" in magics["cell"] and "paragon" in magics["line"]
     magic = ip.magics_manager.registry["StripeMagic"]

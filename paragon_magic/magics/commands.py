@@ -69,7 +69,8 @@ def _request_params(call: ParsedCall) -> dict[str, Any]:
         params["limit"] = opts.limit
     created = {k: v for k, v in (("gte", opts.created_after), ("lt", opts.created_before)) if v is not None}
     if created:
-        params["created"] = {**params.get("created", {}), **created} if isinstance(params.get("created"), dict) else created
+        given = params.get("created")
+        params["created"] = {**given, **created} if isinstance(given, dict) else created
     return params
 
 
