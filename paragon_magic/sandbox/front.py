@@ -51,6 +51,7 @@ class FrontState:
     lists: ListCache = field(default_factory=ListCache)
     backdates: dict[str, int] = field(default_factory=dict)
     backdate_version: int = 0
+    backdate_fields: dict[str, dict[str, int | None]] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
     connected_accounts: dict[str, None] = field(default_factory=dict)
@@ -61,6 +62,7 @@ class FrontState:
         self.idempotency.clear()
         self.lists.invalidate()
         self.backdates.clear()
+        self.backdate_fields.clear()
         self.backdate_version += 1
         self.log.clear()
         self.stats.clear()
@@ -235,7 +237,7 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
             spec, query.expand, state.upstream.fetch_list, state.backdates, state.backdate_version
         )
         result = page(spec, call.path, query, ordered)
-        result["data"] = apply_backdates(result["data"], state.backdates)
+        result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
         return json_response(result)
     if parts[:1] != ["v1"]:
         raise unrecognized_url(call.method, call.path)
@@ -243,7 +245,7 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
                                       body=call.body, content_type=call.content_type)  # fmt: skip
     if reply.status >= 400 or reply.data is None:
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
-    return json_response(apply_backdates(reply.data, state.backdates), status=reply.status)
+    return json_response(apply_backdates(reply.data, state.backdates, state.backdate_fields), status=reply.status)
 
 
 def create_app(upstream_url: str) -> web.Application:

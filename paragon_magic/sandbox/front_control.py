@@ -9,6 +9,7 @@ from aiohttp import web
 from .front import STATE, FrontState
 from .front_errors import json_response
 from .front_faults import FaultConfig, ScriptedResponse
+from .front_proxy import BACKDATABLE_FIELDS
 
 
 def _bad(message: str) -> web.Response:
@@ -63,15 +64,50 @@ async def set_script(request: web.Request) -> web.Response:
     return json_response({"queued": len(queue)})
 
 
+_BACKDATE_USAGE = (
+    'expected {"ids": {object_id: epoch_seconds}} and/or '
+    '{"fields": {object_id: {field: epoch_seconds or null}}}'
+)
+
+
+def _parse_field_overrides(raw: Any) -> dict[str, dict[str, int | None]] | str:
+    """Validated ``fields`` of a backdate request, or the error message."""
+    if not isinstance(raw, dict):
+        return _BACKDATE_USAGE
+    out: dict[str, dict[str, int | None]] = {}
+    for obj_id, values in raw.items():
+        if not isinstance(values, dict):
+            return _BACKDATE_USAGE
+        for name, value in values.items():
+            if name != "created" and name not in BACKDATABLE_FIELDS:
+                allowed = ", ".join(sorted({"created", *BACKDATABLE_FIELDS}))
+                return f"cannot backdate field {name!r} (allowed: {allowed})"
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                return f"{obj_id}.{name}: expected epoch seconds or null"
+        out[str(obj_id)] = dict(values)
+    return out
+
+
 async def backdate(request: web.Request) -> web.Response:
+    """Override ``created`` (``ids``; also list order and filters) and other timestamps (``fields``)."""
     data = await _json_object(request)
     ids = data.get("ids", {})
-    if not isinstance(ids, dict) or not all(isinstance(v, int) for v in ids.values()):
-        return _bad('expected {"ids": {object_id: epoch_seconds}}')
+    if not isinstance(ids, dict) or not all(isinstance(v, int) and not isinstance(v, bool) for v in ids.values()):
+        return _bad(_BACKDATE_USAGE)
+    fields = _parse_field_overrides(data.get("fields", {}))
+    if isinstance(fields, str):
+        return _bad(fields)
+    created = dict(ids)
+    for obj_id, values in fields.items():
+        if values.get("created") is not None:
+            created[obj_id] = values.pop("created")  # type: ignore[assignment]
+        values.pop("created", None)
     state = _state(request)
-    state.backdates.update(ids)
+    state.backdates.update(created)
+    for obj_id, values in fields.items():
+        state.backdate_fields.setdefault(obj_id, {}).update(values)
     state.backdate_version += 1
-    return json_response({"backdated": len(ids)})
+    return json_response({"backdated": len(set(created) | set(fields))})
 
 
 async def keys(request: web.Request) -> web.Response:

@@ -1,4 +1,4 @@
-"""Talking to localstripe from the front layer: forwarding, error translation, backdated ``created``."""
+"""Talking to localstripe from the front layer: forwarding, error translation, backdated timestamps."""
 
 from __future__ import annotations
 
@@ -50,17 +50,33 @@ def check_required(method: str, path: str, form: Mapping[str, str]) -> None:
                     raise missing_param(param)
 
 
-def apply_backdates(data: Any, backdates: Mapping[str, int]) -> Any:
-    """A copy of ``data`` where every object whose id is backdated carries the overridden ``created``."""
-    if not backdates:
+#: Timestamp fields ``/_sandbox/backdate`` may override besides ``created``.
+BACKDATABLE_FIELDS = frozenset({
+    "canceled_at", "ended_at", "start_date", "cancel_at", "trial_start", "trial_end",
+    "current_period_start", "current_period_end", "billing_cycle_anchor", "available_on",
+})  # fmt: skip
+
+
+def apply_backdates(
+    data: Any,
+    backdates: Mapping[str, int],
+    fields: Mapping[str, Mapping[str, int | None]] | None = None,
+) -> Any:
+    """A copy of ``data`` where every backdated object carries the overridden ``created`` and, for ids
+    in ``fields``, the overridden timestamp fields (only fields the object has)."""
+    if not backdates and not fields:
         return data
     if isinstance(data, list):
-        return [apply_backdates(item, backdates) for item in data]
+        return [apply_backdates(item, backdates, fields) for item in data]
     if isinstance(data, dict):
-        out = {key: apply_backdates(value, backdates) for key, value in data.items()}
+        out = {key: apply_backdates(value, backdates, fields) for key, value in data.items()}
         obj_id = out.get("id")
-        if isinstance(obj_id, str) and obj_id in backdates and "created" in out:
-            out["created"] = backdates[obj_id]
+        if isinstance(obj_id, str):
+            if obj_id in backdates and "created" in out:
+                out["created"] = backdates[obj_id]
+            for name, value in (fields or {}).get(obj_id, {}).items():
+                if name in out:
+                    out[name] = value
         return out
     return data
 

@@ -1,7 +1,7 @@
 """Seed the sandbox with a small, realistic, deterministic business.
 
 Three products with monthly and yearly plans, ~200 customers created over the last 18 months,
-subscriptions (some canceled), and payments and refunds in several currencies (one zero-decimal)
+subscriptions (about a fifth canceled, with ``canceled_at`` spread over the history), and payments and refunds in several currencies (one zero-decimal)
 whose balance transactions feed a finance analysis. Same seed, same business (relative to today).
 """
 
@@ -60,6 +60,7 @@ def seed(base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7
     start = now - MONTHS_OF_HISTORY * 30 * DAY
     report = SeedReport()
     created: dict[str, int] = {}
+    fields: dict[str, dict[str, int]] = {}  # subscription -> start_date / canceled_at / ended_at
     first_invoice_at: dict[str, int] = {}  # customer -> when their subscription's first invoice was paid
     client = StripeClient(
         DirectBackend(api_key, base_url=base_url),
@@ -99,11 +100,15 @@ def seed(base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7
             if rng.random() < 0.7:
                 plan, _tier = rng.choices(plans, weights=[6, 2, 4, 1, 2, 1])[0]
                 subscription = post("/v1/subscriptions", {"customer": customer["id"], "items": [{"plan": plan["id"]}]})
-                created[subscription["id"]] = signup + rng.randint(0, 3) * DAY
-                first_invoice_at[customer["id"]] = created[subscription["id"]]
+                began = min(signup + rng.randint(0, 3) * DAY, now - DAY)
+                created[subscription["id"]] = began
+                fields[subscription["id"]] = {"start_date": began}
+                first_invoice_at[customer["id"]] = began
                 report.subscriptions += 1
                 if rng.random() < 0.2:
                     client.request("DELETE", f"/v1/subscriptions/{subscription['id']}")
+                    ended = _cancellation_time(rng, began, now)
+                    fields[subscription["id"]].update(canceled_at=ended, ended_at=ended)
                     report.canceled += 1
             for _ in range(rng.choice([0, 1, 1, 2, 3])):
                 report.payments += 1
@@ -121,9 +126,17 @@ def seed(base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7
                     report.refunds += 1
                     _backdate_object(client, refund, min(paid_at + rng.randint(1, 20) * DAY, now - 30), created)
         _backdate_invoice_payments(client, created, first_invoice_at)
-        _send_backdates(base_url, created)
+        _send_backdates(base_url, created, fields)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _cancellation_time(rng: random.Random, began: int, now: int) -> int:
+    """When a subscription that began at ``began`` was canceled: usually after a month or more."""
+    earliest = began + 30 * DAY
+    if earliest >= now - DAY:
+        return rng.randint(began + 60, max(began + 120, now - 60))
+    return rng.randint(earliest, now - DAY)
 
 
 def _latest_charge(client: StripeClient, intent: dict[str, Any]) -> str | None:
@@ -163,6 +176,8 @@ def _backdate_invoice_payments(client: StripeClient, created: dict[str, int], fi
             created[txn["id"]] = created[charge["id"]] = when
 
 
-def _send_backdates(base_url: str, created: dict[str, int]) -> None:
-    response = httpx.post(f"{base_url.rstrip('/')}/_sandbox/backdate", json={"ids": created}, timeout=60.0)
+def _send_backdates(base_url: str, created: dict[str, int], fields: dict[str, dict[str, int]]) -> None:
+    """One ``/_sandbox/backdate`` call: ``created`` of everything, other timestamps of subscriptions."""
+    payload = {"ids": created, "fields": fields}
+    response = httpx.post(f"{base_url.rstrip('/')}/_sandbox/backdate", json=payload, timeout=60.0)
     response.raise_for_status()
