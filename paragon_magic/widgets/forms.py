@@ -162,8 +162,14 @@ class ActionForm:
             raise UsageError(f"{missing} is required (fields marked * must be filled in)", field=missing)
         session = self._session()
         self.output.clear_output()
-        with self.output:
-            frame = session.run(self.action.name, params, **options)
+        failure: BaseException | None = None
+        with self.output:  # progress bars render inside the form; Output.__exit__ would swallow errors
+            try:
+                frame = session.run(self.action.name, params, **options)
+            except BaseException as exc:  # noqa: BLE001 - re-raised right below, outside the Output
+                failure = exc
+        if failure is not None:
+            raise failure
         self.result = frame
         if name:
             self._namespace()[name] = frame
