@@ -180,7 +180,7 @@ _ROWS = (
                Param("type", "enum", "Only transactions of this type.", choices=BALANCE_TRANSACTION_TYPES,
                      example="charge"),
            ),
-           examples=("%stripe list_balance_transactions --type charge --created_after 2024-01-01",)),
+           examples=("%stripe list_balance_transactions --type charge --created-after 2024-01-01",)),
     Action("list_plans", "STRIPE_GET_PLANS", "list", "GET", "/v1/plans", "plan",
            "List plans (the legacy form of recurring prices), newest first.",
            params=(

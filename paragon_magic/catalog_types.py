@@ -19,6 +19,9 @@ ParamType = Literal[
 ActionKind = Literal["create", "update", "retrieve", "list", "delete", "request"]
 
 
+_SESSION_OPTIONS = frozenset({"created_after", "created_before", "idempotency_key"})
+
+
 @dataclass(frozen=True)
 class Param:
     """One parameter of an action, named as Stripe names it."""
@@ -38,8 +41,13 @@ class Param:
 
     @property
     def flag(self) -> str:
-        """The magic flag for this parameter: ``--email``, ``--trial_period_days``."""
-        return "--" + self.name
+        """The magic flag: Stripe's own name (``--email``, ``--trial_period_days``); the session's
+        own options read as words (``--created-after``). The parser takes ``-`` and ``_`` alike."""
+        return "--" + (self.name.replace("_", "-") if self.is_option else self.name)
+
+    @property
+    def is_option(self) -> bool:
+        return self.name in _SESSION_OPTIONS
 
     @property
     def stripe_key(self) -> str:

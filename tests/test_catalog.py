@@ -230,7 +230,7 @@ def test_describe_lists_flags_types_required_and_examples() -> None:
     assert "one of: charge_automatically, send_invoice" in text
     assert "%stripe create_subscription --customer cus_123" in text
     listing = describe(ACTIONS["list_customers"])
-    assert "--limit N" in listing and "--created_after TIME" in listing
+    assert "--limit N" in listing and "--created-after TIME" in listing
     assert "<customer id>" in describe(ACTIONS["get_customer"])
 
 
