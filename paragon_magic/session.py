@@ -227,6 +227,14 @@ class Session:
         )
 
     def _list(self, call: PlannedCall, progress: bool) -> tuple[pd.DataFrame, ListOutcome]:
+        from .listing_partitioned import list_partitioned, use_partitioned
+
+        if self.config.partitioned and use_partitioned(call.action, call.params, call.limit):
+            return list_partitioned(
+                self.client, call.path, call.params, object_type=call.action.object_type,
+                limit=call.limit, async_client=self.async_client, page_size=self.config.page_size,
+                progress=progress, stripe_account=call.stripe_account, keep_raw=self.config.keep_raw,
+            )
         return list_sequential(
             self.client, call.path, call.params, object_type=call.action.object_type,
             limit=call.limit, page_size=self.config.page_size, progress=progress,
