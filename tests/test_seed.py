@@ -79,7 +79,9 @@ def test_same_seed_same_business_on_two_fresh_servers(seeded: Any) -> None:
         second = _business(other)
     assert str(again).rsplit(" in ", 1)[0] == str(report).rsplit(" in ", 1)[0]  # same counts
     assert _customer_view(second) == _customer_view(first)
-    money = lambda b: sorted((t["type"], t["currency"], t["amount"], t["created"]) for t in b["balance_transactions"])  # noqa: E731
+    def money(business: dict[str, list[dict[str, Any]]]) -> list[tuple[Any, ...]]:
+        return sorted((t["type"], t["currency"], t["amount"], t["created"]) for t in business["balance_transactions"])
+
     assert money(second) == money(first)
     assert report.seconds < 60  # ~10 s on two noisy cores; the notebooks wait for it
 
@@ -140,9 +142,11 @@ def test_backdate_fields_override_timestamps_in_every_response(stripe_server: Lo
     control = httpx.Client(base_url=stripe_server.url, timeout=30)
     api = httpx.Client(base_url=stripe_server.url, headers={"Authorization": f"Bearer {stripe_server.key}"})
     with control, api:
-        customer = api.post("/v1/customers", data={"payment_method": "pm_card_visa", "invoice_settings[default_payment_method]": "pm_card_visa"}).json()["id"]
+        card = {"payment_method": "pm_card_visa", "invoice_settings[default_payment_method]": "pm_card_visa"}
+        customer = api.post("/v1/customers", data=card).json()["id"]
         product = api.post("/v1/products", data={"name": "P"}).json()["id"]
-        plan = api.post("/v1/plans", data={"product": product, "amount": 500, "currency": "usd", "interval": "month"}).json()["id"]
+        plan_params = {"product": product, "amount": 500, "currency": "usd", "interval": "month"}
+        plan = api.post("/v1/plans", data=plan_params).json()["id"]
         sub = api.post("/v1/subscriptions", data={"customer": customer, "items[0][plan]": plan}).json()["id"]
         api.delete(f"/v1/subscriptions/{sub}")
         reply = control.post("/_sandbox/backdate", json={

@@ -1,8 +1,9 @@
 """Seed the sandbox with a small, realistic, deterministic business.
 
 Three products with monthly and yearly plans, ~200 customers created over the last 18 months,
-subscriptions (about a fifth canceled, with ``canceled_at`` spread over the history), and payments and refunds in several currencies (one zero-decimal)
-whose balance transactions feed a finance analysis. Same seed, same business (relative to today).
+subscriptions (about a fifth canceled, ``canceled_at`` spread over the history), and payments and
+refunds in several currencies (one zero-decimal) whose balance transactions feed a finance analysis.
+Same seed, same business (relative to ``now``).
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class SeedReport:
                 f"{self.refunds} refunds in {self.seconds:.1f} s")
 
 
-def seed(base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7, now: float | None = None) -> SeedReport:
+def seed(
+    base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7, now: float | None = None
+) -> SeedReport:
     """Create the sandbox business through the Stripe API of the server at ``base_url``."""
     started = time.monotonic()
     rng = random.Random(rng_seed)
