@@ -95,6 +95,11 @@ class Tree:
             elif type(child) is not dict:
                 raise _conflict(full)
             for key, item in value.items():
+                if "[" in str(key) or "]" in str(key):  # would read back as a different path
+                    raise UsageError(
+                        f"{render_path(full)} has the key {show(str(key))}: keys sent to Stripe cannot contain [ or ]",
+                        field=full[0] if isinstance(full[0], str) else None,
+                    )
                 self._put_value(child, str(key), item, (*full, str(key)))
         elif isinstance(value, list):
             child = node.get(seg)
