@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from .._version import __version__
+from ..errors import UsageError
 from .backends import Backend
 from .encoding import encode_form
 from .errors import APIConnectionError, StripeError
@@ -94,8 +95,14 @@ class ClientCore:
         elif idempotency_key:
             all_headers["Idempotency-Key"] = idempotency_key
         all_headers.update(headers or {})
+        for name, value in all_headers.items():  # HTTP allows printable ASCII only; say so before sending
+            if isinstance(value, str) and not (value.isascii() and value.isprintable()):
+                raise UsageError(f"the {name} header must be printable ASCII text (letters, digits, punctuation)")
         timeout = httpx.Timeout(self.timeout).as_dict()
-        return httpx.Request(method, url, headers=all_headers, content=content, extensions={"timeout": timeout})
+        try:
+            return httpx.Request(method, url, headers=all_headers, content=content, extensions={"timeout": timeout})
+        except httpx.InvalidURL as exc:  # e.g. a huge GET parameter: say so instead of an httpx traceback
+            raise UsageError(f"cannot send this {method} request: {exc} (its parameters go in the URL; shorten them)") from None
 
     def start(self, method: str, path: str, params: Mapping[str, Any] | None = None, **options: Any) -> Call:
         """Begin one logical request (possibly several attempts)."""
