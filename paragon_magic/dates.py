@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime, time, timezone
 from typing import Any
 
+from .client.keys import scrub
 from .errors import UsageError
 
 _INT = re.compile(r"[+-]?\d{1,18}\Z")
@@ -37,6 +38,6 @@ def to_epoch_seconds(value: Any, *, field: str = "created", flag: str | None = N
             return to_epoch_seconds(datetime.fromisoformat(text.replace("Z", "+00:00")), field=field, flag=flag)
     except (ValueError, OverflowError, OSError):
         pass
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-    shown = shown.replace("\n", " ")
+    shown = scrub(repr(value))  # a pasted key must not be echoed back
+    shown = (shown if len(shown) <= 40 else shown[:37] + "...").replace("\n", " ")
     raise UsageError(f"{flag or '--' + field} must be {TIMESTAMP_HELP}; got {shown}", field=field)
