@@ -35,7 +35,10 @@ def mask_secrets(text: str) -> str:
 
 def show(value: Any, limit: int = 40) -> str:
     """A short, one-line, secret-free rendering of a user value for an error message."""
-    text = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+    try:
+        text = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+    except Exception:  # noqa: BLE001 - error messages must never fail
+        text = f"{type(value).__name__} object"
     text = mask_secrets(text.replace("\n", "\\n").replace("\r", "\\r"))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -206,10 +209,18 @@ class Binder:
                 value = self._evaluate(expr.source)
             except Exception as exc:  # noqa: BLE001 - any user error becomes one clear line
                 detail = " ".join(str(exc).split())
+                source = " ".join(expr.source.split())  # the message stays one line
                 raise UsageError(
-                    mask_secrets(f"could not evaluate {{{{ {expr.source} }}}}: {type(exc).__name__}: {detail}")
+                    mask_secrets(f"could not evaluate {{{{ {source} }}}}: {type(exc).__name__}: {detail}")
                 ) from None
-            self._cache[key] = (expr, as_plain(value))
+            value = as_plain(value)
+            if not isinstance(value, (str, bytes, int, float, list, dict, type(None))):
+                try:  # an object whose str() raises would otherwise escape as a traceback later
+                    str(value)
+                except Exception as exc:  # noqa: BLE001
+                    raise UsageError(f"{{{{ {' '.join(expr.source.split())} }}}} gave a {type(value).__name__} that cannot be "
+                                     f"turned into text ({type(exc).__name__})") from None
+            self._cache[key] = (expr, value)
         return self._cache[key][1]
 
     def bind(self, parts: tuple[Part, ...]) -> Any:
