@@ -297,7 +297,10 @@ class _Runner:
         self._cancelled = True
         loop, main = self._loop, self._main
         if loop is not None and main is not None:
-            loop.call_soon_threadsafe(main.cancel)
+            try:
+                loop.call_soon_threadsafe(main.cancel)
+            except RuntimeError:  # the loop already finished
+                pass
 
     def _thread(self, result: Future[None]) -> None:
         try:

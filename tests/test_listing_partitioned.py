@@ -1,0 +1,309 @@
+"""Partitioned (concurrent ``created``-window) listing gives exactly what a sequential cursor walk gives.
+
+Real HTTP against the local sandbox. The module builds one data set (1,500 customers spread over three
+years, with clusters sharing one ``created`` second, one of them bigger than a page) and the read-only
+tests share it; tests that write use ``stripe_server`` (which empties the store) and come last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import threading
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from paragon_magic.catalog import ACTIONS
+from paragon_magic.client import DirectBackend
+from paragon_magic.connection import build_clients
+from paragon_magic.listing import ListingInterrupted, list_sequential
+from paragon_magic.listing_partitioned import AdaptiveLimit, PartitionTuning, list_partitioned, use_partitioned
+from paragon_magic.sandbox import LocalStripe
+from paragon_magic.session import Session, SessionConfig
+
+DAY = 86_400
+END = 1_767_225_600  # 2026-01-01
+START = END - 3 * 365 * DAY
+# Small windows so ~15 pages of data still split into many windows at several levels.
+SMALL = PartitionTuning(window_pages=1.5, max_split=6, even_slices=3, concurrency=6)
+
+
+def _create_customers(server: LocalStripe, count: int, prefix: str = "c") -> list[str]:
+    """``count`` customers created concurrently; ids in no particular order."""
+
+    async def run() -> list[str]:
+        headers = {"Authorization": f"Bearer {server.key}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as client:
+            gate = asyncio.Semaphore(16)
+
+            async def create(i: int) -> str:
+                async with gate:
+                    reply = await client.post("/v1/customers", data={"email": f"{prefix}{i}@example.com"})
+                    reply.raise_for_status()
+                    return reply.json()["id"]
+
+            return list(await asyncio.gather(*(create(i) for i in range(count))))
+
+    return asyncio.run(run())
+
+
+def _spread(ids: list[str], seed: int) -> dict[str, int]:
+    """Backdates over three years: mostly uniform, plus clusters sharing one second (one of 150)."""
+    rng = random.Random(seed)
+    shuffled = ids[:]
+    rng.shuffle(shuffled)
+    created: dict[str, int] = {}
+    cluster_sizes = [150, 40, 7, 3, 2, 2]
+    position = 0
+    for size in cluster_sizes:
+        second = rng.randrange(START, END)
+        for obj_id in shuffled[position:position + size]:
+            created[obj_id] = second
+        position += size
+    for obj_id in shuffled[position:]:
+        created[obj_id] = rng.randrange(START, END)
+    return created
+
+
+@pytest.fixture(scope="module")
+def dataset(local_stripe: LocalStripe) -> dict[str, int]:
+    local_stripe.reset()
+    ids = _create_customers(local_stripe, 1500)
+    created = _spread(ids, seed=7)
+    local_stripe.backdate(created)
+    return created
+
+
+def _clients(server: LocalStripe) -> Any:
+    return build_clients(DirectBackend(server.key, base_url=server.url))
+
+
+@pytest.fixture
+def clients(local_stripe: LocalStripe) -> Iterator[Any]:
+    client, async_client = _clients(local_stripe)
+    yield client, async_client
+    client.close()
+
+
+def _sequential(client: Any, params: dict[str, Any] | None = None, limit: int | None = None) -> pd.DataFrame:
+    frame, outcome = list_sequential(client, "/v1/customers", dict(params or {}), object_type="customer",
+                                     limit=limit, progress=False)
+    assert outcome.complete
+    return frame
+
+
+def _partitioned(clients: Any, params: dict[str, Any] | None = None, limit: int | None = None,
+                 tuning: PartitionTuning = SMALL) -> tuple[pd.DataFrame, Any]:
+    client, async_client = clients
+    return list_partitioned(client, "/v1/customers", dict(params or {}), object_type="customer", limit=limit,
+                            async_client=async_client, progress=False, tuning=tuning)
+
+
+def _window_requests(server: LocalStripe) -> list[dict[str, Any]]:
+    return [r for r in server.requests()
+            if r["path"] == "/v1/customers" and r["method"] == "GET" and "created[lte]" in r["query"]]
+
+
+def test_same_rows_and_order_as_a_cursor_walk(local_stripe: LocalStripe, dataset: dict[str, int],
+                                              clients: Any) -> None:
+    sequential = _sequential(clients[0])
+    before = len(_window_requests(local_stripe))
+    partitioned, outcome = _partitioned(clients)
+    assert len(sequential) == len(dataset) == 1500
+    assert list(partitioned["id"]) == list(sequential["id"])  # same set, same order, ties included
+    pd.testing.assert_frame_equal(partitioned, sequential)  # same columns and dtypes too
+    assert outcome.complete and outcome.pages >= 15 and len(outcome.request_ids) == outcome.pages
+    windows = _window_requests(local_stripe)[before:]
+    assert len({(w["query"].get("created[gte]"), w["query"]["created[lte]"]) for w in windows}) > 10
+    big_second = pd.Series(dataset).value_counts().index[0]
+    in_cluster = partitioned[partitioned["created"] == pd.Timestamp(big_second, unit="s", tz="UTC")]
+    assert len(in_cluster) == 150  # more than a page in one second, in the server's order
+    assert list(in_cluster["id"]) == list(sequential.loc[in_cluster.index, "id"])
+
+
+def test_default_tuning_matches_too(dataset: dict[str, int], clients: Any) -> None:
+    partitioned, _ = _partitioned(clients, tuning=PartitionTuning())
+    assert list(partitioned["id"]) == list(_sequential(clients[0])["id"])
+
+
+@pytest.mark.parametrize("created", [
+    {"gte": START + 200 * DAY, "lt": END - 100 * DAY},
+    {"gt": START + 500 * DAY},
+    {"lte": START + 400 * DAY},
+])
+def test_created_filters_are_honoured(dataset: dict[str, int], clients: Any, created: dict[str, int]) -> None:
+    params = {"created": created}
+    sequential = _sequential(clients[0], params)
+    partitioned, _ = _partitioned(clients, params)
+    assert list(partitioned["id"]) == list(sequential["id"])
+    expected = {i for i, t in dataset.items() if all(
+        {"gte": t >= v, "gt": t > v, "lt": t < v, "lte": t <= v}[op] for op, v in created.items())}
+    assert set(partitioned["id"]) == expected and len(expected) > 200
+
+
+@pytest.mark.parametrize("limit", [1001, 1234, 1499, 5000])
+def test_limit_gives_the_newest_rows(dataset: dict[str, int], clients: Any, limit: int) -> None:
+    partitioned, outcome = _partitioned(clients, limit=limit)
+    expected = list(_sequential(clients[0])["id"])[:limit]
+    assert list(partitioned["id"]) == expected
+    assert outcome.complete
+
+
+def test_limit_with_a_created_filter(dataset: dict[str, int], clients: Any) -> None:
+    params = {"created": {"gte": START + 300 * DAY}}
+    partitioned, _ = _partitioned(clients, params, limit=1100)
+    assert list(partitioned["id"]) == list(_sequential(clients[0], params, limit=1100)["id"])
+
+
+def test_survives_429_bursts_with_identical_results(local_stripe: LocalStripe, dataset: dict[str, int]) -> None:
+    client, async_client = _clients(local_stripe)
+    expected = list(_sequential(client)["id"])
+    local_stripe.configure(rate_limit=20, rate_limit_burst=3)  # 429 the first 3, then at most 20 req/s
+
+    class BurstAfterFirstPage:
+        """The sync client, plus a fresh burst of 429s aimed at the concurrent windows."""
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            response = client.request(*args, **kwargs)
+            local_stripe.configure(rate_limit=20, rate_limit_burst=8)
+            return response
+
+    try:
+        before = local_stripe.stats()
+        frame, outcome = list_partitioned(BurstAfterFirstPage(), "/v1/customers", {}, object_type="customer",
+                                          limit=None, async_client=async_client, progress=False, tuning=SMALL)
+        after = local_stripe.stats()
+    finally:
+        local_stripe.configure()
+        client.close()
+    assert list(frame["id"]) == expected and outcome.complete
+    assert _count_429(after) - _count_429(before) >= 11
+
+
+def _count_429(stats: dict[str, Any]) -> int:
+    return int(stats["rate_limited"])
+
+
+def test_session_uses_partitioned_mode_when_configured(local_stripe: LocalStripe, dataset: dict[str, int]) -> None:
+    client, async_client = _clients(local_stripe)
+    on = Session(client, async_client=async_client, config=SessionConfig(progress=False))
+    off = Session(client, async_client=async_client, config=SessionConfig(progress=False, partitioned=False))
+    try:
+        before = len(_window_requests(local_stripe))
+        parallel = on.run("list_customers")
+        used = len(_window_requests(local_stripe)) - before
+        plain = off.run("list_customers")
+        unused = len(_window_requests(local_stripe)) - before - used
+        small = on.list_customers(limit=300)
+        small_windows = len(_window_requests(local_stripe)) - before - used - unused
+    finally:
+        client.close()
+    assert used > 5 and unused == 0 and small_windows == 0
+    assert list(parallel["id"]) == list(plain["id"]) and len(parallel) == 1500
+    assert parallel.attrs["stripe"]["complete"] is True and len(small) == 300
+    assert list(small["id"]) == list(plain["id"][:300])
+
+
+def test_use_partitioned_rules() -> None:
+    customers, balance = ACTIONS["list_customers"], ACTIONS["list_balance_transactions"]
+    assert use_partitioned(customers, {}, None) and use_partitioned(balance, {}, 5000)
+    assert not use_partitioned(customers, {}, 1000)
+    assert not use_partitioned(customers, {"created": 1_700_000_000}, None)  # one exact second
+    assert not use_partitioned(customers, {"starting_after": "cus_x"}, None)
+    assert use_partitioned(customers, {"created": {"gte": 1}}, None)
+
+
+def test_aimd_limit_halves_once_per_burst_and_creeps_back() -> None:
+    now = [0.0]
+    limit = AdaptiveLimit(16, 32, cooldown=1.0, clock=lambda: now[0])
+    for _ in range(5):  # one burst of 429s counts once
+        limit.throttled()
+    assert limit.limit == 8 and limit.cuts == 1
+    now[0] = 2.0
+    limit.throttled()
+    assert limit.limit == 4
+    for _ in range(40):
+        limit.succeeded()
+    assert 9 < limit.limit < 10
+    limit.limit = 1.0
+    now[0] = 5.0
+    limit.throttled()
+    assert limit.limit == 1.0  # never below one request in flight
+
+
+# --- tests that write (each starts from an empty store) -----------------------------------------------
+
+
+def test_objects_created_while_listing_give_no_duplicates(stripe_server: LocalStripe) -> None:
+    ids = _create_customers(stripe_server, 400)
+    stripe_server.backdate({i: t for i, t in zip(ids, sorted(random.Random(3).sample(range(START, END), 400)))})
+    client, async_client = _clients(stripe_server)
+    before = list(_sequential(client)["id"])
+    stripe_server.configure(latency=0.02)  # keep the windows busy while new customers arrive
+    stop = threading.Event()
+    created_during: list[str] = []
+
+    def keep_creating() -> None:
+        with httpx.Client(base_url=stripe_server.url, timeout=60,
+                          headers={"Authorization": f"Bearer {stripe_server.key}"}) as http:
+            while not stop.is_set():
+                created_during.append(http.post("/v1/customers", data={"email": "new@example.com"}).json()["id"])
+
+    class CreatesAfterFirstPage:
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            response = client.request(*args, **kwargs)
+            created_during.extend(_create_customers(stripe_server, 30, prefix="n"))  # surely after page one
+            threading.Thread(target=keep_creating, daemon=True).start()
+            return response
+
+    try:
+        frame, outcome = list_partitioned(CreatesAfterFirstPage(), "/v1/customers", {}, object_type="customer",
+                                          limit=None, async_client=async_client, progress=False, tuning=SMALL)
+    finally:
+        stop.set()
+        stripe_server.configure()
+        client.close()
+    got = list(frame["id"])
+    assert len(got) == len(set(got)) and outcome.complete
+    assert got == before  # every pre-existing object, in order; none of the new ones
+    assert len(created_during) >= 30 and not set(created_during) & set(got)
+
+
+def test_ctrl_c_keeps_the_newest_contiguous_rows(stripe_server: LocalStripe) -> None:
+    ids = _create_customers(stripe_server, 600)
+    stripe_server.backdate({i: t for i, t in zip(ids, random.Random(5).sample(range(START, END), 600))})
+    client, async_client = _clients(stripe_server)
+    everything = list(_sequential(client)["id"])
+    stripe_server.configure(latency=0.3)
+    seen_windows = threading.Event()
+
+    def interrupt_when_windows_run() -> None:
+        while not seen_windows.is_set():  # a real condition: window requests reached the server
+            if len(_window_requests(stripe_server)) >= 4:
+                seen_windows.set()
+                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C
+                return
+
+    watcher = threading.Thread(target=interrupt_when_windows_run, daemon=True)
+    watcher.start()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame, outcome = list_partitioned(client, "/v1/customers", {}, object_type="customer", limit=None,
+                                              async_client=async_client, progress=False, tuning=SMALL)
+    finally:
+        seen_windows.set()
+        watcher.join(timeout=30)
+        stripe_server.configure()
+        client.close()
+    assert outcome.complete is False
+    assert any(issubclass(w.category, ListingInterrupted) for w in caught)
+    got = list(frame["id"])
+    assert 100 <= len(got) < 600 and got == everything[: len(got)]  # a gap-free newest-first prefix
