@@ -13,7 +13,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import ACTIONS, actions_schema
-    from .connect import KeyRejected, connect
+    from .connection import KeyRejected, connect
     from .errors import ParagonMagicError, UsageError
     from .paragon import Paragon
     from .session import Session, SessionConfig
@@ -22,8 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 _LAZY = {
     "ACTIONS": ".catalog",
     "actions_schema": ".catalog",
-    "connect": ".connect",
-    "KeyRejected": ".connect",
+    "connect": ".connection",
+    "KeyRejected": ".connection",
     "Paragon": ".paragon",
     "Session": ".session",
     "SessionConfig": ".session",

@@ -11,7 +11,7 @@ import pandas as pd
 from .auth import CredentialStore, Credentials, Secret, TokenInfo, inspect_user_token
 from .client import ParagonBackend
 from .client.backends import DEFAULT_PARAGON_BASE
-from .connect import build_clients
+from .connection import build_clients
 from .errors import ConfigurationError
 from .session import Session, SessionConfig
 

@@ -10,7 +10,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from paragon_magic.client import InvalidRequestError
-from paragon_magic.connect import connect
+from paragon_magic.connection import connect
 from paragon_magic.errors import UsageError
 from paragon_magic.magics.context import MagicContext
 from paragon_magic.session import LiveWriteRefused, Session

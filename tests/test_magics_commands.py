@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from paragon_magic.connect import KeyRejected
+from paragon_magic.connection import KeyRejected
 from paragon_magic.errors import ConfigurationError, UsageError
 from paragon_magic.magics.commands import run_stripe
 from paragon_magic.magics.context import MagicContext

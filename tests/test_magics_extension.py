@@ -15,7 +15,7 @@ from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
 from paragon_magic.auth import CredentialStore
-from paragon_magic.connect import connect
+from paragon_magic.connection import connect
 from paragon_magic.errors import ParagonMagicError
 from paragon_magic.magics.context import MagicContext
 from paragon_magic.magics.extension import context_of

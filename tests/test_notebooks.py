@@ -114,7 +114,7 @@ def _stderr(nb: nbformat.NotebookNode) -> str:
 _REPORT_CELL = """
 import json
 import pandas as pd
-from paragon_magic.connect import shared_sandbox
+from paragon_magic.connection import shared_sandbox
 frames = {n: v.astype(str).to_dict("records") for n, v in Out.items() if isinstance(v, pd.DataFrame)}
 print(json.dumps({"pids": shared_sandbox().pids, "frames": frames}))
 """

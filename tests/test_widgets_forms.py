@@ -11,7 +11,7 @@ import pytest
 
 from paragon_magic.auth import CredentialStore
 from paragon_magic.catalog import ACTIONS
-from paragon_magic.connect import connect
+from paragon_magic.connection import connect
 from paragon_magic.errors import UsageError
 from paragon_magic.session import SessionConfig
 from paragon_magic.widgets import INVALID_CLASS, ActionForm, KeyValueEditor, form

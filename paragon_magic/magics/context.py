@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..auth import CredentialStore
-from ..connect import connect
+from ..connection import connect
 from ..errors import ParagonMagicError
 from ..session import Session, SessionConfig
 

@@ -15,7 +15,7 @@ import ipywidgets as w
 
 from ..auth import CredentialStore, KeyInfo, Secret, classify_key
 from ..auth.credentials import _check_profile_name
-from ..connect import ACCOUNT_PERMISSION, KeyRejected
+from ..connection import ACCOUNT_PERMISSION, KeyRejected
 from ..errors import ConfigurationError, ParagonMagicError, UsageError
 from .fields import INVALID_CLASS
 
@@ -30,7 +30,7 @@ _HINT = (
 
 
 def _default_connect(*args: Any, **kwargs: Any) -> Any:
-    from ..connect import connect
+    from ..connection import connect
 
     return connect(*args, **kwargs)
 
