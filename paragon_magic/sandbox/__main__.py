@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
             except ModuleNotFoundError:
                 print("--seed: paragon_magic.sandbox.seed is not available", file=sys.stderr)
                 return 2
-            seed_module.seed(server.url, server.key)
+            print(seed_module.seed(server.url, server.key), flush=True)
         print(f"Local Stripe running at {server.url}", flush=True)
         print(f"API key: {server.key}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

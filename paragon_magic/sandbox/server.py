@@ -260,9 +260,15 @@ class LocalStripe:
     def revoke_key(self, key: str) -> None:
         self._post("/_sandbox/keys", {"revoked": [key]})
 
-    def backdate(self, created_by_id: Mapping[str, int]) -> None:
-        """Override ``created`` of these objects in every response, list order and filter."""
-        self._post("/_sandbox/backdate", {"ids": {k: int(v) for k, v in created_by_id.items()}})
+    def backdate(
+        self, created_by_id: Mapping[str, int] | None = None, *, fields: Mapping[str, Mapping[str, int]] | None = None
+    ) -> None:
+        """Override ``created`` of these objects in every response, list order and filter; ``fields``
+        overrides other timestamps too (``{sub_id: {"canceled_at": epoch, "ended_at": epoch}}``)."""
+        body: dict[str, Any] = {"ids": {k: int(v) for k, v in (created_by_id or {}).items()}}
+        if fields:
+            body["fields"] = {k: {f: int(t) for f, t in v.items()} for k, v in fields.items()}
+        self._post("/_sandbox/backdate", body)
 
     def requests(self) -> list[dict[str, Any]]:
         return self._get("/_sandbox/requests")
