@@ -1,0 +1,259 @@
+"""Fuzzing the ``%stripe`` parser and the request it leads to (hypothesis, derandomized).
+
+Over 10,000 generated lines and cell bodies (valid, near-valid and hostile: unicode, huge values,
+unbalanced braces and quotes, ``{{ }}`` expressions that raise or return odd objects) must each give a
+``ParsedCall`` or a one-line ``UsageError``, never any other exception. Every ``ParsedCall`` is then
+prepared exactly as ``--dry-run`` prepares it (a Session over a dummy ``DirectBackend``; nothing is
+sent), and the resulting request must be well formed: Stripe bracket keys, text values, a /v1 path,
+no secret in the dry-run text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paragon_magic.catalog import ACTIONS
+from paragon_magic.client import DirectBackend, StripeClient, flatten_params
+from paragon_magic.errors import UsageError
+from paragon_magic.magics import commands, display
+from paragon_magic.magics.flags import display_flag, option_flags, param_flags
+from paragon_magic.magics.parser import ParsedCall, parse_cell, parse_line
+from paragon_magic.session import Session, SessionConfig
+
+#: Stripe's form grammar: a name, then any number of ``[segment]`` with no bracket inside a segment.
+STRIPE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\[\]]*\])*\Z")
+DUMMY_KEY = "sk_test_FuzzDummyKey" + "Q" * 12 + "wxyz"
+_FUZZ = settings(derandomize=True, deadline=None, database=None,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+
+
+@pytest.fixture(scope="module")
+def session() -> Session:
+    client = StripeClient(DirectBackend(DUMMY_KEY, base_url="http://127.0.0.1:9"), timeout=1.0)
+    return Session(client, config=SessionConfig(progress=False))
+
+
+# -- what a {{ }} expression may evaluate to -----------------------------------------------------
+
+
+class _WithId:
+    id = "cus_fromobject"
+
+
+class _Exploding:
+    def __str__(self) -> str:
+        raise RuntimeError("no str for you")
+
+    __repr__ = __str__
+
+
+NAMESPACE: dict[str, Any] = {
+    "n": 7, "s": "hello world", "u": "ünï©ødé 🎉", "big": 2**200, "neg": -(10**30), "f": 1.5, "nan": float("nan"),
+    "inf": float("inf"), "t": True, "none": None, "d": {"tier": "gold", "n": 1}, "deep": {"a": {"b": [{"c": [1, 2]}]}},
+    "lst": ["a", "b"], "nested_list": [[1, [2]], {"x": None}], "empty": {}, "empty_list": [],
+    "bracket_keys": {"a]b": 1, "c[d": 2, "[]": 3}, "int_keys": {1: "one", (2, 3): "tuple"},
+    "obj": object(), "with_id": _WithId(), "exploding": _Exploding(), "when": dt.datetime(2026, 1, 2, 3, 4, 5),
+    "day": dt.date(2026, 1, 1), "dec": Decimal("1.50"), "by": b"bytes", "st": {"x", "y"}, "tup": (1, 2),
+    "newline": "a\nb", "key_like": "sk_test_" + "A" * 24, "huge": "x" * 100_000,
+}
+EXPRESSIONS = sorted(NAMESPACE) + ["boom", "1/0", "undefined_name", "n + ", "exit_", "recursion"]
+
+
+def evaluate(expression: str) -> Any:
+    if expression in NAMESPACE:
+        return NAMESPACE[expression]
+    if expression == "boom":
+        raise ValueError("boom\nwith a second line and sk_test_" + "B" * 24)
+    if expression == "1/0":
+        raise ZeroDivisionError("division by zero")
+    if expression == "recursion":
+        raise RecursionError("maximum recursion depth exceeded")
+    if expression == "exit_":
+        raise LookupError("x" * 10_000)
+    raise NameError(f"name {expression!r} is not defined")
+
+
+# -- generators ----------------------------------------------------------------------------------
+
+ACTION_NAMES = sorted(ACTIONS)
+WORD = st.text(string.ascii_letters + string.digits + "_-.:@", min_size=1, max_size=12)
+HOSTILE_TEXT = st.text(max_size=40)  # any unicode, control characters included
+TEMPLATE = st.sampled_from(EXPRESSIONS).map(lambda e: "{{ " + e + " }}")
+VALUE = st.one_of(
+    WORD, st.integers(-(10**40), 10**40).map(str), st.sampled_from(["true", "false", "0", "", "''", '""', "-1"]),
+    HOSTILE_TEXT.map(lambda t: "'" + t.replace("'", "") + "'"), TEMPLATE, st.builds("{}{}".format, WORD, TEMPLATE),
+    st.sampled_from(["2026-01-01", "2026-01-01T00:00:00Z", "yesterday", "1e309", "x" * 5000, "é" * 300]),
+)
+PAIR_KEY = st.one_of(
+    st.sampled_from(["metadata[tier]", "items[0][price]", "items[1][quantity]", "expand[]", "a", "a[b][c]",
+                     "metadata[]", "x[0][0]", "x[999999999]", "a[", "a]", "[b]", "metadata[a]b]", "9a"]),
+    st.builds(lambda a, b: f"{a}[{b}]", st.from_regex(r"[a-z_]{1,8}", fullmatch=True), HOSTILE_TEXT),
+)
+
+
+@st.composite
+def catalog_lines(draw: Any) -> str:
+    """A call built from the catalog's own flags: valid or close to it."""
+    action = ACTIONS[draw(st.sampled_from(ACTION_NAMES))]
+    words = [action.name.replace("_", "-") if draw(st.integers(0, 9)) == 0 else action.name]
+    if action.id_param or draw(st.integers(0, 9)) == 0:
+        words.append(draw(st.one_of(WORD, TEMPLATE)))
+    if action.kind == "request":
+        words += [draw(st.sampled_from(["GET", "POST", "DELETE", "PATCH", "get"])),
+                  draw(st.sampled_from(["/v1/customers", "/v1/charges?limit=3", "/v1/x/../y", "v1/no-slash", "/v2/a"]))]
+    flags = list(param_flags(action)) + list(option_flags(action))
+    for _ in range(draw(st.integers(0, 6))):
+        choice = draw(st.integers(0, 3))
+        if choice <= 1 and flags:
+            name = draw(st.sampled_from(flags))
+            spelled = display_flag(name) if draw(st.booleans()) else "--" + name
+            if draw(st.booleans()):
+                words.append(f"{spelled}={draw(VALUE)}")
+            else:
+                words += [spelled, draw(VALUE)]
+        elif choice == 2:
+            words.append(f"{draw(PAIR_KEY)}={draw(VALUE)}")
+        else:
+            words.append(draw(st.sampled_from(["--live", "--dry-run", "-o", "out", "--no-progress", "--bogus", "--"])))
+    return " ".join(words)
+
+
+def mutate(line: str, data: st.DataObject) -> str:
+    """A near-valid line: one random edit (delete, duplicate, or insert a syntax character)."""
+    if not line:
+        return line
+    i = data.draw(st.integers(0, len(line) - 1))
+    edit = data.draw(st.integers(0, 2))
+    if edit == 0:
+        return line[:i] + line[i + 1 :]
+    if edit == 1:
+        return line[:i] + line[i:] + line[i:]
+    return line[:i] + data.draw(st.sampled_from(list("'\"{}[]=\\ -\t\n\x00") + ["{{", "}}", "—"])) + line[i:]
+
+
+HOSTILE_LINES = st.one_of(
+    st.text(max_size=120),
+    st.lists(st.one_of(st.sampled_from(ACTION_NAMES), VALUE, TEMPLATE, PAIR_KEY, st.just("{{"), st.just("}}"),
+                       st.just("'"), st.just('"'), st.just("\\")), max_size=20).map(" ".join),
+    st.builds(lambda a, n: a + " " + "[" * n + "{" * n, st.sampled_from(ACTION_NAMES), st.integers(0, 3000)),
+    st.builds(lambda a, v: f"{a} --limit {v}", st.sampled_from(ACTION_NAMES), st.integers(-(10**50), 10**50)),
+)
+
+BODY_LINE = st.one_of(
+    st.builds("{}={}".format, PAIR_KEY, VALUE),
+    st.sampled_from(["# comment", "", "   ", "no equals sign", "=value", "key=", "metadata[x]='quoted'"]),
+    HOSTILE_TEXT,
+)
+JSON_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.floats(allow_nan=False),
+                        st.text(max_size=20), TEMPLATE)
+JSON_VALUE = st.recursive(JSON_SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                               st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                          max_leaves=12)
+CELL_BODIES = st.one_of(
+    st.lists(BODY_LINE, max_size=8).map("\n".join),
+    st.dictionaries(st.one_of(PAIR_KEY, st.text(max_size=8)), JSON_VALUE, max_size=5).map(
+        lambda d: __import__("json").dumps(d)),
+    st.sampled_from(["{{ d }}", "{{ deep }}", "{{ lst }}", "{{ boom }}", "{ not json", "{}", "[1, 2]", '{"a": {{ n }}}',
+                     "{" * 2000, "[" * 5000, '"' * 3]),
+    st.text(max_size=200),
+)
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+
+def _one_line(error: UsageError) -> None:
+    text = str(error)
+    assert text and "\n" not in text and "\r" not in text, repr(text)
+    assert DUMMY_KEY not in text and NAMESPACE["key_like"] not in text
+
+
+def _check_request(request: httpx.Request, call: ParsedCall, session: Session) -> None:
+    assert request.method in {"GET", "POST", "DELETE"}, request.method
+    url = urlsplit(str(request.url))
+    assert url.netloc == "127.0.0.1:9" and re.match(r"/v[12]/", url.path), str(request.url)
+    form = request.content.decode("ascii") if request.method == "POST" else url.query
+    for key, value in parse_qsl(form, keep_blank_values=True):
+        assert STRIPE_KEY.match(key), key
+        assert isinstance(value, str)
+    shown = display.dry_run_text(request, session.masked_key)
+    assert DUMMY_KEY not in shown and DUMMY_KEY[8:-4] not in shown
+
+
+def _check_params(params: dict[str, Any]) -> None:
+    for key, value in flatten_params(params):
+        assert STRIPE_KEY.match(key), key
+        assert isinstance(key, str) and isinstance(value, str)
+
+
+def outcome(session: Session, parse: Any) -> str:
+    """Parse, then prepare like ``--dry-run``; only ``UsageError`` may stop either step."""
+    try:
+        call = parse()
+    except UsageError as error:
+        _one_line(error)
+        return "usage"
+    assert isinstance(call, ParsedCall)
+    _check_params(call.params)
+    try:
+        request = commands.prepare(session, call)
+    except UsageError as error:
+        _one_line(error)
+        return "unprepared"
+    _check_request(request, call, session)
+    return "request"
+
+
+# -- the fuzz tests (example counts add up to 10,400) --------------------------------------------
+
+
+@settings(_FUZZ, max_examples=3000)
+@given(catalog_lines())
+def test_catalog_lines(session: Session, line: str) -> None:
+    outcome(session, lambda: parse_line(line, evaluate=evaluate))
+
+
+@settings(_FUZZ, max_examples=2500)
+@given(catalog_lines(), st.data())
+def test_near_valid_lines(session: Session, line: str, data: st.DataObject) -> None:
+    broken = mutate(mutate(line, data), data)
+    outcome(session, lambda: parse_line(broken, evaluate=evaluate))
+
+
+@settings(_FUZZ, max_examples=2400)
+@given(HOSTILE_LINES)
+def test_hostile_lines(session: Session, line: str) -> None:
+    outcome(session, lambda: parse_line(line, evaluate=evaluate))
+
+
+@settings(_FUZZ, max_examples=2500)
+@given(st.one_of(catalog_lines(), HOSTILE_LINES), CELL_BODIES)
+def test_cells(session: Session, line: str, body: str) -> None:
+    outcome(session, lambda: parse_cell(line, body, evaluate=evaluate))
+
+
+def test_every_expression_value_in_every_slot(session: Session) -> None:
+    """Each odd {{ }} value (and each raising expression) as an id, a typed flag, a pair and a body."""
+    seen: set[str] = set()
+    for expr in EXPRESSIONS:
+        slot = "{{ " + expr + " }}"
+        lines = [f"get_customer {slot}", f"list_customers --limit {slot}", f"list_customers --email {slot}",
+                 f"list_customers --created-after {slot}", f"create_customer --metadata {slot}",
+                 f"create_customer metadata[k]={slot}", f"request POST /v1/customers a={slot}",
+                 f"create_subscription --customer cus_1 --price {slot}", f"list_subscriptions --status {slot}",
+                 f"request GET /v1/customers expand[]={slot}", f"create_customer --description x{slot}y"]
+        for line in lines:
+            seen.add(outcome(session, lambda: parse_line(line, evaluate=evaluate)))
+        for body in (slot, f"metadata[k]={slot}", '{"metadata": "' + slot + '"}'):
+            seen.add(outcome(session, lambda: parse_cell("create_customer", body, evaluate=evaluate)))
+    assert {"usage", "request", "unprepared"} >= seen >= {"usage", "request"}, seen
