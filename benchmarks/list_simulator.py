@@ -206,6 +206,14 @@ def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst
         finally:
             state["in_flight"] -= 1
 
+    async def account(request: web.Request) -> web.Response:
+        """``GET /v1/account`` (what ``paragon_magic.connect`` checks the key with); not rate-counted."""
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return error(ApiError(401, "You did not provide an API key."))
+        body = {"id": "acct_simulator", "object": "account", "country": "US", "email": "bench@example.com",
+                "business_profile": {"name": "List simulator"}, "settings": {"dashboard": {"display_name": "Sim"}}}
+        return reply(200, json.dumps(body).encode())
+
     async def unknown(request: web.Request) -> web.Response:
         counts["requests"] += 1
         return error(ApiError(404, f"Unrecognized request URL ({request.method}: {request.path})."))
@@ -220,6 +228,7 @@ def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst
 
     app = web.Application()
     app.router.add_get("/v1/customers", customers)
+    app.router.add_get("/v1/account", account)
     app.router.add_get("/_stats", stats)
     app.router.add_route("*", "/{tail:.*}", unknown)
     return app
