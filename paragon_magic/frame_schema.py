@@ -7,6 +7,8 @@ A column's kind comes from the object type's schema when the schema lists it, el
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from typing import Literal
 
 import numpy as np
@@ -89,6 +91,28 @@ _TIMESTAMP_LEAVES = frozenset({
     "current_period_start", "current_period_end", "trial_start", "trial_end", "period_start", "period_end",
 })
 _AMOUNT_LEAVES = frozenset({"amount", "fee", "net", "balance", "unit_amount"})
+
+
+# The columns a reader looks for first, right after ``id``; the rest follow alphabetically. Wide
+# frames (a customer has ~50 columns) are shown with their middle elided, so these must lead.
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "customer": ("name", "email", "description", "created"),
+    "subscription": ("customer", "status", "created", "current_period_end", "cancel_at_period_end", "canceled_at"),
+    "product": ("name", "active", "description", "created"),
+    "plan": ("nickname", "product", "amount", "currency", "interval", "active", "created"),
+    "price": ("nickname", "product", "unit_amount", "currency", "type", "active", "created"),
+    "balance_transaction": ("type", "amount", "fee", "net", "currency", "status", "created", "source"),
+    "charge": ("amount", "currency", "status", "customer", "created"),
+    "account": ("business_profile.name", "email", "country", "default_currency"),
+}
+
+
+def column_order(names: Iterable[str], object_type: str | None) -> list[str]:
+    """``id``, then the object type's headline columns that are present, then the rest A–Z."""
+    present = set(names)
+    lead = ["id", *HEADLINES.get(object_type or "", ())]
+    first = [n for n in lead if n in present]
+    return first + sorted(present - set(first))
 
 
 def schema_for(object_type: str | None) -> dict[str, ColumnKind]:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .accessor import RawObjects  # also registers the ``df.stripe`` accessor
 from .client.keys import mask_secret
-from .frame_schema import DTYPES, ColumnKind, kind_by_name, schema_for
+from .frame_schema import DTYPES, ColumnKind, column_order, kind_by_name, schema_for
 
 __all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns"]
 
@@ -117,7 +117,7 @@ class FrameBuilder:
         for name, kind in schema.items():
             if name not in arrays and not any(n.startswith(name + ".") for n in arrays):
                 arrays[name] = _missing(kind, self._rows)
-        order = sorted(arrays, key=lambda n: (n != "id", n))
+        order = column_order(arrays, self.object_type)
         frame = pd.DataFrame({n: arrays[n] for n in order}, index=pd.RangeIndex(self._rows), copy=False)
         frame.attrs["stripe"] = {"object_type": self.object_type}
         if self.keep_raw:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paragon_magic.errors import UsageError
-from paragon_magic.frame_schema import SCHEMAS
+from paragon_magic.frame_schema import SCHEMAS, column_order
 from paragon_magic.frames import FrameBuilder, attach_metadata, flatten_columns, to_frame
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "stripe" / "objects.json").read_text())
@@ -129,7 +129,8 @@ def test_balance_transactions_amounts_are_exact_int64() -> None:
 def test_empty_result_has_the_schema_columns_and_dtypes(object_type: str) -> None:
     df = to_frame([], object_type)
     assert len(df) == 0 and df.columns[0] == "id"
-    assert list(df.columns) == sorted(SCHEMAS[object_type], key=lambda n: (n != "id", n))
+    assert set(df.columns) == set(SCHEMAS[object_type])
+    assert list(df.columns) == column_order(SCHEMAS[object_type], object_type)
     expected = {"string": STRING, "int": pd.Int64Dtype(), "amount": pd.Int64Dtype(), "timestamp": UTC_NS,
                 "bool": np.dtype(bool), "boolean": pd.BooleanDtype(), "float": np.dtype("float64"),
                 "list": np.dtype(object), "object": np.dtype(object)}
@@ -339,3 +340,12 @@ def test_any_page_split_matches_one_shot_and_the_objects(objects: list[dict[str,
                 assert cell(whole.loc[row, column]) is None, (row, column)
     if objects and "created" in whole.columns and whole["created"].notna().any():
         assert whole["created"].dtype == UTC_NS
+
+
+def test_headline_columns_lead_so_wide_frames_show_them() -> None:
+    customer = example("customer")
+    df = to_frame([customer], "customer")
+    assert list(df.columns[:5]) == ["id", "name", "email", "description", "created"]
+    rest = list(df.columns[5:])
+    assert rest == sorted(rest)
+    assert column_order(["b", "a", "id", "zz"], None) == ["id", "a", "b", "zz"]
