@@ -11,7 +11,6 @@ from typing import Any
 
 from .auth import CredentialStore, Credentials, Secret, resolve_credentials
 from .client import (
-    AsyncStripeClient,
     AuthenticationError,
     DirectBackend,
     RetryPolicy,
@@ -34,20 +33,21 @@ class KeyRejected(ParagonMagicError):
         self.reason = reason
 
 
-def build_clients(
+def build_client(
     backend: Any,
     *,
     rate_limit: float | None = None,
     max_retries: int = 4,
     timeout: float = 30.0,
     stripe_account: str | None = None,
-) -> tuple[StripeClient, AsyncStripeClient]:
-    """A sync and an async client sharing one rate limiter (one budget per key)."""
+) -> StripeClient:
+    """The client for one connection: 25 req/s for test keys, 100 for live ones unless ``rate_limit``.
+
+    Concurrent listings make async twins of it (``client.settings()``) that share its token bucket.
+    """
     rate = rate_limit or (100.0 if backend.mode == "live" else 25.0)
-    bucket = TokenBucket(rate)
-    retry = RetryPolicy(max_retries=max_retries)
-    options = dict(rate_limiter=bucket, retry=retry, timeout=timeout, stripe_account=stripe_account)
-    return StripeClient(backend, **options), AsyncStripeClient(backend, **options)
+    return StripeClient(backend, rate_limiter=TokenBucket(rate), retry=RetryPolicy(max_retries=max_retries),
+                        timeout=timeout, stripe_account=stripe_account)
 
 
 def fetch_account(client: StripeClient) -> dict[str, Any]:
@@ -115,7 +115,7 @@ def connect(
             return paragon.session
         base_url = base_url or creds.base_url
     backend = DirectBackend(creds.secret.reveal(), base_url=base_url)
-    client, async_client = build_clients(backend, **client_options)
+    client = build_client(backend, **client_options)
     try:
         account = account_summary(fetch_account(client))
     except BaseException:
@@ -133,7 +133,7 @@ def connect(
         )
     if resolved_source == "environment":
         label = "STRIPE_API_KEY"
-    return Session(client, async_client=async_client, config=config, label=label, account=account)
+    return Session(client, config=config, label=label, account=account)
 
 
 _sandbox_lock = threading.Lock()

@@ -74,7 +74,7 @@ class FrameBuilder:
 
     Raw objects are not kept unless ``keep_raw=True`` (then ``df.stripe.raw`` returns them).
     ``build()`` can be called at any time (e.g. for a partial result) and does not consume the builder.
-    Columns are ``id`` then alphabetical (Stripe's own key order), so page boundaries never change the layout.
+    Columns are ``id``, the type's headline columns, then A–Z, so page boundaries never change the layout.
     """
 
     def __init__(self, object_type: str | None = None, *, keep_raw: bool = False) -> None:
@@ -95,19 +95,37 @@ class FrameBuilder:
             return
         if self.object_type is None and isinstance(objects[0].get("object"), str):
             self.object_type = objects[0]["object"]
-        page = flatten_columns(objects)
+        self._append(flatten_columns(objects), len(objects))
+        if self.keep_raw:
+            self._raw.extend(objects)
+
+    def absorb(self, other: FrameBuilder, take: int | None = None) -> None:
+        """Append ``other``'s first ``take`` rows (all by default) and empty ``other``.
+
+        Its column lists move over, so pages collected by several builders (one per concurrent
+        window) are converted once, at ``build()``.
+        """
+        take = other.rows if take is None else max(0, min(take, other.rows))
+        if take:
+            if self.object_type is None:
+                self.object_type = other.object_type
+            whole = take == other.rows
+            self._append({n: v if whole else v[:take] for n, v in other._columns.items()}, take)
+            if self.keep_raw:
+                self._raw.extend(other._raw[:take])
+        other._columns, other._raw, other._rows = {}, [], 0
+
+    def _append(self, page: Mapping[str, Sequence[Any]], count: int) -> None:
         for name, values in page.items():
             column = self._columns.get(name)
             if column is None:
                 self._columns[name] = column = [None] * self._rows
             column.extend(values)
-        padding = [None] * len(objects)
+        padding = [None] * count
         for name, column in self._columns.items():
             if name not in page:
                 column.extend(padding)
-        self._rows += len(objects)
-        if self.keep_raw:
-            self._raw.extend(objects)
+        self._rows += count
 
     def build(self) -> pd.DataFrame:
         """The DataFrame of everything added so far, typed by the object type's schema."""

@@ -138,12 +138,7 @@ class _ThrottleWatch(httpx.AsyncBaseTransport):
 
 def _twin_async_client(template: Any, on_429: Callable[[], None]) -> AsyncStripeClient:
     """A fresh async client for one listing's private event loop, sharing ``template``'s bucket/retries."""
-    core = template._core  # settings the client classes do not expose publicly
-    return AsyncStripeClient(
-        template.backend, stripe_version=core.stripe_version, stripe_account=core.stripe_account,
-        retry=template.retry, rate_limiter=template.rate_limiter, timeout=core.timeout,
-        transport=_ThrottleWatch(on_429),
-    )
+    return AsyncStripeClient(template.backend, **template.settings(), transport=_ThrottleWatch(on_429))
 
 
 @dataclass
@@ -367,32 +362,10 @@ class _Runner:
 
 
 def _merge(parts: list[tuple[_Stream, int]], object_type: str, keep_raw: bool) -> FrameBuilder:
-    """One builder holding ``parts``' first rows in order, exactly as if their pages were added to it.
-
-    Column lists move over (and are freed stream by stream), so nothing is converted twice.
-    """
+    """One builder holding ``parts``' first rows in order, as if their pages had been added to it."""
     merged = FrameBuilder(object_type, keep_raw=keep_raw)
-    columns: dict[str, list[Any]] = merged._columns  # noqa: SLF001 - same-package builder internals
-    rows = 0
     for stream, take in parts:
-        source = stream.builder
-        if take <= 0:
-            continue
-        for name, column in columns.items():
-            if name not in source._columns:  # noqa: SLF001
-                column.extend([None] * take)
-        for name, values in source._columns.items():  # noqa: SLF001
-            column = columns.get(name)
-            if column is None:
-                columns[name] = column = [None] * rows
-            column.extend(values[:take] if take < source.rows else values)
-        if keep_raw:
-            merged._raw.extend(source._raw[:take])  # noqa: SLF001
-        rows += take
-        merged._rows = rows  # noqa: SLF001
-        if merged.object_type is None:
-            merged.object_type = source.object_type
-        source._columns.clear()  # noqa: SLF001
+        merged.absorb(stream.builder, take)
     return merged
 
 

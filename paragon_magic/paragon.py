@@ -11,7 +11,7 @@ import pandas as pd
 from .auth import CredentialStore, Credentials, Secret, TokenInfo, inspect_user_token
 from .client import ParagonBackend
 from .client.backends import DEFAULT_PARAGON_BASE
-from .connection import build_clients
+from .connection import build_client
 from .errors import ConfigurationError
 from .session import Session, SessionConfig
 
@@ -70,11 +70,11 @@ class Paragon:
         self.user = inspect_user_token(secret, project_id=project_id)
         self.project_id, self._token = project_id, secret
         backend = ParagonBackend(secret.reveal(), project_id, base_url=self.base_url)
-        client, async_client = build_clients(backend, **client_options)
+        client = build_client(backend, **client_options)
         if self._session is not None:
             self._session.close()
         self._session = Session(
-            client, async_client=async_client, config=self._config, label="Paragon",
+            client, config=self._config, label="Paragon",
             account={"id": None, "name": f"user {self.user.user_id} in project {project_id}"},
         )
         if save:

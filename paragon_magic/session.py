@@ -90,7 +90,8 @@ class Session:
     """One connection (direct key, sandbox or Paragon proxy) and the actions run through it.
 
     ``session.list_customers(email=...)`` and every other catalog row are methods; ``run`` is the
-    generic form, ``request`` the raw one.
+    generic form, ``request`` the raw one. Concurrent listings build async twins of ``client`` (or
+    of ``async_client``, when given, to use its transport settings), sharing its rate limiter.
     """
 
     def __init__(
@@ -297,10 +298,6 @@ class Session:
 
     def close(self) -> None:
         self.client.close()
-        if self.async_client is not None:
-            aclose = getattr(self.async_client, "close_sync", None)
-            if aclose:
-                aclose()
 
 
 _OPTION_NAMES = {"limit", "created_after", "created_before", "expand", "account", "idempotency_key", "live", "progress"}

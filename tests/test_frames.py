@@ -349,3 +349,17 @@ def test_headline_columns_lead_so_wide_frames_show_them() -> None:
     rest = list(df.columns[5:])
     assert rest == sorted(rest)
     assert column_order(["b", "a", "id", "zz"], None) == ["id", "a", "b", "zz"]
+
+
+def test_absorb_moves_rows_as_if_their_pages_were_added_in_order() -> None:
+    objects = customers()
+    first, second = FrameBuilder("customer"), FrameBuilder("customer")
+    first.add_page(objects[:2])
+    second.add_page([example("customer", id="cus_extra", metadata={"only": "here"})] + objects[2:])
+    merged = FrameBuilder("customer")
+    merged.absorb(first)
+    merged.absorb(second, take=1)
+    expected = FrameBuilder("customer")
+    expected.add_page(objects[:2] + [example("customer", id="cus_extra", metadata={"only": "here"})])
+    pd.testing.assert_frame_equal(merged.build(), expected.build())
+    assert first.rows == 0 and second.rows == 0

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from paragon_magic.catalog import ACTIONS
-from paragon_magic.client import DirectBackend
-from paragon_magic.connection import build_clients
+from paragon_magic.client import AsyncStripeClient, DirectBackend
+from paragon_magic.connection import build_client
 from paragon_magic.listing import ListingInterrupted, list_sequential
 from paragon_magic.listing_partitioned import AdaptiveLimit, PartitionTuning, list_partitioned, use_partitioned
 from paragon_magic.sandbox import LocalStripe
@@ -82,7 +82,8 @@ def dataset(local_stripe: LocalStripe) -> dict[str, int]:
 
 
 def _clients(server: LocalStripe) -> Any:
-    return build_clients(DirectBackend(server.key, base_url=server.url))
+    client = build_client(DirectBackend(server.key, base_url=server.url))
+    return client, AsyncStripeClient(client.backend, **client.settings())
 
 
 @pytest.fixture

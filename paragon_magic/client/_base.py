@@ -147,6 +147,23 @@ class ClientBase:
     def retry(self) -> RetryPolicy:
         return self._core.retry
 
+    @property
+    def stripe_version(self) -> str | None:
+        return self._core.stripe_version
+
+    @property
+    def stripe_account(self) -> str | None:
+        return self._core.stripe_account
+
+    @property
+    def timeout(self) -> float:
+        return self._core.timeout
+
+    def settings(self) -> dict[str, Any]:
+        """Keyword arguments that build another client like this one (sharing its bucket and retries)."""
+        return dict(stripe_version=self.stripe_version, stripe_account=self.stripe_account, retry=self.retry,
+                    rate_limiter=self.rate_limiter, timeout=self.timeout)
+
     def build_request(
         self, method: str, path: str, params: Mapping[str, Any] | None = None, **options: Any
     ) -> httpx.Request:
