@@ -21,21 +21,19 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pandas as pd
 
-from .client import AsyncStripeClient
 from .frames import FrameBuilder
 from .listing import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
+from .listing_throttle import AdaptiveLimit, twin_async_client
 
-__all__ = ["list_partitioned", "use_partitioned", "PartitionTuning", "AdaptiveLimit", "PARTITION_MIN_LIMIT"]
+__all__ = ["list_partitioned", "use_partitioned", "PartitionTuning", "PARTITION_MIN_LIMIT"]
 
 #: Limits at or below this keep the simple sequential walk.
 PARTITION_MIN_LIMIT = 1_000
@@ -71,74 +69,6 @@ def _lower_bound(created: Any) -> int | None:
     if "gt" in created:
         bounds.append(int(created["gt"]) + 1)
     return max(bounds) if bounds else None
-
-
-class AdaptiveLimit:
-    """An in-flight request limit with additive increase and multiplicative decrease (AIMD).
-
-    ``throttled()`` halves the limit (at most once per ``cooldown`` seconds, so one burst of 429s counts
-    once); each ``succeeded()`` adds ``1/limit``. Use ``async with limit:`` around each request.
-    """
-
-    def __init__(self, start: int, maximum: int, *, cooldown: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = float(max(1, min(start, maximum)))
-        self.maximum = maximum
-        self.cooldown = cooldown
-        self.in_flight = 0
-        self.cuts = 0
-        self._clock = clock
-        self._last_cut = -math.inf
-        self._changed: asyncio.Condition | None = None
-
-    def _condition(self) -> asyncio.Condition:
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        return self._changed
-
-    async def __aenter__(self) -> None:
-        changed = self._condition()
-        async with changed:
-            await changed.wait_for(lambda: self.in_flight < int(self.limit))
-            self.in_flight += 1
-
-    async def __aexit__(self, *exc: object) -> None:
-        changed = self._condition()
-        async with changed:
-            self.in_flight -= 1
-            changed.notify_all()
-
-    def succeeded(self) -> None:
-        self.limit = min(float(self.maximum), self.limit + 1.0 / self.limit)
-
-    def throttled(self) -> None:
-        now = self._clock()
-        if now - self._last_cut >= self.cooldown:
-            self._last_cut = now
-            self.limit = max(1.0, self.limit / 2)
-            self.cuts += 1
-
-
-class _ThrottleWatch(httpx.AsyncBaseTransport):
-    """Passes requests through and reports every 429 (the client still retries it)."""
-
-    def __init__(self, on_429: Callable[[], None]) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self._on_429 = on_429
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        if response.status_code == 429:
-            self._on_429()
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-def _twin_async_client(template: Any, on_429: Callable[[], None]) -> AsyncStripeClient:
-    """A fresh async client for one listing's private event loop, sharing ``template``'s bucket/retries."""
-    return AsyncStripeClient(template.backend, **template.settings(), transport=_ThrottleWatch(on_429))
 
 
 @dataclass
@@ -311,7 +241,7 @@ class _Runner:
         self._progress = asyncio.Condition()
         if self._cancelled:
             return
-        client = self._client = _twin_async_client(self.template, self._on_429)
+        client = self._client = twin_async_client(self.template, self._on_429)
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group

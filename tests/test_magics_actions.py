@@ -14,7 +14,7 @@ from paragon_magic.connection import connect
 from paragon_magic.errors import UsageError
 from paragon_magic.magics.context import MagicContext
 from paragon_magic.session import LiveWriteRefused, Session
-from test_magics_extension import ctx, fails, ip, ipython, ok, requests_since, run, session  # noqa: F401
+from shell_helpers import fails, ok, requests_since, run
 
 JAN_2026 = 1767225600
 

@@ -16,7 +16,7 @@ from paragon_magic.magics.commands import run_stripe
 from paragon_magic.magics.context import MagicContext
 from paragon_magic.sandbox.paragon_double import ParagonDouble, ParagonDoubleServer
 from paragon_magic.session import Session
-from test_magics_extension import ctx, fails, ip, ipython, ok, requests_since, session  # noqa: F401
+from shell_helpers import fails, ok, requests_since
 
 TYPED_KEY = "sk_test_" + "TypedOnTheLine0000009999"
 

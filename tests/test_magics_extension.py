@@ -1,98 +1,19 @@
-"""The IPython extension: loading, unloading, %config, completion, display. Also the shared fixtures
-(imported by the other test_magics_* modules) that drive a real InteractiveShell."""
+"""The IPython extension: loading, unloading, %config, completion, display (shell fixtures: conftest.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import pytest
 from IPython.core.completer import provisionalcompleter
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
-from traitlets.config import Config
 
-from paragon_magic.auth import CredentialStore
-from paragon_magic.connection import connect
-from paragon_magic.errors import ParagonMagicError
 from paragon_magic.magics.context import MagicContext
 from paragon_magic.magics.extension import context_of
 from paragon_magic.session import Session
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-# -- fixtures and helpers shared by the test_magics_* modules ---------------------------------------
-
-@pytest.fixture(scope="session")
-def ipython(tmp_path_factory: pytest.TempPathFactory) -> InteractiveShell:
-    """One real InteractiveShell for the run (history in memory, profile in a temp dir)."""
-    if InteractiveShell.initialized():
-        return InteractiveShell.instance()
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    return InteractiveShell.instance(config=config, ipython_dir=str(tmp_path_factory.mktemp("ipython")))
-
-
-@pytest.fixture
-def ip(ipython: InteractiveShell, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    """The shell with ``%load_ext paragon_magic``, credentials kept under ``tmp_path``; unloaded after."""
-    for name in ("STRIPE_API_KEY", "STRIPE_API_BASE", "PARAGON_USER_TOKEN", "PARAGON_PROXY_BASE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PARAGON_MAGIC_CONFIG_DIR", str(tmp_path / "config"))
-    before = set(ipython.user_ns)
-    ipython.run_line_magic("load_ext", "paragon_magic")
-    ctx = context_of(ipython)
-    ctx.store = CredentialStore(config_dir=tmp_path / "config", keyring=None)
-    ctx.configure(progress=False)
-    yield ipython
-    if "paragon_magic" in ipython.extension_manager.loaded:
-        ipython.run_line_magic("unload_ext", "paragon_magic")
-    for name in set(ipython.user_ns) - before:
-        del ipython.user_ns[name]
-
-
-@pytest.fixture
-def ctx(ip: InteractiveShell) -> MagicContext:
-    return context_of(ip)
-
-
-@pytest.fixture
-def session(ctx: MagicContext, stripe_server: Any) -> Session:
-    """A sandbox session made the magics' current one (the key is never typed on a line)."""
-    ctx.stripe_base_url = stripe_server.url
-    return ctx.adopt(connect(stripe_server.key, base_url=stripe_server.url, save=False, store=ctx.store))
-
-
-def run(ip: InteractiveShell, cell: str) -> tuple[Any, str]:
-    """Run ``cell``; returns the ExecutionResult and everything shown (ANSI colours stripped)."""
-    with capture_output() as captured:
-        result = ip.run_cell(cell, store_history=True)
-    return result, _ANSI.sub("", captured.stdout + captured.stderr)
-
-
-def ok(ip: InteractiveShell, cell: str) -> tuple[Any, str]:
-    """Run ``cell``, which must succeed; returns (its value, its output)."""
-    result, text = run(ip, cell)
-    assert result.success, text
-    return result.result, text
-
-
-def fails(ip: InteractiveShell, cell: str, error: type[BaseException] = ParagonMagicError) -> str:
-    """Run ``cell``, which must fail with ``error`` shown as one line without a traceback."""
-    result, text = run(ip, cell)
-    assert result.success is False
-    assert isinstance(result.error_in_exec, error), repr(result.error_in_exec)
-    assert "Traceback" not in text
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert len(lines) == 1, text
-    return lines[0]
-
-
-def requests_since(server: Any, count: int) -> list[dict[str, Any]]:
-    return server.requests()[count:]
+from shell_helpers import ok, requests_since, run
 
 
 def completions(ip: InteractiveShell, text: str) -> list[str]:
