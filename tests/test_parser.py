@@ -502,7 +502,7 @@ def valid_calls(draw):
                 groups += [shlex.quote(f"{param.name}[{k}]={v}") for k, v in value.items()]
         elif param.type == "list" and param.item_type == "string":
             value = draw(st.lists(ITEM_TEXT, min_size=1, max_size=3))
-            groups += [f"{flag} {bind_raw(value)}"] if raw else [render(flag, v) for v in value]
+            groups += [f"{flag} {bind_raw(value)}"] if raw else [" ".join(render(flag, v) for v in value)]
         else:  # object, or list of objects: bind the raw structure
             value = draw(st.dictionaries(IDENT, SAFE_TEXT, min_size=1, max_size=3))
             if param.type == "list":
@@ -518,7 +518,8 @@ def valid_calls(draw):
         options["account"] = "acct_" + draw(st.text(ALNUM, min_size=1, max_size=16))
         groups.append(f"--account {options['account']}")
     expand = draw(st.lists(st.text(string.ascii_lowercase + "_.", min_size=1, max_size=12), max_size=3, unique=True))
-    groups += [f"--expand {e}" for e in expand]
+    if expand:
+        groups.append(" ".join(f"--expand {e}" for e in expand))
     for name in ("live", "dry_run"):
         if draw(st.booleans()):
             options[name] = True
@@ -537,7 +538,7 @@ def valid_calls(draw):
 
     ident = draw(OBJECT_ID) if action.id_param else None
     order = draw(st.permutations(groups))
-    options["expand"] = tuple(group.removeprefix("--expand ") for group in order if group.startswith("--expand "))
+    options["expand"] = tuple(expand)
     line = " ".join([action.name, *([ident] if ident else []), *order])
     return line, ns, action.name, ident, params, CallOptions(**options)
 
