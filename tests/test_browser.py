@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_notebooks import NOTEBOOKS, notebook_environment
+from kernel_env import NOTEBOOKS, kernel_environment
 
 from paragon_magic.sandbox import SANDBOX_KEY
 
@@ -104,7 +104,7 @@ def jupyter_lab(tmp_path: Path) -> Iterator[Lab]:
              "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
              "--ServerApp.disable_check_xsrf=True", "--allow-root", f"--ServerApp.root_dir={workdir}",
              "--LabApp.news_url=None"],
-            cwd=workdir, env=notebook_environment(tmp_path), stdout=out, stderr=subprocess.STDOUT,
+            cwd=workdir, env=kernel_environment(tmp_path), stdout=out, stderr=subprocess.STDOUT,
         )
     try:
         _wait_ready(proc, url, log)

@@ -17,7 +17,6 @@ import os
 import random
 import sqlite3
 import string
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from kernel_env import CREDENTIAL_VARIABLES, kernel_overrides
 from paragon_magic.sandbox import LocalStripe
 from paragon_magic.sandbox.paragon_double import ParagonDouble, ParagonDoubleServer
 
@@ -33,7 +33,6 @@ pytestmark = pytest.mark.slow
 _RNG = random.Random(0x1EA6)
 TEST_KEY = "sk_test_" + "".join(_RNG.choice(string.ascii_letters + string.digits) for _ in range(24))
 USER_ID = "leak-user-1"
-_UNSET = ("STRIPE_API_KEY", "STRIPE_API_BASE", "PARAGON_USER_TOKEN", "PARAGON_PROXY_BASE")
 
 CELLS = [
     # 0: DEBUG logging of everything (paragon_magic, httpx, httpcore) to a file the test scans
@@ -94,25 +93,6 @@ def _forms(secret: str) -> list[str]:
     return [secret, secret[:-4], secret[8:-4] if secret.startswith(("sk_", "rk_")) else secret[:-4]]
 
 
-def _kernel_environment(root: Path) -> dict[str, str]:
-    """A private python3 kernelspec (this interpreter) and isolated config, IPython and keyring state."""
-    spec_dir = root / "jupyter" / "kernels" / "python3"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (ipykernel)", "language": "python"}
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    return dict(
-        JUPYTER_PATH=str(root / "jupyter"),
-        JUPYTER_CONFIG_DIR=str(root / "jupyter-config"),
-        JUPYTER_RUNTIME_DIR=str(root / "jupyter-runtime"),
-        IPYTHONDIR=str(root / "ipython"),
-        PARAGON_MAGIC_CONFIG_DIR=str(root / "paragon-config"),
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-        MPLBACKEND="Agg",
-        LEAK_LOG=str(root / "kernel-debug.log"),
-    )
-
-
 @pytest.fixture
 def proxy(stripe_server: LocalStripe) -> Iterator[ParagonDoubleServer]:
     double = ParagonDouble.with_new_key(stripe_server.url, {USER_ID: TEST_KEY})
@@ -124,9 +104,9 @@ def test_no_secret_reaches_outputs_notebook_history_or_logs(
     stripe_server: LocalStripe, proxy: ParagonDoubleServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = proxy.double.mint_token(USER_ID)
-    for name in _UNSET:
+    for name in CREDENTIAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    for name, value in _kernel_environment(tmp_path).items():
+    for name, value in {**kernel_overrides(tmp_path), "LEAK_LOG": str(tmp_path / "kernel-debug.log")}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("SANDBOX_URL", stripe_server.url)
     monkeypatch.setenv("STRIPE_API_BASE", stripe_server.url)

@@ -9,8 +9,6 @@ credentials, IPython profile and keyring isolated in the test's temporary direct
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,47 +18,21 @@ import psutil
 import pytest
 from nbclient import NotebookClient
 
+from kernel_env import CREDENTIAL_VARIABLES, NOTEBOOKS, kernel_overrides
+
 pytestmark = pytest.mark.slow
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 ACTIONS = (
     "create_customer", "update_customer", "get_customer", "list_customers", "create_subscription",
     "list_subscriptions", "create_product", "get_product", "list_products", "list_balance_transactions",
     "list_plans",
 )  # fmt: skip
-_UNSET = ("STRIPE_API_KEY", "STRIPE_API_BASE", "PARAGON_USER_TOKEN", "PARAGON_PROXY_BASE")
-
-
-def notebook_environment(root: Path) -> dict[str, str]:
-    """Environment for a Jupyter kernel/server: own python3 kernelspec, no Stripe key, isolated state."""
-    spec_dir = root / "jupyter" / "kernels" / "python3"
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-        "metadata": {"debugger": False},
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    env = {k: v for k, v in os.environ.items() if k not in _UNSET}
-    env.update(
-        JUPYTER_PATH=str(root / "jupyter"),
-        JUPYTER_CONFIG_DIR=str(root / "jupyter-config"),
-        JUPYTER_RUNTIME_DIR=str(root / "jupyter-runtime"),
-        IPYTHONDIR=str(root / "ipython"),
-        PARAGON_MAGIC_CONFIG_DIR=str(root / "paragon-config"),
-        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-        MPLBACKEND="Agg",
-    )
-    return env
-
-
 def run_notebook(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                  extra_cells: tuple[str, ...] = ()) -> nbformat.NotebookNode:
     """Execute ``notebooks/<name>`` (plus ``extra_cells``) top to bottom; raises on any cell error."""
-    for key, value in notebook_environment(tmp_path).items():
+    for key, value in kernel_overrides(tmp_path).items():
         monkeypatch.setenv(key, value)
-    for key in _UNSET:
+    for key in CREDENTIAL_VARIABLES:
         monkeypatch.delenv(key, raising=False)
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     assert nb.metadata["kernelspec"]["name"] == "python3"
