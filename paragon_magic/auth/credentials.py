@@ -42,6 +42,7 @@ from .keys import Secret, classify_key
 __all__ = [
     "CONFIG_DIR_ENV",
     "CredentialStore",
+    "check_profile_name",
     "Credentials",
     "ProfileInfo",
     "ResolvedCredentials",
@@ -150,7 +151,7 @@ def usable_keyring(backend: Any = None) -> Any | None:
     return backend
 
 
-def _check_profile_name(name: str) -> str:
+def check_profile_name(name: str) -> str:
     if not isinstance(name, str) or not _PROFILE_NAME.fullmatch(name):
         raise UsageError(
             "a profile name is 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit",
@@ -201,7 +202,7 @@ class CredentialStore:
 
     def save(self, profile: str, credentials: Credentials, *, activate: bool = True) -> Credentials:
         """Save ``credentials`` as ``profile`` (replacing it), stamp ``saved_at``; make it active."""
-        _check_profile_name(profile)
+        check_profile_name(profile)
         if not credentials.saved_at:
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
             credentials = replace(credentials, saved_at=stamp)

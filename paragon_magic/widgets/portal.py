@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..auth import CredentialStore, KeyInfo, Secret, classify_key
-from ..auth.credentials import _check_profile_name
+from ..auth.credentials import check_profile_name
 from ..connection import ACCOUNT_PERMISSION, KeyRejected
 from ..errors import ConfigurationError, ParagonMagicError, UsageError
 from .fields import INVALID_CLASS
@@ -116,7 +116,7 @@ class ConnectPortal:
         profile = (self.profile_input.value or "").strip() or "default"
         try:
             info = classify_key(secret)
-            _check_profile_name(profile)
+            check_profile_name(profile)
         except UsageError as exc:
             return self._fail(str(exc), exc.field)
         self._show("Checking the key with Stripe…", "#555")
