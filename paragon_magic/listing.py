@@ -28,7 +28,8 @@ class ListingInterrupted(UserWarning):
 def _progress_bar(enabled: bool, total: int | None, desc: str):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit=" obj", desc=desc, disable=not enabled, leave=False)
+    # delay: a read that finishes within a second shows no bar (no leftover "0%" lines in saved notebooks)
+    return tqdm(total=total, unit=" obj", desc=desc, disable=not enabled, leave=False, delay=1.0)
 
 
 def list_sequential(

@@ -186,3 +186,17 @@ def test_missing_required_parameter_sends_nothing(session: Session, stripe_serve
     with pytest.raises(paragon_magic.UsageError, match="customer"):
         session.create_subscription(plan="plan_x")
     assert len(stripe_server.requests()) == before
+
+
+def test_progress_bar_counts_objects_and_pages_and_can_be_switched_off(
+    session: Session, stripe_server: Any, capsys: Any
+) -> None:
+    for i in range(230):
+        session.client.request("POST", "/v1/customers", {"email": f"p{i}@example.com"})
+    stripe_server.configure(latency=0.5)  # three pages: long enough for the bar (it waits a second)
+    frame = session.list_customers(progress=True)
+    shown = capsys.readouterr().err
+    assert len(frame) == 230
+    assert "customers" in shown and "obj" in shown and "pages=" in shown
+    session.list_customers(progress=False)
+    assert capsys.readouterr().err == ""
