@@ -132,19 +132,29 @@ class FrameBuilder:
                 column.extend(padding)
         self._rows += count
 
-    def build(self) -> pd.DataFrame:
-        """The DataFrame of everything added so far, typed by the object type's schema."""
+    def build(self, *, release: bool = False) -> pd.DataFrame:
+        """The DataFrame of everything added so far, typed by the object type's schema.
+
+        ``release=True`` empties the builder column by column as it converts, so the Python values
+        and the typed arrays are not both held in full (the listings' final build).
+        """
         schema = schema_for(self.object_type)
         names = self._kept_columns()
-        arrays = {name: _to_array(self._columns[name], schema.get(name), kind_by_name(name)) for name in names}
+        rows = self._rows
+        take = self._columns.pop if release else self._columns.__getitem__
+        arrays = {name: _to_array(take(name), schema.get(name), kind_by_name(name)) for name in names}
+        if release:
+            self._columns, self._rows = {}, 0
         for name, kind in schema.items():
             if name not in arrays and not any(n.startswith(name + ".") for n in arrays):
-                arrays[name] = _missing(kind, self._rows)
+                arrays[name] = _missing(kind, rows)
         order = column_order(arrays, self.object_type)
-        frame = pd.DataFrame({n: arrays[n] for n in order}, index=pd.RangeIndex(self._rows), copy=False)
+        frame = pd.DataFrame({n: arrays[n] for n in order}, index=pd.RangeIndex(rows), copy=False)
         frame.attrs["stripe"] = {"object_type": self.object_type}
         if self.keep_raw:
             frame.attrs["stripe_raw"] = RawObjects(tuple(self._raw))
+            if release:
+                self._raw = []
         return frame
 
     def _kept_columns(self) -> list[str]:

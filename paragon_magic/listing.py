@@ -79,4 +79,4 @@ def list_sequential(
         )
     finally:
         bar.close()
-    return builder.build(), outcome
+    return builder.build(release=True), outcome

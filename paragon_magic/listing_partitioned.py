@@ -45,7 +45,7 @@ STRIPE_EPOCH = 1_293_840_000
 class PartitionTuning:
     """Knobs of the partitioned walk (defaults tuned on ``benchmarks/list_throughput.py``)."""
 
-    window_pages: float = 8.0  # aim for windows of about this many pages
+    window_pages: float = 12.0  # aim for windows of about this many pages
     max_split: int = 24  # at most this many slices per split
     even_slices: int = 6  # an open-below range starts with this many even slices before doubling ones
     concurrency: int = 16  # starting in-flight limit (AIMD moves it between 1 and max_concurrency)
@@ -357,4 +357,4 @@ def list_partitioned(
     outcome.request_ids = walk.request_ids
     outcome.pages = sum(s.pages for s in walk.streams)
     outcome.livemode = walk.livemode
-    return _merge(parts, object_type, keep_raw).build(), outcome
+    return _merge(parts, object_type, keep_raw).build(release=True), outcome

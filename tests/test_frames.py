@@ -363,3 +363,11 @@ def test_absorb_moves_rows_as_if_their_pages_were_added_in_order() -> None:
     expected.add_page(objects[:2] + [example("customer", id="cus_extra", metadata={"only": "here"})])
     pd.testing.assert_frame_equal(merged.build(), expected.build())
     assert first.rows == 0 and second.rows == 0
+
+
+def test_build_with_release_gives_the_same_frame_and_empties_the_builder() -> None:
+    kept, released = FrameBuilder("customer", keep_raw=True), FrameBuilder("customer", keep_raw=True)
+    for builder in (kept, released):
+        builder.add_page(customers())
+    pd.testing.assert_frame_equal(released.build(release=True), kept.build())
+    assert released.rows == 0 and kept.rows == len(customers())
