@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 
 from benchmarks.customers import make_customers
+from paragon_magic.sandbox.front_faults import ServerTokenBucket
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _CREATED_OPS = ("gt", "gte", "lt", "lte")
@@ -144,29 +145,12 @@ def _integer(raw: str, param: str) -> int:
         raise ApiError(400, f"Invalid integer: {raw}", code="parameter_invalid_integer", param=param) from None
 
 
-class TokenBucket:
-    """Non-blocking token bucket: ``take()`` is False when the caller is over the rate."""
-
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        self.rate, self.capacity = rate, burst if burst is not None else rate
-        self.tokens, self.stamp = self.capacity, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
 def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst: float | None,
               should_retry_429: bool = False):
     """The aiohttp application serving ``index``."""
     from aiohttp import web
 
-    bucket = TokenBucket(rate, burst) if rate else None
+    bucket = ServerTokenBucket(rate, burst) if rate else None
     counts: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     state = {"in_flight": 0, "peak_in_flight": 0, "first": None, "last": None}

@@ -86,10 +86,15 @@ class Decision:
     latency: float = 0.0
 
 
-class _Bucket:
-    def __init__(self, rate: float) -> None:
+class ServerTokenBucket:
+    """A server's non-blocking limiter: ``take()`` is False when the caller is over the rate (-> 429).
+
+    ``burst`` (default: one second's worth) is how many requests may arrive at once.
+    """
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
         self.rate = rate
-        self.capacity = max(1.0, rate)
+        self.capacity = max(1.0, rate if burst is None else burst)
         self.tokens = self.capacity
         self.stamp = time.monotonic()
 
@@ -110,7 +115,7 @@ class FaultInjector:
         self.config = FaultConfig()
         self.rng = random.Random(0)
         self.script: deque[ScriptedResponse] = deque()
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, ServerTokenBucket] = {}
         self._burst_left = 0
 
     def configure(self, config: FaultConfig) -> None:
@@ -137,7 +142,7 @@ class FaultInjector:
         if cfg.rate_limit is not None:
             bucket = self._buckets.get(key)
             if bucket is None or bucket.rate != float(cfg.rate_limit):
-                bucket = self._buckets[key] = _Bucket(float(cfg.rate_limit))
+                bucket = self._buckets[key] = ServerTokenBucket(float(cfg.rate_limit))
             if not bucket.take():
                 decision.rate_limited = True
                 return decision
