@@ -65,6 +65,22 @@ def test_key_typed_on_the_line_is_refused_and_not_echoed(ip: InteractiveShell, c
     assert ctx.session is None and requests_since(stripe_server, start) == []
 
 
+def test_a_key_typed_by_mistake_is_masked_in_the_saved_history(ip: InteractiveShell) -> None:
+    for cell in (f"%stripe connect {TYPED_KEY}", f"%%stripe create_customer\nname=x\napi_key={TYPED_KEY}",
+                 f"%paragon authenticate proj {TYPED_KEY}"):
+        fails(ip, cell, UsageError)
+        count = ip.execution_count - 1
+        assert TYPED_KEY not in ip.user_ns[f"_i{count}"] and "sk_test_…" in ip.user_ns[f"_i{count}"]
+    ok(ip, "1 + 1")
+    ip.history_manager.writeout_cache()
+    saved = ip.history_manager.db.execute("SELECT source, source_raw FROM history").fetchall()
+    everything = [*_history(ip).splitlines(), *ip.user_ns["In"], ip.user_ns["_i"], ip.user_ns["_ii"],
+                  *(text for row in saved for text in row)]
+    body = TYPED_KEY.removeprefix("sk_test_")[:-4]
+    assert not [text for text in everything if body in text]
+    assert any("connect sk_test_…" in (raw or "") for _, raw in saved), "the refused line is kept, masked"
+
+
 def test_rejected_key_is_one_line_and_nothing_saved(ip: InteractiveShell, ctx: MagicContext,
                                                     stripe_server: Any) -> None:
     revoked = "sk_test_" + "RevokedMagicKey00000001"

@@ -8,7 +8,6 @@ Actions are parsed by the pure parser and run through the context's Session; the
 from __future__ import annotations
 
 import os
-import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from ..errors import UsageError
 from ..session import Session
 from . import display
 from .context import MagicContext
+from .history import SECRET_ON_LINE, redact_current_input
 from .parser import SUBCOMMANDS, ParsedCall, parse_cell, parse_line
 
 _KEY_ON_LINE = (
@@ -28,14 +28,21 @@ _KEY_ON_LINE = (
     "history. Run `%stripe connect` and paste the key at its prompt (or into the portal), or set "
     "$STRIPE_API_KEY before starting Jupyter"
 )
-_SECRETISH = re.compile(r"(?<![A-Za-z0-9])(?:sk|rk|whsec)_[A-Za-z0-9_]{4,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
 _TOKEN_ENV = "PARAGON_USER_TOKEN"
 
 
 # -- %stripe ------------------------------------------------------------------------------------
 
+def refuse_secrets(ctx: MagicContext, *texts: str | None) -> None:
+    """Refuse input holding a key or token, after masking it in IPython's saved history."""
+    if any(text and SECRET_ON_LINE.search(text) for text in texts):
+        redact_current_input(ctx.shell)
+        raise UsageError(_KEY_ON_LINE)
+
+
 def run_stripe(ctx: MagicContext, line: str, cell: str | None = None) -> Any:
     """``%stripe <line>`` or ``%%stripe <line>`` with ``cell``; returns a DataFrame for actions."""
+    refuse_secrets(ctx, line, cell)
     head, _, rest = line.strip().partition(" ")
     if head in SUBCOMMANDS or not head:
         if cell is not None and cell.strip():
@@ -104,11 +111,6 @@ def prepare(session: Session, call: ParsedCall) -> httpx.Request:
 
 # -- subcommands --------------------------------------------------------------------------------
 
-def _refuse_secrets(text: str) -> None:
-    if _SECRETISH.search(text):
-        raise UsageError(_KEY_ON_LINE)
-
-
 def parse_words(text: str, command: str, flags: dict[str, bool], max_positional: int = 0
                 ) -> tuple[list[str], dict[str, Any]]:
     """Split a subcommand's arguments: ``flags`` maps a flag name to whether it takes a value."""
@@ -163,7 +165,6 @@ def cmd_status(ctx: MagicContext, args: str) -> None:
 
 
 def cmd_connect(ctx: MagicContext, args: str) -> Any:
-    _refuse_secrets(args)
     try:
         _, flags = parse_words(args, "connect", {"profile": True, "sandbox": False})
     except UsageError as exc:
@@ -198,7 +199,6 @@ def _portal(ctx: MagicContext, profile: str) -> Any:
 
 
 def cmd_use(ctx: MagicContext, args: str) -> None:
-    _refuse_secrets(args)
     words, _ = parse_words(args, "use", {}, max_positional=1)
     if not words:
         raise UsageError("use needs a profile name: %stripe use NAME (`%stripe profiles` lists them)")
@@ -255,8 +255,9 @@ PARAGON_USAGE = ("%paragon authenticate PROJECT_ID [--signing-key FILE --user US
 
 def run_paragon(ctx: MagicContext, line: str) -> Any:
     """``%paragon authenticate|status|user``."""
-    if _SECRETISH.search(line):
-        raise UsageError(f"secrets must not be typed on a magic line (they stay in the history): set "
+    if SECRET_ON_LINE.search(line):
+        redact_current_input(ctx.shell)
+        raise UsageError(f"secrets must not be typed on a magic line (they would stay in the history): set "
                          f"${_TOKEN_ENV} or use --signing-key FILE --user ID")
     head, _, rest = line.strip().partition(" ")
     if head == "authenticate":

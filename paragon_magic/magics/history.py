@@ -1,0 +1,53 @@
+"""Keep a secret that a user typed on a magic line out of IPython's input history.
+
+IPython saves a cell's input before running it, so refusing the line is not enough: the saved copy
+(the ``In``/``_ih`` lists, the ``_i<N>`` variables and the history database) is masked too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..client import mask_secret
+
+#: Key and token shapes refused on magic lines (deliberately broad: a truncated key is still a secret).
+SECRET_ON_LINE = re.compile(
+    r"(?<![A-Za-z0-9])(?:sk|rk|whsec)_[A-Za-z0-9_]{4,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"
+)
+
+
+def mask_line_secrets(text: str) -> str:
+    return SECRET_ON_LINE.sub(lambda match: mask_secret(match.group(0)), text)
+
+
+def redact_current_input(shell: Any) -> None:
+    """Mask secrets in the input of the cell now running, wherever IPython has saved it."""
+    history = getattr(shell, "history_manager", None)
+    if history is None:
+        return
+    for inputs in (history.input_hist_parsed, history.input_hist_raw):
+        if inputs:
+            inputs[-1] = mask_line_secrets(inputs[-1])
+    history._i00 = mask_line_secrets(history._i00)  # becomes _i/_ii/_iii on the next cells
+    line = getattr(shell, "execution_count", None)
+    name = f"_i{line}"
+    if isinstance(shell.user_ns.get(name), str):
+        shell.user_ns[name] = mask_line_secrets(shell.user_ns[name])
+    with history.db_input_cache_lock:  # the saving thread writes under this lock: pending or written
+        history.db_input_cache = [
+            (n, mask_line_secrets(source), mask_line_secrets(raw)) for n, source, raw in history.db_input_cache
+        ]
+        if getattr(history, "enabled", False) and getattr(history, "db", None) is not None and line is not None:
+            _redact_saved_row(history, line)
+
+
+def _redact_saved_row(history: Any, line: int) -> None:
+    where = (history.session_number, line)
+    row = history.db.execute("SELECT source, source_raw FROM history WHERE session=? AND line=?", where).fetchone()
+    if row is not None:
+        with history.db:
+            history.db.execute(
+                "UPDATE history SET source=?, source_raw=? WHERE session=? AND line=?",
+                (mask_line_secrets(row[0] or ""), mask_line_secrets(row[1] or ""), *where),
+            )
