@@ -20,8 +20,9 @@ from ..errors import UsageError
 from ..session import Session
 from . import display
 from .context import MagicContext
-from .history import SECRET_ON_LINE, redact_current_input
+from .history import redact_current_input
 from .parser import SUBCOMMANDS, ParsedCall, parse_cell, parse_line
+from .templating import SECRET_ON_LINE
 
 _KEY_ON_LINE = (
     "API keys must not be typed on a magic line: the line is saved in the notebook and in IPython's "

@@ -6,19 +6,9 @@ IPython saves a cell's input before running it, so refusing the line is not enou
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ..client import mask_secret
-
-#: Key and token shapes refused on magic lines (deliberately broad: a truncated key is still a secret).
-SECRET_ON_LINE = re.compile(
-    r"(?<![A-Za-z0-9])(?:sk|rk|whsec)_[A-Za-z0-9_]{4,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"
-)
-
-
-def mask_line_secrets(text: str) -> str:
-    return SECRET_ON_LINE.sub(lambda match: mask_secret(match.group(0)), text)
+from .templating import mask_secrets as mask_line_secrets
 
 
 def redact_current_input(shell: Any) -> None:

@@ -13,15 +13,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..client.keys import mask_secret
 from ..errors import UsageError
 
-_SECRET = re.compile(r"(?<![A-Za-z0-9])(?:sk|rk)_(?:test|live)_[A-Za-z0-9]")
+#: Key and token shapes refused on magic lines (deliberately broad: a truncated key is still a secret).
+SECRET_ON_LINE = re.compile(
+    r"(?<![A-Za-z0-9])(?:sk|rk|whsec)_[A-Za-z0-9_]{4,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"
+)
 _DOUBLE_QUOTE_ESCAPES = '"\\$`\n'
+
+
+# Masking is more eager than refusing: a key glued to other text ("0sk_test_…") is masked too.
+_SECRET_ANYWHERE = re.compile(SECRET_ON_LINE.pattern.replace("(?<![A-Za-z0-9])", ""))
 
 
 def reject_secrets(text: str) -> None:
     """Refuse text that contains an API key literal (it would be saved in the notebook's history)."""
-    if _SECRET.search(text):
+    if SECRET_ON_LINE.search(text):
         raise UsageError(
             "API keys must not be typed on the %stripe line (they would be saved in the notebook and its "
             "history); run `%stripe connect` and paste the key at its prompt instead"
@@ -29,8 +37,8 @@ def reject_secrets(text: str) -> None:
 
 
 def mask_secrets(text: str) -> str:
-    """Replace anything that looks like an API key in ``text`` (for echoing values in messages)."""
-    return re.sub(r"(?:sk|rk)_(?:test|live)_[A-Za-z0-9]*", lambda m: m.group(0)[:8] + "…", text)
+    """Replace anything that looks like a key or token in ``text`` with its masked form (``sk_test_…abcd``)."""
+    return _SECRET_ANYWHERE.sub(lambda match: mask_secret(match.group(0)), text)
 
 
 def show(value: Any, limit: int = 40) -> str:
