@@ -89,8 +89,10 @@ SCHEMAS["balance_transaction"].pop("livemode")
 _TIMESTAMP_LEAVES = frozenset({
     "created", "updated", "start_date", "available_on", "arrival_date", "billing_cycle_anchor",
     "current_period_start", "current_period_end", "trial_start", "trial_end", "period_start", "period_end",
+    "due_date", "next_payment_attempt", "redeem_by", "due_by", "effective_at", "expires_at", "cancel_at",
+    "ended_at", "canceled_at", "webhooks_delivered_at", "finalized_at", "paid_at", "voided_at",
 })
-_AMOUNT_LEAVES = frozenset({"amount", "fee", "net", "balance", "unit_amount"})
+_AMOUNT_LEAVES = frozenset({"amount", "fee", "net", "balance", "unit_amount", "total", "subtotal", "tax"})
 
 
 # The columns a reader looks for first, right after ``id``; the rest follow alphabetically. Wide
@@ -123,9 +125,10 @@ def schema_for(object_type: str | None) -> dict[str, ColumnKind]:
 def is_amount_name(column: str) -> bool:
     """``amount``, ``amount_refunded``, ``application_fee_amount``, ``fee``, ``net``, ``balance``, ..."""
     leaf = column.rsplit(".", 1)[-1]
-    if leaf.endswith(("_decimal", "_percent", "_details")):
+    if leaf.endswith(("_decimal", "_percent", "_details", "_count")):
         return False
-    return leaf in _AMOUNT_LEAVES or leaf.startswith("amount_") or leaf.endswith("_amount")
+    return (leaf in _AMOUNT_LEAVES or leaf.startswith(("amount_", "total_", "subtotal_"))
+            or leaf.endswith(("_amount", "_balance")))
 
 
 def kind_by_name(column: str) -> ColumnKind | None:

@@ -32,7 +32,7 @@ __all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns"]
 _NONE = type(None)
 _EMPTY: Mapping[str, Any] = {}
 _PAGE = 1000  # objects per chunk when to_frame is given one long iterable
-_MAX_EPOCH = 10**11  # seconds; bigger integers under a timestamp name are not timestamps (year > 5000)
+_MAX_EPOCH = np.iinfo(np.int64).max // 10**9  # seconds; beyond this, nanoseconds overflow (year 2262)
 
 
 def flatten_columns(objects: Sequence[Mapping[str, Any]]) -> dict[str, Sequence[Any]]:

@@ -371,3 +371,17 @@ def test_build_with_release_gives_the_same_frame_and_empties_the_builder() -> No
         builder.add_page(customers())
     pd.testing.assert_frame_equal(released.build(release=True), kept.build())
     assert released.rows == 0 and kept.rows == len(customers())
+
+
+def test_invoice_money_and_dates_by_name_and_far_future_timestamps_stay_numbers() -> None:
+    invoice = {"id": "in_1", "object": "invoice", "currency": "usd", "amount_due": 1999, "total": 1999,
+               "subtotal": 1999, "starting_balance": -500, "ending_balance": 0, "total_excluding_tax": 1999,
+               "due_date": 1_767_225_600, "next_payment_attempt": None, "lines": {"total_count": 3},
+               "cancel_at": 20_000_000_000}
+    df = to_frame([invoice], "invoice")
+    assert str(df["due_date"].dtype) == "datetime64[ns, UTC]" and df["due_date"][0] == pd.Timestamp("2026-01-01", tz="UTC")
+    assert df["lines.total_count"][0] == 3 and "lines.total_count" not in df.stripe.amount_columns()
+    major = df.stripe.to_major()
+    assert {c: major[c][0] for c in ("amount_due", "total", "subtotal", "starting_balance", "total_excluding_tax")} == {
+        "amount_due": 19.99, "total": 19.99, "subtotal": 19.99, "starting_balance": -5.0, "total_excluding_tax": 19.99}
+    assert df["cancel_at"].dtype == "Int64" and df["cancel_at"][0] == 20_000_000_000  # past 2262: not a datetime
