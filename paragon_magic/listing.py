@@ -57,7 +57,7 @@ def list_sequential(
     rows = 0
     try:
         for page in client.iter_pages(path, page_params, max_objects=limit, stripe_account=stripe_account):
-            objects = page.data.get("data", [])
+            objects = list(page.data.get("data") or []) if isinstance(page.data, dict) else []
             if limit is not None:
                 objects = objects[: max(limit - rows, 0)]
             builder.add_page(objects)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -172,7 +173,8 @@ class Session:
             placed["expand"] = [f if f.startswith(prefix) else prefix + f for f in fields]
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
             raise UsageError(f"--limit must be a positive whole number of rows; got {limit!r}", field="limit")
-        path = act.path.replace("{id}", str(id)) if act.id_param else act.path
+        # an id is one path segment: "cus_x/../balance" must not reach another endpoint
+        path = act.path.replace("{id}", quote(str(id), safe="")) if act.id_param else act.path
         return PlannedCall(
             action=act,
             method=act.method,

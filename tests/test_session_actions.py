@@ -200,3 +200,11 @@ def test_progress_bar_counts_objects_and_pages_and_can_be_switched_off(
     assert "customers" in shown and "obj" in shown and "pages=" in shown
     session.list_customers(progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_an_id_is_one_path_segment(session: Session, stripe_server: Any) -> None:
+    for crafted in ("../balance", "cus_x/../../v1/balance", "cus_x?expand[]=x"):
+        with pytest.raises(InvalidRequestError):
+            session.get_customer(crafted)
+    paths = [r["path"] for r in stripe_server.requests() if r["method"] == "GET" and r["path"] != "/v1/account"]
+    assert "/v1/balance" not in paths and all(p.startswith("/v1/customers/") for p in paths)

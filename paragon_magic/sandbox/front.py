@@ -100,7 +100,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         form = dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
     call = Call(
         method=request.method,
-        path=request.path,
+        path=request.rel_url.raw_path,  # as sent: an encoded "/" inside an id stays inside it
         query=list(request.query.items()),
         body=body,
         content_type=request.content_type,
