@@ -45,8 +45,8 @@ def build_client(
 
     Concurrent listings make async twins of it (``client.settings()``) that share its token bucket.
     """
-    rate = rate_limit or (100.0 if backend.mode == "live" else 25.0)
-    return StripeClient(backend, rate_limiter=TokenBucket(rate), retry=RetryPolicy(max_retries=max_retries),
+    bucket = TokenBucket(rate_limit) if rate_limit else TokenBucket.for_mode(backend.mode)
+    return StripeClient(backend, rate_limiter=bucket, retry=RetryPolicy(max_retries=max_retries),
                         timeout=timeout, stripe_account=stripe_account)
 
 

@@ -9,9 +9,9 @@ import httpx
 import pandas as pd
 
 from .auth import CredentialStore, Credentials, Secret, TokenInfo, inspect_user_token
-from .client import ParagonBackend
+from .client import ParagonBackend, StripePermissionError
 from .client.backends import DEFAULT_PARAGON_BASE
-from .connection import build_client
+from .connection import account_summary, build_client
 from .errors import ConfigurationError
 from .session import Session, SessionConfig
 
@@ -53,12 +53,15 @@ class Paragon:
         *,
         save: bool = False,
         profile: str = "default",
+        verify: bool = True,
         **client_options: Any,
     ) -> Session:
         """Check the user token (shape, expiry, audience) and route every call through the proxy.
 
-        ``token`` defaults to ``$PARAGON_USER_TOKEN``. The signature is checked by Paragon's proxy,
-        as in Paragon's own browser SDK.
+        ``token`` defaults to ``$PARAGON_USER_TOKEN``. With ``verify`` (the default) one call through
+        the proxy checks the token's signature, the project and that the user connected Stripe
+        (``GET /v1/account``), and the balance tells whether that account is live; a failure raises
+        here, not on the first action.
         """
         if token is None:
             token = os.environ.get(TOKEN_ENV, "").strip() or None
@@ -71,12 +74,16 @@ class Paragon:
         self.project_id, self._token = project_id, secret
         backend = ParagonBackend(secret.reveal(), project_id, base_url=self.base_url)
         client = build_client(backend, **client_options)
+        account: dict[str, Any] = {"id": None, "name": f"user {self.user.user_id} in project {project_id}"}
+        if verify:
+            try:
+                account = {**account, **_connected_account(client)}
+            except BaseException:
+                client.close()
+                raise
         if self._session is not None:
             self._session.close()
-        self._session = Session(
-            client, config=self._config, label="Paragon",
-            account={"id": None, "name": f"user {self.user.user_id} in project {project_id}"},
-        )
+        self._session = Session(client, config=self._config, label="Paragon", account=account)
         if save:
             store = self._store if self._store is not None else CredentialStore()
             store.save(profile, Credentials.paragon(secret, project_id, base_url=self.base_url))
@@ -111,3 +118,15 @@ class Paragon:
         except ValueError:
             body = {"message": response.text[:200], "status": response.status_code}
         return backend.interpret(response.status_code, body, response.headers)
+
+
+def _connected_account(client: Any) -> dict[str, Any]:
+    """Who the user's connected Stripe account is, and (into the backend) whether it is live."""
+    summary = account_summary(client.request("GET", "/v1/account").data)
+    try:
+        livemode = client.request("GET", "/v1/balance").data.get("livemode")
+    except StripePermissionError:  # a restricted key without balance access: mode stays unknown
+        livemode = None
+    if isinstance(livemode, bool):
+        client.backend.mode = "live" if livemode else "test"
+    return {k: v for k, v in summary.items() if v}

@@ -245,11 +245,14 @@ class Session:
         )
 
     def _guard_live(self, call: PlannedCall, live: bool) -> None:
-        if call.method != "GET" and self.mode == "live" and not (live or self.config.allow_live_writes):
-            raise LiveWriteRefused(
-                f"{call.action.name} would change your LIVE Stripe account; add --live to this call "
-                "(or set %config StripeMagic.allow_live_writes = True) if you mean it"
-            )
+        """Writes to a live (or possibly live) account need ``live=True`` / ``--live``."""
+        if call.method == "GET" or self.mode == "test" or live or self.config.allow_live_writes:
+            return
+        which = "your LIVE Stripe account" if self.mode == "live" else "a Stripe account that may be live"
+        raise LiveWriteRefused(
+            f"{call.action.name} would change {which}; add --live to this call (Python: live=True) "
+            "or set %config StripeMagic.allow_live_writes = True, if you mean it"
+        )
 
     def request(
         self,

@@ -12,6 +12,7 @@ from paragon_magic import Paragon
 from paragon_magic.auth import InvalidTokenError, generate_signing_key, mint_user_token
 from paragon_magic.client import AuthenticationError, InvalidRequestError, ParagonProxyError, StripeError
 from paragon_magic.sandbox.paragon_double import ParagonDouble, ParagonDoubleServer
+from paragon_magic.session import LiveWriteRefused
 
 
 @pytest.fixture
@@ -52,23 +53,44 @@ def test_expired_token_is_refused_before_anything_is_sent(proxy: Any) -> None:
     assert double.requests() == []
 
 
-def test_token_signed_by_another_key_is_rejected_by_the_proxy(proxy: Any) -> None:
+def test_token_signed_by_another_key_is_rejected_when_authenticating(proxy: Any) -> None:
     double, server = proxy
     other_private, _ = generate_signing_key()
     forged = mint_user_token(other_private, double.project_id, "user-1")
-    session = Paragon(base_url=server.url).authenticate(double.project_id, forged)
+    paragon = Paragon(base_url=server.url)
     with pytest.raises(StripeError) as info:
-        session.list_customers()
+        paragon.authenticate(double.project_id, forged)
     assert isinstance(info.value, (AuthenticationError, ParagonProxyError))
     assert info.value.http_status == 401 and forged not in str(info.value)
+    assert paragon.user is None or paragon._session is None  # nothing half-authenticated to act with
 
 
-def test_user_without_stripe_connected_gets_a_clear_error(proxy: Any) -> None:
+def test_user_without_stripe_connected_is_told_when_authenticating(proxy: Any) -> None:
     double, server = proxy
     token = double.mint_token("user-2")  # signed correctly, but user-2 never connected Stripe
-    session = Paragon(base_url=server.url).authenticate(double.project_id, token)
     with pytest.raises(ParagonProxyError) as info:
-        session.list_customers()
+        Paragon(base_url=server.url).authenticate(double.project_id, token)
     message = str(info.value)
     assert "Stripe is not connected for user user-2" in message and double.project_id in message
     assert "\n" not in message
+
+
+def test_a_user_with_a_live_account_needs_live_for_writes(proxy: Any, stripe_server: Any) -> None:
+    double, server = proxy
+    double.connect_user("live-user", "sk_live_" + "ParagonLiveUser00000042")
+    session = Paragon(base_url=server.url).authenticate(double.project_id, double.mint_token("live-user"))
+    assert session.mode == "live" and "live mode" in repr(session)
+    before = len(stripe_server.requests())
+    with pytest.raises(LiveWriteRefused, match="LIVE"):
+        session.create_customer(name="Careful")
+    assert len(stripe_server.requests()) == before
+    assert session.create_customer(name="Meant it", live=True).name[0] == "Meant it"
+    assert session.list_customers(limit=1).attrs["stripe"]["livemode"] is True
+
+
+def test_unverified_mode_counts_as_live(proxy: Any) -> None:
+    double, server = proxy
+    session = Paragon(base_url=server.url).authenticate(double.project_id, double.mint_token("user-1"), verify=False)
+    assert session.mode == "unknown"
+    with pytest.raises(LiveWriteRefused, match="may be live"):
+        session.create_customer(name="x")

@@ -84,8 +84,9 @@ class DirectBackend:
 class ParagonBackend:
     """Talk to a connected user's Stripe account through Paragon's Proxy API.
 
-    ``mode`` is the connected key's mode, which the proxy does not reveal; it only picks the default
-    rate limit (test mode's lower limit is the safe default). The proxy takes JSON bodies
+    ``mode`` is the connected account's mode, which the proxy does not reveal: "unknown" until the
+    caller learns it (``Paragon.authenticate`` reads ``livemode`` from the balance). Unknown counts as
+    live for the write guard and as test for the default rate limit. The proxy takes JSON bodies
     (``body_format="form"`` sends Stripe's form encoding instead).
     """
 
@@ -95,7 +96,7 @@ class ParagonBackend:
         project_id: str,
         base_url: str | None = None,
         *,
-        mode: Literal["test", "live"] = "test",
+        mode: Literal["test", "live", "unknown"] = "unknown",
         credential_id: str | None = None,
         body_format: Literal["json", "form"] = "json",
     ) -> None:

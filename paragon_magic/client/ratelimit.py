@@ -42,8 +42,9 @@ class TokenBucket:
 
     @classmethod
     def for_mode(cls, mode: str) -> TokenBucket:
-        """The default bucket for a key mode: 25/s for ``"test"``, 100/s for ``"live"``."""
-        return cls(DEFAULT_RATES[mode])
+        """The default bucket for a key mode: 25/s for ``"test"``, 100/s for ``"live"``; an unknown
+        mode gets test mode's (lower, safe) rate."""
+        return cls(DEFAULT_RATES.get(mode, DEFAULT_RATES["test"]))
 
     def reserve(self) -> float:
         """Take one token now; return how many seconds the caller must wait before using it."""

@@ -24,7 +24,7 @@ from .front_errors import StripeErrorResponse, json_response, new_request_id, un
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
 from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
-from .front_proxy import Upstream, apply_backdates, check_required
+from .front_proxy import Upstream, apply_backdates, check_required, mark_live
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
@@ -238,14 +238,15 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
         )
         result = page(spec, call.path, query, ordered)
         result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
-        return json_response(result)
+        return json_response(mark_live(result) if key_is_live(call.key) else result)
     if parts[:1] != ["v1"]:
         raise unrecognized_url(call.method, call.path)
     reply = await state.upstream.call(call.method, call.path, query=call.query,
                                       body=call.body, content_type=call.content_type)  # fmt: skip
     if reply.status >= 400 or reply.data is None:
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
-    return json_response(apply_backdates(reply.data, state.backdates, state.backdate_fields), status=reply.status)
+    data = apply_backdates(reply.data, state.backdates, state.backdate_fields)
+    return json_response(mark_live(data) if key_is_live(call.key) else data, status=reply.status)
 
 
 def create_app(upstream_url: str) -> web.Application:

@@ -57,6 +57,15 @@ BACKDATABLE_FIELDS = frozenset({
 })  # fmt: skip
 
 
+def mark_live(data: Any) -> Any:
+    """A copy of ``data`` with every ``livemode`` true: what Stripe answers a live key (localstripe says false)."""
+    if isinstance(data, list):
+        return [mark_live(item) for item in data]
+    if isinstance(data, dict):
+        return {key: True if key == "livemode" else mark_live(value) for key, value in data.items()}
+    return data
+
+
 def apply_backdates(
     data: Any,
     backdates: Mapping[str, int],
