@@ -11,7 +11,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from paragon_magic.connection import KeyRejected
-from paragon_magic.errors import ConfigurationError, UsageError
+from paragon_magic.errors import ConfigurationError, ParagonMagicError, UsageError
 from paragon_magic.magics.commands import run_stripe
 from paragon_magic.magics.context import MagicContext
 from paragon_magic.sandbox.paragon_double import ParagonDouble, ParagonDoubleServer
@@ -97,6 +97,20 @@ def test_empty_answer_changes_nothing(ip: InteractiveShell, ctx: MagicContext) -
     assert "no key entered" in fails(ip, "%stripe connect", UsageError)
 
 
+def test_end_of_input_or_ctrl_c_at_the_prompt_is_one_line(ip: InteractiveShell, ctx: MagicContext) -> None:
+    for interruption in (EOFError, KeyboardInterrupt):
+        def prompt(_: str, error: type[BaseException] = interruption) -> str:
+            raise error
+        ctx.prompt_secret = prompt
+        assert "no key entered" in fails(ip, "%stripe connect", UsageError)
+
+
+def test_a_bad_profile_name_is_refused_before_the_key_is_asked(ip: InteractiveShell, ctx: MagicContext) -> None:
+    ctx.prompt_secret = prompt = Prompt("sk_test_" + "NeverAsked0000000000001")
+    fails(ip, '%stripe connect --profile "bad name/../x"', ParagonMagicError)
+    assert prompt.prompts == []
+
+
 def test_connect_sandbox(ip: InteractiveShell, ctx: MagicContext) -> None:
     _, shown = ok(ip, "%stripe connect --sandbox")
     assert "sandbox" in shown and ctx.session is not None and ctx.session.label == "sandbox"
@@ -126,9 +140,11 @@ def test_first_action_connects_from_the_environment(ip: InteractiveShell, ctx: M
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRIPE_API_KEY", stripe_server.key)
     monkeypatch.setenv("STRIPE_API_BASE", stripe_server.url)
-    frame, _ = ok(ip, "%stripe list_customers")
+    frame, shown = ok(ip, "%stripe list_customers")
     assert isinstance(frame, pd.DataFrame) and ctx.session is not None
+    assert shown.startswith("connected (STRIPE_API_KEY, test mode)") and "sk_test_…4242" in shown  # said once
     assert "direct key ($STRIPE_API_KEY)" in ok(ip, "%stripe status")[1]
+    assert not ok(ip, "%stripe list_customers")[1].startswith("connected")
 
 
 def test_first_action_without_credentials_says_how_to_connect(ip: InteractiveShell) -> None:

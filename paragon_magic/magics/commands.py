@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
+from ..auth.credentials import check_profile_name
 from ..catalog import describe, get_action
 from ..errors import UsageError
 from ..session import Session
@@ -58,7 +59,10 @@ def run_action(ctx: MagicContext, line: str, cell: str | None = None) -> pd.Data
         call = parse_line(line, evaluate=ctx.evaluate)
     else:
         call = parse_cell(line, cell, evaluate=ctx.evaluate)
+    connected_before = ctx.session is not None
     session = ctx.require_session()
+    if not connected_before:
+        print(display.connected_text(session, ctx.profile, automatic=True))
     if call.options.dry_run:
         print(display.dry_run_text(prepare(session, call), session.masked_key))
         return None
@@ -173,13 +177,18 @@ def cmd_connect(ctx: MagicContext, args: str) -> Any:
             raise UsageError(f"connect takes no key on the line. {_KEY_ON_LINE}") from None
         raise
     profile = flags.get("profile")
+    if profile is not None:
+        check_profile_name(profile)  # before asking for the key, not after
     if flags.get("sandbox"):
         session = ctx.connect(sandbox=True)
         print(display.connected_text(session, None))
         return None
     if getattr(ctx.shell, "kernel", None) is not None:  # a notebook: the Connect Portal widget
         return _portal(ctx, profile or "default")
-    key = ctx.prompt_secret("Stripe secret or restricted key (sk_… / rk_…), input hidden: ").strip()
+    try:
+        key = ctx.prompt_secret("Stripe secret or restricted key (sk_… / rk_…), input hidden: ").strip()
+    except (EOFError, KeyboardInterrupt):
+        key = ""
     if not key:
         raise UsageError("no key entered; nothing changed")
     session = ctx.connect(key, profile=profile)

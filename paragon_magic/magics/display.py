@@ -72,11 +72,15 @@ def backend_name(session: Session) -> str:
     return label
 
 
-def connected_text(session: Session, profile: str | None) -> str:
+def connected_text(session: Session, profile: str | None, *, automatic: bool = False) -> str:
     account = session.account or {}
     who = " ".join(str(part) for part in (account.get("id"), account.get("name")) if part)
-    saved = f", saved as profile '{profile}'" if profile else ""
-    return f"connected ({session.label}, {session.mode} mode) {who} with {session.masked_key}{saved}".replace("  ", " ")
+    if automatic:  # the first action connected by itself: say with what, once
+        saved = f", from saved profile '{profile}'" if profile else ""
+    else:
+        saved = f", saved as profile '{profile}'" if profile else ""
+    mode = "LIVE mode" if session.mode == "live" else f"{session.mode} mode"
+    return f"connected ({session.label}, {mode}) {who} with {session.masked_key}{saved}".replace("  ", " ")
 
 
 def profiles_text(profiles: Iterable[ProfileInfo], where: str) -> str:
