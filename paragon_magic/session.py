@@ -154,6 +154,11 @@ class Session:
         if act.kind == "request":
             raise UsageError("use session.request(...) for raw requests")
         placed = place_targets(act, params or {})
+        if act.is_list and "limit" in placed:  # limit=N written as a Stripe param: the rows wanted
+            given = placed.pop("limit")
+            if limit is not None and str(limit) != str(given):
+                raise UsageError("give the number of rows once: --limit N", field="limit")
+            limit = _rows_wanted(given)
         missing = missing_required(act, placed, id)
         if missing:
             raise UsageError(f"{act.name} needs --{missing}", field=missing)
@@ -164,8 +169,10 @@ class Session:
             if not isinstance(created, dict):
                 raise UsageError("give either --created or --created-after/--created-before", field="created")
             if created_after is not None:
+                _no_second_bound(created, ("gt", "gte"), "created_after")
                 created["gte"] = to_epoch_seconds(created_after, field="created_after")
             if created_before is not None:
+                _no_second_bound(created, ("lt", "lte"), "created_before")
                 created["lt"] = to_epoch_seconds(created_before, field="created_before")
         if expand:
             fields = [expand] if isinstance(expand, str) else list(expand)
@@ -303,6 +310,22 @@ class Session:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _no_second_bound(created: Mapping[str, Any], keys: tuple[str, ...], option: str) -> None:
+    if any(key in created for key in keys):
+        raise UsageError(f"--created already has a {'/'.join(keys)} bound; drop it or --{option.replace('_', '-')}",
+                         field="created")
+
+
+def _rows_wanted(value: Any) -> int:
+    try:
+        rows = int(str(value).strip())
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise UsageError(f"--limit must be a positive whole number of rows; got {str(value)[:20]!r}", field="limit")
+    return rows
 
 
 _OPTION_NAMES = {"limit", "created_after", "created_before", "expand", "account", "idempotency_key", "live", "progress"}

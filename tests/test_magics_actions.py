@@ -235,3 +235,16 @@ def test_empty_list_is_a_typed_frame(ip: InteractiveShell, session: Session) -> 
     assert result.success and isinstance(result.result, pd.DataFrame)
     assert result.result.empty and list(result.result.columns)[0] == "id"
     assert result.result.attrs["stripe"]["complete"] is True
+
+
+def test_limit_written_as_a_stripe_pair_is_the_rows_wanted(ip: InteractiveShell, session: Session,
+                                                            stripe_server: Any) -> None:
+    for i in range(3):
+        session.client.request("POST", "/v1/customers", {"email": f"l{i}@example.com"})
+    frame, _ = ok(ip, "%stripe list_customers limit=2")
+    assert len(frame) == 2
+    frame, _ = ok(ip, "%%stripe list_customers\nlimit=1")
+    assert len(frame) == 1
+    assert requests_since(stripe_server, 0)[-1]["query"]["limit"] == "1"
+    assert "--limit" in fails(ip, "%stripe list_customers limit=0")
+    assert "once" in fails(ip, "%stripe list_customers limit=2 --limit 3")

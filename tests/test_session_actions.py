@@ -208,3 +208,9 @@ def test_an_id_is_one_path_segment(session: Session, stripe_server: Any) -> None
             session.get_customer(crafted)
     paths = [r["path"] for r in stripe_server.requests() if r["method"] == "GET" and r["path"] != "/v1/account"]
     assert "/v1/balance" not in paths and all(p.startswith("/v1/customers/") for p in paths)
+
+
+def test_two_lower_bounds_for_created_are_refused(session: Session) -> None:
+    with pytest.raises(paragon_magic.UsageError, match="already has a gt/gte bound"):
+        session.list_customers(created={"gte": 1}, created_after="2026-01-01")
+    assert session.list_customers(created={"lte": 2_000_000_000}, created_after="2020-01-01").empty
