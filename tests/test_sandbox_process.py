@@ -98,3 +98,29 @@ def test_cli_prints_url_and_key_and_stops_on_ctrl_c() -> None:
     finally:
         if cli.poll() is None:
             cli.kill()
+
+
+def test_a_taken_port_is_one_clear_line_from_the_cli() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "paragon_magic.sandbox", "--port", str(port)],
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: the sandbox's front process did not start: OSError: [Errno 98] Address already in use"]
+
+
+def test_without_localstripe_the_sandbox_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from paragon_magic.errors import ConfigurationError
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "localstripe" else real_find_spec(name, *a))
+    with pytest.raises(ConfigurationError, match=r"pip install 'paragon_magic\[sandbox\]'"):
+        LocalStripe().start()

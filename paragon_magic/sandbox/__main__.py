@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from ..errors import ParagonMagicError
 from .server import LocalStripe
 
 
@@ -22,6 +23,14 @@ def main(argv: list[str] | None = None) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        return _serve(args, stop)
+    except ParagonMagicError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
     with LocalStripe(port=args.port) as server:
         if args.seed:
             try:
@@ -32,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
             print(seed_module.seed(server.url, server.key), flush=True)
         print(f"Local Stripe running at {server.url}", flush=True)
         print(f"API key: {server.key}", flush=True)
+        print(f"Use it from Python or a notebook: export STRIPE_API_BASE={server.url} "
+              f"STRIPE_API_KEY={server.key}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:
             while not stop.wait(3600):

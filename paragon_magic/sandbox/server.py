@@ -7,7 +7,9 @@ on stdout, and exit when their stdin pipe closes (i.e. when this process exits o
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
 import httpx
+
+from ..errors import ConfigurationError
 
 #: The secret key the sandbox hands out (any well-formed ``sk_test_`` key is accepted too).
 SANDBOX_KEY = "sk_test_paragonMagicSandbox4242"
@@ -63,8 +67,8 @@ serve_app(server.app, 0)
 _FRONT_CHILD = "from paragon_magic.sandbox.front import main; main()"
 
 
-class SandboxStartError(RuntimeError):
-    """A sandbox child process did not come up."""
+class SandboxStartError(ConfigurationError):
+    """A sandbox child process did not come up (its last error line says why)."""
 
 
 class _Child:
@@ -84,8 +88,13 @@ class _Child:
         )
         line = self.proc.stdout.readline() if self.proc.stdout else b""
         if not line.strip().isdigit():
+            try:
+                self.proc.wait(5)  # let it finish writing why
+            except subprocess.TimeoutExpired:
+                pass
+            reason = _reason(self.stderr_tail())
             self.stop()
-            raise SandboxStartError(f"{name} did not start: {self.stderr_tail()}")
+            raise SandboxStartError(f"the sandbox's {name} process did not start: {reason}")
         self.port = int(line)
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -117,6 +126,13 @@ class _Child:
         self._stderr.close()
 
 
+def _reason(stderr: str) -> str:
+    """The line of a child's stderr that says why it failed (its exception), else the last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception)\b", line)]
+    return (errors or lines or ["(no output)"])[-1]
+
+
 def _stop_all(children: list[_Child]) -> None:
     for child in reversed(children):
         child.stop()
@@ -141,6 +157,10 @@ class LocalStripe:
     def start(self) -> LocalStripe:
         if self._children:
             return self
+        if importlib.util.find_spec("localstripe") is None:  # looked up, never imported here (GPL)
+            raise ConfigurationError(
+                "the sandbox needs localstripe: pip install 'paragon_magic[sandbox]'"
+            )
         try:
             upstream = _Child("localstripe", ["-W", "ignore", "-c", _LOCALSTRIPE_CHILD])
             self._children.append(upstream)
