@@ -231,6 +231,9 @@ def test_paragon_token_from_the_environment(ip: InteractiveShell, ctx: MagicCont
     assert isinstance(frame, pd.DataFrame) and double.requests()[-1]["upstream_path"] == "/v1/customers"
     _, status = ok(ip, "%stripe status")
     assert "backend:  Paragon proxy" in status and token not in status
+    _, dry = ok(ip, "%stripe create_customer --name X metadata[a]=1 --dry-run")
+    assert "Content-Type: application/json" in dry and "  name = X" in dry and "  metadata[a] = 1" in dry
+    assert token not in dry
     assert token not in _history(ip)
 
 

@@ -11,6 +11,7 @@ import httpx
 import pandas as pd
 
 from ..auth import ProfileInfo, redact_secrets
+from ..client import flatten_params
 from ..catalog import actions_schema, summary_table
 from ..session import Session
 
@@ -109,9 +110,14 @@ def dry_run_text(request: httpx.Request, masked_secret: str) -> str:
     body = request.content.decode("utf-8", "replace") if request.content else ""
     query = urlsplit(str(request.url)).query
     encoded = body or query
-    if encoded:
-        lines += ["", redact_secrets(encoded), ""]
-        lines += [f"  {key} = {redact_secrets(value)}" for key, value in parse_qsl(encoded, keep_blank_values=True)]
+    if not encoded:
+        return "\n".join(lines)
+    if body and request.headers.get("content-type", "").startswith("application/json"):  # Paragon proxy
+        pairs = flatten_params(json.loads(body))
+    else:
+        pairs = parse_qsl(encoded, keep_blank_values=True)
+    lines += ["", redact_secrets(encoded), ""]
+    lines += [f"  {key} = {redact_secrets(value)}" for key, value in pairs]
     return "\n".join(lines)
 
 
