@@ -306,7 +306,6 @@ def list_partitioned(
     *,
     object_type: str,
     limit: int | None,
-    async_client: Any | None = None,
     page_size: int = 100,
     progress: bool = True,
     stripe_account: str | None = None,
@@ -316,8 +315,8 @@ def list_partitioned(
     """Every object of a ``created``-filterable list (or the newest ``limit``), fetched concurrently by
     ``created`` window and returned in the order a ``starting_after`` walk gives.
 
-    The first page comes from ``client`` (sync); the rest from a fresh async client configured like
-    ``async_client`` (or ``client``) that shares its token bucket and retry policy. Ctrl-C keeps the rows
+    The first page comes from ``client`` (sync); the rest from a fresh async twin of it that shares its
+    token bucket and retry policy. Ctrl-C keeps the rows
     of the newest contiguous finished windows, warns, and marks the outcome incomplete.
     """
     if page_size < 1 or (limit is not None and limit <= page_size):
@@ -338,7 +337,7 @@ def list_partitioned(
         if page.get("has_more") and objects:
             root.cursor, root.hi = objects[-1]["id"], int(objects[-1]["created"])
             walk.split(root, objects[-1], objects[0], len(objects))
-            _Runner(walk, async_client if async_client is not None else client).run()
+            _Runner(walk, client).run()
         else:
             root.done = True
     except KeyboardInterrupt:

@@ -12,7 +12,7 @@ import httpx
 
 from .client import AsyncStripeClient
 
-__all__ = ["AdaptiveLimit", "ThrottleWatch", "twin_async_client"]
+__all__ = ["AdaptiveLimit", "twin_async_client"]
 
 
 class AdaptiveLimit:
@@ -61,23 +61,13 @@ class AdaptiveLimit:
             self.cuts += 1
 
 
-class ThrottleWatch(httpx.AsyncBaseTransport):
-    """Passes requests through and reports every 429 (the client still retries it)."""
-
-    def __init__(self, on_429: Callable[[], None]) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self._on_429 = on_429
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        if response.status_code == 429:
-            self._on_429()
-        return response
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 def twin_async_client(template: Any, on_429: Callable[[], None]) -> AsyncStripeClient:
-    """A fresh async client for one listing's private event loop, sharing ``template``'s bucket/retries."""
-    return AsyncStripeClient(template.backend, **template.settings(), transport=ThrottleWatch(on_429))
+    """A fresh async client for one listing's private event loop, like ``template`` (same backend,
+    bucket and retries; environment proxies honoured), that reports every 429 it receives (the client
+    still retries it)."""
+
+    async def watch(response: httpx.Response) -> None:
+        if response.status_code == 429:
+            on_429()
+
+    return AsyncStripeClient(template.backend, **template.settings(), event_hooks={"response": [watch]})

@@ -91,21 +91,19 @@ class Session:
     """One connection (direct key, sandbox or Paragon proxy) and the actions run through it.
 
     ``session.list_customers(email=...)`` and every other catalog row are methods; ``run`` is the
-    generic form, ``request`` the raw one. Concurrent listings build async twins of ``client`` (or
-    of ``async_client``, when given, to use its transport settings), sharing its rate limiter.
+    generic form, ``request`` the raw one. Concurrent listings build async twins of ``client``
+    that share its rate limiter and retry policy.
     """
 
     def __init__(
         self,
         client: Any,
         *,
-        async_client: Any | None = None,
         config: SessionConfig | None = None,
         label: str = "direct key",
         account: Mapping[str, Any] | None = None,
     ) -> None:
         self.client = client
-        self.async_client = async_client
         self.config = config or SessionConfig()
         self.label = label
         self.account: dict[str, Any] = dict(account or {})
@@ -242,7 +240,7 @@ class Session:
         if self.config.partitioned and use_partitioned(call.action, call.params, call.limit):
             return list_partitioned(
                 self.client, call.path, call.params, object_type=call.action.object_type,
-                limit=call.limit, async_client=self.async_client, page_size=self.config.page_size,
+                limit=call.limit, page_size=self.config.page_size,
                 progress=progress, stripe_account=call.stripe_account, keep_raw=self.config.keep_raw,
             )
         return list_sequential(

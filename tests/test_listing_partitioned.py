@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from paragon_magic.catalog import ACTIONS
-from paragon_magic.client import AsyncStripeClient, DirectBackend
+from paragon_magic.client import DirectBackend
 from paragon_magic.connection import build_client
 from paragon_magic.listing import ListingInterrupted, list_sequential
 from paragon_magic.listing_partitioned import PartitionTuning, list_partitioned, use_partitioned
@@ -82,15 +82,14 @@ def dataset(local_stripe: LocalStripe) -> dict[str, int]:
     return created
 
 
-def _clients(server: LocalStripe) -> Any:
-    client = build_client(DirectBackend(server.key, base_url=server.url))
-    return client, AsyncStripeClient(client.backend, **client.settings())
+def _client(server: LocalStripe) -> Any:
+    return build_client(DirectBackend(server.key, base_url=server.url))
 
 
 @pytest.fixture
 def clients(local_stripe: LocalStripe) -> Iterator[Any]:
-    client, async_client = _clients(local_stripe)
-    yield client, async_client
+    client = _client(local_stripe)
+    yield client
     client.close()
 
 
@@ -103,9 +102,9 @@ def _sequential(client: Any, params: dict[str, Any] | None = None, limit: int | 
 
 def _partitioned(clients: Any, params: dict[str, Any] | None = None, limit: int | None = None,
                  tuning: PartitionTuning = SMALL) -> tuple[pd.DataFrame, Any]:
-    client, async_client = clients
+    client = clients
     return list_partitioned(client, "/v1/customers", dict(params or {}), object_type="customer", limit=limit,
-                            async_client=async_client, progress=False, tuning=tuning)
+                            progress=False, tuning=tuning)
 
 
 def _window_requests(server: LocalStripe) -> list[dict[str, Any]]:
@@ -115,7 +114,7 @@ def _window_requests(server: LocalStripe) -> list[dict[str, Any]]:
 
 def test_same_rows_and_order_as_a_cursor_walk(local_stripe: LocalStripe, dataset: dict[str, int],
                                               clients: Any) -> None:
-    sequential = _sequential(clients[0])
+    sequential = _sequential(clients)
     before = len(_window_requests(local_stripe))
     partitioned, outcome = _partitioned(clients)
     assert len(sequential) == len(dataset) == 1500
@@ -132,7 +131,7 @@ def test_same_rows_and_order_as_a_cursor_walk(local_stripe: LocalStripe, dataset
 
 def test_default_tuning_matches_too(dataset: dict[str, int], clients: Any) -> None:
     partitioned, _ = _partitioned(clients, tuning=PartitionTuning())
-    assert list(partitioned["id"]) == list(_sequential(clients[0])["id"])
+    assert list(partitioned["id"]) == list(_sequential(clients)["id"])
 
 
 @pytest.mark.parametrize("created", [
@@ -142,7 +141,7 @@ def test_default_tuning_matches_too(dataset: dict[str, int], clients: Any) -> No
 ])
 def test_created_filters_are_honoured(dataset: dict[str, int], clients: Any, created: dict[str, int]) -> None:
     params = {"created": created}
-    sequential = _sequential(clients[0], params)
+    sequential = _sequential(clients, params)
     partitioned, _ = _partitioned(clients, params)
     assert list(partitioned["id"]) == list(sequential["id"])
     expected = {i for i, t in dataset.items() if all(
@@ -153,7 +152,7 @@ def test_created_filters_are_honoured(dataset: dict[str, int], clients: Any, cre
 @pytest.mark.parametrize("limit", [1001, 1234, 1499, 5000])
 def test_limit_gives_the_newest_rows(dataset: dict[str, int], clients: Any, limit: int) -> None:
     partitioned, outcome = _partitioned(clients, limit=limit)
-    expected = list(_sequential(clients[0])["id"])[:limit]
+    expected = list(_sequential(clients)["id"])[:limit]
     assert list(partitioned["id"]) == expected
     assert outcome.complete
 
@@ -161,16 +160,19 @@ def test_limit_gives_the_newest_rows(dataset: dict[str, int], clients: Any, limi
 def test_limit_with_a_created_filter(dataset: dict[str, int], clients: Any) -> None:
     params = {"created": {"gte": START + 300 * DAY}}
     partitioned, _ = _partitioned(clients, params, limit=1100)
-    assert list(partitioned["id"]) == list(_sequential(clients[0], params, limit=1100)["id"])
+    assert list(partitioned["id"]) == list(_sequential(clients, params, limit=1100)["id"])
 
 
 def test_survives_429_bursts_with_identical_results(local_stripe: LocalStripe, dataset: dict[str, int]) -> None:
-    client, async_client = _clients(local_stripe)
+    client = _client(local_stripe)
     expected = list(_sequential(client)["id"])
     local_stripe.configure(rate_limit=20, rate_limit_burst=3)  # 429 the first 3, then at most 20 req/s
 
     class BurstAfterFirstPage:
         """The sync client, plus a fresh burst of 429s aimed at the concurrent windows."""
+
+        def __getattr__(self, name: str) -> Any:  # backend, settings(): the async twins copy them
+            return getattr(client, name)
 
         def request(self, *args: Any, **kwargs: Any) -> Any:
             response = client.request(*args, **kwargs)
@@ -180,7 +182,7 @@ def test_survives_429_bursts_with_identical_results(local_stripe: LocalStripe, d
     try:
         before = local_stripe.stats()
         frame, outcome = list_partitioned(BurstAfterFirstPage(), "/v1/customers", {}, object_type="customer",
-                                          limit=None, async_client=async_client, progress=False, tuning=SMALL)
+                                          limit=None, progress=False, tuning=SMALL)
         after = local_stripe.stats()
     finally:
         local_stripe.configure()
@@ -194,9 +196,9 @@ def _count_429(stats: dict[str, Any]) -> int:
 
 
 def test_session_uses_partitioned_mode_when_configured(local_stripe: LocalStripe, dataset: dict[str, int]) -> None:
-    client, async_client = _clients(local_stripe)
-    on = Session(client, async_client=async_client, config=SessionConfig(progress=False))
-    off = Session(client, async_client=async_client, config=SessionConfig(progress=False, partitioned=False))
+    client = _client(local_stripe)
+    on = Session(client, config=SessionConfig(progress=False))
+    off = Session(client, config=SessionConfig(progress=False, partitioned=False))
     try:
         before = len(_window_requests(local_stripe))
         parallel = on.run("list_customers")
@@ -246,7 +248,7 @@ def test_aimd_limit_halves_once_per_burst_and_creeps_back() -> None:
 def test_objects_created_while_listing_give_no_duplicates(stripe_server: LocalStripe) -> None:
     ids = _create_customers(stripe_server, 400)
     stripe_server.backdate({i: t for i, t in zip(ids, sorted(random.Random(3).sample(range(START, END), 400)))})
-    client, async_client = _clients(stripe_server)
+    client = _client(stripe_server)
     before = list(_sequential(client)["id"])
     stripe_server.configure(latency=0.02)  # keep the windows busy while new customers arrive
     stop = threading.Event()
@@ -259,6 +261,9 @@ def test_objects_created_while_listing_give_no_duplicates(stripe_server: LocalSt
                 created_during.append(http.post("/v1/customers", data={"email": "new@example.com"}).json()["id"])
 
     class CreatesAfterFirstPage:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(client, name)
+
         def request(self, *args: Any, **kwargs: Any) -> Any:
             response = client.request(*args, **kwargs)
             created_during.extend(_create_customers(stripe_server, 30, prefix="n"))  # surely after page one
@@ -267,7 +272,7 @@ def test_objects_created_while_listing_give_no_duplicates(stripe_server: LocalSt
 
     try:
         frame, outcome = list_partitioned(CreatesAfterFirstPage(), "/v1/customers", {}, object_type="customer",
-                                          limit=None, async_client=async_client, progress=False, tuning=SMALL)
+                                          limit=None, progress=False, tuning=SMALL)
     finally:
         stop.set()
         stripe_server.configure()
@@ -281,7 +286,7 @@ def test_objects_created_while_listing_give_no_duplicates(stripe_server: LocalSt
 def test_ctrl_c_keeps_the_newest_contiguous_rows(stripe_server: LocalStripe) -> None:
     ids = _create_customers(stripe_server, 600)
     stripe_server.backdate({i: t for i, t in zip(ids, random.Random(5).sample(range(START, END), 600))})
-    client, async_client = _clients(stripe_server)
+    client = _client(stripe_server)
     everything = list(_sequential(client)["id"])
     stripe_server.configure(latency=0.3)
     seen_windows = threading.Event()
@@ -299,7 +304,7 @@ def test_ctrl_c_keeps_the_newest_contiguous_rows(stripe_server: LocalStripe) -> 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             frame, outcome = list_partitioned(client, "/v1/customers", {}, object_type="customer", limit=None,
-                                              async_client=async_client, progress=False, tuning=SMALL)
+                                              progress=False, tuning=SMALL)
     finally:
         seen_windows.set()
         watcher.join(timeout=30)

@@ -152,9 +152,7 @@ def test_session_listing_under_faults_matches_the_clean_frame(faults: LocalStrip
     faults.configure(**FAULTS, seed=12)
     client = _client(faults, retry=_patient_retry(12))
     try:
-        frame = Session(client, async_client=_async_client(faults, retry=_patient_retry(13)), config=config).run(
-            "list_customers"
-        )
+        frame = Session(client, config=config).run("list_customers")
     finally:
         client.close()
         stats = faults.stats()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ class AsyncStripeClient(ClientBase):
         rate_limiter: TokenBucket | None = None,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
     ) -> None:
         super().__init__(
             backend,
@@ -39,7 +40,9 @@ class AsyncStripeClient(ClientBase):
             rate_limiter=rate_limiter,
             timeout=timeout,
         )
-        self._http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
+        self._http = httpx.AsyncClient(
+            transport=transport, timeout=timeout, follow_redirects=False, event_hooks=dict(event_hooks or {})
+        )
 
     async def request(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ class StripeClient(ClientBase):
         rate_limiter: TokenBucket | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
     ) -> None:
         super().__init__(
             backend,
@@ -39,7 +40,9 @@ class StripeClient(ClientBase):
             rate_limiter=rate_limiter,
             timeout=timeout,
         )
-        self._http = httpx.Client(transport=transport, timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(
+            transport=transport, timeout=timeout, follow_redirects=False, event_hooks=dict(event_hooks or {})
+        )
 
     def request(
         self,
