@@ -16,6 +16,7 @@ from .dates import to_epoch_seconds
 from .errors import UsageError
 from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
+from .values import stripe_values
 
 
 class LiveWriteRefused(UsageError):
@@ -151,7 +152,7 @@ class Session:
         act = get_action(action)
         if act.kind == "request":
             raise UsageError("use session.request(...) for raw requests")
-        placed = place_targets(act, params or {})
+        placed = place_targets(act, stripe_values(params or {}))
         if act.is_list and "limit" in placed:  # limit=N written as a Stripe param: the rows wanted
             given = placed.pop("limit")
             if limit is not None and str(limit) != str(given):
@@ -285,7 +286,7 @@ class Session:
             path = "/" + path
         if not path.startswith("/v1/") and not path.startswith("/v2/"):
             path = "/v1" + path
-        merged = {**(params or {}), **(body or {})}
+        merged = stripe_values({**(params or {}), **(body or {})})
         call = PlannedCall(ACTIONS["request"], method, path, merged, stripe_account=account)
         self._guard_live(call, live)
         response = self.client.request(method, path, merged, stripe_account=account, headers=dict(headers or {}))

@@ -214,3 +214,15 @@ def test_two_lower_bounds_for_created_are_refused(session: Session) -> None:
     with pytest.raises(paragon_magic.UsageError, match="already has a gt/gte bound"):
         session.list_customers(created={"gte": 1}, created_after="2026-01-01")
     assert session.list_customers(created={"lte": 2_000_000_000}, created_after="2020-01-01").empty
+
+
+def test_values_from_pandas_and_datetimes_are_sent_as_stripe_expects(session: Session, stripe_server: Any) -> None:
+    import numpy as np
+
+    frame = session.create_customer(name="Typed", balance=np.int64(0), metadata={"vip": np.bool_(True)},
+                                    description=pd.NA)
+    sent = last_request(stripe_server, "POST", "/v1/customers")["form"]
+    assert sent["metadata[vip]"] == "true" and "description" not in sent and sent["balance"] == "0"
+    listed = session.list_customers(created={"gte": dt.datetime(2020, 1, 1)}, limit=5000)
+    assert frame.id[0] in set(listed.id)
+    assert last_request(stripe_server, "GET", "/v1/customers")["query"]["created[gte]"] == "1577836800"
