@@ -24,7 +24,8 @@ USAGE = """\
 %stripe help <action>          flags, types and examples of one action
 %stripe status                 how you are connected
 %stripe connect [--profile NAME] [--sandbox]
-%stripe use NAME | %stripe profiles | %stripe disconnect [--profile NAME]
+%stripe use NAME | %stripe profiles
+%stripe disconnect [--profile NAME]   close the connection and forget that saved profile
 %stripe form <action>          a form for one action
 %paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--base-url URL]
 %paragon status | %paragon user
