@@ -60,7 +60,7 @@ def test_create_subscription_with_a_price_the_sandbox_lacks(ip: InteractiveShell
     start = len(stripe_server.requests())
     line = fails(ip, "%stripe create_subscription --customer {{ cid }} --price price_123 --quantity 2",
                  InvalidRequestError)
-    assert line.startswith("InvalidRequestError: ") and "(request req_" in line
+    assert line.startswith("InvalidRequestError: ") and "(request req_" in line and "--plan" in line
     (sent,) = requests_since(stripe_server, start)
     assert sent["form"] == {"customer": ip.user_ns["cid"], "items[0][price]": "price_123",
                             "items[0][quantity]": "2"}

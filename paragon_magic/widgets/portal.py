@@ -102,7 +102,7 @@ class ConnectPortal:
     # -- the Connect click --------------------------------------------------------------------------
     def submit(self) -> Any:
         """Check and save the pasted key; returns the Session or None. The key field is emptied."""
-        secret = Secret(self.key_input.value or "")
+        secret = Secret((self.key_input.value or "").strip())  # pasted keys often carry a newline
         self.key_input.value = ""  # before anything can fail: the key must not stay in widget state
         self._unmark()
         self.connect_button.disabled = True
