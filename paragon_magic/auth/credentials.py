@@ -389,6 +389,6 @@ def resolve_credentials(
             raise UsageError(f"${STRIPE_KEY_ENV}: {exc}", field="api_key") from None
         return ResolvedCredentials(creds, "environment")
     raise ConfigurationError(
-        "not connected: pass an API key to connect (or %stripe connect), save a profile, "
-        f"or set ${STRIPE_KEY_ENV}"
+        "not connected: run %stripe connect (in Python: paragon_magic.connect(key)), "
+        f"or set ${STRIPE_KEY_ENV} before starting Jupyter"
     )
