@@ -218,6 +218,7 @@ ERRORS = [
     # (line, field, words the message must contain)
     ("list_custmers", "action", ["unknown action", "did you mean list_customers?"]),
     ("list_customers --emial x", "emial", ["unknown flag --emial for list_customers", "did you mean --email?"]),
+    ("create_customer metadata[a][b=1", None, ["malformed key", "metadata[tier]=gold"]),
     ("list_customers --frobnicate x", "frobnicate", ["unknown flag", "%stripe help list_customers"]),
     ("create_subscription --price price_1", "customer", ["create_subscription needs --customer", "cus_123"]),
     ("create_subscription --customer cus_1 --quantity two", "quantity", ["--quantity must be a whole number", "'two'"]),

@@ -202,6 +202,9 @@ class _CallParser:
         return UsageError(f"unknown flag {spelled} for {self.action.name}{tail}", field=name)
 
     def _positional(self, token: Token) -> None:
+        if "=" in token.text and "[" in token.text.split("=", 1)[0]:  # a key=value pair whose key is broken
+            raise UsageError(f"malformed key {show(token.text.split('=', 1)[0])}: write key[sub]=value, "
+                             "e.g. metadata[tier]=gold")
         if self.action.kind == "request":
             text = self._text(token.parts)
             if self.method is None and self.path is None and text.upper() in METHODS:
