@@ -14,22 +14,24 @@ from .templating import mask_secrets as mask_line_secrets
 def redact_current_input(shell: Any) -> None:
     """Mask secrets in the input of the cell now running, wherever IPython has saved it."""
     history = getattr(shell, "history_manager", None)
-    if history is None:
+    if history is None or not history.input_hist_raw:
         return
+    typed = history.input_hist_raw[-1]
+    # the cell's line number: IPython 8 counts it during the run, IPython 9 already counts the next one
+    lines = [int(name[2:]) for name, value in shell.user_ns.items()
+             if name.startswith("_i") and name[2:].isdigit() and value == typed]
     for inputs in (history.input_hist_parsed, history.input_hist_raw):
-        if inputs:
-            inputs[-1] = mask_line_secrets(inputs[-1])
+        inputs[-1] = mask_line_secrets(inputs[-1])
     history._i00 = mask_line_secrets(history._i00)  # becomes _i/_ii/_iii on the next cells
-    line = getattr(shell, "execution_count", None)
-    name = f"_i{line}"
-    if isinstance(shell.user_ns.get(name), str):
-        shell.user_ns[name] = mask_line_secrets(shell.user_ns[name])
+    for line in lines:
+        shell.user_ns[f"_i{line}"] = mask_line_secrets(typed)
     with history.db_input_cache_lock:  # the saving thread writes under this lock: pending or written
         history.db_input_cache = [
             (n, mask_line_secrets(source), mask_line_secrets(raw)) for n, source, raw in history.db_input_cache
         ]
-        if getattr(history, "enabled", False) and getattr(history, "db", None) is not None and line is not None:
-            _redact_saved_row(history, line)
+        if getattr(history, "enabled", False) and getattr(history, "db", None) is not None:
+            for line in lines:
+                _redact_saved_row(history, line)
 
 
 def _redact_saved_row(history: Any, line: int) -> None:
