@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import quote
 from typing import Any, Mapping
 
 import httpx
 import pandas as pd
 
 from .auth import CredentialStore, Credentials, Secret, TokenInfo, inspect_user_token
-from .client import ParagonBackend, StripePermissionError
+from .client import APIConnectionError, ParagonBackend, StripePermissionError
 from .client.backends import DEFAULT_PARAGON_BASE
 from .connection import account_summary, build_client
 from .errors import ConfigurationError
@@ -111,8 +112,12 @@ class Paragon:
         """The user and the state of their integrations (``GET /projects/{id}/sdk/me``)."""
         backend = self.session.client.backend
         assert self._token is not None
-        url = f"{self.base_url}/projects/{self.project_id}/sdk/me"
-        response = httpx.get(url, headers=backend.auth_headers(), timeout=30.0)
+        url = f"{self.base_url}/projects/{quote(self.project_id or '', safe='')}/sdk/me"
+        try:
+            response = httpx.get(url, headers=backend.auth_headers(), timeout=30.0)
+        except httpx.TransportError as exc:
+            raise APIConnectionError(f"Could not reach {self.base_url}: {type(exc).__name__}: "
+                                     f"{backend.scrub(str(exc))}") from None
         try:
             body = response.json()
         except ValueError:

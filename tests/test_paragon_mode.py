@@ -10,7 +10,9 @@ import pytest
 
 from paragon_magic import Paragon
 from paragon_magic.auth import InvalidTokenError, generate_signing_key, mint_user_token
-from paragon_magic.client import AuthenticationError, InvalidRequestError, ParagonProxyError, StripeError
+from paragon_magic.client import (
+    APIConnectionError, AuthenticationError, InvalidRequestError, ParagonProxyError, StripeError,
+)
 from paragon_magic.sandbox.paragon_double import ParagonDouble, ParagonDoubleServer
 from paragon_magic.session import LiveWriteRefused
 
@@ -94,3 +96,14 @@ def test_unverified_mode_counts_as_live(proxy: Any) -> None:
     assert session.mode == "unknown"
     with pytest.raises(LiveWriteRefused, match="may be live"):
         session.create_customer(name="x")
+
+
+def test_get_user_when_the_proxy_is_gone_is_one_clear_error(proxy: Any) -> None:
+    double, server = proxy
+    token = double.mint_token("user-1")
+    paragon = Paragon(base_url=server.url)
+    paragon.authenticate(double.project_id, token)
+    server.stop()
+    with pytest.raises(APIConnectionError) as info:
+        paragon.get_user()
+    assert "Could not reach" in str(info.value) and token not in str(info.value) and "\n" not in str(info.value)
