@@ -12,7 +12,8 @@ import pandas as pd
 
 from .catalog import ACTIONS, get_action
 from .catalog_types import Action
-from .dates import to_epoch_seconds
+from .action_methods import make_action_method
+from .dates import to_epoch_seconds, to_epoch_span
 from .errors import UsageError
 from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
@@ -123,12 +124,10 @@ class Session:
     def __getattr__(self, name: str) -> Any:
         if name in ACTIONS and name != "request":
 
-            def action_method(id: str | None = None, **kwargs: Any) -> pd.DataFrame:
+            def run(id: str | None = None, **kwargs: Any) -> pd.DataFrame:
                 return self.run(name, id=id, **_split_options(kwargs))
 
-            action_method.__doc__ = ACTIONS[name].summary
-            action_method.__name__ = name
-            return action_method
+            return make_action_method(ACTIONS[name], run)
         raise AttributeError(name)
 
     def __dir__(self) -> list[str]:
@@ -144,6 +143,7 @@ class Session:
         limit: int | None = None,
         created_after: Any = None,
         created_before: Any = None,
+        month: Any = None,
         expand: list[str] | str | None = None,
         account: str | None = None,
         idempotency_key: str | None = None,
@@ -161,6 +161,10 @@ class Session:
         missing = missing_required(act, placed, id)
         if missing:
             raise UsageError(f"{act.name} needs --{missing}", field=missing)
+        if month is not None:
+            if created_after is not None or created_before is not None:
+                raise UsageError("give month or created_after/created_before, not both", field="month")
+            created_after, created_before = to_epoch_span(month, field="month")
         if created_after is not None or created_before is not None:
             if not act.is_list:
                 raise UsageError(f"{act.name} is not a list; --created-after/--created-before apply to lists")
@@ -277,7 +281,10 @@ class Session:
         A list answer becomes one row per object, a single object one row, anything else one row of
         its flattened fields. ``body`` (for POST) is form-encoded the way Stripe expects.
         """
-        if integration.lower() != "stripe":
+        if not isinstance(integration, str) or integration.lower() != "stripe":
+            if isinstance(integration, str) and integration.upper() in {"GET", "POST", "DELETE"}:
+                raise UsageError(f"the first argument is the integration: use request('stripe', {path!r}, "
+                                 f"method={integration.upper()!r})", field="integration")
             raise UsageError(f"only the 'stripe' integration is available here, not {integration!r}")
         method = method.upper()
         if method not in {"GET", "POST", "DELETE"}:
@@ -327,7 +334,7 @@ def _rows_wanted(value: Any) -> int:
     return rows
 
 
-_OPTION_NAMES = {"limit", "created_after", "created_before", "expand", "account", "idempotency_key", "live", "progress"}
+_OPTION_NAMES = {"limit", "created_after", "created_before", "month", "expand", "account", "idempotency_key", "live", "progress"}
 
 
 def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:

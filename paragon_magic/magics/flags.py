@@ -14,7 +14,7 @@ COMMON_OPTIONS = {
     "dry_run": "boolean", "idempotency_key": "idempotency_key", "no_progress": "boolean",
 }
 #: Options valid for list actions and ``request`` (which may page through a list).
-LISTING_OPTIONS = {"limit": "limit", "created_after": "timestamp", "created_before": "timestamp"}
+LISTING_OPTIONS = {"limit": "limit", "created_after": "timestamp", "created_before": "timestamp", "month": "span"}
 SHORT_FLAGS = {"-o": "out"}
 _REQUEST_TARGET = ("method", "path")
 

@@ -23,7 +23,7 @@ from ..catalog_types import Action, Param
 from ..errors import UsageError
 from . import brackets
 from .brackets import unflatten
-from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_text, to_timestamp
+from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_span, to_text, to_timestamp
 from .cellbody import body_pairs
 from .completion import complete
 from .flags import (
@@ -285,7 +285,12 @@ class _CallParser:
         elif kind == "limit":
             self.options[name] = to_int(value, spelled, name, positive=True)
         elif kind == "timestamp":
+            self._not_with_month(spelled)
             self.options[name] = to_timestamp(value, spelled, name)
+        elif kind == "span":  # --month: both created bounds at once
+            if "created_after" in self.seen or "created_before" in self.seen:
+                raise UsageError(f"give {spelled} or --created-after/--created-before, not both", field=name)
+            self.options["created_after"], self.options["created_before"] = to_span(value, spelled, name)
         elif kind == "identifier":
             text = to_text(value, spelled, name)
             if not text.isidentifier() or keyword.iskeyword(text):
@@ -302,6 +307,10 @@ class _CallParser:
             if not 0 < len(text) <= 255:
                 raise UsageError(f"{spelled} must be 1 to 255 characters", field=name)
             self.options[name] = text
+
+    def _not_with_month(self, spelled: str) -> None:
+        if "month" in self.seen:
+            raise UsageError(f"give --month or {spelled}, not both", field="month")
 
     def pair(self, key: str, value: Any, sink: _Sink | None = None) -> None:
         """Apply one ``key=value`` pair (a catalog name is typed like its flag)."""
