@@ -233,8 +233,12 @@ def test_help(ip: InteractiveShell) -> None:
 def test_empty_list_is_a_typed_frame(ip: InteractiveShell, session: Session) -> None:
     result, _ = run(ip, "%stripe list_products")
     assert result.success and isinstance(result.result, pd.DataFrame)
-    assert result.result.empty and list(result.result.columns)[0] == "id"
-    assert result.result.attrs["stripe"]["complete"] is True
+    frame = result.result
+    assert frame.empty and list(frame.columns)[0] == "id"
+    assert str(frame["created"].dtype) == str(frame["updated"].dtype) == "datetime64[ns, UTC]"
+    assert pd.api.types.is_bool_dtype(frame["active"]) and pd.api.types.is_bool_dtype(frame["livemode"])
+    assert pd.api.types.is_string_dtype(frame["id"]) and pd.api.types.is_string_dtype(frame["name"])
+    assert frame.attrs["stripe"]["complete"] is True and frame.attrs["complete"] is True
 
 
 def test_limit_written_as_a_stripe_pair_is_the_rows_wanted(ip: InteractiveShell, session: Session,

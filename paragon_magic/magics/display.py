@@ -30,7 +30,10 @@ USAGE = """\
 %paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--base-url URL]
 %paragon status | %paragon user
 
-Values may be Python: {{ customers.id[0] }}.  Settings: %config StripeMagic"""
+Values may be Python: {{ customers.id[0] }}.  Settings: %config StripeMagic
+Every result is a DataFrame; df.attrs["stripe"] says where it came from (action, params, request_ids,
+livemode, fetched_at) and df.attrs["stripe"]["complete"] (also df.attrs["complete"]) is False when a
+listing stopped early (Ctrl-C): the rows fetched so far are kept."""
 
 
 def actions_text() -> str:
