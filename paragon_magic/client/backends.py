@@ -201,7 +201,7 @@ class ParagonBackend:
         body = scrub_data(body, secrets)
         meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
         return ParagonProxyError(
-            scrub(self._paragon_message(str(body.get("message") or ""), meta, status, body.get("code")), secrets),
+            scrub(self._paragon_message(str(body.get("message") or ""), meta, status), secrets),
             meta=meta,
             http_status=status,
             code=None if body.get("code") is None else str(body["code"]),
@@ -210,7 +210,8 @@ class ParagonBackend:
             headers=headers,
         )
 
-    def _paragon_message(self, message: str, meta: Mapping[str, Any], status: int, code: Any) -> str:
+    def _paragon_message(self, message: str, meta: Mapping[str, Any], status: int) -> str:
+        """Paragon's message (its code is added by the error's ``str``, as Stripe's are)."""
         if "not enabled for user" in message.lower() or "not installed" in message.lower():
             user = meta.get("endUserId") or "this user"
             project = meta.get("projectId") or self.project_id
@@ -218,10 +219,9 @@ class ParagonBackend:
                 f"Stripe is not connected for user {user} in project {project}; "
                 "connect it in the Connect Portal first"
             )
-        code_text = f", {code}" if code else ""
         if meta.get("isIntegrationError"):
-            return f"Paragon reports an integration error (HTTP {status}{code_text}): {message or 'no message'}"
-        return f"Paragon proxy error (HTTP {status}{code_text}): {message or 'no message'}"
+            return f"Paragon reports an integration error (HTTP {status}): {message or 'no message'}"
+        return f"Paragon proxy error (HTTP {status}): {message or 'no message'}"
 
     def __repr__(self) -> str:
         credential = f", credential_id={self.credential_id!r}" if self.credential_id else ""
