@@ -171,7 +171,8 @@ class Paragon:
         backend = self.session.client.backend
         url = f"{self.api_base}/projects/{quote(self.project_id or '', safe='')}/sdk/me"
         try:
-            response = httpx.request(method, url, headers=backend.auth_headers(), json=body, timeout=30.0)
+            bearer = {"Authorization": backend.auth_headers()["Authorization"]}  # no credential header here
+            response = httpx.request(method, url, headers=bearer, json=body, timeout=30.0)
         except httpx.TransportError as exc:
             raise APIConnectionError(f"Could not reach the Paragon Users API at {self.api_base}: "
                                      f"{type(exc).__name__}: {backend.scrub(str(exc))}") from None

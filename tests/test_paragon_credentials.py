@@ -156,3 +156,12 @@ def test_every_answer_teaches_the_mode(stripe_server: Any) -> None:
         double.connect_user("user-1", stripe_server.key)  # back to the test account
         assert session.create_customer(name="test again").attrs["stripe"]["livemode"] is False
         assert session.mode == "test"
+
+
+def test_the_mode_is_asked_with_the_calls_stripe_account(two_accounts: Any) -> None:
+    double, server, _, _ = two_accounts
+    session = paragon_for(server).authenticate(double.project_id, double.mint_token("user-1"))
+    session.run("create_customer", {"name": "on a connected account"}, account="acct_1ConnectedShop0003")
+    check, write = double.requests()[-2:]
+    assert (check["method"], check["upstream_path"]) == ("GET", "/v1/balance")
+    assert check["headers"]["Stripe-Account"] == write["headers"]["Stripe-Account"] == "acct_1ConnectedShop0003"
