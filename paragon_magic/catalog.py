@@ -204,6 +204,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in _ROWS}
 #: Options the session accepts for every action / every list action (documented, not per row).
 COMMON_OPTIONS = (
     Param("account", "string", "Act on this connected account (Stripe-Account header).", example="acct_123"),
+    Param("credential", "string", "Paragon mode: use this one of the user's connected Stripe accounts "
+          "(X-Paragon-Credential header; `%paragon user` lists them).", example="cred-id"),
     Param("expand", "list", "Expand these fields into full objects.", example="customer"),
 )
 LIST_OPTIONS = (

@@ -209,11 +209,20 @@ def test_history_never_holds_the_key(ip: InteractiveShell, session: Session, str
     assert "%stripe list_customers" in history and stripe_server.key not in history
 
 
-def test_actions_json_is_the_schema(ip: InteractiveShell) -> None:
+def test_actions_json_is_the_schema_in_actionkits_wrapper(ip: InteractiveShell) -> None:
     from paragon_magic.catalog import actions_schema
 
     _, shown = ok(ip, "%stripe actions --json")
-    assert json.loads(shown) == actions_schema()
+    answer = json.loads(shown)
+    assert list(answer) == ["actions"] and list(answer["actions"]) == ["stripe"]
+    tools = answer["actions"]["stripe"]
+    assert tools == actions_schema()
+    assert all(t["type"] == "function" and set(t["function"]) == {"name", "description", "parameters"}
+               for t in tools)
+    create = next(t["function"] for t in tools if t["function"]["name"] == "STRIPE_CREATE_CUSTOMER")
+    assert "email" in create["parameters"]["properties"]  # Stripe's own parameter names
+    _, usage = ok(ip, "%stripe help")
+    assert "ActionKit-shaped" in usage and "Stripe's parameter" in usage and "not ActionKit's own" in usage
 
 
 def test_bare_magic_lists_actions(ip: InteractiveShell) -> None:

@@ -41,6 +41,7 @@ class CallOptions:
 
     out: str | None = None  # -o/--out: store the result in this variable
     account: str | None = None  # --account: Stripe-Account header
+    credential: str | None = None  # --credential: X-Paragon-Credential (Paragon mode)
     expand: tuple[str, ...] = ()  # --expand (repeatable) and expand[]=... pairs
     live: bool = False  # --live: the user confirms a call with a live key
     dry_run: bool = False  # --dry-run: show the request, do not send it
@@ -301,6 +302,12 @@ class _CallParser:
             if not re.fullmatch(r"acct_[A-Za-z0-9]{1,64}", text):
                 raise UsageError(f"{spelled} must be a connected account id like acct_123; got {show(text)}",
                                  field=name)
+            self.options[name] = text
+        elif kind == "credential":
+            text = to_text(value, spelled, name)
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}", text):
+                raise UsageError(f"{spelled} must be a Paragon credential id (`%paragon user` lists them); "
+                                 f"got {show(text)}", field=name)
             self.options[name] = text
         else:  # idempotency_key
             text = to_text(value, spelled, name)
