@@ -200,7 +200,7 @@ def parse_query(text: str, fields: FieldKinds, resource: str) -> SearchQuery:
             raise scanner.fail(f"expected a space after the value of `{label}`")
         if scanner.at_end():
             break
-        word = re.match(r"(?i)(and|or)(?=\s)", scanner.text[scanner.pos :])
+        word = re.match(r"(?i)(and|or)(?=\s|$)", scanner.text[scanner.pos :])
         if word:
             joins.add(word.group(1).upper())
             scanner.pos += len(word.group(1))
