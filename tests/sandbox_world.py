@@ -41,8 +41,8 @@ def build_world(server: LocalStripe, api: httpx.Client) -> World:
     n = world.named
     post = lambda path, **data: _ok(api.post(path, data=data))  # noqa: E731
     for who, email in (("ann", "ann@example.com"), ("bob", "bob@example.org")):
-        n[who] = post("/v1/customers", email=email, name=who.title(),
-                      **{"invoice_settings[default_payment_method]": "pm_card_visa"})["id"]  # fmt: skip
+        n[who] = post("/v1/customers", email=email, name=who.title() + " Lovelace" * (who == "ann"),
+                      **{"invoice_settings[default_payment_method]": "pm_card_visa", "metadata[tier]": who[0] * 3})["id"]  # fmt: skip
     for key, who, amount, currency in (("pi1", "ann", 1000, "usd"), ("pi2", "ann", 2500, "eur"), ("pi3", "bob", 700, "usd")):
         pi = post("/v1/payment_intents", amount=amount, currency=currency, customer=n[who],
                   payment_method="pm_card_visa", confirm="true", **{"metadata[order]": key})  # fmt: skip
@@ -50,7 +50,7 @@ def build_world(server: LocalStripe, api: httpx.Client) -> World:
         n["ch_" + key] = pi["latest_charge"]["id"] if isinstance(pi["latest_charge"], dict) else pi["latest_charge"]
     n["re1"] = post("/v1/refunds", charge=n["ch_pi1"], amount=100)["id"]
     n["re2"] = post("/v1/refunds", payment_intent=n["pi3"], amount=200)["id"]
-    product = post("/v1/products", name="Gold")["id"]
+    product = post("/v1/products", name="Gold", description="Gold plan", **{"metadata[tier]": "top"})["id"]
     plan = post("/v1/plans", amount=900, currency="usd", interval="month", product=product)["id"]
     post("/v1/plans", amount=9000, currency="usd", interval="year", product=post("/v1/products", name="Silver")["id"])
     n["sub"] = post("/v1/subscriptions", customer=n["ann"], **{"items[0][plan]": plan})["id"]
