@@ -188,6 +188,13 @@ def test_payment_intent_and_payment_method_filters(api: httpx.Client, world: Wor
     error = _error(api.get("/v1/payment_methods", params={"customer": "cus_nobody"}), 404)
     assert error["param"] == "customer" and error["message"] == "No such customer: 'cus_nobody'"
     assert _ids(api.get("/v1/payment_methods", params={"starting_after": anns[0], "customer": n["ann"]})) == anns[1:]
+    nested = f"/v1/customers/{n['ann']}/payment_methods"
+    assert _ids(api.get(nested)) == anns and api.get(nested).json()["url"] == nested
+    assert _ids(api.get(nested, params={"ending_before": anns[-1]})) == anns[:-1]
+    assert _ids(api.get(nested, params={"type": "card", "limit": 1})) == anns[:1]
+    assert _error(api.get(nested, params={"created[gte]": 1}), 400)["code"] == "parameter_unknown"
+    assert _error(api.get(nested, params={"customer": n["bob"]}), 400)["code"] == "parameter_unknown"
+    assert _error(api.get("/v1/customers/cus_nobody/payment_methods"), 404)["message"] == "No such customer: 'cus_nobody'"
 
 
 def test_coupon_tax_rate_and_setup_intent_filters(api: httpx.Client, world: World) -> None:

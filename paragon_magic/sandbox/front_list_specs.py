@@ -162,8 +162,10 @@ class ListSpec:
     #: How localstripe orders the collection: "insertion" (store order), "created_desc" (a stable
     #: newest-first sort over store order), or "other" (insertion order lost: ties broken by id).
     upstream_order: str = "insertion"
-    #: Lists with ``created`` are newest first; the others (invoice lines) keep their own order.
+    #: Whether the list takes a ``created`` filter (InvoiceListLinesParams, CustomerListPaymentMethodsParams don't).
     created: bool = True
+    #: "newest" first (every top-level list) or "given": as upstream holds it (invoice lines).
+    order: str = "newest"
     collect: Collector | None = None
     #: A filter that narrows what is read upstream (payment_methods ``customer``).
     scope: str | None = None
@@ -204,6 +206,8 @@ async def _collect_payment_methods(upstream: UpstreamReader, spec: ListSpec, exp
     """localstripe lists payment methods per customer only (and cards only)."""
     from .front_errors import no_such
 
+    if spec.upstream_path.startswith("/v1/customers/"):  # /v1/customers/{id}/payment_methods
+        scope = spec.upstream_path.split("/")[3]
     if scope is not None:
         customers = [scope]
     else:
@@ -329,7 +333,7 @@ LIST_SPECS: dict[str, ListSpec] = {
          "allow_redisplay": FilterSpec("enum", frozenset({"always", "limited", "unspecified"}))},
         fields_matcher({"customer": _eq("customer"), "customer_account": _eq("customer_account"),
                         "type": _eq("type"), "allow_redisplay": _eq("allow_redisplay", "unspecified")}),
-        upstream_order="other", created=True, collect=_collect_payment_methods, scope="customer",
+        upstream_order="other", collect=_collect_payment_methods, scope="customer",
     ),
     "/v1/coupons": ListSpec("/v1/coupons", "coupon", {}, fields_matcher({})),
     "/v1/tax_rates": ListSpec(
@@ -347,14 +351,25 @@ LIST_SPECS: dict[str, ListSpec] = {
 #: ``/v1/invoices/{id}/lines``: in invoice order, no ``created`` filter (InvoiceListLinesParams).
 INVOICE_LINES = ListSpec(
     "/v1/invoices/{id}/lines", "line item", {}, fields_matcher({}),
-    created=False, collect=_collect_invoice_lines,
+    created=False, order="given", collect=_collect_invoice_lines,
 )  # fmt: skip
-_INVOICE_LINES_PATH = re.compile(r"^/v1/invoices/(?!upcoming/)[^/]+/lines$")
+#: ``/v1/customers/{id}/payment_methods`` (CustomerListPaymentMethodsParams: no ``created``).
+CUSTOMER_PAYMENT_METHODS = dataclasses.replace(
+    LIST_SPECS["/v1/payment_methods"],
+    filters={name: spec for name, spec in LIST_SPECS["/v1/payment_methods"].filters.items()
+             if name in ("type", "allow_redisplay")},
+    created=False, scope=None,
+)  # fmt: skip
+_NESTED = (
+    (re.compile(r"^/v1/invoices/(?!upcoming/)[^/]+/lines$"), INVOICE_LINES),
+    (re.compile(r"^/v1/customers/[^/]+/payment_methods$"), CUSTOMER_PAYMENT_METHODS),
+)
 
 
 def find_list_spec(path: str) -> ListSpec | None:
     """The list endpoint at ``path`` (a concrete path: nested lists get their own spec)."""
     spec = LIST_SPECS.get(path)
-    if spec is None and _INVOICE_LINES_PATH.match(path):
-        spec = dataclasses.replace(INVOICE_LINES, upstream_path=path)
+    for pattern, nested in _NESTED if spec is None else ():
+        if pattern.match(path):
+            return dataclasses.replace(nested, upstream_path=path)
     return spec

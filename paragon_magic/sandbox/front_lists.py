@@ -32,8 +32,8 @@ class Ordered:
 
 def order_collection(spec: ListSpec, collection: list[dict[str, Any]]) -> Ordered:
     """List order from a collection in upstream order: newest first, ties newest inserted first
-    (by id where localstripe's order lost insertion order); lists without ``created`` as given."""
-    if spec.created:
+    (by id where localstripe's order lost insertion order), or as given (invoice lines)."""
+    if spec.order == "newest":
         if spec.upstream_order == "other":
             collection = sorted(collection, key=lambda o: (o.get("created") or 0, o["id"]))
         elif spec.upstream_order == "created_desc":  # stable sort: ties keep store (insertion) order
