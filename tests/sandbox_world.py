@@ -6,10 +6,12 @@ creation order), so newest-first order and ``created`` windows are exact.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 
 from paragon_magic.sandbox import LocalStripe
 
@@ -82,3 +84,19 @@ def build_world(server: LocalStripe, api: httpx.Client) -> World:
     server.backdate(backdates)
     world.created = backdates
     return world
+
+
+# Module-scoped fixtures for read-only test modules (import both names into the module).
+@pytest.fixture(scope="module")
+def api(local_stripe: LocalStripe) -> Iterator[httpx.Client]:
+    """A client of the session's sandbox, emptied once for the module."""
+    local_stripe.reset()
+    headers = {"Authorization": f"Bearer {local_stripe.key}"}
+    with httpx.Client(base_url=local_stripe.url, headers=headers, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def world(local_stripe: LocalStripe, api: httpx.Client) -> World:
+    """The business of :func:`build_world`, built once for the module."""
+    return build_world(local_stripe, api)

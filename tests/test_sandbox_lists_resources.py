@@ -7,31 +7,16 @@ documented filters (stripe-python 16.1's ``*ListParams``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from paragon_magic.sandbox import LocalStripe
-from sandbox_world import World, build_world
+from sandbox_world import World, api, world  # noqa: F401 (module-scoped fixtures)
 
 LISTS = ("/v1/charges", "/v1/refunds", "/v1/invoices", "/v1/invoiceitems", "/v1/payouts", "/v1/events",
          "/v1/payment_intents", "/v1/payment_methods", "/v1/coupons", "/v1/tax_rates", "/v1/customers",
          "/v1/balance_transactions", "/v1/products", "/v1/plans")  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def api(local_stripe: LocalStripe) -> Iterator[httpx.Client]:
-    local_stripe.reset()
-    headers = {"Authorization": f"Bearer {local_stripe.key}"}
-    with httpx.Client(base_url=local_stripe.url, headers=headers, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def world(local_stripe: LocalStripe, api: httpx.Client) -> World:
-    return build_world(local_stripe, api)
 
 
 def _ids(response: httpx.Response) -> list[str]:

@@ -3,27 +3,12 @@ Stripe's error shape, and ``search_result`` pagination through ``next_page``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from paragon_magic.sandbox import LocalStripe
-from sandbox_world import World, build_world
-
-
-@pytest.fixture(scope="module")
-def api(local_stripe: LocalStripe) -> Iterator[httpx.Client]:
-    local_stripe.reset()
-    headers = {"Authorization": f"Bearer {local_stripe.key}"}
-    with httpx.Client(base_url=local_stripe.url, headers=headers, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def world(local_stripe: LocalStripe, api: httpx.Client) -> World:
-    return build_world(local_stripe, api)
+from sandbox_world import World, api, world  # noqa: F401 (module-scoped fixtures)
 
 
 def _search(api: httpx.Client, resource: str, query: str, **params: Any) -> list[str]:
