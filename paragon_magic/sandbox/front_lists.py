@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from .front_errors import no_such
 from .front_list_query import ListQuery, parse_list_query, range_ok
-from .front_list_specs import ListSpec, UpstreamReader, collect_plain, find_list_spec
+from .front_list_specs import FETCH_ALL, ListSpec, UpstreamReader, collect_plain, find_list_spec
 from .front_proxy import apply_backdates
 
 #: A front-layer store's whole collection, oldest first (given the ``expand`` list).
@@ -103,7 +103,34 @@ class ListCache:
     async def _read(self, spec: ListSpec, expand: tuple[str, ...], upstream: UpstreamReader, scope: str | None) -> list[dict[str, Any]]:  # fmt: skip
         if spec.source is not None:
             return list(await self.sources[spec.source](expand))
-        return await (spec.collect or collect_plain)(upstream, spec, expand, scope)
+        if spec.collect is None:
+            return await collect_plain(upstream, spec, expand, scope)
+        return await spec.collect(_SharingReader(self, upstream), spec, expand, scope)
+
+
+class _SharingReader:
+    """An upstream reader for collectors that reuses (and fills) the cache's plain collections, so
+    e.g. invoice items and the invoices list read localstripe's invoices once between writes."""
+
+    def __init__(self, cache: ListCache, upstream: UpstreamReader) -> None:
+        self._cache = cache
+        self._upstream = upstream
+
+    async def fetch_list(self, path: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        spec = find_list_spec(path)
+        if params != [("limit", FETCH_ALL)] or spec is None or spec.collect or spec.upstream_params:
+            return await self._upstream.fetch_list(path, params)
+        slot: Slot = (path, (), None)
+        if slot not in self._cache._collections:
+            generation = self._cache.generation
+            collection = await self._upstream.fetch_list(path, params)
+            if generation != self._cache.generation:
+                return collection
+            self._cache._collections[slot] = collection
+        return list(self._cache._collections[slot])
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self._upstream.call(method, path, **kwargs)
 
 
 def page(spec: ListSpec, url: str, query: ListQuery, ordered: Ordered) -> dict[str, Any]:
