@@ -60,6 +60,8 @@ class ListCache:
     holds those objects; a list whose source is not registered is not served here."""
 
     sources: dict[str, ObjectSource] = field(default_factory=dict)
+    #: Memo of derived lookups (e.g. a payment method's card for charge search), dropped on writes.
+    lookups: dict[str, Any] = field(default_factory=dict)
     _collections: dict[Slot, list[dict[str, Any]]] = field(default_factory=dict)
     _ordered: dict[Slot, tuple[int, Ordered]] = field(default_factory=dict)
     generation: int = 0
@@ -70,6 +72,7 @@ class ListCache:
         self.generation += 1
         self._collections.clear()
         self._ordered.clear()
+        self.lookups.clear()
 
     def resolve(self, path: str) -> ListSpec | None:
         spec = find_list_spec(path)

@@ -146,9 +146,9 @@ def parse_search_params(pairs: list[tuple[str, str]]) -> SearchRequest:
     return SearchRequest(query, limit, page or None, tuple(e for e in expand if e != "total_count"), "total_count" in expand)  # fmt: skip
 
 
-async def _with_card_details(objects: list[dict[str, Any]], upstream: Any) -> list[dict[str, Any]]:
-    """Charges as localstripe keeps them lack ``payment_method_details``: read it off the payment method."""
-    cards: dict[str, Any] = {}
+async def _with_card_details(objects: list[dict[str, Any]], upstream: Any, cards: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
+    """Charges as localstripe keeps them lack ``payment_method_details``: read it off the payment
+    method (``cards``: payment method id -> card, a memo kept by the caller)."""
     out = []
     for charge in objects:
         pm = ref_id(charge.get("payment_method"))
@@ -205,7 +205,8 @@ async def answer_search(state: ListState, path: str, pairs: list[tuple[str, str]
     )  # fmt: skip
     objects = ordered.objects
     if parts[1] == "charges" and any(c.field.startswith("payment_method_details.") for c in query.clauses):
-        objects = await _with_card_details(objects, state.upstream)
+        cards = state.lists.lookups.setdefault("payment_method_cards", {})
+        objects = await _with_card_details(objects, state.upstream, cards)
     result = search_page(parts[1], resource, query, request, objects, ordered)
     if objects is not ordered.objects:  # answer the charges as stored, not the enriched copies
         originals = {obj["id"]: obj for obj in ordered.objects}
