@@ -207,3 +207,16 @@ def test_invoice_lines_keep_invoice_order_with_cursors(api: httpx.Client, world:
     assert _error(api.get(path, params={"limit": 101}), 400)["param"] == "limit"
     missing = _error(api.get("/v1/invoices/in_missing/lines"), 404)
     assert missing["message"] == "No such invoice: 'in_missing'"
+
+
+def test_subscription_items_need_their_subscription(api: httpx.Client, world: World) -> None:
+    sub = world.named["sub"]
+    items = api.get(f"/v1/subscriptions/{sub}").json()["items"]["data"]
+    listed = api.get("/v1/subscription_items", params={"subscription": sub}).json()
+    assert [i["id"] for i in listed["data"]] == [i["id"] for i in items] and listed["url"] == "/v1/subscription_items"
+    assert all(i["subscription"] == sub for i in listed["data"])
+    missing = _error(api.get("/v1/subscription_items"), 400)
+    assert missing == {**missing, "code": "parameter_missing", "param": "subscription",
+                       "message": "Missing required param: subscription."}  # fmt: skip
+    assert _error(api.get("/v1/subscription_items", params={"subscription": "sub_nope"}), 404)["param"] == "subscription"
+    assert _error(api.get("/v1/subscription_items", params={"subscription": sub, "created": 1}), 400)["code"] == "parameter_unknown"

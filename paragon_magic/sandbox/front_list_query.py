@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .front_errors import StripeErrorResponse, unknown_param
+from .front_errors import StripeErrorResponse, missing_param, unknown_param
 
 COMMON_PARAMS = frozenset({"limit", "starting_after", "ending_before", "expand"})
 RANGE_OPS = ("gt", "gte", "lt", "lte")
@@ -135,15 +135,19 @@ def parse_list_query(
     *,
     created: bool = True,
     exclusive: tuple[tuple[str, str], ...] = (),
+    required: tuple[str, ...] = (),
 ) -> ListQuery:
     """Validate list parameters the way Stripe does (400 with ``param`` on anything off).
 
     ``created``: whether the list takes a ``created`` filter; ``exclusive``: pairs of filters that
-    may not be given together (events ``type``/``types``)."""
+    may not be given together (events ``type``/``types``); ``required``: filters that must be given."""
     params = parse_bracketed(pairs)
     for name in params:
         if name not in COMMON_PARAMS and name not in filters and not (created and name == "created"):
             raise unknown_param(name)
+    for name in required:
+        if not params.get(name):
+            raise missing_param(name)
     limit = as_int(params.get("limit", 10), "limit")
     if not 1 <= limit <= 100:
         raise StripeErrorResponse(

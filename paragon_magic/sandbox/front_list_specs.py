@@ -170,6 +170,7 @@ class ListSpec:
     #: A filter that narrows what is read upstream (payment_methods ``customer``).
     scope: str | None = None
     exclusive: tuple[tuple[str, str], ...] = ()
+    required: tuple[str, ...] = ()
     #: Served from a front-layer store registered under this name (``ListCache.sources``).
     source: str | None = None
 
@@ -221,6 +222,17 @@ async def _collect_payment_methods(upstream: UpstreamReader, spec: ListSpec, exp
         if reply.status == 200 and isinstance(reply.data, dict):
             methods += reply.data.get("data", [])
     return methods
+
+
+async def _collect_subscription_items(upstream: UpstreamReader, spec: ListSpec, expand: tuple[str, ...], scope: str | None) -> list[dict[str, Any]]:  # fmt: skip
+    """localstripe's items do not export their subscription: read them off the subscription."""
+    from .front_errors import no_such
+
+    reply = await upstream.call("GET", f"/v1/subscriptions/{scope}", query=[("expand[]", f"items.{e}") for e in expand])  # fmt: skip
+    if reply.status == 404:
+        raise no_such("subscription", str(scope), param="subscription")
+    items = dig(reply.data, "items.data") if reply.status == 200 else None
+    return [{**item, "subscription": item.get("subscription") or scope} for item in items or []]
 
 
 async def _collect_invoice_lines(upstream: UpstreamReader, spec: ListSpec, expand: tuple[str, ...], scope: str | None) -> list[dict[str, Any]]:  # fmt: skip
@@ -334,6 +346,11 @@ LIST_SPECS: dict[str, ListSpec] = {
         fields_matcher({"customer": _eq("customer"), "customer_account": _eq("customer_account"),
                         "type": _eq("type"), "allow_redisplay": _eq("allow_redisplay", "unspecified")}),
         upstream_order="other", collect=_collect_payment_methods, scope="customer",
+    ),
+    "/v1/subscription_items": ListSpec(
+        "/v1/subscription_items", "subscription_item", {"subscription": _STR}, fields_matcher({}),
+        created=False, order="given", collect=_collect_subscription_items, scope="subscription",
+        required=("subscription",),
     ),
     "/v1/coupons": ListSpec("/v1/coupons", "coupon", {}, fields_matcher({})),
     "/v1/tax_rates": ListSpec(

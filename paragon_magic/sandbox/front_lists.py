@@ -182,7 +182,7 @@ async def answer_list(state: ListState, path: str, pairs: list[tuple[str, str]])
     spec = state.lists.resolve(path)
     if spec is None:
         return None
-    query = parse_list_query(spec.filters, pairs, created=spec.created, exclusive=spec.exclusive)
+    query = parse_list_query(spec.filters, pairs, created=spec.created, exclusive=spec.exclusive, required=spec.required)
     scope = query.filters.get(spec.scope) if spec.scope else None
     ordered = await state.lists.ordered(
         spec, query.expand, state.upstream, state.backdates, state.backdate_fields,
