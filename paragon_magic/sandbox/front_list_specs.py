@@ -14,45 +14,23 @@ import fnmatch
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from .front_list_collect import (
+    UpstreamReader,
+    collect_invoice_lines,
+    collect_invoiceitems,
+    collect_payment_methods,
+    collect_subscription_items,
+    dig,
+    ref_id,
+)
 from .front_list_query import FilterSpec, range_ok
-
-FETCH_ALL = "1000000"
-
-
-class UpstreamReply(Protocol):
-    status: int
-    data: Any
-
-
-class UpstreamReader(Protocol):
-    """What collectors need from :class:`front_proxy.Upstream`."""
-
-    async def fetch_list(self, path: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]: ...
-
-    async def call(self, method: str, path: str, *, query: Any = "", body: bytes | None = None,
-                   content_type: str | None = None) -> Any: ...  # fmt: skip
-
 
 Matcher = Callable[[dict[str, Any], dict[str, Any]], bool]
 Predicate = Callable[[dict[str, Any], Any], bool]
 #: ``collect(upstream, spec, expand, scope)`` -> the whole collection, oldest first.
-Collector = Callable[["UpstreamReader", "ListSpec", tuple[str, ...], "str | None"], Awaitable[list[dict[str, Any]]]]  # fmt: skip
-
-
-def ref_id(value: Any) -> Any:
-    """An id from a reference that may be expanded (``{"id": ...}``)."""
-    return value.get("id") if isinstance(value, dict) else value
-
-
-def dig(obj: Any, path: str) -> Any:
-    """``dig(obj, "a.b.c")``: nested lookup, None when any step is missing."""
-    for part in path.split("."):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
+Collector = Callable[[UpstreamReader, "ListSpec", tuple[str, ...], "str | None"], Awaitable[list[dict[str, Any]]]]  # fmt: skip
 
 
 def invoice_subscription(invoice: dict[str, Any]) -> Any:
@@ -62,10 +40,6 @@ def invoice_subscription(invoice: dict[str, Any]) -> Any:
 
 def invoice_collection_method(invoice: dict[str, Any]) -> Any:
     return invoice.get("collection_method") or invoice.get("billing") or "charge_automatically"
-
-
-def line_invoice_item(line: dict[str, Any]) -> Any:
-    return line.get("invoice_item") or ref_id(dig(line, "parent.invoice_item_details.invoice_item"))
 
 
 def _first_item(sub: dict[str, Any]) -> dict[str, Any]:
@@ -175,78 +149,6 @@ class ListSpec:
     source: str | None = None
 
 
-async def collect_plain(upstream: UpstreamReader, spec: ListSpec, expand: tuple[str, ...], scope: str | None) -> list[dict[str, Any]]:  # fmt: skip
-    params = [("limit", FETCH_ALL), *spec.upstream_params, *(("expand[]", e) for e in expand)]
-    return await upstream.fetch_list(spec.upstream_path, params)
-
-
-def _expand_params(expand: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [("expand[]", e) for e in expand]
-
-
-async def _collect_invoiceitems(upstream: UpstreamReader, spec: ListSpec, expand: tuple[str, ...], scope: str | None) -> list[dict[str, Any]]:  # fmt: skip
-    """localstripe lists only pending items; the invoiced ones are found through invoice lines."""
-    items = await upstream.fetch_list("/v1/invoiceitems", [("limit", FETCH_ALL), *_expand_params(expand)])
-    seen = {item["id"] for item in items}
-    for invoice in await upstream.fetch_list("/v1/invoices", [("limit", FETCH_ALL)]):
-        lines = invoice.get("lines") or {}
-        data = lines.get("data") or []
-        if lines.get("has_more"):
-            data = await upstream.fetch_list(f"/v1/invoices/{invoice['id']}/lines", [("limit", FETCH_ALL)])
-        for line in data:
-            item_id = line_invoice_item(line)
-            if item_id and item_id not in seen:
-                reply = await upstream.call("GET", f"/v1/invoiceitems/{item_id}", query=_expand_params(expand))
-                if reply.status == 200 and isinstance(reply.data, dict):
-                    items.append(reply.data)
-                    seen.add(item_id)
-    return items
-
-
-async def _collect_payment_methods(upstream: UpstreamReader, spec: ListSpec, expand: tuple[str, ...], scope: str | None) -> list[dict[str, Any]]:  # fmt: skip
-    """localstripe lists payment methods per customer only (and cards only)."""
-    from .front_errors import no_such
-
-    if spec.upstream_path.startswith("/v1/customers/"):  # /v1/customers/{id}/payment_methods
-        scope = spec.upstream_path.split("/")[3]
-    if scope is not None:
-        customers = [scope]
-    else:
-        customers = [c["id"] for c in await upstream.fetch_list("/v1/customers", [("limit", FETCH_ALL)])]
-    methods: list[dict[str, Any]] = []
-    for customer in customers:
-        query = [("customer", customer), ("type", "card"), ("limit", FETCH_ALL), *_expand_params(expand)]
-        reply = await upstream.call("GET", "/v1/payment_methods", query=query)
-        if reply.status == 404 and scope is not None:
-            raise no_such("customer", customer, param="customer")
-        if reply.status == 200 and isinstance(reply.data, dict):
-            methods += reply.data.get("data", [])
-    return methods
-
-
-async def _collect_subscription_items(upstream: UpstreamReader, spec: ListSpec, expand: tuple[str, ...], scope: str | None) -> list[dict[str, Any]]:  # fmt: skip
-    """localstripe's items do not export their subscription: read them off the subscription."""
-    from .front_errors import no_such
-
-    reply = await upstream.call("GET", f"/v1/subscriptions/{scope}", query=[("expand[]", f"items.{e}") for e in expand])  # fmt: skip
-    if reply.status == 404:
-        raise no_such("subscription", str(scope), param="subscription")
-    items = dig(reply.data, "items.data") if reply.status == 200 else None
-    return [{**item, "subscription": item.get("subscription") or scope} for item in items or []]
-
-
-async def _collect_invoice_lines(upstream: UpstreamReader, spec: ListSpec, expand: tuple[str, ...], scope: str | None) -> list[dict[str, Any]]:  # fmt: skip
-    from .front_errors import StripeErrorResponse, no_such
-
-    invoice_id = spec.upstream_path.split("/")[3]
-    reply = await upstream.call("GET", spec.upstream_path, query=[("limit", FETCH_ALL), *_expand_params(expand)])
-    if reply.status == 404:
-        raise no_such("invoice", invoice_id)
-    if reply.status != 200 or not isinstance(reply.data, dict):
-        raise StripeErrorResponse(500, "The sandbox could not read its store.", type="api_error")
-    return list(reply.data.get("data", []))
-
-
 _STR = FilterSpec()
 _BOOL = FilterSpec("bool")
 _RANGE = FilterSpec("range")
@@ -322,7 +224,7 @@ LIST_SPECS: dict[str, ListSpec] = {
         {"customer": _STR, "customer_account": _STR, "invoice": _STR, "pending": _BOOL},
         fields_matcher({"customer": _eq("customer"), "customer_account": _eq("customer_account"),
                         "invoice": _eq("invoice"), "pending": lambda o, want: (o.get("invoice") is None) == want}),
-        upstream_order="other", collect=_collect_invoiceitems,
+        upstream_order="other", collect=collect_invoiceitems,
     ),
     "/v1/payouts": ListSpec(
         "/v1/payouts", "payout", {"arrival_date": _RANGE, "destination": _STR, "status": _STR},
@@ -345,11 +247,11 @@ LIST_SPECS: dict[str, ListSpec] = {
          "allow_redisplay": FilterSpec("enum", frozenset({"always", "limited", "unspecified"}))},
         fields_matcher({"customer": _eq("customer"), "customer_account": _eq("customer_account"),
                         "type": _eq("type"), "allow_redisplay": _eq("allow_redisplay", "unspecified")}),
-        upstream_order="other", collect=_collect_payment_methods, scope="customer",
+        upstream_order="other", collect=collect_payment_methods, scope="customer",
     ),
     "/v1/subscription_items": ListSpec(
         "/v1/subscription_items", "subscription_item", {"subscription": _STR}, fields_matcher({}),
-        created=False, order="given", collect=_collect_subscription_items, scope="subscription",
+        created=False, order="given", collect=collect_subscription_items, scope="subscription",
         required=("subscription",),
     ),
     "/v1/coupons": ListSpec("/v1/coupons", "coupon", {}, fields_matcher({})),
@@ -368,7 +270,7 @@ LIST_SPECS: dict[str, ListSpec] = {
 #: ``/v1/invoices/{id}/lines``: in invoice order, no ``created`` filter (InvoiceListLinesParams).
 INVOICE_LINES = ListSpec(
     "/v1/invoices/{id}/lines", "line item", {}, fields_matcher({}),
-    created=False, order="given", collect=_collect_invoice_lines,
+    created=False, order="given", collect=collect_invoice_lines,
 )  # fmt: skip
 #: ``/v1/customers/{id}/payment_methods`` (CustomerListPaymentMethodsParams: no ``created``).
 CUSTOMER_PAYMENT_METHODS = dataclasses.replace(

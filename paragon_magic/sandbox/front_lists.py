@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 from .front_errors import no_such
 from .front_list_query import ListQuery, parse_list_query, range_ok
-from .front_list_specs import FETCH_ALL, ListSpec, UpstreamReader, collect_plain, find_list_spec
+from .front_list_collect import FETCH_ALL, UpstreamReader, collect_plain
+from .front_list_specs import ListSpec, find_list_spec
 from .front_proxy import apply_backdates
 
 #: A front-layer store's whole collection, oldest first (given the ``expand`` list).

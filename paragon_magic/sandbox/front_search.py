@@ -17,7 +17,8 @@ from typing import Any
 
 from .front_errors import StripeErrorResponse, missing_param, unknown_param
 from .front_list_query import as_int, parse_bracketed
-from .front_list_specs import dig, invoice_subscription, ref_id
+from .front_list_collect import dig, ref_id
+from .front_list_specs import invoice_subscription
 from .front_lists import ListState, Ordered
 from .front_search_query import FieldKinds, SearchQuery, SearchQueryError, parse_query
 
