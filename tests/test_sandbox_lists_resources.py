@@ -220,3 +220,15 @@ def test_subscription_items_need_their_subscription(api: httpx.Client, world: Wo
                        "message": "Missing required param: subscription."}  # fmt: skip
     assert _error(api.get("/v1/subscription_items", params={"subscription": "sub_nope"}), 404)["param"] == "subscription"
     assert _error(api.get("/v1/subscription_items", params={"subscription": sub, "created": 1}), 400)["code"] == "parameter_unknown"
+
+
+def test_expand_reaches_list_and_search_results(api: httpx.Client, world: World) -> None:
+    n = world.named
+    listed = api.get("/v1/charges", params={"customer": n["bob"], "expand[]": "data.customer"}).json()["data"]
+    assert [c["customer"]["id"] for c in listed] == [n["bob"]]
+    plain = api.get("/v1/charges", params={"customer": n["bob"]}).json()["data"]
+    assert plain[0]["customer"] == n["bob"]
+    found = api.get("/v1/charges/search", params={"query": f"customer:'{n['bob']}'", "expand[]": "data.customer"})
+    assert [c["customer"]["id"] for c in found.json()["data"]] == [n["bob"]]
+    items = api.get("/v1/invoiceitems", params={"pending": "false", "expand[]": "data.customer"}).json()["data"]
+    assert [i["customer"]["id"] for i in items] == [n["ann"]]

@@ -69,7 +69,8 @@ async def collect_invoiceitems(upstream: UpstreamReader, spec: ListSpec, expand:
         for line in data:
             item_id = line_invoice_item(line)
             if item_id and item_id not in seen:
-                reply = await upstream.call("GET", f"/v1/invoiceitems/{item_id}", query=_expand_params(expand))
+                one = [("expand[]", e.removeprefix("data.")) for e in expand]  # expansions of one object
+                reply = await upstream.call("GET", f"/v1/invoiceitems/{item_id}", query=one)
                 if reply.status == 200 and isinstance(reply.data, dict):
                     items.append(reply.data)
                     seen.add(item_id)
