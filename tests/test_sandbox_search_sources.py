@@ -114,3 +114,23 @@ def test_price_search_over_a_registered_store() -> None:
     with pytest.raises(StripeErrorResponse, match="unsupported search field for resource `prices`") as caught:
         _search(state, "unit_amount>100")
     assert caught.value.param == "query" and caught.value.status == 400
+
+
+def test_next_page_survives_the_deletion_of_its_last_object() -> None:
+    store = list(PRICES)
+
+    async def all_prices(expand: tuple[str, ...]) -> list[dict[str, Any]]:
+        return store
+
+    state = _State()
+    state.lists.sources["prices"] = all_prices
+    query = [("query", "currency:'usd'"), ("limit", "1")]
+    first = asyncio.run(answer_search(state, "/v1/prices/search", query))
+    assert first is not None and [p["id"] for p in first["data"]] == ["price_4"] and first["has_more"]
+    store.remove(PRICES[3])  # price_4, the object the token names, is deleted
+    state.lists.invalidate()
+    second = asyncio.run(answer_search(state, "/v1/prices/search", [*query, ("page", first["next_page"])]))
+    assert second is not None and [p["id"] for p in second["data"]] == ["price_3"]
+    with pytest.raises(StripeErrorResponse) as caught:
+        asyncio.run(answer_search(state, "/v1/prices/search", [("query", "active:'true'"), ("page", first["next_page"])]))
+    assert caught.value.param == "page"
