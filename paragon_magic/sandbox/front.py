@@ -1,7 +1,7 @@
 """The sandbox front layer: an aiohttp app in front of localstripe that behaves like Stripe.
 
 It adds what localstripe lacks (Stripe-shaped errors and ``Request-Id``, API-key checks with
-restricted keys, ``/v1/account``, newest-first lists with cursors and ``created`` filters,
+restricted keys, ``/v1/account``, newest-first lists with cursors and filters, search endpoints,
 idempotency, injected faults) and exposes ``/_sandbox/*`` control endpoints. It runs in its own
 child process: ``python -c "from paragon_magic.sandbox.front import main; main()" --upstream URL``.
 """
