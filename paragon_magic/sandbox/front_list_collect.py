@@ -16,11 +16,6 @@ if TYPE_CHECKING:
 FETCH_ALL = "1000000"
 
 
-class UpstreamReply(Protocol):
-    status: int
-    data: Any
-
-
 class UpstreamReader(Protocol):
     """What collectors need from :class:`front_proxy.Upstream`."""
 
