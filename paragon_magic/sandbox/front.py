@@ -1,7 +1,7 @@
 """The sandbox front layer: an aiohttp app in front of localstripe that behaves like Stripe.
 
 It adds what localstripe lacks (Stripe-shaped errors and ``Request-Id``, API-key checks with
-restricted keys, ``/v1/account``, newest-first lists with cursors and ``created`` filters,
+restricted keys, ``/v1/account``, newest-first lists with cursors and filters, search endpoints,
 idempotency, injected faults) and exposes ``/_sandbox/*`` control endpoints. It runs in its own
 child process: ``python -c "from paragon_magic.sandbox.front import main; main()" --upstream URL``.
 """
@@ -23,8 +23,9 @@ from .front_auth import KeyRegistry, key_is_live
 from .front_errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
-from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
+from .front_lists import ListCache, answer_list
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
+from .front_search import answer_search
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
@@ -230,15 +231,13 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
             return json_response(account_object(parts[2], livemode=key_is_live(call.key)))
         data = [account_object(a, livemode=key_is_live(call.key)) for a in state.connected_accounts]
         return json_response({"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"})  # fmt: skip
-    if call.method == "GET" and call.path in LIST_SPECS:
-        spec = LIST_SPECS[call.path]
-        query = parse_list_query(spec, call.query)
-        ordered = await state.lists.ordered(
-            spec, query.expand, state.upstream.fetch_list, state.backdates, state.backdate_version
-        )
-        result = page(spec, call.path, query, ordered)
-        result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
-        return json_response(mark_live(result) if key_is_live(call.key) else result)
+    if call.method == "GET":
+        result = await answer_list(state, call.path, call.query)
+        if result is None:
+            result = await answer_search(state, call.path, call.query)
+        if result is not None:
+            result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
+            return json_response(mark_live(result) if key_is_live(call.key) else result)
     if parts[:1] != ["v1"]:
         raise unrecognized_url(call.method, call.path)
     reply = await state.upstream.call(call.method, call.path, query=call.query,
