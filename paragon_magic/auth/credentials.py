@@ -17,8 +17,9 @@ Where they are kept
   The directory is made private (0700) and the file is created with mode 0600 and replaced
   atomically on every change; a file found with wider permissions is narrowed to 0600.
 
-Where credentials come from (:func:`resolve_credentials`): a key or token passed explicitly to
-``connect`` first, then the active saved profile, then the ``STRIPE_API_KEY`` environment variable.
+Where credentials come from (:func:`resolve_credentials`, the Stripe CLI's order): a key or token
+passed explicitly to ``connect`` first, then the ``STRIPE_API_KEY`` environment variable, then the
+active saved profile. A saved profile is used only with the base URL it was saved with.
 """
 
 from __future__ import annotations
@@ -46,13 +47,16 @@ __all__ = [
     "Credentials",
     "ProfileInfo",
     "ResolvedCredentials",
+    "STRIPE_BASE_ENV",
     "STRIPE_KEY_ENV",
     "default_config_dir",
+    "next_connection",
     "resolve_credentials",
 ]
 
 CONFIG_DIR_ENV = "PARAGON_MAGIC_CONFIG_DIR"
 STRIPE_KEY_ENV = "STRIPE_API_KEY"
+STRIPE_BASE_ENV = "STRIPE_API_BASE"
 KEYRING_SERVICE = "paragon_magic"
 FILE_NAME = "credentials.json"
 DEFAULT_PROFILE = "default"
@@ -119,11 +123,22 @@ class ProfileInfo:
 
 @dataclass(frozen=True)
 class ResolvedCredentials:
-    """Credentials plus where they came from: "explicit", "profile" (with its name) or "environment"."""
+    """Credentials, where they came from ("explicit", "profile" with its name, or "environment")
+    and where they go (``base_url``; None: Stripe)."""
 
     credentials: Credentials
     source: Literal["explicit", "profile", "environment"]
     profile: str | None = None
+    base_url: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """"$STRIPE_API_KEY", "saved profile 'NAME'" or "the key given"."""
+        if self.source == "environment":
+            return f"${STRIPE_KEY_ENV}"
+        if self.source == "profile":
+            return f"saved profile '{self.profile}'"
+        return "the key given"
 
 
 def default_config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -367,28 +382,62 @@ def resolve_credentials(
     explicit: str | Secret | Credentials | None = None,
     store: CredentialStore | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    base_url: str | None = None,
+    profile: str | None = None,
 ) -> ResolvedCredentials:
-    """Find the credentials to use: ``explicit`` → the active saved profile → ``$STRIPE_API_KEY``.
+    """Find the credentials to use and where they go, in the Stripe CLI's order.
 
-    Raises ``ConfigurationError`` when none of them is there, ``UsageError`` when the key found is
+    ``explicit`` → ``$STRIPE_API_KEY`` → the saved ``profile`` (default: the active one). An explicit
+    key or the environment's key goes to ``base_url``, else ``$STRIPE_API_BASE``, else Stripe; a
+    saved profile goes only to the base it was saved with (``$STRIPE_API_BASE`` does not apply to it,
+    and a different ``base_url`` is refused). ``profile`` skips the environment: the user chose it.
+
+    Raises ``ConfigurationError`` when there is nothing to use, ``UsageError`` when the key found is
     not a usable Stripe key (the message names the source, never the key).
     """
+    env = os.environ if environ is None else environ
+    env_base = env.get(STRIPE_BASE_ENV, "").strip() or None
     if explicit is not None:
         creds = explicit if isinstance(explicit, Credentials) else Credentials.stripe_key(explicit)
-        return ResolvedCredentials(creds, "explicit")
-    env = os.environ if environ is None else environ
-    store = store if store is not None else CredentialStore(environ=env)
-    active = store.active_profile
-    if active is not None:
-        return ResolvedCredentials(store.load(active), "profile", active)
+        return ResolvedCredentials(creds, "explicit", base_url=base_url or creds.base_url or env_base)
     value = env.get(STRIPE_KEY_ENV, "").strip()
-    if value:
+    if value and profile is None:
         try:
             creds = Credentials.stripe_key(value)
         except UsageError as exc:
             raise UsageError(f"${STRIPE_KEY_ENV}: {exc}", field="api_key") from None
-        return ResolvedCredentials(creds, "environment")
+        return ResolvedCredentials(creds, "environment", base_url=base_url or env_base)
+    store = store if store is not None else CredentialStore(environ=env)
+    name = profile or store.active_profile
+    if name is not None:
+        creds = store.load(name)
+        saved = creds.base_url
+        if base_url and _base_key(base_url) != _base_key(saved):
+            raise UsageError(
+                f"saved profile '{name}' is used only with {saved or 'Stripe'} where it was saved, not "
+                f"{base_url}; connect with a key for that server instead", field="base_url")
+        return ResolvedCredentials(creds, "profile", name, base_url=saved)
     raise ConfigurationError(
         "not connected: run %stripe connect (in Python: paragon_magic.connect(key)), "
         f"or set ${STRIPE_KEY_ENV} before starting Jupyter"
     )
+
+
+def next_connection(store: CredentialStore | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """One line saying what the next action would connect with (the same order as above)."""
+    env = os.environ if environ is None else environ
+    if env.get(STRIPE_KEY_ENV, "").strip():
+        return f"the next action connects with ${STRIPE_KEY_ENV}"
+    store = store if store is not None else CredentialStore(environ=env)
+    try:
+        active = store.active_profile
+    except ConfigurationError:
+        active = None
+    if active is not None:
+        return f"the next action connects with saved profile '{active}'"
+    return "the next action needs a key: %stripe connect, or set $" + STRIPE_KEY_ENV
+
+
+def _base_key(url: str | None) -> str:
+    return (url or "https://api.stripe.com").strip().rstrip("/").lower()

@@ -15,13 +15,13 @@ from urllib.parse import quote
 
 import httpx
 
+from .bases import DEFAULT_STRIPE_BASE, check_base_url
 from .encoding import encode_form, epoch_seconds
 from .errors import ParagonProxyError, StripeError, error_from_response
 from .keys import key_mode, mask_secret, scrub, scrub_data
 
 __all__ = ["Backend", "DirectBackend", "ParagonBackend"]
 
-DEFAULT_STRIPE_BASE = "https://api.stripe.com"
 DEFAULT_PARAGON_BASE = "https://proxy.useparagon.com"
 _FORM = "application/x-www-form-urlencoded"
 
@@ -49,12 +49,20 @@ class Backend(Protocol):
 
 
 class DirectBackend:
-    """Talk to Stripe (or a Stripe-compatible server) with a secret or restricted API key."""
+    """Talk to Stripe (or a Stripe-compatible server) with a secret or restricted API key.
 
-    def __init__(self, api_key: str, base_url: str | None = None) -> None:
-        self._api_key = api_key
+    The base URL (argument, else ``$STRIPE_API_BASE``, else Stripe) passes :func:`check_base_url`
+    first: https, or plain http to this machine only; a live key only to Stripe unless
+    ``allow_live_on_custom_base``.
+    """
+
+    def __init__(self, api_key: str, base_url: str | None = None, *,
+                 allow_live_on_custom_base: bool = False) -> None:
         self.mode = key_mode(api_key)
-        self.base_url = (base_url or os.environ.get("STRIPE_API_BASE") or DEFAULT_STRIPE_BASE).rstrip("/")
+        what, base = ("base_url", base_url) if base_url else ("STRIPE_API_BASE", os.environ.get("STRIPE_API_BASE"))
+        self.base_url = check_base_url(base or DEFAULT_STRIPE_BASE, what=what, live=self.mode == "live",
+                                       allow_non_stripe_live=allow_live_on_custom_base)
+        self._api_key = api_key
 
     @property
     def masked(self) -> str:
@@ -105,8 +113,8 @@ class ParagonBackend:
         self.mode = mode
         self.credential_id = credential_id
         self.body_format = body_format
-        base = base_url or os.environ.get("PARAGON_PROXY_BASE") or DEFAULT_PARAGON_BASE
-        self.base_url = base.rstrip("/")
+        what, base = ("base_url", base_url) if base_url else ("PARAGON_PROXY_BASE", os.environ.get("PARAGON_PROXY_BASE"))
+        self.base_url = check_base_url(base or DEFAULT_PARAGON_BASE, what=what)
 
     @property
     def masked(self) -> str:

@@ -11,7 +11,7 @@ import httpx
 import pandas as pd
 
 from ..auth import ProfileInfo, redact_secrets
-from ..client import flatten_params
+from ..client import DEFAULT_STRIPE_BASE, flatten_params
 from ..catalog import actions_schema, summary_table
 from ..session import Session
 
@@ -42,14 +42,17 @@ def actions_json() -> str:
     return json.dumps(actions_schema(), indent=2)
 
 
-def status_text(session: Session | None, *, profile: str | None, paragon: Any = None) -> str:
-    """``%stripe status``: backend, masked key, account, mode (never a secret)."""
+def status_text(session: Session | None, *, profile: str | None, paragon: Any = None,
+                next_action: str | None = None) -> str:
+    """``%stripe status``: backend, base URL when not Stripe's, masked key, account, mode (never a
+    secret). ``next_action`` (from the credential resolver) is said when not connected."""
     if session is None:
         return ("not connected: run `%stripe connect` (or `%stripe connect --sandbox`), or set "
-                "$STRIPE_API_KEY; the first action connects with the saved profile if there is one")
+                "$STRIPE_API_KEY" + (f"; {next_action}" if next_action else ""))
     account = session.account or {}
     lines = [
         f"backend:  {backend_name(session)}",
+        *([f"base URL: {base}"] if (base := custom_base(session)) else []),
         f"key:      {session.masked_key}",
         f"mode:     {session.mode}" + ("  (writes need --live)" if session.mode == "live" else ""),
     ]
@@ -74,6 +77,14 @@ def backend_name(session: Session) -> str:
     return label
 
 
+def custom_base(session: Session) -> str | None:
+    """The base URL a direct-key session sends to, when it is not Stripe's own."""
+    base = getattr(session.client.backend, "base_url", None)
+    if session.label == "Paragon" or not base or base == DEFAULT_STRIPE_BASE:
+        return None
+    return base
+
+
 def connected_text(session: Session, profile: str | None, *, automatic: bool = False) -> str:
     account = session.account or {}
     who = " ".join(str(part) for part in (account.get("id"), account.get("name")) if part)
@@ -82,7 +93,8 @@ def connected_text(session: Session, profile: str | None, *, automatic: bool = F
     else:
         saved = f", saved as profile '{profile}'" if profile else ""
     mode = "LIVE mode" if session.mode == "live" else f"{session.mode} mode"
-    return f"connected ({session.label}, {mode}) {who} with {session.masked_key}{saved}".replace("  ", " ")
+    at = f" at {base}" if (base := custom_base(session)) else ""
+    return f"connected ({session.label}, {mode}) {who} with {session.masked_key}{at}{saved}".replace("  ", " ")
 
 
 def profiles_text(profiles: Iterable[ProfileInfo], where: str) -> str:
