@@ -170,6 +170,6 @@ def shared_sandbox(*, seed: bool = True) -> Any:
             if seed:
                 from .sandbox.seed import seed as seed_business
 
-                seed_business(server.url, server.key)
+                seed_business(server.url, server.key, control_headers=server.control_headers)
             _sandbox = server
         return _sandbox

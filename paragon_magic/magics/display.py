@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pandas as pd
 
-from ..auth import ProfileInfo, redact_secrets
+from ..auth import ProfileInfo
 from ..client import DEFAULT_STRIPE_BASE, flatten_params
+from ..client.redaction import mask_text, mask_url
 from ..catalog import actions_schema, summary_table
 from ..session import Session
 
@@ -114,11 +115,11 @@ def profiles_text(profiles: Iterable[ProfileInfo], where: str) -> str:
 
 def dry_run_text(request: httpx.Request, masked_secret: str) -> str:
     """What ``--dry-run`` prints: method, URL, headers (Authorization masked) and the decoded params."""
-    lines = ["dry run: nothing was sent", f"{request.method} {request.url}"]
+    lines = ["dry run: nothing was sent", f"{request.method} {mask_url(request.url)}"]
     for name, value in request.headers.items():
         if name.lower() in ("host", "content-length", "accept", "user-agent"):
             continue
-        shown = f"Bearer {masked_secret}" if name.lower() == "authorization" else redact_secrets(value)
+        shown = f"Bearer {masked_secret}" if name.lower() == "authorization" else mask_text(value)
         lines.append(f"{_header_case(name)}: {shown}")
     body = request.content.decode("utf-8", "replace") if request.content else ""
     query = urlsplit(str(request.url)).query
@@ -129,8 +130,8 @@ def dry_run_text(request: httpx.Request, masked_secret: str) -> str:
         pairs = flatten_params(json.loads(body))
     else:
         pairs = parse_qsl(encoded, keep_blank_values=True)
-    lines += ["", redact_secrets(encoded), ""]
-    lines += [f"  {key} = {redact_secrets(value)}" for key, value in pairs]
+    lines += ["", mask_url(encoded), ""]
+    lines += [f"  {mask_text(key)} = {mask_text(str(value))}" for key, value in pairs]
     return "\n".join(lines)
 
 
