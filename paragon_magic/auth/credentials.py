@@ -14,8 +14,10 @@ Where they are kept
     ``~/Library/Application Support/paragon_magic`` on macOS,
     ``%LOCALAPPDATA%\\paragon_magic\\paragon_magic`` on Windows.
 
-  The directory is made private (0700) and the file is created with mode 0600 and replaced
-  atomically on every change; a file found with wider permissions is narrowed to 0600.
+  The directory (and any parent it creates) is made with mode 0700 and the file with 0600 whatever
+  the umask; the file is replaced atomically on every change and never read or written through a
+  symlink. A directory or file that is a symlink, not owned by the user, or writable by group or
+  others is refused with one line; one that is ours but readable by others is narrowed.
 
 Where credentials come from (:func:`resolve_credentials`, the Stripe CLI's order): a key or token
 passed explicitly to ``connect`` first, then the ``STRIPE_API_KEY`` environment variable, then the
@@ -338,14 +340,27 @@ class CredentialStore:
 
     def _read(self) -> dict[str, Any]:
         path = self.path
+        directory = Path(self.config_dir)
+        if not os.path.lexists(directory):
+            return {"version": 1, "active": None, "profiles": {}}
+        _check_private(directory, os.lstat(directory), "configuration directory")
         try:
-            mode = stat.S_IMODE(path.stat().st_mode)
+            fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
         except FileNotFoundError:
             return {"version": 1, "active": None, "profiles": {}}
-        if mode & 0o077:
-            os.chmod(path, 0o600)
+        except OSError as exc:
+            if os.path.islink(path):
+                raise ConfigurationError(f"{path} is a symlink; credentials are never read through one: "
+                                         "remove it") from None
+            raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            _check_private(path, info, "credentials file")
+            if stat.S_IMODE(info.st_mode) & 0o077 and hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), 0o600)
+            raw = handle.read()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             raise ConfigurationError(f"{path} is not valid JSON; fix or delete it") from None
         if not isinstance(data, dict) or not isinstance(data.get("profiles"), dict):
@@ -354,27 +369,57 @@ class CredentialStore:
 
     def _write(self, data: dict[str, Any]) -> None:
         directory = Path(self.config_dir)
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _make_private_dir(directory)
+        _make_private_dirs(directory)
         tmp = directory / f".{FILE_NAME}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
         try:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)  # whatever the umask
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle, indent=2, sort_keys=True)
                 handle.write("\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, self.path)  # replaces a link itself, never its target
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
 
 
-def _make_private_dir(directory: Path) -> None:
-    """Narrow ``directory`` to 0700 if it is ours and wider (never touches a directory we don't own)."""
-    info = directory.stat()
-    owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
-    if owned and stat.S_IMODE(info.st_mode) & 0o077:
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _check_private(path: Path, info: os.stat_result, what: str) -> None:
+    """Refuse a ``what`` that is a symlink, not owned by this user, or writable by group or others."""
+    if stat.S_ISLNK(info.st_mode):
+        raise ConfigurationError(f"the {what} {path} is a symlink; paragon_magic does not follow it "
+                                 "(set $PARAGON_MAGIC_CONFIG_DIR to a real directory)")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise ConfigurationError(f"the {what} {path} is not owned by you; paragon_magic will not use it "
+                                 "(set $PARAGON_MAGIC_CONFIG_DIR to a directory of your own)")
+    if hasattr(os, "getuid") and stat.S_IMODE(info.st_mode) & 0o022:
+        raise ConfigurationError(f"the {what} {path} is writable by other users, who could replace your "
+                                 f"credentials; run chmod go-w {path} (or remove it) and try again")
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and missing parents as 0700 (whatever the umask), then check it is private;
+    a directory that is ours but readable by others is narrowed to 0700."""
+    missing: list[Path] = []
+    current = directory
+    while not os.path.lexists(current) and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        else:
+            os.chmod(path, 0o700)
+    info = os.lstat(directory)
+    _check_private(directory, info, "configuration directory")
+    if stat.S_IMODE(info.st_mode) & 0o077:
         os.chmod(directory, 0o700)
 
 
