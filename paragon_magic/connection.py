@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -120,6 +121,8 @@ def connect(
             paragon.authenticate(creds.project_id or "", creds.secret, save=False)
             return paragon.session
     creds = resolved.credentials
+    if resolved.note:
+        warnings.warn(resolved.note, UserWarning, stacklevel=2)
     target = check_base_url(resolved.base_url or DEFAULT_STRIPE_BASE, what=_base_origin(resolved, base_url),
                             live=creds.mode == "live", allow_non_stripe_live=allow_live_on_custom_base)
     backend = DirectBackend(creds.secret.reveal(), base_url=target,

@@ -135,8 +135,8 @@ def test_the_readme_sandbox_export_never_sends_a_saved_key_to_the_sandbox(
     assert session.label == "STRIPE_API_KEY" and session.client.backend.base_url == stripe_server.url
     monkeypatch.delenv("STRIPE_API_KEY")
     start = len(stripe_server.requests())
-    with pytest.raises(APIConnectionError):  # only the base: the profile goes where it was saved for
-        paragon_magic.connect(store=store, max_retries=0)
+    with pytest.raises(APIConnectionError), pytest.warns(UserWarning, match=r"\$STRIPE_API_BASE .* is not used"):
+        paragon_magic.connect(store=store, max_retries=0)  # only the base: the profile goes where it was saved for
     assert guard.attempts == ["api.stripe.com"] and stripe_server.requests()[start:] == []
 
 

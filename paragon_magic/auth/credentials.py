@@ -132,6 +132,8 @@ class ResolvedCredentials:
     source: Literal["explicit", "profile", "environment"]
     profile: str | None = None
     base_url: str | None = None
+    #: Something the user should be told (e.g. ``$STRIPE_API_BASE`` set but not used for a profile).
+    note: str | None = None
 
     @property
     def origin(self) -> str:
@@ -462,7 +464,11 @@ def resolve_credentials(
             raise UsageError(
                 f"saved profile '{name}' is used only with {saved or 'Stripe'} where it was saved, not "
                 f"{base_url}; connect with a key for that server instead", field="base_url")
-        return ResolvedCredentials(creds, "profile", name, base_url=saved)
+        note = None
+        if env_base and _base_key(env_base) != _base_key(saved):
+            note = (f"${STRIPE_BASE_ENV} ({env_base}) is not used for saved profile '{name}', which goes to "
+                    f"{saved or 'Stripe'} where it was saved; set ${STRIPE_KEY_ENV} too to use that server")
+        return ResolvedCredentials(creds, "profile", name, base_url=saved, note=note)
     raise ConfigurationError(
         "not connected: run %stripe connect (in Python: paragon_magic.connect(key)), "
         f"or set ${STRIPE_KEY_ENV} before starting Jupyter"
