@@ -9,6 +9,7 @@ Same seed, same business (relative to ``now``).
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,9 +55,11 @@ class SeedReport:
 
 
 def seed(
-    base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7, now: float | None = None
+    base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7, now: float | None = None,
+    control_headers: Mapping[str, str] | None = None,
 ) -> SeedReport:
-    """Create the sandbox business through the Stripe API of the server at ``base_url``."""
+    """Create the sandbox business through the Stripe API of the server at ``base_url``
+    (``control_headers``: the sandbox's ``LocalStripe.control_headers``, for ``/_sandbox/backdate``)."""
     started = time.monotonic()
     rng = random.Random(rng_seed)
     now = int(now if now is not None else time.time())
@@ -129,7 +132,7 @@ def seed(
                     report.refunds += 1
                     _backdate_object(client, refund, min(paid_at + rng.randint(1, 20) * DAY, now - 30), created)
         _backdate_invoice_payments(client, created, first_invoice_at)
-        _send_backdates(base_url, created, fields)
+        _send_backdates(base_url, created, fields, control_headers or {})
     report.seconds = time.monotonic() - started
     return report
 
@@ -179,8 +182,10 @@ def _backdate_invoice_payments(client: StripeClient, created: dict[str, int], fi
             created[txn["id"]] = created[charge["id"]] = when
 
 
-def _send_backdates(base_url: str, created: dict[str, int], fields: dict[str, dict[str, int]]) -> None:
+def _send_backdates(base_url: str, created: dict[str, int], fields: dict[str, dict[str, int]],
+                    control_headers: Mapping[str, str]) -> None:
     """One ``/_sandbox/backdate`` call: ``created`` of everything, other timestamps of subscriptions."""
     payload = {"ids": created, "fields": fields}
-    response = httpx.post(f"{base_url.rstrip('/')}/_sandbox/backdate", json=payload, timeout=60.0)
+    response = httpx.post(f"{base_url.rstrip('/')}/_sandbox/backdate", json=payload, timeout=60.0,
+                          headers=dict(control_headers))
     response.raise_for_status()
