@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -24,7 +25,9 @@ from .front_errors import StripeErrorResponse, json_response, new_request_id, un
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
 from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
+from .front_prices import PriceStore, find_price, handle_prices, subscription_upstream_pairs
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
+from .front_shapes import ShapeContext, expand_params, expand_paths, to_current
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
@@ -55,6 +58,7 @@ class FrontState:
     log: list[dict[str, Any]] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
     connected_accounts: dict[str, None] = field(default_factory=dict)
+    prices: PriceStore = field(default_factory=PriceStore)
 
     def reset(self) -> None:
         self.keys.clear()
@@ -67,6 +71,7 @@ class FrontState:
         self.log.clear()
         self.stats.clear()
         self.connected_accounts.clear()
+        self.prices.clear()
 
 
 STATE: web.AppKey[FrontState] = web.AppKey("sandbox_front_state", FrontState)
@@ -219,34 +224,87 @@ async def _idempotent(
 
 
 async def _execute(state: FrontState, call: Call) -> web.Response:
-    """Answer one authenticated API request (account, list, or forwarded to localstripe)."""
+    """Answer one authenticated API request; every JSON object leaves in today's shapes from here."""
+    query, expand = expand_params(call.query)
+    body_pairs: list[tuple[str, str]] = []
+    if call.content_type == "application/x-www-form-urlencoded" and call.body:
+        body_pairs, body_expand = expand_params(parse_qsl(call.body.decode(errors="replace"), keep_blank_values=True))
+        expand |= body_expand
+    data, status = await _answer(state, call, query, body_pairs)
+    ctx = ShapeContext(expand=expand, prices=state.prices.by_id, now=int(time.time()))
+    data = await expand_paths(to_current(data, ctx), ctx, _expansion_fetcher(state, ctx))
+    return json_response(mark_live(data) if key_is_live(call.key) else data, status=status)
+
+
+async def _answer(
+    state: FrontState, call: Call, query: list[tuple[str, str]], body_pairs: list[tuple[str, str]]
+) -> tuple[Any, int]:
+    """The JSON answer (in whatever shape it was made) and its status: account, price, list or upstream."""
     if call.account != PLATFORM_ACCOUNT_ID:
         state.connected_accounts[call.account] = None
     parts = [p for p in call.path.split("/") if p]
     if call.method == "GET" and parts[:2] == ["v1", "account"] and len(parts) == 2:
-        return json_response(account_object(call.account, livemode=key_is_live(call.key)))
+        return account_object(call.account), 200
     if call.method == "GET" and parts[:2] == ["v1", "accounts"] and len(parts) <= 3:
         if len(parts) == 3:
-            return json_response(account_object(parts[2], livemode=key_is_live(call.key)))
-        data = [account_object(a, livemode=key_is_live(call.key)) for a in state.connected_accounts]
-        return json_response({"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"})  # fmt: skip
+            return account_object(parts[2]), 200
+        data = [account_object(a) for a in state.connected_accounts]
+        return {"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"}, 200
+    if parts[:2] == ["v1", "prices"] and len(parts) <= 3:
+        return apply_backdates(await handle_prices(state, call), state.backdates, state.backdate_fields), 200
     if call.method == "GET" and call.path in LIST_SPECS:
         spec = LIST_SPECS[call.path]
-        query = parse_list_query(spec, call.query)
+        list_query = parse_list_query(spec, call.query)
         ordered = await state.lists.ordered(
-            spec, query.expand, state.upstream.fetch_list, state.backdates, state.backdate_version
+            spec, (), state.upstream.fetch_list, state.backdates, state.backdate_version
         )
-        result = page(spec, call.path, query, ordered)
+        result = page(spec, call.path, list_query, ordered)
         result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
-        return json_response(mark_live(result) if key_is_live(call.key) else result)
+        return result, 200
     if parts[:1] != ["v1"]:
         raise unrecognized_url(call.method, call.path)
-    reply = await state.upstream.call(call.method, call.path, query=call.query,
-                                      body=call.body, content_type=call.content_type)  # fmt: skip
+    body = call.body
+    if body_pairs or (call.content_type == "application/x-www-form-urlencoded" and body):
+        body = urlencode(await subscription_upstream_pairs(state, call.method, call.path, body_pairs)).encode()
+    reply = await state.upstream.call(call.method, call.path, query=query,
+                                      body=body, content_type=call.content_type)  # fmt: skip
     if reply.status >= 400 or reply.data is None:
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
-    data = apply_backdates(reply.data, state.backdates, state.backdate_fields)
-    return json_response(mark_live(data) if key_is_live(call.key) else data, status=reply.status)
+    if call.path == "/v1/balance" and isinstance(reply.data, dict):
+        reply.data.setdefault("object", "balance")  # localstripe's balance names no type
+    return apply_backdates(reply.data, state.backdates, state.backdate_fields), reply.status
+
+
+#: Id prefix -> the upstream collection an expansion fetches it from.
+_EXPANDABLE_COLLECTIONS = {
+    "cus_": "customers", "ch_": "charges", "in_": "invoices", "pi_": "payment_intents", "pm_": "payment_methods",
+    "txn_": "balance_transactions", "sub_": "subscriptions", "si_": "subscription_items", "prod_": "products",
+    "re_": "refunds", "po_": "payouts", "ii_": "invoiceitems", "src_": "sources", "card_": "sources",
+    "plan_": "plans", "seti_": "setup_intents", "txr_": "tax_rates", "evt_": "events",
+}  # fmt: skip
+
+
+def _expansion_fetcher(state: FrontState, ctx: ShapeContext):  # type: ignore[no-untyped-def]
+    """Fetch ``(field, id)`` for ``expand[]``: the object in today's shape, or None when unknown."""
+    plain = ShapeContext(prices=ctx.prices, now=ctx.now)
+
+    async def fetch(field_name: str, obj_id: str) -> dict[str, Any] | None:
+        if field_name == "price" or (obj_id.startswith("price_") and field_name != "plan"):
+            data: Any = await find_price(state, obj_id)
+        elif obj_id.startswith("acct_"):
+            data = account_object(obj_id)
+        else:
+            collection = "plans" if field_name == "plan" else next(
+                (c for prefix, c in _EXPANDABLE_COLLECTIONS.items() if obj_id.startswith(prefix)), None)  # fmt: skip
+            if collection is None or "/" in obj_id:
+                return None
+            reply = await state.upstream.call("GET", f"/v1/{collection}/{obj_id}")
+            data = reply.data if reply.status == 200 and isinstance(reply.data, dict) else None
+        if data is None:
+            return None
+        return to_current(apply_backdates(data, state.backdates, state.backdate_fields), plain)
+
+    return fetch
 
 
 def create_app(upstream_url: str) -> web.Application:

@@ -296,6 +296,15 @@ class ListCache:
         return ordered
 
 
+def order_newest_first(collection: list[dict[str, Any]], backdates: Mapping[str, int]) -> _Ordered:
+    """A collection in insertion order, sorted newest first (ties: newest inserted first) for :func:`page`."""
+    keys = {
+        obj["id"]: (int(backdates.get(obj["id"], obj.get("created", 0))), index)
+        for index, obj in enumerate(collection)
+    }
+    return _Ordered(sorted(collection, key=lambda o: keys[o["id"]], reverse=True), keys)
+
+
 def page(spec: ListSpec, url: str, query: ListQuery, ordered: _Ordered) -> dict[str, Any]:
     """One Stripe list page (``object``, ``data``, ``has_more``, ``url``) from an ordered collection."""
     keys = ordered.keys

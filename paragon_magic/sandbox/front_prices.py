@@ -1,0 +1,341 @@
+"""``/v1/prices`` in the front layer (localstripe knows only plans), consistent with plans as on Stripe.
+
+A recurring price and its plan share the id: creating a recurring price creates the localstripe plan
+with the price's id, and every plan (also one made with ``/v1/plans``) reads as a price. The price's own
+fields (``lookup_key``, ``tax_behavior``, ``unit_amount_decimal``, one-time prices) live in a
+:class:`PriceStore` in the front state. Subscriptions may name prices (``items[0][price]``): the body
+sent upstream names the plan instead.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from .front_errors import StripeErrorResponse, missing_param, no_such, unknown_param, unrecognized_url
+from .front_lists import LIST_SPECS, ListSpec, order_newest_first, page, parse_list_query
+from .front_shapes_types import price_from_plan
+
+if TYPE_CHECKING:
+    from .front import Call, FrontState
+
+_FORM = "application/x-www-form-urlencoded"
+_INTERVALS = ("day", "week", "month", "year")
+_CREATE = {"active", "billing_scheme", "currency", "expand", "lookup_key", "metadata", "nickname", "product",
+           "product_data", "recurring", "tax_behavior", "transfer_lookup_key", "unit_amount", "unit_amount_decimal"}  # fmt: skip
+_UPDATE = {"active", "expand", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"}
+_NOT_IN_SANDBOX = {"custom_unit_amount", "currency_options", "tiers", "tiers_mode", "transform_quantity"}
+_RECURRING = {"interval", "interval_count", "usage_type", "trial_period_days"}
+_SUBSCRIPTION_PATHS = re.compile(r"^/v1/(subscriptions|subscription_items)(/[^/]+)?$")
+
+
+@dataclass
+class PriceStore:
+    """Prices created through the front layer, by id in creation order (reset with the front state)."""
+
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.by_id.clear()
+
+    def with_lookup_key(self, lookup_key: str) -> dict[str, Any] | None:
+        return next((p for p in self.by_id.values() if p.get("lookup_key") == lookup_key), None)
+
+
+def _new_id() -> str:
+    return "price_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+
+
+def _int(value: str, param: str, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise StripeErrorResponse(400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=param) from None  # fmt: skip
+    if number < minimum:
+        raise StripeErrorResponse(400, f"This value must be greater than or equal to {minimum}.", code="parameter_invalid_integer", param=param)  # fmt: skip
+    return number
+
+
+def _bool(value: str, param: str) -> bool:
+    if value not in ("true", "false"):
+        raise StripeErrorResponse(400, f"Invalid boolean: {value}", code="parameter_invalid_boolean", param=param)  # fmt: skip
+    return value == "true"
+
+
+def _check_names(form: dict[str, str], allowed: set[str]) -> None:
+    for key in form:
+        name = key.split("[", 1)[0]
+        if name in _NOT_IN_SANDBOX:
+            raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on prices.", param=name)
+        if name not in allowed:
+            raise unknown_param(key)
+
+
+def _sub(form: dict[str, str], name: str) -> dict[str, str]:
+    """``name[a]=1``, ``name[b][c]=2`` -> ``{"a": "1", "b[c]": "2"}``."""
+    prefix = name + "["
+    return {key[len(prefix) :].replace("]", "", 1): value for key, value in form.items() if key.startswith(prefix)}
+
+
+def _apply_metadata(metadata: dict[str, str], updates: dict[str, str]) -> dict[str, str]:
+    out = dict(metadata)
+    for key, value in updates.items():
+        if value == "":
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+async def _upstream_post(state: FrontState, path: str, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    reply = await state.upstream.call("POST", path, body=urlencode(list(pairs)).encode(), content_type=_FORM)
+    if reply.status >= 400 or not isinstance(reply.data, dict):
+        raise await state.upstream.translate_error("POST", path, dict(pairs), reply)
+    return reply.data
+
+
+async def find_price(state: FrontState, price_id: str) -> dict[str, Any] | None:
+    """The price with this id: a stored one, else the one a localstripe plan of that id reads as."""
+    if price_id in state.prices.by_id:
+        return dict(state.prices.by_id[price_id])
+    if not price_id or "/" in price_id:
+        return None
+    reply = await state.upstream.call("GET", f"/v1/plans/{price_id}")
+    if reply.status != 200 or not isinstance(reply.data, dict):
+        return None
+    return price_from_plan(reply.data, state.prices.by_id)
+
+
+async def _prices_in_creation_order(state: FrontState) -> list[dict[str, Any]]:
+    plans = await state.lists.ordered(LIST_SPECS["/v1/plans"], (), state.upstream.fetch_list,
+                                      state.backdates, state.backdate_version)  # fmt: skip
+    derived = [price_from_plan(p, {}) for p in reversed(plans.objects) if p["id"] not in state.prices.by_id]
+    return [*derived, *(dict(p) for p in state.prices.by_id.values())]
+
+
+async def all_prices(state: FrontState) -> list[dict[str, Any]]:
+    """Every price (stored ones and those plans read as), newest first: what list and search read."""
+    return order_newest_first(await _prices_in_creation_order(state), state.backdates).objects
+
+
+def _lookup_key(state: FrontState, form: dict[str, str], price_id: str) -> None:
+    key = form.get("lookup_key")
+    if not key:
+        return
+    holder = state.prices.with_lookup_key(key)
+    if holder is None or holder["id"] == price_id:
+        return
+    if form.get("transfer_lookup_key") == "true":
+        holder["lookup_key"] = None
+        return
+    raise StripeErrorResponse(400, f"A price (`{holder['id']}`) already uses that lookup key.", param="lookup_key")
+
+
+def _tax_behavior(value: str) -> str:
+    if value not in ("inclusive", "exclusive", "unspecified"):
+        raise StripeErrorResponse(400, f"Invalid tax_behavior: must be one of inclusive, exclusive, or unspecified", param="tax_behavior")  # fmt: skip
+    return value
+
+
+def _amounts(form: dict[str, str]) -> tuple[int | None, str]:
+    if "unit_amount" in form and "unit_amount_decimal" in form:
+        raise StripeErrorResponse(400, "You may only specify one of these parameters: unit_amount, unit_amount_decimal.", param="unit_amount")  # fmt: skip
+    if "unit_amount" in form:
+        amount = _int(form["unit_amount"], "unit_amount")
+        return amount, str(amount)
+    if "unit_amount_decimal" not in form:
+        raise missing_param("unit_amount")
+    try:
+        decimal = Decimal(form["unit_amount_decimal"])
+    except InvalidOperation:
+        raise StripeErrorResponse(400, f"Invalid decimal: {form['unit_amount_decimal']}", param="unit_amount_decimal") from None  # fmt: skip
+    if decimal < 0 or not decimal.is_finite():
+        raise StripeErrorResponse(400, "This value must be greater than or equal to 0.", param="unit_amount_decimal")
+    text = format(decimal.normalize(), "f")
+    return (int(decimal) if decimal == int(decimal) else None), text
+
+
+def _recurring(form: dict[str, str]) -> dict[str, Any] | None:
+    raw = _sub(form, "recurring")
+    if not raw:
+        return None
+    for key in raw:
+        if key not in _RECURRING:
+            raise unknown_param(f"recurring[{key}]")
+    interval = raw.get("interval")
+    if interval is None:
+        raise missing_param("recurring[interval]")
+    if interval not in _INTERVALS:
+        raise StripeErrorResponse(400, f"Invalid recurring[interval]: must be one of {', '.join(_INTERVALS)}", param="recurring[interval]")  # fmt: skip
+    usage = raw.get("usage_type", "licensed")
+    if usage not in ("licensed", "metered"):
+        raise StripeErrorResponse(400, "Invalid recurring[usage_type]: must be one of licensed or metered", param="recurring[usage_type]")  # fmt: skip
+    trial = raw.get("trial_period_days")
+    return {"interval": interval, "interval_count": _int(raw.get("interval_count", "1"), "recurring[interval_count]", 1),
+            "meter": None, "trial_period_days": None if trial is None else _int(trial, "recurring[trial_period_days]"),
+            "usage_type": usage}  # fmt: skip
+
+
+async def create_price(state: FrontState, form: dict[str, str]) -> dict[str, Any]:
+    _check_names(form, _CREATE)
+    if "currency" not in form:
+        raise missing_param("currency")
+    if form.get("billing_scheme", "per_unit") != "per_unit":
+        raise StripeErrorResponse(400, "The sandbox supports only billing_scheme=per_unit prices.", param="billing_scheme")  # fmt: skip
+    currency = form["currency"].lower()
+    recurring = _recurring(form)
+    unit_amount, decimal = _amounts(form)
+    active = _bool(form.get("active", "true"), "active")
+    tax_behavior = _tax_behavior(form.get("tax_behavior", "unspecified"))
+    product = form.get("product")
+    product_data = _sub(form, "product_data")
+    if product and product_data:
+        raise StripeErrorResponse(400, "You may only specify one of these parameters: product, product_data.", param="product")  # fmt: skip
+    price_id = _new_id()
+    _lookup_key(state, form, price_id)
+    if product_data:
+        if not product_data.get("name"):
+            raise missing_param("product_data[name]")
+        pairs = [(k, v) for k, v in product_data.items() if k in ("name", "active") or k.startswith("metadata[")]
+        product = (await _upstream_post(state, "/v1/products", pairs))["id"]
+    elif not product:
+        raise missing_param("product")
+    elif not await state.upstream.exists("products", product):
+        raise no_such("product", product, param="product")
+    metadata = _apply_metadata({}, _sub(form, "metadata"))
+    nickname = form.get("nickname") or None
+    created = int(time.time())
+    if recurring is not None:
+        plan_pairs = [("id", price_id), ("product", product), ("currency", currency),
+                      ("amount", str(unit_amount if unit_amount is not None else int(Decimal(decimal)))),
+                      ("interval", recurring["interval"]), ("interval_count", str(recurring["interval_count"])),
+                      ("usage_type", recurring["usage_type"]), ("active", "true" if active else "false"),
+                      *[(f"metadata[{k}]", v) for k, v in metadata.items()]]  # fmt: skip
+        if recurring["trial_period_days"] is not None:
+            plan_pairs.append(("trial_period_days", str(recurring["trial_period_days"])))
+        if nickname:
+            plan_pairs.append(("nickname", nickname))
+        created = int((await _upstream_post(state, "/v1/plans", plan_pairs)).get("created") or created)
+    price = {
+        "id": price_id, "object": "price", "active": active, "billing_scheme": "per_unit", "created": created,
+        "currency": currency, "custom_unit_amount": None, "livemode": False,
+        "lookup_key": form.get("lookup_key") or None, "metadata": metadata, "nickname": nickname,
+        "product": product, "recurring": recurring, "tax_behavior": tax_behavior, "tiers_mode": None,
+        "transform_quantity": None, "type": "recurring" if recurring else "one_time",
+        "unit_amount": unit_amount, "unit_amount_decimal": decimal,
+    }  # fmt: skip
+    state.prices.by_id[price_id] = price
+    return dict(price)
+
+
+async def update_price(state: FrontState, price_id: str, form: dict[str, str]) -> dict[str, Any]:
+    price = await find_price(state, price_id)
+    if price is None:
+        raise no_such("price", price_id)
+    _check_names(form, _UPDATE)
+    _lookup_key(state, form, price_id)
+    if "active" in form:
+        price["active"] = _bool(form["active"], "active")
+    if "nickname" in form:
+        price["nickname"] = form["nickname"] or None
+    if "lookup_key" in form:
+        price["lookup_key"] = form["lookup_key"] or None
+    if "tax_behavior" in form:
+        wanted = _tax_behavior(form["tax_behavior"])
+        if price["tax_behavior"] not in ("unspecified", wanted):
+            raise StripeErrorResponse(400, "The tax_behavior of a price cannot be changed once it is set to inclusive or exclusive.", param="tax_behavior")  # fmt: skip
+        price["tax_behavior"] = wanted
+    metadata_updates = _sub(form, "metadata")
+    price["metadata"] = _apply_metadata(price.get("metadata") or {}, metadata_updates)
+    state.prices.by_id[price_id] = price
+    if price["type"] == "recurring":  # keep the plan of the same id in step (best effort)
+        pairs = [("active", "true" if price["active"] else "false")]
+        pairs += [(f"metadata[{k}]", v) for k, v in metadata_updates.items()]
+        if "nickname" in form:
+            pairs.append(("nickname", form["nickname"]))
+        await state.upstream.call("POST", f"/v1/plans/{price_id}", body=urlencode(pairs).encode(), content_type=_FORM)  # fmt: skip
+    return dict(price)
+
+
+def _match(obj: dict[str, Any], f: dict[str, Any]) -> bool:
+    recurring = obj.get("recurring") or {}
+    for name, value in f.get("recurring", {}).items():
+        if recurring.get(name) != value:
+            return False
+    if "lookup_keys" in f and obj.get("lookup_key") not in f["lookup_keys"]:
+        return False
+    return all(name not in f or obj.get(name) == f[name] for name in ("active", "currency", "product", "type"))
+
+
+PRICES_SPEC = ListSpec(
+    "/v1/prices", "price",
+    {"active": "bool", "currency": "str", "product": "str", "type": "str", "lookup_keys": "list"}, _match,
+)  # fmt: skip
+
+
+async def list_prices(state: FrontState, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    recurring: dict[str, str] = {}
+    rest = []
+    for key, value in pairs:
+        if key.startswith("recurring["):
+            name = key[len("recurring[") : -1]
+            if name not in ("interval", "usage_type", "meter") or not key.endswith("]"):
+                raise unknown_param(key)
+            recurring[name] = value
+        else:
+            rest.append((key, value))
+    query = parse_list_query(PRICES_SPEC, rest)
+    if query.filters.get("type", "recurring") not in ("recurring", "one_time"):
+        raise StripeErrorResponse(400, f"Invalid type: must be one of one_time or recurring", param="type")
+    if recurring.get("interval", "month") not in _INTERVALS:
+        raise StripeErrorResponse(400, f"Invalid recurring[interval]: must be one of {', '.join(_INTERVALS)}", param="recurring[interval]")  # fmt: skip
+    if recurring:
+        query.filters["recurring"] = recurring
+    ordered = order_newest_first(await _prices_in_creation_order(state), state.backdates)
+    return page(PRICES_SPEC, "/v1/prices", query, ordered)
+
+
+async def handle_prices(state: FrontState, call: Call) -> dict[str, Any]:
+    """Answer ``/v1/prices`` and ``/v1/prices/{id}`` (create, retrieve, update, list)."""
+    parts = [p for p in call.path.split("/") if p]
+    if len(parts) == 2 and call.method == "GET":
+        return await list_prices(state, call.query)
+    if len(parts) == 2 and call.method == "POST":
+        return await create_price(state, call.form)
+    if len(parts) == 3 and call.method == "GET":
+        price = await find_price(state, parts[2])
+        if price is None:
+            raise no_such("price", parts[2])
+        return price
+    if len(parts) == 3 and call.method == "POST":
+        return await update_price(state, parts[2], call.form)
+    raise unrecognized_url(call.method, call.path)
+
+
+async def subscription_upstream_pairs(
+    state: FrontState, method: str, path: str, pairs: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The body pairs to send upstream for a subscription (item) write: prices named as their plans."""
+    if method != "POST" or not _SUBSCRIPTION_PATHS.match(path):
+        return pairs
+    out: list[tuple[str, str]] = []
+    for key, value in pairs:
+        if re.match(r"^(items\[\d+\]\[)?price_data", key):
+            param = key.split("]")[0] + "]" if key.startswith("items[") else "price_data"
+            raise StripeErrorResponse(400, "The sandbox does not support price_data: create the price first.", param=param)  # fmt: skip
+        if re.match(r"^(items\[\d+\]\[)?price\]?$", key):
+            price = await find_price(state, value)
+            if price is None:
+                raise no_such("price", value, param=key)
+            if price.get("type") != "recurring":
+                raise StripeErrorResponse(400, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.", param=key)  # fmt: skip
+            key = key[: key.rindex("price")] + "plan" + key[key.rindex("price") + 5 :]
+        out.append((key, value))
+    return out
