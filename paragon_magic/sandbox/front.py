@@ -28,6 +28,7 @@ from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
 from .front_prices import PriceStore, find_price, handle_prices, subscription_upstream_pairs
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
 from .front_shapes import ShapeContext, expand_params, expand_paths, to_current
+from .front_shapes_types import items_in_subscription
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
@@ -272,7 +273,23 @@ async def _answer(
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
     if call.path == "/v1/balance" and isinstance(reply.data, dict):
         reply.data.setdefault("object", "balance")  # localstripe's balance names no type
+    if call.method == "GET" and parts[1:2] == ["subscription_items"]:
+        return await _items_with_their_subscription(state, apply_backdates(reply.data, state.backdates, state.backdate_fields)), 200  # fmt: skip
     return apply_backdates(reply.data, state.backdates, state.backdate_fields), reply.status
+
+
+async def _items_with_their_subscription(state: FrontState, data: Any) -> Any:
+    """Subscription items read on their own, told their subscription and period (localstripe hides both)."""
+    subs = await state.lists.ordered(LIST_SPECS["/v1/subscriptions"], (), state.upstream.fetch_list,
+                                     state.backdates, state.backdate_version)  # fmt: skip
+    by_item = {
+        item["id"]: item
+        for sub in apply_backdates(subs.objects, state.backdates, state.backdate_fields)
+        for item in items_in_subscription(sub, int(time.time()))
+    }
+    if isinstance(data, dict) and data.get("object") == "list":
+        return {**data, "data": [by_item.get(item.get("id"), item) for item in data.get("data") or []]}
+    return by_item.get(data.get("id"), data) if isinstance(data, dict) else data
 
 
 #: Id prefix -> the upstream collection an expansion fetches it from.

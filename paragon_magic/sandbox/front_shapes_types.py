@@ -89,18 +89,24 @@ def _customer(obj: dict[str, Any], ctx: ShapeContext) -> None:
         obj["preferred_locales"] = []
 
 
+def items_in_subscription(sub: Mapping[str, Any], now: int) -> list[dict[str, Any]]:
+    """A subscription's items (localstripe's), each told its subscription and current billing period."""
+    items = (sub.get("items") or {}).get("data") or []
+    plan = (items[0].get("plan") if items else None) or sub.get("plan") or {}
+    anchor = int(sub.get("billing_cycle_anchor") or sub.get("start_date") or sub.get("created") or now)
+    ended = sub.get("ended_at")
+    at = max(anchor, int(ended) - 1) if ended else max(anchor, now or int(time.time()))
+    start, end = billing_period(anchor, plan, at)
+    return [{**item, "subscription": sub.get("id"), "current_period_start": start, "current_period_end": end}
+            for item in items]  # fmt: skip
+
+
 def _subscription(obj: dict[str, Any], ctx: ShapeContext) -> None:
     items = (obj.get("items") or {}).get("data") or []
     plan = (items[0].get("plan") if items else None) or obj.get("plan") or {}
     obj["currency"] = obj.get("currency") or plan.get("currency")
-    anchor = obj.get("billing_cycle_anchor") or obj.get("start_date") or obj.get("created") or ctx.now
-    obj["billing_cycle_anchor"] = anchor
-    until = obj.get("ended_at") or ctx.now or int(time.time())
-    start, end = billing_period(int(anchor), plan, max(int(anchor), int(until) - (1 if obj.get("ended_at") else 0)))
-    obj["items"] = {**(obj.get("items") or {}), "data": [
-        {**item, "subscription": obj.get("id"), "current_period_start": start, "current_period_end": end}
-        for item in items
-    ]}  # fmt: skip
+    obj["billing_cycle_anchor"] = obj.get("billing_cycle_anchor") or obj.get("start_date") or obj.get("created")
+    obj["items"] = {**(obj.get("items") or {}), "data": items_in_subscription(obj, ctx.now)}
     if obj.get("discount") and not obj.get("discounts"):
         obj["discounts"] = [_id_of(obj["discount"])]
     if obj.get("status") == "canceled":
