@@ -55,6 +55,11 @@ def billing_period(anchor: int, plan: Mapping[str, Any] | None, at: int) -> tupl
     return start, end
 
 
+def plan_is_active(plan: Mapping[str, Any]) -> bool:
+    """A plan's ``active`` (localstripe keeps an updated one as the string it was sent)."""
+    return plan.get("active", True) not in (False, "false")
+
+
 def price_from_plan(plan: Mapping[str, Any], prices: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     """The price that shares a plan's id: the stored one, else the one Stripe derives from the plan."""
     stored = prices.get(str(plan.get("id")))
@@ -62,7 +67,7 @@ def price_from_plan(plan: Mapping[str, Any], prices: Mapping[str, dict[str, Any]
         return dict(stored)
     amount = plan.get("amount")
     return {
-        "id": plan.get("id"), "object": "price", "active": plan.get("active", True),
+        "id": plan.get("id"), "object": "price", "active": plan_is_active(plan),
         "billing_scheme": plan.get("billing_scheme") or "per_unit", "created": plan.get("created"),
         "currency": plan.get("currency"), "livemode": plan.get("livemode", False), "lookup_key": None,
         "metadata": plan.get("metadata") or {}, "nickname": plan.get("nickname"),
@@ -123,6 +128,7 @@ def _subscription_item(obj: dict[str, Any], ctx: ShapeContext) -> None:
 
 
 def _plan(obj: dict[str, Any], ctx: ShapeContext) -> None:
+    obj["active"] = plan_is_active(obj)
     amount = obj.get("amount")
     obj["amount_decimal"] = None if amount is None else str(amount)
     obj["product"] = _id_of(obj.get("product"))
