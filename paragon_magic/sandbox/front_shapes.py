@@ -146,11 +146,10 @@ async def _expand(node: Any, segments: list[str], fetch: Fetch, expansion: str) 
         raise StripeErrorResponse(400, f"This property cannot be expanded ({key}).", param="expand")
     value = node[key]
     kind = node.get("object")
-    if isinstance(value, str) and value:
-        expandable = key in SHAPES[kind]["expandable"] if kind in SHAPES else True
-        if not expandable:
-            raise StripeErrorResponse(400, f"This property cannot be expanded ({key}).", param="expand")
+    if isinstance(value, str) and value and (kind not in SHAPES or key in SHAPES[kind]["expandable"]):
         fetched = await fetch(key, value)
         if fetched is not None:
             node[key] = value = fetched
+    elif value is not None and not isinstance(value, (dict, list)):
+        raise StripeErrorResponse(400, f"This property cannot be expanded ({key}).", param="expand")
     await _expand(value, rest, fetch, expansion)

@@ -34,25 +34,30 @@ def _id_of(value: Any) -> Any:
 
 
 def _add_interval(start: int, interval: str, count: int) -> int:
+    """``start`` plus ``count`` intervals, months clamped to the month's last day (Jan 31 + 1 month = Feb 28)."""
     if interval in ("day", "week"):
         return start + count * (_DAY if interval == "day" else 7 * _DAY)
     moment = datetime.fromtimestamp(start, tz=timezone.utc)
     months = moment.month - 1 + count * (12 if interval == "year" else 1)
     year, month = moment.year + months // 12, months % 12 + 1
+    if year > 9999:
+        return 2**32 - 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return int(moment.replace(year=year, month=month, day=day).timestamp())
 
 
 def billing_period(anchor: int, plan: Mapping[str, Any] | None, at: int) -> tuple[int, int]:
-    """The (start, end) of the billing period of a plan anchored at ``anchor`` that contains ``at``."""
+    """The (start, end) of the billing period of a plan anchored at ``anchor`` that contains ``at``
+    (every boundary counted from the anchor, as Stripe bills on the anchor's day of the month)."""
     interval = str((plan or {}).get("interval") or "month")
-    count = int((plan or {}).get("interval_count") or 1)
-    start, end = anchor, _add_interval(anchor, interval, count)
-    for _ in range(10_000):
-        if end > at:
-            break
-        start, end = end, _add_interval(end, interval, count)
-    return start, end
+    count = max(int((plan or {}).get("interval_count") or 1), 1)
+    periods = 0
+    if at > anchor:  # a first guess from the longest interval (never past ``at``), then walked forward
+        longest = {"day": _DAY, "week": 7 * _DAY, "month": 31 * _DAY, "year": 366 * _DAY}.get(interval, 31 * _DAY)
+        periods = (at - anchor) // (longest * count)
+    while _add_interval(anchor, interval, count * (periods + 1)) <= at:
+        periods += 1
+    return _add_interval(anchor, interval, count * periods), _add_interval(anchor, interval, count * (periods + 1))
 
 
 def plan_is_active(plan: Mapping[str, Any]) -> bool:
@@ -85,9 +90,10 @@ def price_from_plan(plan: Mapping[str, Any], prices: Mapping[str, dict[str, Any]
 def _customer(obj: dict[str, Any], ctx: ShapeContext) -> None:
     if "balance" not in obj:
         obj["balance"] = obj.get("account_balance") or 0
-    subscriptions = (obj.get("subscriptions") or {}).get("data") or []
-    plans = [(s.get("items") or {}).get("data", [{}])[0].get("plan") or {} for s in subscriptions]
-    obj["currency"] = next((p.get("currency") for p in plans if p.get("currency")), None)
+    if "subscriptions" in obj:  # localstripe's embedded list: the currency is that of their subscriptions
+        subscriptions = (obj.get("subscriptions") or {}).get("data") or []
+        plans = [(s.get("items") or {}).get("data", [{}])[0].get("plan") or {} for s in subscriptions]
+        obj["currency"] = next((p.get("currency") for p in plans if p.get("currency")), None)
     if isinstance(obj.get("id"), str):
         obj.setdefault("invoice_prefix", invoice_prefix(obj["id"]))
     if obj.get("preferred_locales") is None:
@@ -101,8 +107,11 @@ def items_in_subscription(sub: Mapping[str, Any], now: int) -> list[dict[str, An
     anchor = int(sub.get("billing_cycle_anchor") or sub.get("start_date") or sub.get("created") or now)
     ended = sub.get("ended_at")
     at = max(anchor, int(ended) - 1) if ended else max(anchor, now or int(time.time()))
+    if all("current_period_start" in item for item in items):
+        return [dict(item) for item in items]
     start, end = billing_period(anchor, plan, at)
-    return [{**item, "subscription": sub.get("id"), "current_period_start": start, "current_period_end": end}
+    return [item if "current_period_start" in item else
+            {**item, "subscription": sub.get("id"), "current_period_start": start, "current_period_end": end}
             for item in items]  # fmt: skip
 
 
@@ -120,7 +129,7 @@ def _subscription(obj: dict[str, Any], ctx: ShapeContext) -> None:
 
 def _subscription_item(obj: dict[str, Any], ctx: ShapeContext) -> None:
     plan = obj.get("plan") if isinstance(obj.get("plan"), dict) else None
-    if plan is not None:
+    if plan is not None and not isinstance(obj.get("price"), dict):
         obj["price"] = price_from_plan(plan, ctx.prices)
     if "current_period_start" not in obj:
         anchor = int(obj.get("created") or ctx.now)
@@ -167,6 +176,8 @@ def _pricing(plan: Any, unit_amount: Any) -> dict[str, Any]:
 
 
 def _line_item(obj: dict[str, Any], ctx: ShapeContext) -> None:
+    if "pricing" in obj and "parent" in obj:
+        return  # already today's shape
     plan = obj.get("plan")
     quantity = int(obj.get("quantity") or 1)
     amount = int(obj.get("amount") or 0)
@@ -191,6 +202,8 @@ def _line_item(obj: dict[str, Any], ctx: ShapeContext) -> None:
 
 
 def _invoiceitem(obj: dict[str, Any], ctx: ShapeContext) -> None:
+    if "pricing" in obj:
+        return  # already today's shape
     plan = obj.get("plan")
     quantity = int(obj.get("quantity") or 1)
     obj["pricing"] = _pricing(plan, plan.get("amount") if isinstance(plan, dict) else int(obj.get("amount") or 0) // quantity)  # fmt: skip
