@@ -58,6 +58,14 @@ def test_lists_lose_total_count_and_expandables_collapse_unless_expanded() -> No
     assert set(expanded["data"][0]["customer"]) == set(FIXTURES["customer"])
 
 
+def test_includable_properties_only_when_expanded() -> None:
+    legacy = {"id": "cus_1", "object": "customer", "created": 1,
+              "sources": {"object": "list", "data": [], "has_more": False, "url": "/v1/customers/cus_1/sources"}}
+    assert "sources" not in to_current(legacy, CTX)
+    included = to_current(legacy, ShapeContext(expand=frozenset({"sources"})))
+    assert included["sources"] == {"object": "list", "data": [], "has_more": False, "url": "/v1/customers/cus_1/sources"}
+
+
 def test_deleted_objects_keep_only_their_keys() -> None:
     gone = to_current({"id": "cus_1", "object": "customer", "deleted": True, "account_balance": 0}, CTX)
     assert gone == {"id": "cus_1", "object": "customer", "deleted": True}

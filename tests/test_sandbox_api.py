@@ -168,12 +168,13 @@ def test_account_object_and_stripe_account_header(api: httpx.Client) -> None:
 
 
 def test_request_log_records_selected_headers_never_authorization(stripe_server: LocalStripe, api: httpx.Client) -> None:
-    api.post(
+    created = api.post(
         "/v1/customers",
         data={"email": "log@example.com", "metadata[tier]": "gold"},
         params={"expand[]": "sources"},
         headers={"Stripe-Account": "acct_logged", "Idempotency-Key": "idem-log", "Stripe-Version": "2026-10-28.endive"},
     )
+    assert created.status_code == 200 and created.json()["sources"]["object"] == "list"  # included when expanded
     (entry,) = stripe_server.requests()
     assert entry["method"] == "POST" and entry["path"] == "/v1/customers"
     assert entry["query"] == {"expand[]": "sources"}

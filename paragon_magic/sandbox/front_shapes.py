@@ -22,6 +22,8 @@ from .front_errors import StripeErrorResponse
 Fetch = Callable[[str, str], Awaitable[dict[str, Any] | None]]
 
 _LIST_KEYS = ("object", "data", "has_more", "url")
+#: Properties Stripe includes only when expanded (``expand[]=sources`` on a customer), by object type.
+INCLUDABLE: dict[str, tuple[str, ...]] = {"customer": ("sources", "subscriptions", "tax_ids")}
 MAX_EXPAND_DEPTH = 4
 
 
@@ -121,6 +123,9 @@ def _shape(obj: dict[str, Any], kind: str, ctx: ShapeContext, path: str) -> dict
         if key in shape["expandable"] and isinstance(value, dict) and "id" in value and not ctx.expanded(child):
             value = value["id"]
         out[key] = to_current(value, ctx, child)
+    for key in INCLUDABLE.get(kind, ()):
+        if key in obj and ctx.expanded(_join(path, key)):
+            out[key] = to_current(obj[key], ctx, _join(path, key))
     return out
 
 
