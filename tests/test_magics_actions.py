@@ -261,3 +261,13 @@ def test_limit_written_as_a_stripe_pair_is_the_rows_wanted(ip: InteractiveShell,
     assert requests_since(stripe_server, 0)[-1]["query"]["limit"] == "1"
     assert "--limit" in fails(ip, "%stripe list_customers limit=0")
     assert "once" in fails(ip, "%stripe list_customers limit=2 --limit 3")
+
+
+def test_create_product_with_a_default_price_as_in_the_catalog_example(ip: InteractiveShell, session: Session) -> None:
+    frame, _ = ok(ip, "%stripe create_product --name T-shirt --default_price_data "
+                      "'{\"currency\": \"usd\", \"unit_amount\": 2000}'")
+    price = frame["default_price"].iloc[0]
+    assert price.startswith("price_")
+    fetched = session.request("stripe", f"/v1/prices/{price}")
+    assert (fetched["product"].iloc[0], fetched["unit_amount"].iloc[0], fetched["type"].iloc[0]) == (
+        frame["id"].iloc[0], 2000, "one_time")

@@ -187,3 +187,21 @@ def test_subscribing_with_bad_prices(api: httpx.Client) -> None:
     no_items = _error(api.post("/v1/subscriptions", data={"customer": customer}))
     assert (no_items["code"], no_items["param"]) == ("parameter_missing", "items")
     assert _ok(api.get("/v1/subscriptions", params={"status": "all"}))["data"] == []
+
+
+def test_product_with_a_default_price(api: httpx.Client) -> None:
+    product = _ok(api.post("/v1/products", data={
+        "name": "T-shirt", "default_price_data[currency]": "usd", "default_price_data[unit_amount]": "2000",
+        "default_price_data[recurring][interval]": "month", "expand[]": "default_price"}))
+    price = product["default_price"]
+    assert price["object"] == "price" and price["product"] == product["id"] and price["unit_amount"] == 2000
+    assert price["recurring"]["interval"] == "month"
+    assert _ok(api.get(f"/v1/products/{product['id']}"))["default_price"] == price["id"]
+    other = _ok(api.post("/v1/prices", data={"product": product["id"], "unit_amount": "1500", "currency": "usd"}))
+    switched = _ok(api.post(f"/v1/products/{product['id']}", data={"default_price": other["id"], "name": "Tee"}))
+    assert (switched["default_price"], switched["name"]) == (other["id"], "Tee")
+    foreign = _ok(api.post("/v1/prices", data={"product_data[name]": "Mug", "unit_amount": "900", "currency": "usd"}))
+    assert _error(api.post(f"/v1/products/{product['id']}", data={"default_price": foreign["id"]}))["param"] == "default_price"
+    bad = _error(api.post("/v1/products", data={"name": "Cap", "default_price_data[unit_amount]": "5"}))
+    assert (bad["code"], bad["param"]) == ("parameter_missing", "default_price_data[currency]")
+    assert [p["name"] for p in _ok(api.get("/v1/products"))["data"]] == ["Mug", "Tee"]  # no "Cap" left behind

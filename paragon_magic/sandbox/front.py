@@ -25,7 +25,7 @@ from .front_errors import StripeErrorResponse, json_response, new_request_id, un
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
 from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
-from .front_prices import PriceStore, find_price, handle_prices, subscription_upstream_pairs
+from .front_prices import PriceStore, find_price, handle_prices, subscription_upstream_pairs, write_product
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
 from .front_shapes import ShapeContext, expand_params, expand_paths, to_current
 from .front_shapes_types import items_in_subscription
@@ -232,7 +232,8 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
         body_pairs, body_expand = expand_params(parse_qsl(call.body.decode(errors="replace"), keep_blank_values=True))
         expand |= body_expand
     data, status = await _answer(state, call, query, body_pairs)
-    ctx = ShapeContext(expand=expand, prices=state.prices.by_id, now=int(time.time()))
+    ctx = ShapeContext(expand=expand, prices=state.prices.by_id, default_prices=state.prices.default_for_product,
+                       now=int(time.time()))
     data = await expand_paths(to_current(data, ctx), ctx, _expansion_fetcher(state, ctx))
     return json_response(mark_live(data) if key_is_live(call.key) else data, status=status)
 
@@ -264,6 +265,10 @@ async def _answer(
         return result, 200
     if parts[:1] != ["v1"]:
         raise unrecognized_url(call.method, call.path)
+    if call.method == "POST":
+        product = await write_product(state, call.path, body_pairs)
+        if product is not None:
+            return apply_backdates(product, state.backdates, state.backdate_fields), 200
     body = call.body
     if body_pairs or (call.content_type == "application/x-www-form-urlencoded" and body):
         body = urlencode(await subscription_upstream_pairs(state, call.method, call.path, body_pairs)).encode()
@@ -303,7 +308,7 @@ _EXPANDABLE_COLLECTIONS = {
 
 def _expansion_fetcher(state: FrontState, ctx: ShapeContext):  # type: ignore[no-untyped-def]
     """Fetch ``(field, id)`` for ``expand[]``: the object in today's shape, or None when unknown."""
-    plain = ShapeContext(prices=ctx.prices, now=ctx.now)
+    plain = ShapeContext(prices=ctx.prices, default_prices=ctx.default_prices, now=ctx.now)
 
     async def fetch(field_name: str, obj_id: str) -> dict[str, Any] | None:
         if field_name == "price" or (obj_id.startswith("price_") and field_name != "plan"):

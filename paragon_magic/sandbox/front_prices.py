@@ -13,7 +13,7 @@ import re
 import secrets
 import string
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -41,9 +41,12 @@ class PriceStore:
     """Prices created through the front layer, by id in creation order (reset with the front state)."""
 
     by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: product id -> its ``default_price`` (set by ``default_price_data`` or a product update).
+    default_for_product: dict[str, str] = field(default_factory=dict)
 
     def clear(self) -> None:
         self.by_id.clear()
+        self.default_for_product.clear()
 
     def with_lookup_key(self, lookup_key: str) -> dict[str, Any] | None:
         return next((p for p in self.by_id.values() if p.get("lookup_key") == lookup_key), None)
@@ -78,7 +81,7 @@ def _check_names(form: dict[str, str], allowed: set[str]) -> None:
             raise unknown_param(key)
 
 
-def _sub(form: dict[str, str], name: str) -> dict[str, str]:
+def _sub(form: Mapping[str, str], name: str) -> dict[str, str]:
     """``name[a]=1``, ``name[b][c]=2`` -> ``{"a": "1", "b[c]": "2"}``."""
     prefix = name + "["
     return {key[len(prefix) :].replace("]", "", 1): value for key, value in form.items() if key.startswith(prefix)}
@@ -339,3 +342,53 @@ async def subscription_upstream_pairs(
             key = key[: key.rindex("price")] + "plan" + key[key.rindex("price") + 5 :]
         out.append((key, value))
     return out
+
+
+_PRODUCT_PATHS = re.compile(r"^/v1/products(/[^/]+)?$")
+
+
+async def write_product(state: FrontState, path: str, pairs: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """A product create/update naming a default price (``default_price_data``, ``default_price``), done
+    here (localstripe has no prices); None when the write names none and goes upstream as it is."""
+    match = _PRODUCT_PATHS.match(path)
+    if not match or not any(k.startswith("default_price") for k, _ in pairs):
+        return None
+    product_id = match.group(1)[1:] if match.group(1) else None
+    form = dict(pairs)
+    price_data = _sub(form, "default_price_data")
+    rest = [(k, v) for k, v in pairs if not k.startswith("default_price")]
+    if product_id is None and "default_price" in form:
+        raise unknown_param("default_price")
+    if product_id is not None and price_data:
+        raise unknown_param("default_price_data")
+    if price_data:  # validate before anything is created: a failed create leaves nothing behind
+        _check_names({**price_data, "product": ""}, _CREATE - {"product_data", "lookup_key", "transfer_lookup_key"})
+        if "currency" not in price_data:
+            raise missing_param("default_price_data[currency]")
+        _recurring(price_data)
+        _amounts(price_data)
+    if product_id is None:
+        product = await _upstream_post(state, "/v1/products", rest)
+        if price_data:
+            price = await create_price(state, {**price_data, "product": product["id"]})
+            state.prices.default_for_product[product["id"]] = price["id"]
+        return product
+    default = form.get("default_price", "")
+    if default:
+        price = await find_price(state, default)
+        if price is None:
+            raise no_such("price", default, param="default_price")
+        if price.get("product") != product_id:
+            raise StripeErrorResponse(400, f"The price `{default}` does not belong to product `{product_id}`.", param="default_price")  # fmt: skip
+    if rest:
+        product = await _upstream_post(state, path, rest)
+    else:
+        reply = await state.upstream.call("GET", path)
+        if reply.status != 200 or not isinstance(reply.data, dict):
+            raise no_such("product", product_id)
+        product = reply.data
+    if default:
+        state.prices.default_for_product[product_id] = default
+    else:
+        state.prices.default_for_product.pop(product_id, None)
+    return product

@@ -33,6 +33,7 @@ class ShapeContext:
 
     expand: frozenset[str] = frozenset()
     prices: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    default_prices: Mapping[str, str] = field(default_factory=dict)
     now: int = 0
 
     def expanded(self, path: str) -> bool:

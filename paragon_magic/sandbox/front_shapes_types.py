@@ -144,6 +144,8 @@ def _plan(obj: dict[str, Any], ctx: ShapeContext) -> None:
 
 
 def _product(obj: dict[str, Any], ctx: ShapeContext) -> None:
+    if "default_price" not in obj:
+        obj["default_price"] = ctx.default_prices.get(str(obj.get("id")))
     obj["updated"] = obj.get("updated") or obj.get("created")
     obj["type"] = obj.get("type") or "service"
 
