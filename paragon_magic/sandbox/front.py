@@ -25,10 +25,10 @@ from .front_errors import StripeErrorResponse, json_response, new_request_id, un
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
 from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
-from .front_prices import PriceStore, find_price, handle_prices, subscription_upstream_pairs, write_product
+from .front_fetch import expansion_fetcher, items_with_their_subscription
+from .front_prices import PriceStore, handle_prices, subscription_upstream_pairs, write_product
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
 from .front_shapes import ShapeContext, expand_params, expand_paths, to_current
-from .front_shapes_types import items_in_subscription
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
@@ -234,7 +234,7 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
     data, status = await _answer(state, call, query, body_pairs)
     ctx = ShapeContext(expand=expand, prices=state.prices.by_id, default_prices=state.prices.default_for_product,
                        now=int(time.time()))
-    data = await expand_paths(to_current(data, ctx), ctx, _expansion_fetcher(state, ctx))
+    data = await expand_paths(to_current(data, ctx), ctx, expansion_fetcher(state, ctx))
     return json_response(mark_live(data) if key_is_live(call.key) else data, status=status)
 
 
@@ -278,55 +278,10 @@ async def _answer(
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
     if call.path == "/v1/balance" and isinstance(reply.data, dict):
         reply.data.setdefault("object", "balance")  # localstripe's balance names no type
+    data = apply_backdates(reply.data, state.backdates, state.backdate_fields)
     if call.method == "GET" and parts[1:2] == ["subscription_items"]:
-        return await _items_with_their_subscription(state, apply_backdates(reply.data, state.backdates, state.backdate_fields)), 200  # fmt: skip
-    return apply_backdates(reply.data, state.backdates, state.backdate_fields), reply.status
-
-
-async def _items_with_their_subscription(state: FrontState, data: Any) -> Any:
-    """Subscription items read on their own, told their subscription and period (localstripe hides both)."""
-    subs = await state.lists.ordered(LIST_SPECS["/v1/subscriptions"], (), state.upstream.fetch_list,
-                                     state.backdates, state.backdate_version)  # fmt: skip
-    by_item = {
-        item["id"]: item
-        for sub in apply_backdates(subs.objects, state.backdates, state.backdate_fields)
-        for item in items_in_subscription(sub, int(time.time()))
-    }
-    if isinstance(data, dict) and data.get("object") == "list":
-        return {**data, "data": [by_item.get(item.get("id"), item) for item in data.get("data") or []]}
-    return by_item.get(data.get("id"), data) if isinstance(data, dict) else data
-
-
-#: Id prefix -> the upstream collection an expansion fetches it from.
-_EXPANDABLE_COLLECTIONS = {
-    "cus_": "customers", "ch_": "charges", "in_": "invoices", "pi_": "payment_intents", "pm_": "payment_methods",
-    "txn_": "balance_transactions", "sub_": "subscriptions", "si_": "subscription_items", "prod_": "products",
-    "re_": "refunds", "po_": "payouts", "ii_": "invoiceitems", "src_": "sources", "card_": "sources",
-    "plan_": "plans", "seti_": "setup_intents", "txr_": "tax_rates", "evt_": "events",
-}  # fmt: skip
-
-
-def _expansion_fetcher(state: FrontState, ctx: ShapeContext):  # type: ignore[no-untyped-def]
-    """Fetch ``(field, id)`` for ``expand[]``: the object in today's shape, or None when unknown."""
-    plain = ShapeContext(prices=ctx.prices, default_prices=ctx.default_prices, now=ctx.now)
-
-    async def fetch(field_name: str, obj_id: str) -> dict[str, Any] | None:
-        if field_name == "price" or (obj_id.startswith("price_") and field_name != "plan"):
-            data: Any = await find_price(state, obj_id)
-        elif obj_id.startswith("acct_"):
-            data = account_object(obj_id)
-        else:
-            collection = "plans" if field_name == "plan" else next(
-                (c for prefix, c in _EXPANDABLE_COLLECTIONS.items() if obj_id.startswith(prefix)), None)  # fmt: skip
-            if collection is None or "/" in obj_id:
-                return None
-            reply = await state.upstream.call("GET", f"/v1/{collection}/{obj_id}")
-            data = reply.data if reply.status == 200 and isinstance(reply.data, dict) else None
-        if data is None:
-            return None
-        return to_current(apply_backdates(data, state.backdates, state.backdate_fields), plain)
-
-    return fetch
+        data = await items_with_their_subscription(state, data)
+    return data, reply.status
 
 
 def create_app(upstream_url: str) -> web.Application:

@@ -28,11 +28,17 @@ if TYPE_CHECKING:
 
 _FORM = "application/x-www-form-urlencoded"
 _INTERVALS = ("day", "week", "month", "year")
-_CREATE = {"active", "billing_scheme", "currency", "expand", "lookup_key", "metadata", "nickname", "product",
-           "product_data", "recurring", "tax_behavior", "transfer_lookup_key", "unit_amount", "unit_amount_decimal"}  # fmt: skip
+_BAD_INTERVAL = "Invalid recurring[interval]: must be one of day, week, month, year"
+_CREATE = {
+    "active", "billing_scheme", "currency", "expand", "lookup_key", "metadata", "nickname", "product",
+    "product_data", "recurring", "tax_behavior", "transfer_lookup_key", "unit_amount", "unit_amount_decimal",
+}  # fmt: skip
 _UPDATE = {"active", "expand", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"}
 _NOT_IN_SANDBOX = {"custom_unit_amount", "currency_options", "tiers", "tiers_mode", "transform_quantity"}
 _RECURRING = {"interval", "interval_count", "usage_type", "trial_period_days"}
+_ONE_TIME_IN_SUBSCRIPTION = (
+    "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`."
+)
 _SUBSCRIPTION_PATHS = re.compile(r"^/v1/(subscriptions|subscription_items)(/[^/]+)?$")
 
 
@@ -52,6 +58,10 @@ class PriceStore:
         return next((p for p in self.by_id.values() if p.get("lookup_key") == lookup_key), None)
 
 
+def _bad(message: str, param: str, code: str | None = None) -> StripeErrorResponse:
+    return StripeErrorResponse(400, message, code=code, param=param)
+
+
 def _new_id() -> str:
     return "price_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
 
@@ -60,15 +70,17 @@ def _int(value: str, param: str, minimum: int = 0) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise StripeErrorResponse(400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=param) from None  # fmt: skip
+        raise _bad(f"Invalid integer: {value}", param, "parameter_invalid_integer") from None
     if number < minimum:
-        raise StripeErrorResponse(400, f"This value must be greater than or equal to {minimum}.", code="parameter_invalid_integer", param=param)  # fmt: skip
+        raise _bad(
+            f"This value must be greater than or equal to {minimum}.", param, "parameter_invalid_integer"
+        )
     return number
 
 
 def _bool(value: str, param: str) -> bool:
     if value not in ("true", "false"):
-        raise StripeErrorResponse(400, f"Invalid boolean: {value}", code="parameter_invalid_boolean", param=param)  # fmt: skip
+        raise _bad(f"Invalid boolean: {value}", param, "parameter_invalid_boolean")
     return value == "true"
 
 
@@ -76,7 +88,7 @@ def _check_names(form: dict[str, str], allowed: set[str]) -> None:
     for key in form:
         name = key.split("[", 1)[0]
         if name in _NOT_IN_SANDBOX:
-            raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on prices.", param=name)
+            raise _bad(f"The sandbox does not support `{name}` on prices.", name)
         if name not in allowed:
             raise unknown_param(key)
 
@@ -138,18 +150,22 @@ def _lookup_key(state: FrontState, form: dict[str, str], price_id: str) -> None:
     if form.get("transfer_lookup_key") == "true":
         holder["lookup_key"] = None
         return
-    raise StripeErrorResponse(400, f"A price (`{holder['id']}`) already uses that lookup key.", param="lookup_key")
+    raise _bad(f"A price (`{holder['id']}`) already uses that lookup key.", "lookup_key")
 
 
 def _tax_behavior(value: str) -> str:
     if value not in ("inclusive", "exclusive", "unspecified"):
-        raise StripeErrorResponse(400, f"Invalid tax_behavior: must be one of inclusive, exclusive, or unspecified", param="tax_behavior")  # fmt: skip
+        raise _bad(
+            "Invalid tax_behavior: must be one of inclusive, exclusive, or unspecified", "tax_behavior"
+        )
     return value
 
 
 def _amounts(form: dict[str, str]) -> tuple[int | None, str]:
     if "unit_amount" in form and "unit_amount_decimal" in form:
-        raise StripeErrorResponse(400, "You may only specify one of these parameters: unit_amount, unit_amount_decimal.", param="unit_amount")  # fmt: skip
+        raise _bad(
+            "You may only specify one of these parameters: unit_amount, unit_amount_decimal.", "unit_amount"
+        )
     if "unit_amount" in form:
         amount = _int(form["unit_amount"], "unit_amount")
         return amount, str(amount)
@@ -158,9 +174,9 @@ def _amounts(form: dict[str, str]) -> tuple[int | None, str]:
     try:
         decimal = Decimal(form["unit_amount_decimal"])
     except InvalidOperation:
-        raise StripeErrorResponse(400, f"Invalid decimal: {form['unit_amount_decimal']}", param="unit_amount_decimal") from None  # fmt: skip
+        raise _bad(f"Invalid decimal: {form['unit_amount_decimal']}", "unit_amount_decimal") from None  # fmt: skip
     if decimal < 0 or not decimal.is_finite():
-        raise StripeErrorResponse(400, "This value must be greater than or equal to 0.", param="unit_amount_decimal")
+        raise _bad("This value must be greater than or equal to 0.", "unit_amount_decimal")
     text = format(decimal.normalize(), "f")
     return (int(decimal) if decimal == int(decimal) else None), text
 
@@ -176,14 +192,20 @@ def _recurring(form: dict[str, str]) -> dict[str, Any] | None:
     if interval is None:
         raise missing_param("recurring[interval]")
     if interval not in _INTERVALS:
-        raise StripeErrorResponse(400, f"Invalid recurring[interval]: must be one of {', '.join(_INTERVALS)}", param="recurring[interval]")  # fmt: skip
+        raise _bad(_BAD_INTERVAL, "recurring[interval]")
     usage = raw.get("usage_type", "licensed")
     if usage not in ("licensed", "metered"):
-        raise StripeErrorResponse(400, "Invalid recurring[usage_type]: must be one of licensed or metered", param="recurring[usage_type]")  # fmt: skip
+        raise _bad(
+            "Invalid recurring[usage_type]: must be one of licensed or metered", "recurring[usage_type]"
+        )
     trial = raw.get("trial_period_days")
-    return {"interval": interval, "interval_count": _int(raw.get("interval_count", "1"), "recurring[interval_count]", 1),
-            "meter": None, "trial_period_days": None if trial is None else _int(trial, "recurring[trial_period_days]"),
-            "usage_type": usage}  # fmt: skip
+    return {
+        "interval": interval,
+        "interval_count": _int(raw.get("interval_count", "1"), "recurring[interval_count]", 1),
+        "meter": None,
+        "trial_period_days": None if trial is None else _int(trial, "recurring[trial_period_days]"),
+        "usage_type": usage,
+    }
 
 
 async def create_price(state: FrontState, form: dict[str, str]) -> dict[str, Any]:
@@ -191,7 +213,7 @@ async def create_price(state: FrontState, form: dict[str, str]) -> dict[str, Any
     if "currency" not in form:
         raise missing_param("currency")
     if form.get("billing_scheme", "per_unit") != "per_unit":
-        raise StripeErrorResponse(400, "The sandbox supports only billing_scheme=per_unit prices.", param="billing_scheme")  # fmt: skip
+        raise _bad("The sandbox supports only billing_scheme=per_unit prices.", "billing_scheme")
     currency = form["currency"].lower()
     recurring = _recurring(form)
     unit_amount, decimal = _amounts(form)
@@ -200,7 +222,9 @@ async def create_price(state: FrontState, form: dict[str, str]) -> dict[str, Any
     product = form.get("product")
     product_data = _sub(form, "product_data")
     if product and product_data:
-        raise StripeErrorResponse(400, "You may only specify one of these parameters: product, product_data.", param="product")  # fmt: skip
+        raise _bad(
+            "You may only specify one of these parameters: product, product_data.", "product"
+        )
     price_id = _new_id()
     _lookup_key(state, form, price_id)
     if product_data:
@@ -253,7 +277,9 @@ async def update_price(state: FrontState, price_id: str, form: dict[str, str]) -
     if "tax_behavior" in form:
         wanted = _tax_behavior(form["tax_behavior"])
         if price["tax_behavior"] not in ("unspecified", wanted):
-            raise StripeErrorResponse(400, "The tax_behavior of a price cannot be changed once it is set to inclusive or exclusive.", param="tax_behavior")  # fmt: skip
+            raise _bad(
+                "The tax_behavior of a price cannot be changed once set to inclusive or exclusive.", "tax_behavior"
+            )
         price["tax_behavior"] = wanted
     metadata_updates = _sub(form, "metadata")
     price["metadata"] = _apply_metadata(price.get("metadata") or {}, metadata_updates)
@@ -263,7 +289,8 @@ async def update_price(state: FrontState, price_id: str, form: dict[str, str]) -
         pairs += [(f"metadata[{k}]", v) for k, v in metadata_updates.items()]
         if "nickname" in form:
             pairs.append(("nickname", form["nickname"]))
-        await state.upstream.call("POST", f"/v1/plans/{price_id}", body=urlencode(pairs).encode(), content_type=_FORM)  # fmt: skip
+        body = urlencode(pairs).encode()
+        await state.upstream.call("POST", f"/v1/plans/{price_id}", body=body, content_type=_FORM)
     return dict(price)
 
 
@@ -296,9 +323,9 @@ async def list_prices(state: FrontState, pairs: list[tuple[str, str]]) -> dict[s
             rest.append((key, value))
     query = parse_list_query(PRICES_SPEC, rest)
     if query.filters.get("type", "recurring") not in ("recurring", "one_time"):
-        raise StripeErrorResponse(400, f"Invalid type: must be one of one_time or recurring", param="type")
+        raise _bad("Invalid type: must be one of one_time or recurring", "type")
     if recurring.get("interval", "month") not in _INTERVALS:
-        raise StripeErrorResponse(400, f"Invalid recurring[interval]: must be one of {', '.join(_INTERVALS)}", param="recurring[interval]")  # fmt: skip
+        raise _bad(_BAD_INTERVAL, "recurring[interval]")
     if recurring:
         query.filters["recurring"] = recurring
     ordered = order_newest_first(await _prices_in_creation_order(state), state.backdates)
@@ -332,13 +359,13 @@ async def subscription_upstream_pairs(
     for key, value in pairs:
         if re.match(r"^(items\[\d+\]\[)?price_data", key):
             param = key.split("]")[0] + "]" if key.startswith("items[") else "price_data"
-            raise StripeErrorResponse(400, "The sandbox does not support price_data: create the price first.", param=param)  # fmt: skip
+            raise _bad("The sandbox does not support price_data: create the price first.", param)
         if re.match(r"^(items\[\d+\]\[)?price\]?$", key):
             price = await find_price(state, value)
             if price is None:
                 raise no_such("price", value, param=key)
             if price.get("type") != "recurring":
-                raise StripeErrorResponse(400, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.", param=key)  # fmt: skip
+                raise _bad(_ONE_TIME_IN_SUBSCRIPTION, key)
             key = key[: key.rindex("price")] + "plan" + key[key.rindex("price") + 5 :]
         out.append((key, value))
     return out
@@ -379,7 +406,9 @@ async def write_product(state: FrontState, path: str, pairs: list[tuple[str, str
         if price is None:
             raise no_such("price", default, param="default_price")
         if price.get("product") != product_id:
-            raise StripeErrorResponse(400, f"The price `{default}` does not belong to product `{product_id}`.", param="default_price")  # fmt: skip
+            raise _bad(
+                f"The price `{default}` does not belong to product `{product_id}`.", "default_price"
+            )
     if rest:
         product = await _upstream_post(state, path, rest)
     else:

@@ -162,10 +162,14 @@ def _invoice(obj: dict[str, Any], ctx: ShapeContext) -> None:
     obj["total_excluding_tax"] = obj.get("total")
     for key in ("total_taxes", "total_discount_amounts", "total_pretax_credit_amounts"):
         obj[key] = []
-    subscription = obj.get("subscription") or ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")  # fmt: skip
-    obj["subscription"] = _id_of(subscription)
+    details = (obj.get("parent") or {}).get("subscription_details") or {}
+    obj["subscription"] = _id_of(obj.get("subscription") or details.get("subscription"))
     if obj["subscription"] and not obj.get("parent"):
-        obj["parent"] = {"quote_details": None, "subscription_details": {"metadata": None, "subscription": obj["subscription"]}, "type": "subscription_details"}  # fmt: skip
+        obj["parent"] = {
+            "quote_details": None,
+            "subscription_details": {"metadata": None, "subscription": obj["subscription"]},
+            "type": "subscription_details",
+        }
     lines = obj.get("lines")
     if isinstance(lines, dict):
         obj["lines"] = {**lines, "data": [{**line, "invoice": obj.get("id")} for line in lines.get("data") or []]}
@@ -187,16 +191,21 @@ def _line_item(obj: dict[str, Any], ctx: ShapeContext) -> None:
     obj["pricing"] = _pricing(plan, unit)
     subscription = _id_of(obj.get("subscription"))
     proration = bool(obj.get("proration"))
+    common = {"proration": proration, "proration_details": {"credited_items": None}, "subscription": subscription}
     if obj.get("type") == "subscription" or obj.get("subscription_item"):
-        obj["parent"] = {"invoice_item_details": None, "type": "subscription_item_details",
-                         "subscription_item_details": {
-                             "invoice_item": None, "proration": proration, "proration_details": {"credited_items": None},
-                             "subscription": subscription, "subscription_item": _id_of(obj.get("subscription_item"))}}  # fmt: skip
+        item = _id_of(obj.get("subscription_item"))
+        obj["parent"] = {
+            "invoice_item_details": None,
+            "subscription_item_details": {**common, "invoice_item": None, "subscription_item": item},
+            "type": "subscription_item_details",
+        }
     else:
-        obj["parent"] = {"subscription_item_details": None, "type": "invoice_item_details",
-                         "invoice_item_details": {
-                             "invoice_item": obj.get("invoice_item") or obj.get("id"), "proration": proration,
-                             "proration_details": {"credited_items": None}, "subscription": subscription}}  # fmt: skip
+        invoice_item = obj.get("invoice_item") or obj.get("id")
+        obj["parent"] = {
+            "invoice_item_details": {**common, "invoice_item": invoice_item},
+            "subscription_item_details": None,
+            "type": "invoice_item_details",
+        }
     obj["subtotal"] = amount
     obj["quantity_decimal"] = str(quantity)
     for key in ("taxes", "pretax_credit_amounts", "discount_amounts", "discounts"):
@@ -208,7 +217,8 @@ def _invoiceitem(obj: dict[str, Any], ctx: ShapeContext) -> None:
         return  # already today's shape
     plan = obj.get("plan")
     quantity = int(obj.get("quantity") or 1)
-    obj["pricing"] = _pricing(plan, plan.get("amount") if isinstance(plan, dict) else int(obj.get("amount") or 0) // quantity)  # fmt: skip
+    unit = plan.get("amount") if isinstance(plan, dict) else int(obj.get("amount") or 0) // quantity
+    obj["pricing"] = _pricing(plan, unit)
     subscription = _id_of(obj.get("subscription"))
     obj["parent"] = {"subscription_details": {"subscription": subscription, "subscription_item": None},
                      "type": "subscription_details"} if subscription else None  # fmt: skip
