@@ -170,6 +170,10 @@ def test_subscribe_with_a_price(api: httpx.Client) -> None:
     assert "current_period_start" not in sub and "plan" not in sub and "quantity" not in sub
     listed = _ok(api.get("/v1/subscriptions", params={"price": price["id"]}))["data"]
     assert [s["id"] for s in listed] == [sub["id"]]
+    ends = {"current_period_end[gte]": item["current_period_end"]}
+    assert [s["id"] for s in _ok(api.get("/v1/subscriptions", params=ends))["data"]] == [sub["id"]]
+    before = {"current_period_end[lt]": item["current_period_end"]}  # the filter reads the items' periods
+    assert _ok(api.get("/v1/subscriptions", params=before))["data"] == []
     fetched = _ok(api.get(f"/v1/subscription_items/{item['id']}"))
     assert (fetched["subscription"], fetched["current_period_end"]) == (sub["id"], item["current_period_end"])
 

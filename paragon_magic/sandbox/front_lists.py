@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .front_errors import StripeErrorResponse, no_such, unknown_param
+from .front_shapes_types import items_in_subscription
 
 Fetch = Callable[[str, list[tuple[str, str]]], Awaitable[list[dict[str, Any]]]]
 Matcher = Callable[[dict[str, Any], dict[str, Any]], bool]
@@ -77,9 +78,12 @@ def _subscription(obj: dict[str, Any], f: dict[str, Any]) -> bool:
     if "collection_method" in f:
         if obj.get("collection_method", "charge_automatically") != f["collection_method"]:
             return False
-    for name in ("current_period_start", "current_period_end"):
-        if name in f and not _range_ok(obj.get(name), f[name]):
-            return False
+    if "current_period_start" in f or "current_period_end" in f:  # the periods its items show
+        items = items_in_subscription(obj, 0)
+        period = items[0] if items else {}
+        for name in ("current_period_start", "current_period_end"):
+            if name in f and not _range_ok(period.get(name), f[name]):
+                return False
     return _eq("customer")(obj, f)
 
 
