@@ -182,6 +182,14 @@ def test_customer_balance_replaces_account_balance(served: dict[str, list[dict[s
         assert customer["tax_exempt"] == "none" and customer["preferred_locales"] == []
 
 
+def test_refunds_name_their_charges_customer_and_intent(served: dict[str, list[dict[str, Any]]]) -> None:
+    charges = {c["id"]: c for c in served["charge"]}
+    for refund in served["refund"]:
+        charge = charges[refund["charge"]]
+        assert (refund["customer"], refund["payment_intent"]) == (charge["customer"], charge["payment_intent"])
+        assert refund["payment_intent"].startswith("pi_") and refund["status"] == "succeeded"
+
+
 def test_invoice_lines_name_their_price_and_parent(served: dict[str, list[dict[str, Any]]]) -> None:
     lines = [line for line in served["line_item"] if line["parent"]["type"] == "subscription_item_details"]
     assert lines

@@ -25,7 +25,7 @@ from .front_errors import StripeErrorResponse, json_response, new_request_id, un
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
 from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
-from .front_fetch import expansion_fetcher, items_with_their_subscription
+from .front_fetch import expansion_fetcher, items_with_their_subscription, refunds_with_their_charge
 from .front_prices import PriceStore, handle_prices, subscription_upstream_pairs, write_product
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
 from .front_shapes import ShapeContext, expand_params, expand_paths, to_current
@@ -281,6 +281,8 @@ async def _answer(
     data = apply_backdates(reply.data, state.backdates, state.backdate_fields)
     if call.method == "GET" and parts[1:2] == ["subscription_items"]:
         data = await items_with_their_subscription(state, data)
+    if parts[1:2] == ["refunds"] and len(parts) <= 3:
+        data = await refunds_with_their_charge(state, data)
     return data, reply.status
 
 

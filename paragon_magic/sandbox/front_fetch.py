@@ -61,3 +61,26 @@ def expansion_fetcher(state: FrontState, ctx: ShapeContext) -> Fetch:
         return to_current(apply_backdates(data, state.backdates, state.backdate_fields), plain)
 
     return fetch
+
+
+def refund_from_charge(refund: dict[str, Any], charge: dict[str, Any]) -> dict[str, Any]:
+    """A refund told what Stripe copies from its charge (customer, payment intent, payment method)."""
+    copied = {key: charge.get(key) for key in ("customer", "payment_intent", "payment_method")}
+    return {**refund, **{key: value for key, value in copied.items() if refund.get(key) is None}}
+
+
+async def refunds_with_their_charge(state: FrontState, data: Any) -> Any:
+    """Refunds (one, or a list page) completed from their charges (localstripe leaves those fields out)."""
+    refunds = data.get("data") if isinstance(data, dict) and data.get("object") == "list" else [data]
+    charges: dict[str, dict[str, Any]] = {}
+    for refund in refunds or []:
+        charge_id = refund.get("charge") if isinstance(refund, dict) else None
+        if isinstance(charge_id, str) and charge_id not in charges and "/" not in charge_id:
+            reply = await state.upstream.call("GET", f"/v1/charges/{charge_id}")
+            charges[charge_id] = reply.data if reply.status == 200 and isinstance(reply.data, dict) else {}
+    completed = [
+        refund_from_charge(r, charges.get(r.get("charge"), {})) if isinstance(r, dict) else r for r in refunds or []
+    ]
+    if isinstance(data, dict) and data.get("object") == "list":
+        return {**data, "data": completed}
+    return completed[0] if completed else data

@@ -248,6 +248,12 @@ def _charge(obj: dict[str, Any], ctx: ShapeContext) -> None:
                           "risk_level": "normal", "seller_message": obj.get("failure_message"),
                           "type": "issuer_declined"}  # fmt: skip
     obj["disputed"] = bool(obj.get("disputed"))
+    refunds = obj.get("refunds")
+    if isinstance(refunds, dict) and isinstance(refunds.get("data"), list):
+        copied = {key: _id_of(obj.get(key)) for key in ("customer", "payment_intent", "payment_method")}
+        obj["refunds"] = {**refunds, "data": [
+            {**refund, **{k: v for k, v in copied.items() if refund.get(k) is None}} for refund in refunds["data"]
+        ]}  # fmt: skip
 
 
 def _balance(obj: dict[str, Any], ctx: ShapeContext) -> None:
