@@ -26,7 +26,8 @@ from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
 from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
 from .front_fetch import expansion_fetcher, items_with_their_subscription, refunds_with_their_charge
-from .front_prices import PriceStore, handle_prices, subscription_upstream_pairs, write_product
+from .front_price_refs import subscription_upstream_pairs, write_product
+from .front_prices import PriceStore, handle_prices
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
 from .front_shapes import ShapeContext, expand_params, expand_paths, to_current
 

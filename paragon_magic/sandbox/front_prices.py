@@ -4,12 +4,11 @@ A recurring price and its plan share the id: creating a recurring price creates 
 with the price's id, and every plan (also one made with ``/v1/plans``) reads as a price. The price's own
 fields (``lookup_key``, ``tax_behavior``, ``unit_amount_decimal``, one-time prices) live in a
 :class:`PriceStore` in the front state. Subscriptions may name prices (``items[0][price]``): the body
-sent upstream names the plan instead.
+sent upstream names the plan instead (``front_price_refs.py``).
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
 import time
@@ -29,17 +28,13 @@ if TYPE_CHECKING:
 _FORM = "application/x-www-form-urlencoded"
 _INTERVALS = ("day", "week", "month", "year")
 _BAD_INTERVAL = "Invalid recurring[interval]: must be one of day, week, month, year"
-_CREATE = {
+CREATE_PARAMS = {
     "active", "billing_scheme", "currency", "expand", "lookup_key", "metadata", "nickname", "product",
     "product_data", "recurring", "tax_behavior", "transfer_lookup_key", "unit_amount", "unit_amount_decimal",
 }  # fmt: skip
 _UPDATE = {"active", "expand", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key"}
 _NOT_IN_SANDBOX = {"custom_unit_amount", "currency_options", "tiers", "tiers_mode", "transform_quantity"}
 _RECURRING = {"interval", "interval_count", "usage_type", "trial_period_days"}
-_ONE_TIME_IN_SUBSCRIPTION = (
-    "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`."
-)
-_SUBSCRIPTION_PATHS = re.compile(r"^/v1/(subscriptions|subscription_items)(/[^/]+)?$")
 
 
 @dataclass
@@ -58,7 +53,7 @@ class PriceStore:
         return next((p for p in self.by_id.values() if p.get("lookup_key") == lookup_key), None)
 
 
-def _bad(message: str, param: str, code: str | None = None) -> StripeErrorResponse:
+def bad_param(message: str, param: str, code: str | None = None) -> StripeErrorResponse:
     return StripeErrorResponse(400, message, code=code, param=param)
 
 
@@ -70,9 +65,9 @@ def _int(value: str, param: str, minimum: int = 0) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise _bad(f"Invalid integer: {value}", param, "parameter_invalid_integer") from None
+        raise bad_param(f"Invalid integer: {value}", param, "parameter_invalid_integer") from None
     if number < minimum:
-        raise _bad(
+        raise bad_param(
             f"This value must be greater than or equal to {minimum}.", param, "parameter_invalid_integer"
         )
     return number
@@ -80,20 +75,20 @@ def _int(value: str, param: str, minimum: int = 0) -> int:
 
 def _bool(value: str, param: str) -> bool:
     if value not in ("true", "false"):
-        raise _bad(f"Invalid boolean: {value}", param, "parameter_invalid_boolean")
+        raise bad_param(f"Invalid boolean: {value}", param, "parameter_invalid_boolean")
     return value == "true"
 
 
-def _check_names(form: dict[str, str], allowed: set[str]) -> None:
+def check_param_names(form: dict[str, str], allowed: set[str]) -> None:
     for key in form:
         name = key.split("[", 1)[0]
         if name in _NOT_IN_SANDBOX:
-            raise _bad(f"The sandbox does not support `{name}` on prices.", name)
+            raise bad_param(f"The sandbox does not support `{name}` on prices.", name)
         if name not in allowed:
             raise unknown_param(key)
 
 
-def _sub(form: Mapping[str, str], name: str) -> dict[str, str]:
+def sub_params(form: Mapping[str, str], name: str) -> dict[str, str]:
     """``name[a]=1``, ``name[b][c]=2`` -> ``{"a": "1", "b[c]": "2"}``."""
     prefix = name + "["
     return {key[len(prefix) :].replace("]", "", 1): value for key, value in form.items() if key.startswith(prefix)}
@@ -109,7 +104,7 @@ def _apply_metadata(metadata: dict[str, str], updates: dict[str, str]) -> dict[s
     return out
 
 
-async def _upstream_post(state: FrontState, path: str, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+async def upstream_post(state: FrontState, path: str, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     reply = await state.upstream.call("POST", path, body=urlencode(list(pairs)).encode(), content_type=_FORM)
     if reply.status >= 400 or not isinstance(reply.data, dict):
         raise await state.upstream.translate_error("POST", path, dict(pairs), reply)
@@ -150,20 +145,20 @@ def _lookup_key(state: FrontState, form: dict[str, str], price_id: str) -> None:
     if form.get("transfer_lookup_key") == "true":
         holder["lookup_key"] = None
         return
-    raise _bad(f"A price (`{holder['id']}`) already uses that lookup key.", "lookup_key")
+    raise bad_param(f"A price (`{holder['id']}`) already uses that lookup key.", "lookup_key")
 
 
 def _tax_behavior(value: str) -> str:
     if value not in ("inclusive", "exclusive", "unspecified"):
-        raise _bad(
+        raise bad_param(
             "Invalid tax_behavior: must be one of inclusive, exclusive, or unspecified", "tax_behavior"
         )
     return value
 
 
-def _amounts(form: dict[str, str]) -> tuple[int | None, str]:
+def parse_amounts(form: dict[str, str]) -> tuple[int | None, str]:
     if "unit_amount" in form and "unit_amount_decimal" in form:
-        raise _bad(
+        raise bad_param(
             "You may only specify one of these parameters: unit_amount, unit_amount_decimal.", "unit_amount"
         )
     if "unit_amount" in form:
@@ -174,15 +169,15 @@ def _amounts(form: dict[str, str]) -> tuple[int | None, str]:
     try:
         decimal = Decimal(form["unit_amount_decimal"])
     except InvalidOperation:
-        raise _bad(f"Invalid decimal: {form['unit_amount_decimal']}", "unit_amount_decimal") from None  # fmt: skip
+        raise bad_param(f"Invalid decimal: {form['unit_amount_decimal']}", "unit_amount_decimal") from None  # fmt: skip
     if decimal < 0 or not decimal.is_finite():
-        raise _bad("This value must be greater than or equal to 0.", "unit_amount_decimal")
+        raise bad_param("This value must be greater than or equal to 0.", "unit_amount_decimal")
     text = format(decimal.normalize(), "f")
     return (int(decimal) if decimal == int(decimal) else None), text
 
 
-def _recurring(form: dict[str, str]) -> dict[str, Any] | None:
-    raw = _sub(form, "recurring")
+def parse_recurring(form: dict[str, str]) -> dict[str, Any] | None:
+    raw = sub_params(form, "recurring")
     if not raw:
         return None
     for key in raw:
@@ -192,10 +187,10 @@ def _recurring(form: dict[str, str]) -> dict[str, Any] | None:
     if interval is None:
         raise missing_param("recurring[interval]")
     if interval not in _INTERVALS:
-        raise _bad(_BAD_INTERVAL, "recurring[interval]")
+        raise bad_param(_BAD_INTERVAL, "recurring[interval]")
     usage = raw.get("usage_type", "licensed")
     if usage not in ("licensed", "metered"):
-        raise _bad(
+        raise bad_param(
             "Invalid recurring[usage_type]: must be one of licensed or metered", "recurring[usage_type]"
         )
     trial = raw.get("trial_period_days")
@@ -209,20 +204,20 @@ def _recurring(form: dict[str, str]) -> dict[str, Any] | None:
 
 
 async def create_price(state: FrontState, form: dict[str, str]) -> dict[str, Any]:
-    _check_names(form, _CREATE)
+    check_param_names(form, CREATE_PARAMS)
     if "currency" not in form:
         raise missing_param("currency")
     if form.get("billing_scheme", "per_unit") != "per_unit":
-        raise _bad("The sandbox supports only billing_scheme=per_unit prices.", "billing_scheme")
+        raise bad_param("The sandbox supports only billing_scheme=per_unit prices.", "billing_scheme")
     currency = form["currency"].lower()
-    recurring = _recurring(form)
-    unit_amount, decimal = _amounts(form)
+    recurring = parse_recurring(form)
+    unit_amount, decimal = parse_amounts(form)
     active = _bool(form.get("active", "true"), "active")
     tax_behavior = _tax_behavior(form.get("tax_behavior", "unspecified"))
     product = form.get("product")
-    product_data = _sub(form, "product_data")
+    product_data = sub_params(form, "product_data")
     if product and product_data:
-        raise _bad(
+        raise bad_param(
             "You may only specify one of these parameters: product, product_data.", "product"
         )
     price_id = _new_id()
@@ -231,12 +226,12 @@ async def create_price(state: FrontState, form: dict[str, str]) -> dict[str, Any
         if not product_data.get("name"):
             raise missing_param("product_data[name]")
         pairs = [(k, v) for k, v in product_data.items() if k in ("name", "active") or k.startswith("metadata[")]
-        product = (await _upstream_post(state, "/v1/products", pairs))["id"]
+        product = (await upstream_post(state, "/v1/products", pairs))["id"]
     elif not product:
         raise missing_param("product")
     elif not await state.upstream.exists("products", product):
         raise no_such("product", product, param="product")
-    metadata = _apply_metadata({}, _sub(form, "metadata"))
+    metadata = _apply_metadata({}, sub_params(form, "metadata"))
     nickname = form.get("nickname") or None
     created = int(time.time())
     if recurring is not None:
@@ -249,7 +244,7 @@ async def create_price(state: FrontState, form: dict[str, str]) -> dict[str, Any
             plan_pairs.append(("trial_period_days", str(recurring["trial_period_days"])))
         if nickname:
             plan_pairs.append(("nickname", nickname))
-        created = int((await _upstream_post(state, "/v1/plans", plan_pairs)).get("created") or created)
+        created = int((await upstream_post(state, "/v1/plans", plan_pairs)).get("created") or created)
     price = {
         "id": price_id, "object": "price", "active": active, "billing_scheme": "per_unit", "created": created,
         "currency": currency, "custom_unit_amount": None, "livemode": False,
@@ -266,7 +261,7 @@ async def update_price(state: FrontState, price_id: str, form: dict[str, str]) -
     price = await find_price(state, price_id)
     if price is None:
         raise no_such("price", price_id)
-    _check_names(form, _UPDATE)
+    check_param_names(form, _UPDATE)
     _lookup_key(state, form, price_id)
     if "active" in form:
         price["active"] = _bool(form["active"], "active")
@@ -277,11 +272,11 @@ async def update_price(state: FrontState, price_id: str, form: dict[str, str]) -
     if "tax_behavior" in form:
         wanted = _tax_behavior(form["tax_behavior"])
         if price["tax_behavior"] not in ("unspecified", wanted):
-            raise _bad(
+            raise bad_param(
                 "The tax_behavior of a price cannot be changed once set to inclusive or exclusive.", "tax_behavior"
             )
         price["tax_behavior"] = wanted
-    metadata_updates = _sub(form, "metadata")
+    metadata_updates = sub_params(form, "metadata")
     price["metadata"] = _apply_metadata(price.get("metadata") or {}, metadata_updates)
     state.prices.by_id[price_id] = price
     if price["type"] == "recurring":  # keep the plan of the same id in step (best effort)
@@ -323,9 +318,9 @@ async def list_prices(state: FrontState, pairs: list[tuple[str, str]]) -> dict[s
             rest.append((key, value))
     query = parse_list_query(PRICES_SPEC, rest)
     if query.filters.get("type", "recurring") not in ("recurring", "one_time"):
-        raise _bad("Invalid type: must be one of one_time or recurring", "type")
+        raise bad_param("Invalid type: must be one of one_time or recurring", "type")
     if recurring.get("interval", "month") not in _INTERVALS:
-        raise _bad(_BAD_INTERVAL, "recurring[interval]")
+        raise bad_param(_BAD_INTERVAL, "recurring[interval]")
     if recurring:
         query.filters["recurring"] = recurring
     ordered = order_newest_first(await _prices_in_creation_order(state), state.backdates)
@@ -347,77 +342,3 @@ async def handle_prices(state: FrontState, call: Call) -> dict[str, Any]:
     if len(parts) == 3 and call.method == "POST":
         return await update_price(state, parts[2], call.form)
     raise unrecognized_url(call.method, call.path)
-
-
-async def subscription_upstream_pairs(
-    state: FrontState, method: str, path: str, pairs: list[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """The body pairs to send upstream for a subscription (item) write: prices named as their plans."""
-    if method != "POST" or not _SUBSCRIPTION_PATHS.match(path):
-        return pairs
-    out: list[tuple[str, str]] = []
-    for key, value in pairs:
-        if re.match(r"^(items\[\d+\]\[)?price_data", key):
-            param = key.split("]")[0] + "]" if key.startswith("items[") else "price_data"
-            raise _bad("The sandbox does not support price_data: create the price first.", param)
-        if re.match(r"^(items\[\d+\]\[)?price\]?$", key):
-            price = await find_price(state, value)
-            if price is None:
-                raise no_such("price", value, param=key)
-            if price.get("type") != "recurring":
-                raise _bad(_ONE_TIME_IN_SUBSCRIPTION, key)
-            key = key[: key.rindex("price")] + "plan" + key[key.rindex("price") + 5 :]
-        out.append((key, value))
-    return out
-
-
-_PRODUCT_PATHS = re.compile(r"^/v1/products(/[^/]+)?$")
-
-
-async def write_product(state: FrontState, path: str, pairs: list[tuple[str, str]]) -> dict[str, Any] | None:
-    """A product create/update naming a default price (``default_price_data``, ``default_price``), done
-    here (localstripe has no prices); None when the write names none and goes upstream as it is."""
-    match = _PRODUCT_PATHS.match(path)
-    if not match or not any(k.startswith("default_price") for k, _ in pairs):
-        return None
-    product_id = match.group(1)[1:] if match.group(1) else None
-    form = dict(pairs)
-    price_data = _sub(form, "default_price_data")
-    rest = [(k, v) for k, v in pairs if not k.startswith("default_price")]
-    if product_id is None and "default_price" in form:
-        raise unknown_param("default_price")
-    if product_id is not None and price_data:
-        raise unknown_param("default_price_data")
-    if price_data:  # validate before anything is created: a failed create leaves nothing behind
-        _check_names({**price_data, "product": ""}, _CREATE - {"product_data", "lookup_key", "transfer_lookup_key"})
-        if "currency" not in price_data:
-            raise missing_param("default_price_data[currency]")
-        _recurring(price_data)
-        _amounts(price_data)
-    if product_id is None:
-        product = await _upstream_post(state, "/v1/products", rest)
-        if price_data:
-            price = await create_price(state, {**price_data, "product": product["id"]})
-            state.prices.default_for_product[product["id"]] = price["id"]
-        return product
-    default = form.get("default_price", "")
-    if default:
-        price = await find_price(state, default)
-        if price is None:
-            raise no_such("price", default, param="default_price")
-        if price.get("product") != product_id:
-            raise _bad(
-                f"The price `{default}` does not belong to product `{product_id}`.", "default_price"
-            )
-    if rest:
-        product = await _upstream_post(state, path, rest)
-    else:
-        reply = await state.upstream.call("GET", path)
-        if reply.status != 200 or not isinstance(reply.data, dict):
-            raise no_such("product", product_id)
-        product = reply.data
-    if default:
-        state.prices.default_for_product[product_id] = default
-    else:
-        state.prices.default_for_product.pop(product_id, None)
-    return product
