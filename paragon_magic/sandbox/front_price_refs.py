@@ -67,7 +67,8 @@ async def write_product(state: FrontState, path: str, pairs: list[tuple[str, str
     if product_id is not None and price_data:
         raise unknown_param("default_price_data")
     if price_data:  # validate before anything is created: a failed create leaves nothing behind
-        check_param_names({**price_data, "product": ""}, CREATE_PARAMS - {"product_data", "lookup_key", "transfer_lookup_key"})
+        allowed = CREATE_PARAMS - {"product_data", "lookup_key", "transfer_lookup_key"}
+        check_param_names({**price_data, "product": ""}, allowed)
         if "currency" not in price_data:
             raise missing_param("default_price_data[currency]")
         parse_recurring(price_data)
