@@ -44,6 +44,7 @@ def _business(server: LocalStripe) -> dict[str, list[dict[str, Any]]]:
             "subscriptions": _all(api, "/v1/subscriptions", status="all"),
             "balance_transactions": _all(api, "/v1/balance_transactions"),
             "plans": _all(api, "/v1/plans"),
+            "prices": _all(api, "/v1/prices"),
             "products": _all(api, "/v1/products"),
         }
 
@@ -60,7 +61,8 @@ def _customer_view(business: dict[str, list[dict[str, Any]]]) -> list[tuple[Any,
     subs_by_customer: dict[str, list[tuple[Any, ...]]] = {}
     for sub in business["subscriptions"]:
         subs_by_customer.setdefault(sub["customer"], []).append(
-            (sub["plan"]["nickname"], sub["status"], sub["created"], sub["canceled_at"], sub["ended_at"])
+            (sub["items"]["data"][0]["price"]["nickname"], sub["status"], sub["created"], sub["canceled_at"],
+             sub["ended_at"])
         )
     return sorted(
         (
@@ -98,10 +100,14 @@ def test_two_hundred_customers_over_eighteen_months(seeded: Any) -> None:
     assert len({c["email"] for c in customers}) == 200
 
 
-def test_products_and_monthly_and_yearly_plans(seeded: Any) -> None:
+def test_products_and_monthly_and_yearly_prices(seeded: Any) -> None:
     _, business = seeded
     assert sorted(p["name"] for p in business["products"]) == ["Enterprise", "Pro", "Starter"]
-    plans = business["plans"]
+    prices = business["prices"]
+    assert Counter(p["recurring"]["interval"] for p in prices) == {"month": 3, "year": 3}
+    assert {p["lookup_key"] for p in prices} == {f"{t}_{i}ly" for t in ("starter", "pro", "enterprise") for i in ("month", "year")}  # fmt: skip
+    plans = business["plans"]  # each recurring price is also its plan, same id and amount
+    assert {p["id"]: p["amount"] for p in plans} == {p["id"]: p["unit_amount"] for p in prices}
     assert Counter(p["interval"] for p in plans) == {"month": 3, "year": 3}
     by_product = {p["product"]: {} for p in plans}
     for plan in plans:
@@ -119,9 +125,13 @@ def test_canceled_subscriptions_have_past_cancellation_times(seeded: Any) -> Non
         assert sub["created"] < sub["canceled_at"] < NOW
         assert sub["ended_at"] == sub["canceled_at"]
         assert sub["start_date"] == sub["created"]
+        item = sub["items"]["data"][0]  # the last billing period is the one the cancellation fell in
+        assert item["current_period_start"] < sub["canceled_at"] <= item["current_period_end"]
+        assert item["current_period_start"] >= sub["start_date"]
     churn_months = {(s["canceled_at"] - HISTORY_START) // (30 * DAY) for s in canceled}
     assert len(churn_months) >= 8  # spread over the history, not all "today"
     assert all(s["canceled_at"] is None for s in subs if s["status"] != "canceled")
+    assert all(s["currency"] == "usd" and "current_period_start" not in s for s in subs)
 
 
 def test_payments_refunds_and_currencies(seeded: Any) -> None:

@@ -1,6 +1,6 @@
 """Seed the sandbox with a small, realistic, deterministic business.
 
-Three products with monthly and yearly plans, ~200 customers created over the last 18 months,
+Three products with monthly and yearly prices (recurring prices, each also readable as its plan), ~200 customers created over the last 18 months,
 subscriptions (about a fifth canceled, ``canceled_at`` spread over the history), and payments and
 refunds in several currencies (one zero-decimal) whose balance transactions feed a finance analysis.
 Same seed, same business (relative to ``now``).
@@ -39,7 +39,7 @@ COUNTRIES = ("US", "US", "US", "GB", "DE", "FR", "JP", "CA", "NL", "AU")
 @dataclass
 class SeedReport:
     products: int = 0
-    plans: int = 0
+    prices: int = 0
     customers: int = 0
     subscriptions: int = 0
     canceled: int = 0
@@ -49,7 +49,7 @@ class SeedReport:
     ids: dict[str, list[str]] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return (f"seeded {self.customers} customers, {self.products} products, {self.plans} plans, "
+        return (f"seeded {self.customers} customers, {self.products} products, {self.prices} prices, "
                 f"{self.subscriptions} subscriptions ({self.canceled} canceled), {self.payments} payments, "
                 f"{self.refunds} refunds in {self.seconds:.1f} s")
 
@@ -75,19 +75,20 @@ def seed(
     )
     post = lambda path, params: client.request("POST", path, params).data  # noqa: E731
     with client:
-        plans: list[tuple[dict[str, Any], str]] = []
+        prices: list[tuple[dict[str, Any], str]] = []
         for name, tier, monthly in PRODUCTS:
             product = post("/v1/products", {"name": name, "description": f"{name} plan", "metadata": {"tier": tier}})
             created[product["id"]] = start - 30 * DAY
             report.products += 1
             for interval, amount in (("month", monthly), ("year", monthly * 10)):
-                plan = post("/v1/plans", {
-                    "product": product["id"], "amount": amount, "currency": "usd", "interval": interval,
-                    "nickname": f"{name} {interval}ly", "metadata": {"tier": tier},
+                price = post("/v1/prices", {
+                    "product": product["id"], "unit_amount": amount, "currency": "usd",
+                    "recurring": {"interval": interval}, "nickname": f"{name} {interval}ly",
+                    "lookup_key": f"{tier}_{interval}ly", "metadata": {"tier": tier},
                 })
-                created[plan["id"]] = start - 30 * DAY
-                plans.append((plan, tier))
-                report.plans += 1
+                created[price["id"]] = start - 30 * DAY
+                prices.append((price, tier))
+                report.prices += 1
         signups = sorted(rng.randint(start, now - DAY) for _ in range(customers))
         for i, signup in enumerate(signups):
             first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -104,8 +105,8 @@ def seed(
             report.customers += 1
             report.ids.setdefault("customers", []).append(customer["id"])
             if rng.random() < 0.7:
-                plan, _tier = rng.choices(plans, weights=[6, 2, 4, 1, 2, 1])[0]
-                subscription = post("/v1/subscriptions", {"customer": customer["id"], "items": [{"plan": plan["id"]}]})
+                price, _tier = rng.choices(prices, weights=[6, 2, 4, 1, 2, 1])[0]
+                subscription = post("/v1/subscriptions", {"customer": customer["id"], "items": [{"price": price["id"]}]})
                 began = min(signup + rng.randint(0, 3) * DAY, now - DAY)
                 created[subscription["id"]] = began
                 fields[subscription["id"]] = {"start_date": began}
