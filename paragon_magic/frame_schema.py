@@ -21,8 +21,8 @@ import pandas as pd
 
 from . import stripe_model
 
-__all__ = ["ColumnKind", "DTYPES", "TypeSchema", "schema_for", "kind_by_name", "is_amount_name", "column_order",
-           "HEADLINES", "ZERO_DECIMAL", "THREE_DECIMAL"]
+__all__ = ["ColumnKind", "DTYPES", "MODEL_KINDS", "TypeSchema", "schema_for", "kind_by_name", "is_amount_name",
+           "column_order", "HEADLINES", "ZERO_DECIMAL", "THREE_DECIMAL"]
 
 ColumnKind = Literal["string", "decimal", "int", "amount", "timestamp", "bool", "boolean", "float", "list",
                      "object"]
@@ -43,7 +43,8 @@ DTYPES: dict[str, object] = {
     "object": object,
 }
 
-_FROM_MODEL: dict[str, ColumnKind | None] = {
+#: The frame kind of each object-model kind (None: no column of its own, e.g. a hash).
+MODEL_KINDS: dict[str, ColumnKind | None] = {
     "timestamp": "timestamp", "amount": "amount", "currency": "string", "boolean": "boolean", "integer": "int",
     "number": "float", "decimal": "decimal", "string": "string", "id": "string", "enum": "string",
     "expandable": "string", "list": "list", "hash": None, "object": "object",
@@ -97,7 +98,7 @@ def schema_for(object_type: str | None) -> TypeSchema:
                     visit(path, depth + 1)
                     continue
                 whole.add(path)
-            kind = _FROM_MODEL[model_kind]
+            kind = MODEL_KINDS[model_kind]
             if kind is not None:
                 columns[path] = kind
 
@@ -114,7 +115,7 @@ def _model_kind(object_type: str | None, column: str) -> ColumnKind | None:
     if parent and stripe_model.field_kind(object_type, parent) == "hash":
         return "string"
     model_kind = stripe_model.field_kind(object_type, column)
-    return _FROM_MODEL[model_kind] if model_kind else None
+    return MODEL_KINDS[model_kind] if model_kind else None
 
 
 _TIMESTAMP_LEAVES = frozenset({

@@ -29,7 +29,7 @@ from .accessor import RawObjects  # also registers the ``df.stripe`` accessor
 from .client.keys import mask_secret
 from .frame_schema import DTYPES, ColumnKind, TypeSchema, column_order, kind_by_name, schema_for
 
-__all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns"]
+__all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns", "typed_column"]
 
 _NONE = type(None)
 _EMPTY: Mapping[str, Any] = {}
@@ -181,6 +181,11 @@ def to_frame(objects: Iterable[Mapping[str, Any]], object_type: str | None = Non
 
 
 # --- column conversion ------------------------------------------------------------------------------
+
+
+def typed_column(values: Sequence[Any], kind: ColumnKind | None) -> Any:
+    """One column of ``values`` converted as a column of ``kind`` is (None: by the values alone)."""
+    return _to_array(values, kind, None) if values else _missing(kind or "object", 0)
 
 
 def _to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKind | None) -> Any:

@@ -10,6 +10,9 @@ Kinds: ``timestamp`` (Unix seconds), ``amount`` (integer in the currency's minor
 ``boolean``, ``integer``, ``number`` (float), ``decimal`` (a decimal string, exact), ``string``, ``id``, ``enum``,
 ``expandable`` (an id, or the object when expanded), ``list``, ``hash`` (string -> string, e.g. ``metadata``),
 ``object``.
+
+An anonymous nested object has a type name of its own, ``<owner type>#<path>``: ``balance_transaction#fee_details[]``
+(one fee detail), ``charge#payment_method_details``; ``nested_type`` gives it and every function here accepts it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from ._generated import API_VERSION, MODEL, STRIPE_PYTHON_VERSION
 from .overrides import DELETED_FIELDS, DELETED_TYPES, KIND_OVERRIDES
 
 __all__ = ["FieldKind", "KINDS", "API_VERSION", "STRIPE_PYTHON_VERSION", "object_types", "is_known", "fields",
-           "field_kind", "target_type", "list_element_type", "element_fields"]
+           "field_kind", "target_type", "list_element_type", "nested_type", "element_fields"]
 
 FieldKind = Literal["timestamp", "amount", "currency", "boolean", "integer", "number", "decimal", "string", "id",
                     "enum", "expandable", "list", "hash", "object"]
@@ -44,7 +47,13 @@ def object_types() -> tuple[str, ...]:
 
 
 def is_known(object_type: str | None) -> bool:
-    return bool(object_type) and (object_type in MODEL or object_type in _DELETED)
+    """Whether the model describes ``object_type`` (a Stripe type or an ``owner#path`` nested type)."""
+    if not object_type:
+        return False
+    if "#" in object_type:
+        owner, _, inner = object_type.rpartition("#")
+        return is_known(owner) and inner in _codes(owner)[1]
+    return object_type in MODEL or object_type in _DELETED
 
 
 _DELETED = frozenset(f"deleted_{t}" for t in DELETED_TYPES)
@@ -74,18 +83,26 @@ def list_element_type(object_type: str | None, path: str) -> str | None:
     return target if code == "l" else None
 
 
-def element_fields(object_type: str | None, path: str) -> Mapping[str, FieldKind]:
-    """Path -> kind within one element of the list at ``path``: its named type's fields, else the anonymous
-    element's own (``fee_details`` -> ``amount``, ``currency``, ``type``, ...)."""
-    named = list_element_type(object_type, path)
-    if named:
-        return fields(named)
+def nested_type(object_type: str | None, path: str) -> str | None:
+    """The type of one value at ``path``: for a list, of one element. A named type (``items.data`` ->
+    ``subscription_item``, ``customer`` -> ``customer``) or ``owner#path`` for an anonymous object
+    (``fee_details`` -> ``balance_transaction#fee_details[]``); None for scalars and unknown paths."""
     owner, inner = _owner(object_type or "", path)
     if owner is None:
-        return _EMPTY
-    prefix = f"{inner}[]."
-    codes = _codes(owner)[0]
-    return MappingProxyType({p[len(prefix):]: k for p, k in codes.items() if p.startswith(prefix)})
+        return None
+    code, target = _codes(owner)[1].get(inner, (None, None))
+    if code in ("l", "x", "r", "o") and target:
+        return target
+    if code == "l" and f"{inner}[]" in _codes(owner)[1] and _codes(owner)[1][f"{inner}[]"][0] == "o":
+        return f"{owner}#{inner}[]"
+    if code == "o" and any(p.startswith(inner + ".") for p in _codes(owner)[1]):
+        return f"{owner}#{inner}"
+    return None
+
+
+def element_fields(object_type: str | None, path: str) -> Mapping[str, FieldKind]:
+    """Path -> kind within one value (one element of a list) at ``path`` (``fee_details`` -> ``amount``, ...)."""
+    return fields(nested_type(object_type, path))
 
 
 # --- internals -----------------------------------------------------------------------------------------------
@@ -94,13 +111,25 @@ def element_fields(object_type: str | None, path: str) -> Mapping[str, FieldKind
 @lru_cache(maxsize=None)
 def _codes(object_type: str) -> tuple[dict[str, FieldKind], dict[str, tuple[str, str | None]]]:
     """(path -> kind, path -> (code, target type)) for one type, references inlined and overrides applied."""
+    if "#" in object_type:
+        owner, _, inner = object_type.rpartition("#")
+        prefix = inner + "."
+        _, detail = _codes(owner)
+        detail = {p[len(prefix):]: d for p, d in detail.items() if p.startswith(prefix)}
+        return {p: KINDS[c] for p, (c, _) in detail.items()}, detail
     if object_type in _DELETED:
         raw = dict(_flatten(DELETED_FIELDS, "", 0))
     else:
         raw = dict(_flatten(MODEL.get(object_type, {}), "", 0))
         for path, code in KIND_OVERRIDES.get(object_type, {}).items():
             raw[path] = code
-    detail = {p: (c.split(":", 1)[0], c.split(":", 1)[1] if ":" in c else None) for p, c in raw.items()}
+    detail: dict[str, tuple[str, str | None]] = {}
+    for path, code in raw.items():
+        head, _, target = code.partition(":")
+        if head == "l" and target in KINDS:  # a list of scalars (``l:s``): the element's kind at ``path[]``
+            detail[path], detail[f"{path}[]"] = ("l", None), (target, None)
+        else:
+            detail[path] = (head, target or None)
     return {p: KINDS[c] for p, (c, _) in detail.items()}, detail
 
 
