@@ -3,7 +3,8 @@
 The columns and their kinds come from Stripe's object model (``paragon_magic.stripe_model``): a frame of a
 known type always has every column the model gives it, and a nested object is flattened (``address.city``)
 while it is small; a large or open-ended one (a charge's ``payment_method_details``, with one sub-object per
-payment method) stays one column of dicts. Hashes become ``metadata.<key>`` columns from the data. For types
+payment method) stays one column of dicts. An embedded object of a named type (``plan`` and ``price`` in a
+subscription item) is always flattened, so its columns have the dtypes of that type's own frame. Hashes become ``metadata.<key>`` columns from the data. For types
 and columns the model does not know, a column's name (``created``, ``*_at``, ``amount``, ``amount_*``, ...)
 implies a kind that counts only when the values agree (integers for a timestamp or an amount).
 """
@@ -60,7 +61,8 @@ class TypeSchema:
     object_type: str | None
     columns: Mapping[str, ColumnKind] = field(default_factory=dict)
     whole: frozenset[str] = frozenset()  # dict-valued columns kept as one column (not split into ``x.*``)
-    flattened: frozenset[str] = frozenset()  # objects split into their fields: never a column of their own
+    flattened: frozenset[str] = frozenset()  # objects and hashes split into their fields: never a column
+    expandable: frozenset[str] = frozenset()  # an id, or an expanded object: ``x`` keeps the id, ``x.*`` the rest
 
     def get(self, column: str) -> ColumnKind | None:
         """The kind of ``column`` that the model states (None: unknown, decide by name and values)."""
@@ -87,23 +89,29 @@ def schema_for(object_type: str | None) -> TypeSchema:
     columns: dict[str, ColumnKind] = {}
     whole: set[str] = set()
     flattened: set[str] = set()
+    expandable: set[str] = set()
 
     def visit(parent: str, depth: int) -> None:
         for path in children[parent]:
             model_kind = codes[path]
             if model_kind == "object":
                 nested = children.get(path)
-                if nested and len(nested) <= _FLATTEN_AT_MOST and depth < _FLATTEN_DEPTH:
+                named = stripe_model.target_type(object_type, path) is not None  # ``plan`` in an item
+                if nested and (named or len(nested) <= _FLATTEN_AT_MOST and depth < _FLATTEN_DEPTH):
                     flattened.add(path)
                     visit(path, depth + 1)
                     continue
                 whole.add(path)
+            elif model_kind == "hash":
+                flattened.add(path)
+            elif model_kind == "expandable":
+                expandable.add(path)
             kind = MODEL_KINDS[model_kind]
             if kind is not None:
                 columns[path] = kind
 
     visit("", 0)
-    return TypeSchema(object_type, columns, frozenset(whole), frozenset(flattened))
+    return TypeSchema(object_type, columns, frozenset(whole), frozenset(flattened), frozenset(expandable))
 
 
 @lru_cache(maxsize=65536)

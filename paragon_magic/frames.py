@@ -37,15 +37,16 @@ _PAGE = 1000  # objects per chunk when to_frame is given one long iterable
 _MAX_EPOCH = np.iinfo(np.int64).max // 10**9  # seconds; beyond this, nanoseconds overflow (year 2262)
 
 
-def flatten_columns(objects: Sequence[Mapping[str, Any]],
-                    whole: frozenset[str] = frozenset()) -> dict[str, Sequence[Any]]:
+def flatten_columns(objects: Sequence[Mapping[str, Any]], schema: TypeSchema | None = None) -> dict[str, Sequence[Any]]:
     """Split objects into columns: ``{"id": [...], "address.city": [...], ...}``, one entry per object.
 
-    Dicts under a name in ``whole`` stay one column of dicts.
+    With a ``schema``, dicts under its ``whole`` names stay one column of dicts, and an expanded object under
+    an ``expandable`` name leaves its id in that column and its other fields in ``name.*`` columns.
     """
     columns: dict[str, Sequence[Any]] = {}
+    shape = (schema.whole, schema.expandable) if schema is not None else (frozenset(), frozenset())
     for key, values in _split(objects).items():
-        _add_column(columns, str(key), values, whole)
+        _add_column(columns, str(key), values, shape)
     return columns
 
 
@@ -63,7 +64,16 @@ def _split(dicts: Sequence[Mapping[str, Any]]) -> dict[Any, Sequence[Any]]:
     return {key: list(map(dict.get, dicts, itertools.repeat(key))) for key in union}
 
 
-def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[Any], whole: frozenset[str]) -> None:
+def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[Any],
+                shape: tuple[frozenset[str], frozenset[str]]) -> None:
+    whole, expandable = shape
+    if name in expandable and any(isinstance(v, dict) for v in values):
+        columns[name] = [v.get("id") if isinstance(v, dict) else v for v in values]
+        expanded = [v if isinstance(v, dict) else _EMPTY for v in values]
+        for key, sub in _split(expanded).items():
+            if key != "id":
+                _add_column(columns, f"{name}.{key}", sub, shape)
+        return
     first = values[0]
     if (first is not None and not isinstance(first, dict)) or name in whole:
         columns[name] = values  # a leaf; a later dict in it (mixed shapes) ends up in an object column
@@ -75,7 +85,7 @@ def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[A
             values = [_EMPTY if v is None else v for v in values]
     if kinds and all(issubclass(k, dict) for k in kinds):
         for key, sub in _split(values).items():
-            _add_column(columns, f"{name}.{key}", sub, whole)
+            _add_column(columns, f"{name}.{key}", sub, shape)
         return  # a column of empty dicts ({} metadata) yields no columns at all
     columns[name] = values
 
@@ -106,7 +116,7 @@ class FrameBuilder:
             return
         if self.object_type is None and isinstance(objects[0].get("object"), str):
             self.object_type = objects[0]["object"]
-        self._append(flatten_columns(objects, schema_for(self.object_type).whole), len(objects))
+        self._append(flatten_columns(objects, schema_for(self.object_type)), len(objects))
         if self.keep_raw:
             self._raw.extend(objects)
 
@@ -152,8 +162,8 @@ class FrameBuilder:
         if release:
             self._columns, self._rows = {}, 0
         for name, kind in schema.items():
-            if name not in arrays and not (kind == "string" and any(n.startswith(name + ".") for n in arrays)):
-                arrays[name] = _missing(kind, rows)  # (an expanded ``customer`` gives ``customer.*`` instead)
+            if name not in arrays:
+                arrays[name] = _missing(kind, rows)
         order = column_order(arrays, self.object_type)
         frame = pd.DataFrame({n: arrays[n] for n in order}, index=pd.RangeIndex(rows), copy=False)
         frame.attrs["stripe"] = {"object_type": self.object_type}
