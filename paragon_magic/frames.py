@@ -67,7 +67,7 @@ def _split(dicts: Sequence[Mapping[str, Any]]) -> dict[Any, Sequence[Any]]:
 def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[Any],
                 shape: tuple[frozenset[str], frozenset[str]]) -> None:
     whole, expandable = shape
-    if name in expandable and any(isinstance(v, dict) for v in values):
+    if name in expandable and dict in set(map(type, values)):
         columns[name] = [v.get("id") if isinstance(v, dict) else v for v in values]
         expanded = [v if isinstance(v, dict) else _EMPTY for v in values]
         for key, sub in _split(expanded).items():
@@ -275,10 +275,21 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
 
 
 def _missing(kind: ColumnKind, rows: int) -> Any:
-    """A column of ``rows`` missing values with the kind's dtype."""
+    """A column of ``rows`` missing values with the kind's dtype (built without a pass over ``rows`` Nones)."""
     dtype = DTYPES["boolean"] if kind == "bool" and rows else DTYPES[kind]
     if dtype is object:
         return np.full(rows, None, dtype=object)
+    mask = np.ones(rows, dtype=bool)
+    if kind in ("int", "amount"):
+        return pd.arrays.IntegerArray(np.zeros(rows, dtype=np.int64), mask)
+    if dtype == DTYPES["boolean"]:
+        return pd.arrays.BooleanArray(np.zeros(rows, dtype=bool), mask)
+    if kind == "timestamp":
+        return _timestamps(np.zeros(rows, dtype=np.int64), mask)
+    if kind == "float":
+        return np.full(rows, np.nan)
+    if _pa is not None and getattr(dtype, "storage", None) == "pyarrow":
+        return pd.arrays.ArrowStringArray(_pa.nulls(rows, type=_pa.large_string()))
     return pd.array([None] * rows, dtype=dtype)  # type: ignore[call-overload]
 
 
