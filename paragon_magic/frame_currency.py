@@ -38,9 +38,11 @@ def amount_columns(df: pd.DataFrame, object_type: str | None) -> list[str]:
     for column in df.columns:
         if not isinstance(column, str) or not pd.api.types.is_integer_dtype(df[column].dtype):
             continue
-        names = {column, _without_suffix(df, column)}
-        if any(schema.get(n) == "amount" or is_amount_name(n) for n in names):
-            out.append(column)
+        for name in dict.fromkeys((column, _without_suffix(df, column))):
+            kind = schema.get(name)  # the model's word wins; the name counts where it is silent
+            if kind == "amount" or (kind is None and is_amount_name(name)):
+                out.append(column)
+                break
     return out
 
 
@@ -56,7 +58,7 @@ def to_major(df: pd.DataFrame, columns: list[str], currency: CurrencySpec, exact
         if lost:
             source = chosen.get(column) or _nearest(df, column)[0]
             warnings.warn(f"to_major: {lost} row(s) of '{column}' have an amount but no currency in '{source}'; "
-                          f"they are left missing (choose with currency=...)", CurrencyPairingWarning, stacklevel=4)
+                          f"they are left missing (choose with currency=...)", CurrencyPairingWarning, stacklevel=3)
         if exact:
             out[column] = [None if pd.isna(v) or pd.isna(e) else Decimal(int(v)).scaleb(-int(e))
                            for v, e in zip(values, exponent)]
