@@ -35,7 +35,7 @@ _TIME_NAME = re.compile(r"(^|_)(at|date|time|created|updated|start|end|until|on|
                         r"expiry|by|since|timestamp)$|^(start|end|date)$")
 _TIME_DOC = re.compile(r"\b(time|date|timestamp|when)\b", re.I)
 _NOT_TIME_DOC = re.compile(r"\b(number of|numerical|digit|between 1 and|seconds after|days|minutes|hours)\b", re.I)
-_AMOUNT_NAME = re.compile(r"(^|_)(amount|fee|net|balance|total|subtotal|tax|cost|price|gte|lte)(_|$)")
+_AMOUNT_NAME = re.compile(r"(^|_)(amount|fee|net|balance|total|subtotal|tax|cost|price)(_|$)")
 _NOT_AMOUNT_DOC = re.compile(r"\b(percent|number of|count|quantity|usage|digit)", re.I)
 _NESTED_DEPTH = 12
 
