@@ -21,7 +21,8 @@ KIND_OVERRIDES: dict[str, dict[str, str]] = {
     "confirmation_token": {
         "payment_method_preview.card.generated_from.payment_method_details.card_present.capture_before": "t"},
     "invoice": {"next_payment_attempt": "t"},
-    "invoiceitem": {"period.start": "t", "period.end": "t"},
+    # "Amount (in the `currency` specified) of the invoice item": money, though the docstring names no unit
+    "invoiceitem": {"amount": "a", "period.start": "t", "period.end": "t"},
     "line_item": {"period.start": "t", "period.end": "t"},
     "payment_intent": {"next_action.oxxo_display_details.expires_after": "t"},
     "reserve.hold": {"release_schedule.release_after": "t", "release_schedule.scheduled_release": "t"},
