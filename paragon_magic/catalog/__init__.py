@@ -14,24 +14,29 @@ from typing import Any
 
 from ..catalog_types import Action, Param
 from ..errors import UsageError
-from . import customers, money, products, subscriptions
+from . import customers, events, invoices, money, products, search, subscriptions
 from .help import describe
 from .help import summary_table as _summary_table
 from .money import BALANCE_TRANSACTION_TYPES
 from .request import ROW as REQUEST_ROW
 from .schema import actions_schema as _actions_schema
 from .schema import param_schema
-from .shared import COMMON_OPTIONS, LIST_OPTIONS
+from .shared import COMMON_OPTIONS, LIST_OPTIONS, list_options
 
 __all__ = ["ACTIONS", "COMMON_OPTIONS", "LIST_OPTIONS", "BALANCE_TRANSACTION_TYPES", "Action", "Param",
-           "get_action", "actions_schema", "describe", "summary_table", "param_schema"]
+           "get_action", "actions_schema", "describe", "summary_table", "param_schema", "list_options"]
 
 _ROWS: tuple[Action, ...] = (
     *customers.ROWS,
     *subscriptions.ROWS,
     *products.ROWS[:3],  # create/get/list products
-    *money.ROWS,
-    *products.ROWS[3:],  # list_plans
+    *money.ROWS[:1],  # list_balance_transactions
+    *products.ROWS[3:4],  # list_plans: the seed's eleven rows come first, in their order
+    *money.ROWS[1:],  # charges, refunds, payouts
+    *invoices.ROWS,
+    *products.ROWS[4:],  # prices
+    *events.ROWS,
+    *search.ROWS,
     REQUEST_ROW,
 )
 
@@ -44,7 +49,7 @@ def get_action(name: str) -> Action:
     if action is not None:
         return action
     for candidate in ACTIONS.values():
-        if candidate.paragon_name and candidate.paragon_name == name.upper():
+        if name.upper() in (candidate.paragon_name, candidate.tool_name):
             return candidate
     close = difflib.get_close_matches(name.lower(), list(ACTIONS), n=1, cutoff=0.5)
     hint = f" Did you mean '{close[0]}'?" if close else ""

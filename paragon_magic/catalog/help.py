@@ -5,7 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..catalog_types import Action, Param
-from .shared import COMMON_OPTIONS, LIST_OPTIONS
+from .shared import COMMON_OPTIONS, LIST_OPTIONS, list_options
+
+#: ``request``'s own options (it pages a list answer like the list actions do).
+REQUEST_OPTIONS = (
+    LIST_OPTIONS[0],
+    Param("page", "boolean", "Send exactly one request and return that page (Paragon's one-call semantics).",
+          example="true"),
+)
+REQUEST_PAGING = """\
+Paging: a GET whose answer is a list (object "list", walked with starting_after cursors) or a search
+result (object "search_result", walked with page/next_page) fetches every page, up to 100 objects a
+request, with a progress bar; --limit N is the total number of rows (never sent to Stripe as a page size
+above 100). Ctrl-C keeps the rows fetched so far (df.attrs['stripe']['complete'] is False). The frame is
+typed by the objects' `object` type. --page sends one request and returns that page as Stripe answers it
+(--limit N is then the page size, at most 100; pass starting_after=... or page=... for the next one).
+--dry-run shows the first page's request. Python: session.request("stripe", "/v1/charges", limit=250),
+or page=True for one call."""
 
 _METAVAR = {"string": "TEXT", "integer": "N", "boolean": "true|false", "enum": "CHOICE", "timestamp": "TIME",
             "timestamp_range": "RANGE", "map": "KEY=VALUE", "list": "A,B,...", "object": "JSON"}
@@ -33,18 +49,22 @@ def describe(action: Action) -> str:
     head = f"{action.name} — {action.summary}\n  {where}"
     if action.paragon_name:
         head += f"  (ActionKit {action.paragon_name})"
+    elif action.tool_name:
+        head += f"  (tool {action.tool_name} in actions --json)"
     lines = [head]
     if action.id_param or action.params:
         lines += ["", "Parameters:"]
     if action.id_param:
-        lines += [f"  {'<' + action.id_param + ' id>':<36} ID of the {action.object_type} (positional, required)"]
+        lines += [f"  {'<' + action.id_param + ' id>':<36} ID of the {action.id_param} (positional, required)"]
     for p in action.params:
         lines += _param_line(p)
-    options = LIST_OPTIONS + COMMON_OPTIONS if action.is_list else COMMON_OPTIONS
+    options = REQUEST_OPTIONS + COMMON_OPTIONS if action.kind == "request" else list_options(action) + COMMON_OPTIONS
     lines += ["", "Options:"]
     for p in options:
         lines += _param_line(p)
     lines += ["", "Any other Stripe parameter can be given as key=value and is passed through."]
+    if action.kind == "request":
+        lines += ["", REQUEST_PAGING]
     if action.examples:
         lines += ["", "Examples:"] + [f"  {e}" for e in action.examples]
     return "\n".join(lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..catalog_types import Action, Param
-from .shared import CREATED
+from .shared import CREATED, timestamp_range
 
 # Every balance transaction type in the Stripe API reference (stripe-python 16.1 BalanceTransaction.type).
 BALANCE_TRANSACTION_TYPES = (
@@ -35,4 +35,37 @@ ROWS = (
                      example="charge"),
            ),
            examples=("%stripe list_balance_transactions --type charge --created-after 2024-01-01",)),
+    Action("list_charges", None, "list", "GET", "/v1/charges", "charge",
+           "List charges (card and other payments), newest first.",
+           params=(
+               CREATED,
+               Param("customer", "string", "Only this customer's charges.", example="cus_123"),
+               Param("payment_intent", "string", "Only charges created by this PaymentIntent.", example="pi_123"),
+               Param("transfer_group", "string", "Only charges in this transfer group.", example="group_123"),
+           ),
+           examples=("%stripe list_charges --created-after 2026-01-01 --limit 200",
+                     "%stripe list_charges --customer cus_123"),
+           tool_name="STRIPE_GET_CHARGES"),
+    Action("get_charge", None, "retrieve", "GET", "/v1/charges/{id}", "charge",
+           "Retrieve one charge by ID.", id_param="charge",
+           examples=("%stripe get_charge ch_123 --expand balance_transaction",), tool_name="STRIPE_GET_CHARGE_BY_ID"),
+    Action("list_refunds", None, "list", "GET", "/v1/refunds", "refund",
+           "List refunds, newest first.",
+           params=(
+               Param("charge", "string", "Only refunds of this charge.", example="ch_123"),
+               CREATED,
+               Param("payment_intent", "string", "Only refunds of this PaymentIntent.", example="pi_123"),
+           ),
+           examples=("%stripe list_refunds --charge ch_123", "%stripe list_refunds --created-after 2026-01-01"),
+           tool_name="STRIPE_GET_REFUNDS"),
+    Action("list_payouts", None, "list", "GET", "/v1/payouts", "payout",
+           "List payouts to your bank account, newest first.",
+           params=(
+               timestamp_range("arrival_date", "Only payouts arriving in this range"),
+               CREATED,
+               Param("destination", "string", "Only payouts to this external account.", example="ba_123"),
+               Param("status", "enum", "Only payouts with this status.",
+                     choices=("pending", "paid", "failed", "canceled", "in_transit"), example="paid"),
+           ),
+           examples=("%stripe list_payouts --status paid",), tool_name="STRIPE_GET_PAYOUTS"),
 )

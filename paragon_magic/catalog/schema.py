@@ -54,10 +54,10 @@ def actions_schema(actions: Iterable[Action], *, include_request: bool = False) 
             continue
         params = _object_schema(action.params)
         if action.id_param:
-            params["properties"] = {action.id_param: {"type": "string", "description": f"ID of the {action.object_type}."},
+            params["properties"] = {action.id_param: {"type": "string", "description": f"ID of the {action.id_param}."},
                                     **params["properties"]}
             params["required"] = [action.id_param, *params.get("required", [])]
         params.setdefault("required", [])
         tools.append({"type": "function", "function": {
-            "name": action.paragon_name or action.name.upper(), "description": action.summary, "parameters": params}})
+            "name": action.schema_name, "description": action.summary, "parameters": params}})
     return tools

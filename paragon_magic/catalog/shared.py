@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..catalog_types import Param
+from ..catalog_types import Action, Param
 
-__all__ = ["ADDRESS_FIELDS", "METADATA", "CREATED", "COLLECTION_METHOD", "COMMON_OPTIONS", "LIST_OPTIONS"]
+__all__ = ["ADDRESS_FIELDS", "METADATA", "CREATED", "COLLECTION_METHOD", "COMMON_OPTIONS", "LIST_OPTIONS",
+           "timestamp_range", "list_options"]
 
 ADDRESS_FIELDS = tuple(
     Param(n, "string", h, example=e)
@@ -33,3 +34,15 @@ LIST_OPTIONS = (
     Param("created_after", "timestamp", "Only objects created at or after this time.", example="2024-01-01"),
     Param("created_before", "timestamp", "Only objects created before this time.", example="2024-02-01"),
 )
+
+
+def timestamp_range(name: str, help: str) -> Param:
+    """A ``{gt,gte,lt,lte}`` filter on a time field other than ``created`` (``due_date``, ``arrival_date``)."""
+    return Param(name, "timestamp_range", help + " (Unix seconds or {gt,gte,lt,lte}).", example="gte=2026-01-01")
+
+
+def list_options(action: Action) -> tuple[Param, ...]:
+    """The session's list options ``action`` takes: ``--limit``, and the created bounds where it filters by it."""
+    if not action.is_list:
+        return ()
+    return LIST_OPTIONS if action.filters_created else LIST_OPTIONS[:1]

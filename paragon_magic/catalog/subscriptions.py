@@ -52,6 +52,13 @@ ROWS = (
                COLLECTION_METHOD, CREATED,
                _ts_range("current_period_start", "current period start"),
                _ts_range("current_period_end", "current period end"),
+               Param("automatic_tax", "object", "Only subscriptions with automatic tax on (or off).",
+                     fields=(Param("enabled", "boolean", "Whether automatic tax is enabled.", required=True,
+                                   example="true"),),
+                     example="enabled=true"),
+               Param("customer_account", "string", "Only this Accounts v2 customer account's subscriptions.",
+                     example="acct_123"),
+               Param("test_clock", "string", "Only subscriptions attached to this test clock.", example="clock_123"),
            ),
            examples=("%stripe list_subscriptions --status all --limit 1000",)),
 )
