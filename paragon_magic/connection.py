@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
@@ -11,6 +12,7 @@ from typing import Any
 
 from .auth import CredentialStore, Credentials, Secret, resolve_credentials
 from .client import (
+    DEFAULT_STRIPE_VERSION,
     AuthenticationError,
     DirectBackend,
     RetryPolicy,
@@ -18,7 +20,7 @@ from .client import (
     StripePermissionError,
     TokenBucket,
 )
-from .errors import ParagonMagicError
+from .errors import ParagonMagicError, UsageError
 from .session import Session, SessionConfig
 
 ACCOUNT_PERMISSION = "rak_connected_account_read"
@@ -40,14 +42,26 @@ def build_client(
     max_retries: int = 4,
     timeout: float = 30.0,
     stripe_account: str | None = None,
+    stripe_version: str | None = DEFAULT_STRIPE_VERSION,
 ) -> StripeClient:
     """The client for one connection: 25 req/s for test keys, 100 for live ones unless ``rate_limit``.
 
+    ``stripe_version`` is sent as ``Stripe-Version`` (default: stripe-python 16.1's, which the frames
+    follow; ``None`` sends none, so the account's default version applies).
     Concurrent listings make async twins of it (``client.settings()``) that share its token bucket.
     """
     bucket = TokenBucket(rate_limit) if rate_limit else TokenBucket.for_mode(backend.mode)
     return StripeClient(backend, rate_limiter=bucket, retry=RetryPolicy(max_retries=max_retries),
-                        timeout=timeout, stripe_account=stripe_account)
+                        timeout=timeout, stripe_account=stripe_account,
+                        stripe_version=check_stripe_version(stripe_version))
+
+
+def check_stripe_version(version: str | None) -> str | None:
+    """``version`` if it reads like a Stripe API version (``2026-10-28.endive``, ``2024-06-20``) or is None."""
+    if version is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}(\.[a-z]+)?", str(version)):
+        return version
+    raise UsageError(f"stripe_version must look like {DEFAULT_STRIPE_VERSION} (or None for the account's default); "
+                     f"got {str(version)[:40]!r}", field="stripe_version")
 
 
 def fetch_account(client: StripeClient) -> dict[str, Any]:
@@ -94,6 +108,8 @@ def connect(
     With ``api_key`` the key is checked (``GET /v1/account`` must succeed) and, with ``save``, kept
     under ``profile``. Without it: the active saved profile, then ``$STRIPE_API_KEY``.
     ``sandbox=True`` starts (once per process) the local Stripe sandbox and connects to it.
+    ``client_options`` go to :func:`build_client`: ``stripe_version`` (default ``2026-10-28.endive``,
+    stripe-python 16.1's), ``rate_limit``, ``max_retries``, ``timeout``.
     Raises :class:`KeyRejected` with the reason the Connect Portal would show.
     """
     label = "direct key"
@@ -111,7 +127,7 @@ def connect(
             from .paragon import Paragon
 
             paragon = Paragon(base_url=creds.base_url, store=store)
-            paragon.authenticate(creds.project_id or "", creds.secret, save=False)
+            paragon.authenticate(creds.project_id or "", creds.secret, save=False, **client_options)
             return paragon.session
         base_url = base_url or creds.base_url
     backend = DirectBackend(creds.secret.reveal(), base_url=base_url)
