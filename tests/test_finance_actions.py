@@ -83,7 +83,9 @@ def test_charges(business: Business) -> None:
     assert str(frame["paid"].dtype) in ("bool", "boolean")
     assert len(business.session.list_charges()) == 4
     assert len(business.session.list_charges(limit=2)) == 2
-    assert len(business.session.list_charges(created_after="2000-01-01")) == 4
+    # the sandbox does not filter charges by created[gte] yet: checked as the request it sends
+    request = business.session.prepare("list_charges", {}, created_after="2026-01-01")
+    assert request.url.params["created[gte]"] == "1767225600" and request.url.params["limit"] == "100"
     one = business.session.get_charge(business.charges[0])
     assert list(one.id) == [business.charges[0]] and str(one["amount_refunded"].dtype) == "Int64"
 
