@@ -10,20 +10,22 @@ CUSTOMER_FIELDS = (
     Param("email", "string", "The customer's email address.", example="jenny@example.com"),
     Param("description", "string", "Free text shown alongside the customer in the Dashboard.", example="VIP"),
     Param("phone", "string", "The customer's phone number.", example="+15555550123"),
-    Param("address", "object", "The customer's address.", fields=ADDRESS_FIELDS, example="address[city]=Berlin"),
+    Param("address", "object", "The customer's address.", fields=ADDRESS_FIELDS, example="city=Berlin,country=DE"),
     METADATA,
     Param("payment_method", "string", "ID of a PaymentMethod to attach to the customer (create only).",
           example="pm_card_visa"),
     Param("invoice_settings", "object", "Default invoice settings.",
           fields=(Param("default_payment_method", "string", "PaymentMethod used for invoices and subscriptions.",
                         example="pm_123"),),
-          example="invoice_settings[default_payment_method]=pm_123"),
+          example="default_payment_method=pm_card_visa"),
 )
 
 ROWS = (
     Action("create_customer", "STRIPE_CREATE_CUSTOMER", "create", "POST", "/v1/customers", "customer",
            "Create a customer.", params=CUSTOMER_FIELDS,
-           examples=("%stripe create_customer --name 'Jenny Rosen' --email jenny@example.com",)),
+           examples=("%stripe create_customer --name 'Jenny Rosen' --email jenny@example.com",
+                     "%stripe create_customer --name 'Jenny Rosen' --address city=Berlin,country=DE "
+                     "address[line1]='1 Main St' --metadata tier=gold")),
     Action("update_customer", "STRIPE_UPDATE_CUSTOMER", "update", "POST", "/v1/customers/{id}", "customer",
            "Update a customer; parameters not given are left unchanged.", id_param="customer",
            params=tuple(p for p in CUSTOMER_FIELDS if p.name != "payment_method"),

@@ -39,8 +39,15 @@ def _param_line(p: Param) -> list[str]:
     if p.target:
         lines.append(f"{'':<39}sent as {p.target}")
     if p.example:
-        lines.append(f"{'':<39}e.g. {p.flag} {p.example}")
+        lines.append(f"{'':<39}e.g. {p.flag} {_pasteable(p.example)}")
     return lines
+
+
+def _pasteable(example: str) -> str:
+    """An example value as it must be typed: quoted when it holds a space (``'Jenny Rosen'``)."""
+    if " " in example and example[0] not in "'\"":
+        return "'" + example.replace("'", "'\"'\"'") + "'"
+    return example
 
 
 def describe(action: Action) -> str:

@@ -56,7 +56,7 @@ ROWS = (
                Param("active", "boolean", "Whether the product can be bought.", example="true"),
                METADATA,
                Param("default_price_data", "object", "Create a default price for the product.",
-                     fields=PRICE_DATA_FIELDS, example="default_price_data[unit_amount]=2000"),
+                     fields=PRICE_DATA_FIELDS, example="currency=usd,unit_amount=2000"),
                Param("shippable", "boolean", "Whether the product is shipped (physical goods).", example="false"),
                Param("url", "string", "A publicly accessible web page for the product.",
                      example="https://example.com/tshirt"),

@@ -11,4 +11,6 @@ ROW = Action("request", None, "request", "GET", "{path}", None,
                      example="/v1/charges"),
                Param("method", "enum", "HTTP method.", choices=("GET", "POST", "DELETE"), example="GET"),
            ),
-           examples=("%stripe request /v1/charges --limit 50", "%stripe request /v1/refunds --method POST charge=ch_1"))
+           examples=("%stripe request /v1/charges --limit 250", "%stripe request GET /v1/charges --page --limit 10",
+                     "%stripe request GET /v1/balance",
+                     "%stripe request /v1/refunds --method POST charge=ch_123 amount=500"))

@@ -25,7 +25,8 @@ ROWS = (
            params=(
                Param("customer", "string", "ID of the customer to subscribe.", required=True, example="cus_123"),
                Param("items", "list", "Subscription items: each a price (or plan) and quantity.", item_type="object",
-                     fields=SUBSCRIPTION_ITEM_FIELDS, example="items[0][price]=price_123"),
+                     fields=SUBSCRIPTION_ITEM_FIELDS,
+                     example="'[{\"plan\": \"plan_123\", \"quantity\": 2}]'"),
                Param("price", "string", "Shortcut for a single item: items[0][price].", target="items[0][price]",
                      example="price_123"),
                Param("plan", "string", "Shortcut for a single item: items[0][plan].", target="items[0][plan]",
@@ -40,7 +41,9 @@ ROWS = (
                METADATA,
                Param("cancel_at_period_end", "boolean", "Cancel at the end of the current period.", example="true"),
            ),
-           examples=("%stripe create_subscription --customer cus_123 --price price_123 --quantity 2",)),
+           examples=("%stripe create_subscription --customer cus_123 --price price_123 --quantity 2",
+                     "%stripe create_subscription --customer cus_123 --plan plan_123 --trial_period_days 14",
+                     "%stripe create_subscription --customer cus_123 items[0][plan]=plan_123 items[0][quantity]=2")),
     Action("list_subscriptions", "STRIPE_GET_SUBSCRIPTIONS", "list", "GET", "/v1/subscriptions", "subscription",
            "List subscriptions (canceled ones only with --status all or canceled).",
            params=(

@@ -30,7 +30,19 @@ USAGE = """\
 %paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--base-url URL]
 %paragon status | %paragon user
 
-Values may be Python: {{ customers.id[0] }}.  Settings: %config StripeMagic"""
+Values may be Python: {{ customers.id[0] }}; quote values with spaces: --name 'Jenny Rosen'.
+Settings: %config StripeMagic (e.g. StripeMagic.stripe_version, pinned to 2026-10-28.endive)
+
+Examples:
+  %stripe list_customers --created-after 2026-01-01 -o customers
+  %stripe get_customer {{ customers.id[0] }}
+  %stripe create_customer --name 'Jenny Rosen' --email jenny@example.com --address city=Berlin,country=DE
+  %stripe list_balance_transactions --type charge -o txns
+  %stripe list_charges --customer {{ customers.id[0] }} --limit 50
+  %stripe search_customers "email:'jenny@example.com'"
+  %stripe request GET /v1/charges --limit 250
+Finance: revenue, fees and net per currency in major units from balance transactions:
+  txns.stripe.to_major().groupby("currency")[["amount", "fee", "net"]].sum()"""
 
 
 def actions_text() -> str:
