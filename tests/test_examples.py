@@ -118,9 +118,10 @@ def markdown_examples(path: Path) -> list[Example]:
             found.append(Example(path.name, body))
         elif any(line.startswith("%") for line in body.splitlines()):
             found += [Example(path.name, line) for line in body.splitlines() if line.strip()]
-    for span in re.findall(r"`(%stripe [^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S)):
+    for span in re.findall(r"`(%(?:stripe|config) [^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S)):
         words = span.split()
-        if words[1] in ACTIONS and not re.search(r"[\[<|…]|\b[A-Z_]{3,}\b", span):
+        placeholder = re.search(r"[\[<|…]|\b(?!GET\b|POST\b|DELETE\b)[A-Z_]{3,}\b", span)
+        if (words[1] in ACTIONS or words[0] == "%config") and not placeholder:
             found.append(Example(path.name, span))
     return found
 
@@ -142,6 +143,7 @@ def business(stripe_server: Any, monkeypatch: pytest.MonkeyPatch) -> Business:
     """A small business in the sandbox; ``%stripe connect --sandbox`` and ``connect("sk_test_…")`` reach it."""
     monkeypatch.setattr(connection, "shared_sandbox", lambda **_: stripe_server)
     monkeypatch.setenv("STRIPE_API_BASE", stripe_server.url)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")  # a saved profile stays in tmp
     session = connection.connect(stripe_server.key, base_url=stripe_server.url, save=False, rate_limit=1000)
     post = lambda path, params: session.client.request("POST", path, params).data  # noqa: E731
     customer = post("/v1/customers", {"name": "Jenny Rosen", "email": "jenny@example.com",
