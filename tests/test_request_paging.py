@@ -155,10 +155,11 @@ class SearchDouble:
             return web.json_response({"error": {"type": "invalid_request_error", "message": "Missing query"}},
                                      status=400)
         size, start = int(query.get("limit", 10)), int(query.get("page", "page_0").removeprefix("page_"))
-        stop = min(start + size, self.rows)
+        matches = 0 if "nobody" in query["query"] else self.rows  # "nobody" matches nothing
+        stop = min(start + size, matches)
         data = [{"id": f"cus_S{i:04}", "object": "customer", "created": 1_767_225_600 - i, "email": f"s{i}@x.co",
                  "balance": i, "livemode": False} for i in range(start, stop)]
-        has_more = stop < self.rows
+        has_more = stop < matches
         return web.json_response({"object": "search_result", "url": "/v1/customers/search", "data": data,
                                   "has_more": has_more, "next_page": f"page_{stop}" if has_more else None})
 
@@ -182,6 +183,9 @@ def test_search_action_pages_over_next_page(searching: tuple[SearchDouble, Sessi
     assert str(frame["created"].dtype) == "datetime64[ns, UTC]" and str(frame["balance"].dtype) == "Int64"
     everything = session.search_customers(query="email:'s'")
     assert len(everything) == 230 and everything.attrs["stripe"]["complete"] is True
+    double.seen.clear()
+    nothing = session.search_customers("email:'nobody@example.com'")
+    assert nothing.empty and nothing.attrs["stripe"]["complete"] is True and len(double.seen) == 1
 
 
 def test_request_pages_a_search_result(searching: tuple[SearchDouble, Session]) -> None:
