@@ -9,7 +9,7 @@ from .shared import COMMON_OPTIONS, LIST_OPTIONS, list_options
 
 #: ``request``'s own options (it pages a list answer like the list actions do).
 REQUEST_OPTIONS = (
-    LIST_OPTIONS[0],
+    *LIST_OPTIONS,
     Param("page", "boolean", "Send exactly one request and return that page (Paragon's one-call semantics).",
           example="true"),
 )
