@@ -220,3 +220,5 @@ def test_a_stray_word_says_to_quote(ip: InteractiveShell, business: Business) ->
     assert "quote the value: --name 'Jenny Rosen'" in message
     message = fails(ip, "%stripe list_customers Rosen")
     assert "quote a value with spaces" in message
+    message = fails(ip, "%stripe update_customer cus_1 --description Very Important")
+    assert "quote the value: --description 'Very Important'" in message

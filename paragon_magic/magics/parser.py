@@ -238,11 +238,9 @@ class _CallParser:
                              field="query")
         elif not self.action.id_param:
             raise UsageError(f"{self.action.name} takes no positional id; got {show(token.text)}. "
-                             f"{self._quote_hint(token)}", field=self.last_flag[0] if self.last_flag else None)
-        raise UsageError(
-            f"unexpected argument {show(token.text)} for {self.action.name}: "
-            "give parameters as --flag value or key=value"
-        )
+                             f"{self._quote_hint(token)}", field=normalise_flag(self.last_flag[0]) if self.last_flag else None)
+        raise UsageError(f"unexpected argument {show(token.text)} for {self.action.name}. {self._quote_hint(token)}",
+                         field=normalise_flag(self.last_flag[0]) if self.last_flag else None)
 
     def _quote_hint(self, token: Token) -> str:
         """Suggest quoting when the stray word most likely continues the previous flag's value."""
