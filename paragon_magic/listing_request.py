@@ -8,7 +8,8 @@ Stripe as a page size. Ctrl-C keeps the rows fetched so far and marks the outcom
 Whether a path answers with a list is decided before the first request (the first page must already
 carry ``limit``, and Stripe rejects ``limit`` on a single-object endpoint): the last path segment is
 a plural collection name (``charges``, ``lines``, ``balance_transactions``) or ``search``, not an object
-id (ids carry digits or capitals) and not one of the few singletons whose name ends in ``s``.
+id (ids carry digits or capitals) and not one of the few singletons whose name ends in ``s``. Only ``/v1``
+paths page; a ``/v2`` answer is returned as Stripe gives it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _COLLECTION = re.compile(r"[a-z_]+s|search|history")
 def answers_a_list(path: str) -> bool:
     """Whether ``GET path`` answers with a page of objects (a list or a search result)."""
     segments = [s for s in path.split("?", 1)[0].split("/") if s]
-    if len(segments) < 2:
+    if len(segments) < 2 or segments[0] != "v1":  # v2 lists page by next_page_url: one request as given
         return False
     last, parent = segments[-1], segments[-2]
     return bool(_COLLECTION.fullmatch(last)) and last not in _SINGLETONS and parent not in _NAMED_CHILDREN

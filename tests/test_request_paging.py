@@ -129,6 +129,7 @@ def test_help_request_documents_paging(ip: InteractiveShell) -> None:
     ("/v1/balance", False), ("/v1/account", False), ("/v1/customers/cus_123", False),
     ("/v1/customers/cus_123/cash_balance", False), ("/v1/tax/settings", False),
     ("/v1/accounts/acct_1/capabilities/card_payments", False), ("/v1/payment_methods/pm_card_visa", False),
+    ("/v2/core/events", False),
 ])
 def test_which_paths_answer_with_a_list(path: str, is_list: bool) -> None:
     assert answers_a_list(path) is is_list
