@@ -115,6 +115,7 @@ class MagicContext:
         if self.session is not None and self.session is not session:
             self.session.close()
         session.config = self.session_config
+        session.client.stripe_version = self.settings.stripe_version
         self.session, self.profile, self.paragon = session, profile, paragon
         return session
 
