@@ -435,3 +435,11 @@ def test_parser_modules_import_neither_ipython_nor_pandas() -> None:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not any(m.split(".")[0] in ("IPython", "pandas", "ipywidgets") for m in modules), name
+
+
+def test_a_key_glued_to_a_bad_date_is_masked_in_the_error() -> None:
+    key = "sk_test_" + "G" * 24
+    for line in ("list_invoices --created 0{{ k }}", "list_customers --created-after x{{ k }}"):
+        with pytest.raises(UsageError) as info:
+            parse_line(line, evaluate=lambda _: key)
+        assert key not in str(info.value) and "sk_test_…" in str(info.value)
