@@ -156,3 +156,14 @@ def test_every_new_row_has_help_completion_and_a_schema_entry(name: str) -> None
     jsonschema.Draft202012Validator.check_schema(tool["function"]["parameters"])
     required = set(tool["function"]["parameters"]["required"])
     assert required == {p.name for p in action.params if p.required} | ({action.id_param} - {None})
+
+
+def test_line_items_form_takes_the_invoice_id(business: Business) -> None:
+    from paragon_magic.widgets import form
+
+    f = form("list_invoice_line_items", session=business.session, namespace={})
+    assert f.fields["invoice"].description.endswith("*") and "created_after" not in f.fields
+    f.fields["invoice"].value = business.invoice
+    f.run_button.click()
+    assert f.error == "" and len(f.result) >= 1 and str(f.result["amount"].dtype) == "Int64"
+    assert f.result.attrs["stripe"]["action"] == "list_invoice_line_items"

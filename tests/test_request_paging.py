@@ -226,3 +226,16 @@ def test_search_first_page_over_mock_transport() -> None:
     assert frame.empty and frame.attrs["stripe"]["complete"] is True
     (url,) = seen
     assert url.path == "/v1/prices/search" and url.params["query"] == "currency:'usd'" and url.params["limit"] == "100"
+
+
+def test_search_form_sends_the_query_and_pages(searching: tuple[SearchDouble, Session]) -> None:
+    from paragon_magic.widgets import form
+
+    double, session = searching
+    f = form("search_customers", session=session, namespace={})
+    assert f.fields["query"].description.endswith("*") and "created_after" not in f.fields
+    f.fields["query"].value = "email:'s1'"
+    f.fields["limit"].value = "120"
+    f.run_button.click()
+    assert f.error == "" and len(f.result) == 120
+    assert [(q["query"], q.get("page")) for q in double.seen] == [("email:'s1'", None), ("email:'s1'", "page_100")]
