@@ -23,10 +23,10 @@ from typing import Any
 import pandas as pd
 
 from .client.pagination import PageWalk
-from .frames import FrameBuilder
+from .frames import FrameBuilder, to_frame
 from .listing import ListingInterrupted, ListOutcome, _progress_bar
 
-__all__ = ["answers_a_list", "first_page_params", "walk_request", "RequestWalk"]
+__all__ = ["answers_a_list", "first_page_params", "walk_request", "answer_frame", "RequestWalk"]
 
 #: Single-object GET endpoints whose last segment looks like a collection name.
 _SINGLETONS = frozenset({"settings", "balance_settings", "status"})
@@ -60,6 +60,17 @@ class RequestWalk:
 
 def _is_page(data: Any) -> bool:
     return isinstance(data, dict) and data.get("object") in {"list", "search_result"}
+
+
+def answer_frame(data: Any, *, keep_raw: bool = False) -> tuple[pd.DataFrame, bool]:
+    """One answer as a frame and whether it is complete: a page's objects (complete unless ``has_more``),
+    one object, or one row of anything else."""
+    if _is_page(data):
+        objects = data.get("data") or []
+        object_type = objects[0].get("object") if objects else None
+        return to_frame(objects, object_type, keep_raw=keep_raw), not data.get("has_more", False)
+    object_type = data.get("object") if isinstance(data, dict) else None
+    return to_frame([data if isinstance(data, dict) else {"value": data}], object_type, keep_raw=keep_raw), True
 
 
 def walk_request(

@@ -16,7 +16,7 @@ from .dates import to_epoch_seconds
 from .errors import UsageError
 from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
-from .listing_request import answers_a_list, first_page_params, walk_request
+from .listing_request import answer_frame, answers_a_list, first_page_params, walk_request
 from .values import stripe_values
 
 
@@ -359,17 +359,8 @@ class Session:
 
     def _one_answer(self, call: PlannedCall, response: Any) -> pd.DataFrame:
         """One response as a frame: a page's objects, one object, or one row of anything else."""
+        frame, complete = answer_frame(response.data, keep_raw=self.config.keep_raw)
         data = response.data
-        if isinstance(data, dict) and data.get("object") in {"list", "search_result"}:
-            objects = data.get("data", [])
-            object_type = objects[0].get("object") if objects else None
-            frame = to_frame(objects, object_type, keep_raw=self.config.keep_raw)
-            complete = not data.get("has_more", False)
-        else:
-            object_type = data.get("object") if isinstance(data, dict) else None
-            frame = to_frame([data if isinstance(data, dict) else {"value": data}], object_type,
-                             keep_raw=self.config.keep_raw)
-            complete = True
         return attach_metadata(
             frame, action="request", params={"method": call.method, "path": call.path, **call.params},
             request_ids=[response.request_id] if response.request_id else [],

@@ -228,6 +228,21 @@ def test_search_first_page_over_mock_transport() -> None:
     assert url.path == "/v1/prices/search" and url.params["query"] == "currency:'usd'" and url.params["limit"] == "100"
 
 
+
+def test_an_empty_search_page_claiming_more_ends_the_walk() -> None:
+    seen: list[httpx.URL] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)  # a broken proxy: no rows, yet has_more and the same next_page forever
+        return httpx.Response(200, json={"object": "search_result", "data": [], "has_more": True,
+                                         "next_page": "page_again", "url": "/v1/customers/search"})
+
+    client = StripeClient(DirectBackend("sk_test_" + "m" * 24, base_url="http://127.0.0.1:9"),
+                          transport=httpx.MockTransport(answer))
+    frame = Session(client, config=SessionConfig(progress=False)).search_customers("name:'x'")
+    assert frame.empty and len(seen) == 1
+
+
 def test_search_form_sends_the_query_and_pages(searching: tuple[SearchDouble, Session]) -> None:
     from paragon_magic.widgets import form
 
