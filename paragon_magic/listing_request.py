@@ -15,16 +15,15 @@ paths page; a ``/v2`` answer is returned as Stripe gives it.
 from __future__ import annotations
 
 import re
-import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from .client.pagination import PageWalk
-from .frames import FrameBuilder, to_frame
-from .listing import ListingInterrupted, ListOutcome, _progress_bar
+from .frames import to_frame
+from .listing import ListOutcome, list_sequential
 
 __all__ = ["answers_a_list", "first_page_params", "walk_request", "answer_frame", "RequestWalk"]
 
@@ -73,6 +72,33 @@ def answer_frame(data: Any, *, keep_raw: bool = False) -> tuple[pd.DataFrame, bo
     return to_frame([data if isinstance(data, dict) else {"value": data}], object_type, keep_raw=keep_raw), True
 
 
+class _NotAPage(Exception):
+    """The first answer was one object, not a page: hand it back as it is."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__("not a page")
+        self.response = response
+
+
+class _RequestPages:
+    """The client as :func:`list_sequential` sees it: each page GET carries the request's own headers, and a
+    first answer that is not a list or search result stops the walk with :class:`_NotAPage`."""
+
+    def __init__(self, client: Any, headers: Mapping[str, str]) -> None:
+        self._client, self._headers = client, dict(headers)
+
+    def iter_pages(self, path: str, params: Mapping[str, Any], *, max_objects: int | None,
+                   stripe_account: str | None) -> Iterator[Any]:
+        walk = PageWalk(params, max_objects)
+        while (page_params := walk.next_params()) is not None:
+            response = self._client.request("GET", path, page_params, stripe_account=stripe_account,
+                                            headers=self._headers)
+            if not _is_page(response.data):
+                raise _NotAPage(response)
+            walk.advance(response)
+            yield response
+
+
 def walk_request(
     client: Any,
     path: str,
@@ -85,37 +111,16 @@ def walk_request(
     headers: Mapping[str, str] | None = None,
     keep_raw: bool = False,
 ) -> RequestWalk:
-    """GET every page of ``path`` (up to ``limit`` rows) into one typed frame.
+    """GET every page of ``path`` (up to ``limit`` rows) into one frame typed by the objects' ``object``.
 
-    If the first answer is not a list or search result it is returned as ``response`` untouched.
+    The walk is :func:`~paragon_magic.listing.list_sequential`'s (progress bar, Ctrl-C keeps the rows with
+    ``complete=False``). If the first answer is not a list or search result it is returned as ``response``.
     """
-    walk = PageWalk(first_page_params(params, limit, page_size), limit)
-    builder = FrameBuilder(None, keep_raw=keep_raw)
-    outcome = ListOutcome()
-    bar = _progress_bar(progress, limit, path.rstrip("/").rsplit("/", 1)[-1])
     try:
-        while (page_params := walk.next_params()) is not None:
-            response = client.request("GET", path, page_params, stripe_account=stripe_account,
-                                      headers=dict(headers or {}))
-            if not _is_page(response.data):
-                return RequestWalk(None, outcome, response)
-            objects = walk.advance(response)
-            builder.add_page(objects)
-            outcome.pages += 1
-            if response.request_id:
-                outcome.request_ids.append(response.request_id)
-            if objects and outcome.livemode is None:
-                outcome.livemode = objects[0].get("livemode")
-            bar.update(len(objects))
-            bar.set_postfix(pages=outcome.pages, refresh=False)
-    except KeyboardInterrupt:
-        outcome.complete = False
-        warnings.warn(
-            f"request interrupted: returning the {builder.rows} rows fetched so far "
-            f"(df.attrs['stripe']['complete'] is False)",
-            ListingInterrupted,
-            stacklevel=2,
+        frame, outcome = list_sequential(
+            _RequestPages(client, headers or {}), path, dict(params), object_type=None, limit=limit,
+            page_size=page_size, progress=progress, stripe_account=stripe_account, keep_raw=keep_raw,
         )
-    finally:
-        bar.close()
-    return RequestWalk(builder.build(release=True), outcome)
+    except _NotAPage as single:
+        return RequestWalk(None, ListOutcome(), single.response)
+    return RequestWalk(frame, outcome)
