@@ -236,7 +236,7 @@ class Session:
         )
 
     def _list(self, call: PlannedCall, progress: bool) -> tuple[pd.DataFrame, ListOutcome]:
-        from .listing_partitioned import list_partitioned, use_partitioned
+        from .listing.partitioned import list_partitioned, use_partitioned
 
         if self.config.partitioned and use_partitioned(call.action, call.params, call.limit):
             return list_partitioned(

@@ -24,8 +24,8 @@ from paragon_magic.catalog import ACTIONS
 from paragon_magic.client import DirectBackend
 from paragon_magic.connection import build_client
 from paragon_magic.listing import ListingInterrupted, list_sequential
-from paragon_magic.listing_partitioned import PartitionTuning, list_partitioned, use_partitioned
-from paragon_magic.listing_throttle import AdaptiveLimit
+from paragon_magic.listing.partitioned import PartitionTuning, list_partitioned, use_partitioned
+from paragon_magic.listing.throttle import AdaptiveLimit
 from paragon_magic.sandbox import LocalStripe
 from paragon_magic.session import Session, SessionConfig
 

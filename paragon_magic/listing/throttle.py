@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from .client import AsyncStripeClient
+from ..client import AsyncStripeClient
 
 __all__ = ["AdaptiveLimit", "twin_async_client"]
 

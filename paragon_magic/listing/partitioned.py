@@ -29,9 +29,9 @@ from typing import Any
 
 import pandas as pd
 
-from .frames import FrameBuilder
-from .listing import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
-from .listing_throttle import AdaptiveLimit, twin_async_client
+from ..frames import FrameBuilder
+from .sequential import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
+from .throttle import AdaptiveLimit, twin_async_client
 
 __all__ = ["list_partitioned", "use_partitioned", "PartitionTuning", "PARTITION_MIN_LIMIT"]
 
