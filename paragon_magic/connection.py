@@ -16,7 +16,7 @@ from .client import (
     RetryPolicy,
     StripeClient,
     StripePermissionError,
-    TokenBucket,
+    WindowPacer,
 )
 from .errors import ParagonMagicError
 from .session import Session, SessionConfig
@@ -43,10 +43,10 @@ def build_client(
 ) -> StripeClient:
     """The client for one connection: 25 req/s for test keys, 100 for live ones unless ``rate_limit``.
 
-    Concurrent listings make async twins of it (``client.settings()``) that share its token bucket.
+    Concurrent listings make async twins of it (``client.settings()``) that share its pacer.
     """
-    bucket = TokenBucket(rate_limit) if rate_limit else TokenBucket.for_mode(backend.mode)
-    return StripeClient(backend, rate_limiter=bucket, retry=RetryPolicy(max_retries=max_retries),
+    pacer = WindowPacer(rate_limit) if rate_limit else WindowPacer.for_mode(backend.mode)
+    return StripeClient(backend, rate_limiter=pacer, retry=RetryPolicy(max_retries=max_retries),
                         timeout=timeout, stripe_account=stripe_account)
 
 

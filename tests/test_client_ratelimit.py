@@ -1,14 +1,16 @@
-"""Token bucket arithmetic (fake clock) and thread/async sharing."""
+"""Rate limiter arithmetic (fake clock: the window pacer and the token bucket) and thread/async sharing."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import random
 import threading
 import time
 
 import pytest
 
-from paragon_magic.client import TokenBucket
+from paragon_magic.client import TokenBucket, WindowPacer
 
 
 class Clock:
@@ -67,3 +69,117 @@ def test_threads_share_one_bucket_at_its_rate() -> None:
     assert len(times) == 80
     assert elapsed >= 79 / 100 * 0.95  # cannot beat the rate
     assert elapsed < 10  # generous: noisy machine
+
+
+# --- WindowPacer: the default limiter --------------------------------------------------------------------
+
+
+def _most_in_any_window(times: list[float], window: float = 1.0) -> int:
+    """The largest number of ``times`` inside one half-open window ``[t, t + window)``."""
+    times = sorted(times)
+    most, lo = 0, 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - window:
+            lo += 1
+        most = max(most, hi - lo + 1)
+    return most
+
+
+def _slots(pacer: WindowPacer, clock: Clock, count: int) -> list[float]:
+    """When each of ``count`` acquisitions asked at ``clock.now`` may start."""
+    return [clock.now + pacer.reserve() for _ in range(count)]
+
+
+def test_pacer_keeps_every_one_second_window_within_the_rate() -> None:
+    clock = Clock()
+    pacer = WindowPacer(25, clock=clock)
+    starts = _slots(pacer, clock, 200)  # everyone at once
+    assert _most_in_any_window(starts) == 25
+    assert starts == sorted(starts) and starts[0] == clock.now  # in arrival order, the first at once
+    assert starts[24] - starts[0] < 0.3 and starts[25] - starts[0] >= 1.0  # a window's worth comes quickly
+    assert starts[-1] - starts[0] == pytest.approx(7 * 1.03 + 24 * 1.03 / 100, abs=1e-6)  # 8 windows, no slack
+
+    # the bucket it replaces lets its burst of 5 and then 24 more into one second
+    bucket_clock = Clock()
+    bucket = TokenBucket(25, clock=bucket_clock)
+    bucket_starts = [bucket_clock.now + bucket.reserve() for _ in range(200)]
+    assert _most_in_any_window(bucket_starts) == 29
+
+
+def test_pacer_window_holds_for_arrivals_at_random_times() -> None:
+    rng = random.Random(11)
+    clock = Clock()
+    pacer = WindowPacer(25, clock=clock)
+    starts: list[float] = []
+    for _ in range(3000):
+        clock.now += rng.expovariate(40)  # demand above the rate, in bursts and lulls
+        starts.extend(_slots(pacer, clock, rng.choice([1, 1, 1, 5, 20])))
+    assert _most_in_any_window(starts) <= 25
+    assert len(starts) / (max(starts) - min(starts)) > 25 / 1.03 * 0.98  # and it does not idle
+
+
+def test_pacer_slows_down_after_a_429_and_recovers_slowly() -> None:
+    clock = Clock()
+    start = clock.now
+    pacer = WindowPacer(100, backoff=0.5, recovery=10.0, clock=clock)
+    assert _most_in_any_window(_slots(pacer, clock, 300)) == 100
+    clock.now += 5
+    pacer.throttled()
+    pacer.throttled()  # the same burst of 429s counts once
+    assert pacer.cuts == 1 and pacer.current_rate() == 50
+    assert _most_in_any_window(_slots(pacer, clock, 300)) == 50
+    clock.now += 0.5
+    pacer.throttled()  # still within the window of the first cut
+    assert pacer.cuts == 1 and pacer.current_rate() == pytest.approx(55)  # back by rate/recovery per second
+    clock.now += 2.0
+    pacer.throttled()  # a later burst cuts again, from the partly recovered rate
+    assert pacer.cuts == 2 and pacer.current_rate() == pytest.approx(75 / 2)
+    clock.now += 6.25
+    assert pacer.current_rate() == pytest.approx(100)  # 37.5 + 10/s × 6.25 s: fully recovered
+    clock.now += 100
+    assert pacer.current_rate() == 100 and clock.now > start
+
+
+def test_pacer_defaults_and_validation() -> None:
+    assert WindowPacer.for_mode("test").rate == 25 and WindowPacer.for_mode("live").rate == 100
+    assert WindowPacer.for_mode("unknown").rate == 25
+    assert WindowPacer(math.inf).reserve() == 0.0
+    clock = Clock()
+    slow = WindowPacer(0.5, clock=clock)  # below one per window: one per 2 s (+ margin)
+    assert _slots(slow, clock, 3) == pytest.approx([100.0, 102.06, 104.12])
+    for bad in ({"rate": 0}, {"rate": 5, "backoff": 0}, {"rate": 5, "margin": -1}, {"rate": 5, "window": 0}):
+        with pytest.raises(ValueError):
+            WindowPacer(**bad)
+
+
+def test_threads_and_event_loops_share_one_pacer() -> None:
+    pacer = WindowPacer(40)
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def record() -> None:
+        with lock:
+            times.append(time.monotonic())
+
+    def worker() -> None:
+        for _ in range(10):
+            pacer.acquire()
+            record()
+
+    async def tasks() -> None:
+        async def one() -> None:
+            for _ in range(10):
+                await pacer.acquire_async()
+                record()
+
+        await asyncio.gather(*(one() for _ in range(4)))
+
+    start = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(4)] + [threading.Thread(target=asyncio.run, args=(tasks(),))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(times) == 80
+    assert max(times) - start >= 1.0  # 80 acquisitions at 40 per window need a second window
+    assert _most_in_any_window(times, window=0.9) <= 40  # generous: wake-ups may come late, never early

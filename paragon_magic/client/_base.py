@@ -22,7 +22,7 @@ from ..errors import UsageError
 from .backends import Backend
 from .encoding import encode_form
 from .errors import APIConnectionError, StripeError
-from .ratelimit import TokenBucket
+from .ratelimit import RateLimiter, WindowPacer
 from .retry import RetryPolicy
 
 __all__ = ["DEFAULT_STRIPE_VERSION", "StripeResponse", "ClientCore", "ClientBase", "Call", "USER_AGENT"]
@@ -56,14 +56,14 @@ class ClientCore:
         stripe_version: str | None,
         stripe_account: str | None,
         retry: RetryPolicy | None,
-        rate_limiter: TokenBucket | None,
+        rate_limiter: RateLimiter | None,
         timeout: float,
     ) -> None:
         self.backend = backend
         self.stripe_version = stripe_version
         self.stripe_account = stripe_account
         self.retry = retry if retry is not None else RetryPolicy()
-        self.rate_limiter = rate_limiter if rate_limiter is not None else TokenBucket.for_mode(backend.mode)
+        self.rate_limiter = rate_limiter if rate_limiter is not None else WindowPacer.for_mode(backend.mode)
         self.timeout = timeout
 
     def build_request(
@@ -123,7 +123,7 @@ class ClientBase:
         stripe_version: str | None = DEFAULT_STRIPE_VERSION,
         stripe_account: str | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: TokenBucket | None = None,
+        rate_limiter: RateLimiter | None = None,
         timeout: float = 30.0,
     ) -> None:
         self._core = ClientCore(
@@ -140,7 +140,7 @@ class ClientBase:
         return self._core.backend
 
     @property
-    def rate_limiter(self) -> TokenBucket:
+    def rate_limiter(self) -> RateLimiter:
         return self._core.rate_limiter
 
     @property
@@ -160,7 +160,7 @@ class ClientBase:
         return self._core.timeout
 
     def settings(self) -> dict[str, Any]:
-        """Keyword arguments that build another client like this one (sharing its bucket and retries)."""
+        """Keyword arguments that build another client like this one (sharing its limiter and retries)."""
         return dict(stripe_version=self.stripe_version, stripe_account=self.stripe_account, retry=self.retry,
                     rate_limiter=self.rate_limiter, timeout=self.timeout)
 
@@ -195,6 +195,8 @@ class Call:
             self.request.method, self.request.url.path, response.status_code, request_id, self.attempts,
         )
         body = _parse_body(response)
+        if response.status_code == 429 and _about_the_rate(response.headers, body):
+            self.core.rate_limiter.throttled()
         try:
             data = self.core.backend.interpret(response.status_code, body, response.headers)
         except StripeError as error:
@@ -229,6 +231,14 @@ class Call:
         """``error``, annotated with the number of attempts made."""
         error.attempts = self.attempts
         return error
+
+
+def _about_the_rate(headers: httpx.Headers, body: Any) -> bool:
+    """Whether a 429 is about the request rate (Stripe also answers 429 ``lock_timeout`` when an
+    object is busy, which slowing down everything would not help)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return bool(headers.get("stripe-rate-limited-reason")) or code != "lock_timeout"
 
 
 def _parse_body(response: httpx.Response) -> Any:

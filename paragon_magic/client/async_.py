@@ -11,7 +11,7 @@ from ._base import DEFAULT_STRIPE_VERSION, ClientBase, StripeResponse
 from .backends import Backend
 from .errors import StripeError
 from .pagination import PageWalk
-from .ratelimit import TokenBucket
+from .ratelimit import RateLimiter
 from .retry import RetryPolicy
 
 __all__ = ["AsyncStripeClient"]
@@ -27,7 +27,7 @@ class AsyncStripeClient(ClientBase):
         stripe_version: str | None = DEFAULT_STRIPE_VERSION,
         stripe_account: str | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: TokenBucket | None = None,
+        rate_limiter: RateLimiter | None = None,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,6 +117,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         "headers": {h: request.headers[h] for h in LOGGED_HEADERS if h in request.headers},
         "request_id": call.request_id,
         "status": None,
+        "received": time.monotonic(),  # seconds, this process's clock: for counting requests per window
     }
     state.log.append(entry)
     state.stats["requests"] += 1
