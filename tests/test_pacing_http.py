@@ -61,7 +61,7 @@ def _listing_and_requests(server: LocalStripe, key: str, plain_requests: int) ->
             thread.start()
         frame, outcome = list_partitioned(
             client, "/v1/customers", {}, object_type="customer", limit=None, page_size=20, progress=False,
-            tuning=PartitionTuning(window_pages=2, max_split=8, even_slices=4, concurrency=8))
+            tuning=PartitionTuning(window_pages=2, max_split=8, concurrency=8))
         for thread in threads:
             thread.join()
     assert outcome.complete and frame["id"].is_unique

@@ -184,8 +184,23 @@ class Call:
         self.attempts = 0
         self._started = core.retry.clock()
 
-    def begin_attempt(self) -> None:
+    def begin_attempt(self, granted: float | None = None, *, is_async: bool = False) -> None:
+        """Count an attempt; ``granted`` (the rate limiter's handle) is reported back to the limiter
+        when the request really leaves, after any connection setup (an httpcore ``trace`` hook)."""
         self.attempts += 1
+        sent = getattr(self.core.rate_limiter, "sent", None)
+        if granted is None or sent is None:
+            self.request.extensions.pop("trace", None)
+            return
+
+        def on_trace(event: str, info: Any) -> None:
+            if event.endswith("send_request_headers.started"):
+                sent(granted)
+
+        async def on_trace_async(event: str, info: Any) -> None:
+            on_trace(event, info)
+
+        self.request.extensions["trace"] = on_trace_async if is_async else on_trace
 
     def on_response(self, response: httpx.Response) -> StripeResponse | StripeError:
         """Turn a received response into a :class:`StripeResponse` or the error to raise/retry."""

@@ -59,8 +59,8 @@ class AsyncStripeClient(ClientBase):
             method, path, params, idempotency_key=idempotency_key, stripe_account=stripe_account, headers=headers
         )
         while True:
-            await self._core.rate_limiter.acquire_async()
-            call.begin_attempt()
+            granted = await self._core.rate_limiter.acquire_async()
+            call.begin_attempt(granted, is_async=True)
             try:
                 response = await self._http.send(call.request)
             except httpx.TransportError as exc:

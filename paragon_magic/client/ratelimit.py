@@ -2,8 +2,7 @@
 
 :class:`WindowPacer` (the default) keeps every sliding one-second window within the rate and slows
 down when the server answers 429 anyway; :class:`TokenBucket` only bounds the long-run average.
-Both reserve a slot under a lock and then wait outside it, so one limiter paces sync threads and
-async tasks at once, in arrival order.
+Both decide under a lock and wait outside it, so one limiter paces sync threads and async tasks at once.
 """
 
 from __future__ import annotations
@@ -23,47 +22,32 @@ DEFAULT_RATES = {"test": 25.0, "live": 100.0}
 
 
 class RateLimiter(Protocol):
-    """What the clients need from a limiter: one acquisition per HTTP attempt, and news of 429s."""
+    """What the clients need from a limiter: one acquisition per HTTP attempt, and news of 429s.
+
+    ``acquire`` may return a grant handle; if the limiter has ``sent(handle)``, the clients call it
+    when the attempt's request really leaves (after connection setup), so the grant counts from then.
+    """
 
     rate: float
 
-    def reserve(self) -> float: ...
+    def acquire(self) -> float | None: ...
 
-    def acquire(self) -> None: ...
-
-    async def acquire_async(self) -> None: ...
+    async def acquire_async(self) -> float | None: ...
 
     def throttled(self) -> None: ...
 
 
-class _Waits:
-    """``acquire``/``acquire_async`` on top of ``reserve()``."""
-
-    def reserve(self) -> float:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def acquire(self) -> None:
-        """Block the calling thread until its slot comes."""
-        wait = self.reserve()
-        if wait:
-            time.sleep(wait)
-
-    async def acquire_async(self) -> None:
-        """Wait (without blocking the event loop) until its slot comes."""
-        wait = self.reserve()
-        if wait:
-            await asyncio.sleep(wait)
-
-
-class WindowPacer(_Waits):
+class WindowPacer:
     """At most ``rate`` acquisitions in any sliding ``window`` (1 s), adapting to 429s.
 
-    Slots are handed out in order: the k-th slot from now starts no sooner than ``window·(1+margin)``
-    after the slot ``rate`` places before it (the margin absorbs the jitter between leaving here and
-    reaching the server) and ``min_gap`` after the previous one (a full window is never one burst).
-    ``throttled()`` (the server said 429 anyway) multiplies the rate by ``backoff`` — once per
-    window, so one burst of 429s counts once — and the rate then climbs back linearly to ``rate``
-    over ``recovery`` seconds. ``rate=math.inf`` never waits.
+    An acquisition is granted when it actually proceeds (a caller that wakes late is counted when it
+    goes, never when it was due; ``sent()`` moves it later still, to when its request left after
+    connection setup), no sooner than ``window·(1+margin)`` after the grant ``rate`` places
+    before it (the margin absorbs the jitter between leaving here and reaching the server) and half an
+    even spacing after the previous one (a window's worth takes half a window: a quick start, never one
+    burst). ``throttled()`` (the server said 429 anyway) multiplies the rate by ``backoff`` — once per
+    window, so one burst of 429s counts once — and the rate then climbs back linearly to ``rate`` over
+    ``recovery`` seconds. ``rate=math.inf`` never waits. ``clock``/``sleep`` are injectable for tests.
     """
 
     def __init__(
@@ -71,10 +55,11 @@ class WindowPacer(_Waits):
         rate: float,
         *,
         window: float = 1.0,
-        margin: float = 0.03,
-        backoff: float = 0.75,
-        recovery: float = 30.0,
+        margin: float = 0.05,
+        backoff: float = 0.9,
+        recovery: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -88,9 +73,10 @@ class WindowPacer(_Waits):
         #: How many times a 429 lowered the rate.
         self.cuts = 0
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.Lock()
         capacity = 1 if math.isinf(self.rate) else max(1, math.floor(self.rate * self.window))
-        self._slots: deque[float] = deque(maxlen=capacity)
+        self._grants: deque[float] = deque(maxlen=capacity)
         self._cut_rate = self.rate
         self._cut_at = -math.inf
 
@@ -107,22 +93,54 @@ class WindowPacer(_Waits):
     def _rate_at(self, now: float) -> float:
         return min(self.rate, self._cut_rate + (now - self._cut_at) * self.rate / self.recovery)
 
-    def reserve(self) -> float:
-        """Take the next slot; return how many seconds the caller must wait before using it."""
+    def try_acquire(self) -> float:
+        """Take a grant now if one is free and return 0.0; else return how long until one may be."""
+        return self._take()[0]
+
+    def _take(self) -> tuple[float, float | None]:
+        """``(0.0, grant)`` if granted now, else ``(seconds to wait, None)``."""
         if math.isinf(self.rate):
-            return 0.0
+            return 0.0, None
         with self._lock:
             now = self._clock()
             rate = self._rate_at(now)
-            per_window = max(1, min(self._slots.maxlen or 1, math.floor(rate * self.window)))
-            span = (1 + self.margin) * per_window / rate  # ``per_window`` slots per (window + margin)
-            start = now
-            if len(self._slots) >= per_window:
-                start = max(start, self._slots[-per_window] + span)
-            if self._slots:
-                start = max(start, self._slots[-1] + span / (4 * per_window))
-            self._slots.append(start)
-            return start - now
+            per_window = max(1, min(self._grants.maxlen or 1, math.floor(rate * self.window)))
+            span = (1 + self.margin) * per_window / rate  # ``per_window`` grants per (window + margin)
+            ready = now
+            latest = sorted(self._grants)[-per_window:]  # ``sent()`` may have moved some later
+            if len(latest) >= per_window:
+                ready = max(ready, latest[0] + span)
+            if latest:
+                ready = max(ready, latest[-1] + span / (2 * per_window))
+            if ready > now:
+                return ready - now, None
+            self._grants.append(now)
+            return 0.0, now
+
+    def acquire(self) -> float | None:
+        """Block the calling thread until it may send; returns the grant (for ``sent``)."""
+        while True:
+            wait, granted = self._take()
+            if wait <= 0:
+                return granted
+            self._sleep(wait)
+
+    async def acquire_async(self) -> float | None:
+        """Wait (without blocking the event loop) until it may send; returns the grant (for ``sent``)."""
+        while True:
+            wait, granted = self._take()
+            if wait <= 0:
+                return granted
+            await asyncio.sleep(wait)
+
+    def sent(self, granted: float) -> None:
+        """The request granted at ``granted`` left only now: count it from now (if still tracked)."""
+        with self._lock:
+            now = self._clock()
+            for i in range(len(self._grants) - 1, -1, -1):
+                if self._grants[i] == granted:
+                    self._grants[i] = max(granted, now)
+                    return
 
     def throttled(self) -> None:
         """The server answered 429: slow down (at most once per window)."""
@@ -141,7 +159,7 @@ class WindowPacer(_Waits):
         return f"WindowPacer(rate={self.rate:g}, window={self.window:g}s)"
 
 
-class TokenBucket(_Waits):
+class TokenBucket:
     """Allow ``rate`` acquisitions per second with bursts of up to ``burst`` (default ``max(1, rate/5)``).
 
     Only the average is bounded: a full bucket plus a second's refill lets ``burst + rate`` requests
@@ -183,6 +201,18 @@ class TokenBucket(_Waits):
             self._updated = now
             self._tokens -= 1
             return max(0.0, -self._tokens / self.rate)
+
+    def acquire(self) -> None:
+        """Block the calling thread until a token is available."""
+        wait = self.reserve()
+        if wait:
+            time.sleep(wait)
+
+    async def acquire_async(self) -> None:
+        """Wait (without blocking the event loop) until a token is available."""
+        wait = self.reserve()
+        if wait:
+            await asyncio.sleep(wait)
 
     def throttled(self) -> None:
         """A bucket does not adapt."""

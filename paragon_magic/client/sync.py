@@ -59,8 +59,8 @@ class StripeClient(ClientBase):
             method, path, params, idempotency_key=idempotency_key, stripe_account=stripe_account, headers=headers
         )
         while True:
-            self._core.rate_limiter.acquire()
-            call.begin_attempt()
+            granted = self._core.rate_limiter.acquire()
+            call.begin_attempt(granted)
             try:
                 response = self._http.send(call.request)
             except httpx.TransportError as exc:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
+import time
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -31,7 +32,7 @@ import pandas as pd
 
 from ..frames import FrameBuilder
 from .sequential import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
-from .throttle import AdaptiveLimit, twin_async_client
+from .throttle import stream_target, twin_async_client
 
 __all__ = ["list_partitioned", "use_partitioned", "PartitionTuning", "PARTITION_MIN_LIMIT"]
 
@@ -45,11 +46,11 @@ STRIPE_EPOCH = 1_293_840_000
 class PartitionTuning:
     """Knobs of the partitioned walk (defaults tuned on ``benchmarks/list_throughput.py``)."""
 
-    window_pages: float = 12.0  # aim for windows of about this many pages
-    max_split: int = 24  # at most this many slices per split
-    even_slices: int = 6  # an open-below range starts with this many even slices before doubling ones
-    concurrency: int = 16  # starting in-flight limit (AIMD moves it between 1 and max_concurrency)
+    window_pages: float = 8.0  # an open range is cut into windows of about this many pages
+    max_split: int = 24  # at most this many windows per split
+    concurrency: int | None = None  # streams at once; None: enough to keep the client's rate busy
     max_concurrency: int = 32
+    balance_pages: float = 1.5  # a stream splits to feed idle slots only with more than 2× this left
 
 
 def use_partitioned(action: Any, params: Mapping[str, Any], limit: int | None) -> bool:
@@ -83,10 +84,21 @@ class _Stream:
     deferred: bool = False  # only start once every newer stream is done (the tail past a ``limit``)
     done: bool = False
     pages: int = 0
+    #: The newest object of its first page (where an upward walker of the window above starts).
+    top: dict[str, Any] | None = None
+    #: Walks up from the bottom of ``partner``'s window (``ending_before``) until the two meet.
+    upward: bool = False
+    partner: _Stream | None = None
+    #: An upward walker's pages, oldest first, one builder each (its rows come out in reverse page order).
+    up_pages: list[FrameBuilder] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
-        return self.builder.rows
+        return self.builder.rows + sum(b.rows for b in self.up_pages)
+
+    def ordered_builders(self) -> list[FrameBuilder]:
+        """Builders holding this stream's rows, in list order."""
+        return [self.builder, *reversed(self.up_pages)]
 
 
 @dataclass
@@ -102,20 +114,32 @@ class _Walk:
     stripe_account: str | None
     tuning: PartitionTuning
     bar: Any
+    target: int = 16  # how many streams may run at once
     streams: list[_Stream] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
+    owner: dict[str, _Stream] = field(default_factory=dict)  # which stream fetched each object first
     request_ids: list[str] = field(default_factory=list)
     livemode: bool | None = None
 
-    def add_rows(self, stream: _Stream, objects: list[dict[str, Any]]) -> None:
-        fresh = [o for o in objects if o.get("id") not in self.seen]
-        self.seen.update(o.get("id") for o in fresh)
-        stream.builder.add_page(fresh)
+    def add_rows(self, stream: _Stream, objects: list[dict[str, Any]]) -> bool:
+        """Keep the page's objects no stream has yet; True if it reached the window's other walker."""
+        fresh, met = [], False
+        for obj in objects:
+            owner = self.owner.setdefault(obj.get("id"), stream)
+            if owner is stream:
+                fresh.append(obj)
+            elif owner is stream.partner:
+                met = True
+        if stream.upward:
+            stream.up_pages.append(FrameBuilder(self.object_type, keep_raw=self.keep_raw))
+            stream.up_pages[-1].add_page(fresh)
+        else:
+            stream.builder.add_page(fresh)
         stream.pages += 1
         if fresh and self.livemode is None:
             self.livemode = fresh[0].get("livemode")
         self.bar.update(len(fresh))
-        self.bar.set_postfix(pages=sum(s.pages for s in self.streams), windows=len(self.streams), refresh=False)
+        self.bar.set_postfix(pages=self.pages(), windows=len(self.streams), refresh=False)
+        return met
 
     def rows_newer_than(self, stream: _Stream) -> int:
         return sum(s.rows for s in self.streams if s.order > stream.order)
@@ -127,40 +151,67 @@ class _Walk:
         self.streams.append(stream)
         return stream
 
+    def active(self) -> int:
+        return sum(1 for s in self.streams if not s.done)
+
+    def pages(self) -> int:
+        return sum(s.pages for s in self.streams)
+
     def split(self, stream: _Stream, last: dict[str, Any], first: dict[str, Any], count: int) -> list[_Stream]:
         """After a page ending at ``last``: maybe hand older parts of ``stream``'s range to new streams.
 
-        From the page's density, slices of about ``window_pages`` pages each are cut below the cursor
-        (the newest stays with ``stream``); at most ``max_split - 1`` of them, then one tail stream for
-        whatever is older (open below if ``stream`` was). Density near the cursor says little about the
-        distant past, so the tail re-estimates from its own first page instead of being sliced blind.
-        With a ``limit`` only what it probably needs is sliced and the tail waits until newer streams
-        are done (and is skipped if they filled the limit).
+        Only while fewer than ``target`` streams are running: every new stream boundary costs a partly
+        filled last page, and more streams than the rate can serve only wait. The open-below stream (the
+        oldest) cuts windows of about ``window_pages`` pages (from this page's density), keeps the newest
+        and hands the rest on, the oldest of them again open below: density near the cursor says little
+        about the distant past, so that one re-estimates from its own first page. A bounded stream splits
+        its remaining range evenly among idle slots when it has more than ``2 × balance_pages`` pages left
+        (this evens out the end of the walk). With a ``limit`` only what it probably needs is sliced and
+        the open stream waits until newer streams are done (and is skipped if they filled the limit).
         """
         newest = int(last["created"])
         if stream.lo is not None and newest - stream.lo < 1:
             return []  # one second: walk it by cursor
+        idle = self.target - self.active()
+        if idle <= 0:
+            return []
         density = count / max(1, int(first["created"]) - newest + 1)  # objects per second
-        width = max(1, round(self.tuning.window_pages * self.page_size / density))  # seconds per slice
-        pieces = self.tuning.max_split
+        pieces = min(idle + 1, self.tuning.max_split)
         if self.limit is not None:
             wanted_pages = 1.5 * (self.limit - self.rows_newer_than(stream) - stream.rows) / self.page_size
             pieces = min(pieces, math.ceil(wanted_pages / self.tuning.window_pages))
-        floor = stream.lo if stream.lo is not None else STRIPE_EPOCH
-        if stream.lo is not None and density * (newest - floor) / self.page_size <= 1.5 * self.tuning.window_pages:
-            return []  # a few pages: walking on beats a sliver of a window
-        edges = [newest + 1]  # descending slice edges: even slices, then doubling ones, down to the floor
-        while len(edges) <= pieces and edges[-1] > floor:
-            step = width if len(edges) <= self.tuning.even_slices else 2 * (edges[-2] - edges[-1])
-            edges.append(max(floor, edges[-1] - step))
-        if len(edges) < 3:
+        if stream.lo is None:
+            # windows grow with what is known to exist: bigger lists get fewer (partly filled) last pages;
+            # without a limit each gets a second walker (see ``walk_up_from``): half as many, twice as big
+            walkers = 2 if self.limit is None else 1
+            pieces = max(2, math.ceil(pieces / walkers))
+            if not math.isinf(stream.order):
+                pieces = 2  # past the first page's neighbourhood the data may end anywhere: probe, don't guess
+            pages = walkers * self.tuning.window_pages
+            if not math.isinf(stream.order):  # a later split of the open end: as big as all walked so far
+                pages = max(pages, self.pages())
+            width = max(1, round(pages * self.page_size / density))  # seconds per window
+            edges = [newest + 1]  # descending window edges
+            while len(edges) < pieces and edges[-1] > STRIPE_EPOCH:
+                edges.append(max(STRIPE_EPOCH, edges[-1] - width))
+        else:
+            up = self.walk_up(stream, density)  # a partner costs no new window edge: prefer it
+            if up is not None:
+                return [up]
+            left = density * (newest - stream.lo) / self.page_size  # pages probably left below the cursor
+            pieces = min(pieces, int(left / self.tuning.balance_pages))
+            if pieces < 2:
+                return []
+            step = (newest + 1 - stream.lo) / pieces
+            edges = sorted({stream.lo + round(i * step) for i in range(pieces + 1)}, reverse=True)
+            edges[0] = newest + 1
+        if len(edges) < 2 or (stream.lo is not None and len(edges) < 3):
             return []
-        tail = None
-        if stream.lo is None or edges[-1] > floor:  # older than the slices: one more stream, sized later
-            tail = self.new_stream(stream.lo, edges[-1] - 1, deferred=self.limit is not None)
         children = [self.new_stream(edges[i + 1], edges[i] - 1) for i in range(1, len(edges) - 1)]
+        if stream.lo is None:  # older than the windows: one more open stream, sized from its own first page
+            children.append(self.new_stream(None, edges[-1] - 1, deferred=self.limit is not None))
         stream.lo = edges[1]
-        return children + ([tail] if tail else [])
+        return children
 
     def window_params(self, stream: _Stream) -> dict[str, Any]:
         params = dict(self.params)
@@ -170,8 +221,38 @@ class _Walk:
         params["created"] = created
         params["limit"] = self.page_size
         if stream.cursor:
-            params["starting_after"] = stream.cursor
+            params["ending_before" if stream.upward else "starting_after"] = stream.cursor
         return params
+
+    def walk_up(self, window: _Stream, density: float) -> _Stream | None:
+        """A second, upward walker for ``window``, starting right above the newest object of the window
+        below it: the window then ends where its two walkers meet (one partly filled page) instead of
+        at a window edge (one more each time it is split). Only without a ``limit``, while a stream slot
+        is idle, and for windows with a few pages (at ``density`` objects per second) left."""
+        if (self.limit is not None or window.upward or window.partner is not None or window.done
+                or window.lo is None or self.active() >= self.target):
+            return None
+        below = next((s for s in self.streams if not s.upward and s.order == window.lo - 1), None)
+        if below is None or below.top is None:
+            return None
+        if density * (window.hi - window.lo + 1) / self.page_size < 3:
+            return None
+        up = self.new_stream(window.lo, window.hi, cursor=below.top["id"], order=window.lo - 0.5)
+        up.upward, up.partner, window.partner = True, window, up
+        return up
+
+    def window_above(self, stream: _Stream) -> _Stream | None:
+        return next((s for s in self.streams if not s.upward and s.lo == stream.order + 1), None)
+
+    def met_soon(self, up: _Stream, objects: list[dict[str, Any]]) -> bool:
+        """Whether less than a page probably separates ``up`` from its partner walking down: then the
+        partner's next page closes the gap and ``up`` stops (one request for the seam, not two)."""
+        partner = up.partner
+        if partner is None or partner.done:
+            return True
+        newest, oldest = int(objects[0]["created"]), int(objects[-1]["created"])
+        density = len(objects) / max(1, newest - oldest + 1)
+        return density * (partner.hi - newest) < self.page_size
 
     def wanted(self, stream: _Stream) -> bool:
         """False once newer rows (plus this stream's own) already fill ``limit``."""
@@ -197,8 +278,6 @@ class _Runner:
     def __init__(self, walk: _Walk, template: Any) -> None:
         self.walk = walk
         self.template = template
-        self.limiter = AdaptiveLimit(walk.tuning.concurrency, walk.tuning.max_concurrency)
-        self.throttled = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._progress: asyncio.Condition | None = None
@@ -241,7 +320,7 @@ class _Runner:
         self._progress = asyncio.Condition()
         if self._cancelled:
             return
-        client = self._client = twin_async_client(self.template, self._on_429)
+        client = self._client = twin_async_client(self.template)
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group
@@ -254,27 +333,36 @@ class _Runner:
         finally:
             await client.aclose()
 
-    def _on_429(self) -> None:
-        self.throttled += 1
-        self.limiter.throttled()
-
     async def _walk_stream(self, stream: _Stream) -> None:
         walk, client = self.walk, self._client
         if stream.deferred:
             await self._wait_for_newer(stream)
         while walk.wanted(stream):
-            async with self.limiter:
-                response = await client.request(
-                    "GET", walk.path, walk.window_params(stream), stripe_account=walk.stripe_account)
-            self.limiter.succeeded()
+            response = await client.request(
+                "GET", walk.path, walk.window_params(stream), stripe_account=walk.stripe_account)
             if response.request_id:
                 walk.request_ids.append(response.request_id)
             page = response.data if isinstance(response.data, dict) else {}
             objects = list(page.get("data") or [])
-            walk.add_rows(stream, objects)
-            if not (page.get("has_more") and objects):
+            first_page = stream.pages == 0
+            met = walk.add_rows(stream, objects)
+            if first_page and objects and not stream.upward:
+                stream.top = objects[0]
+                above = walk.window_above(stream)
+                density = len(objects) / (int(objects[0]["created"]) - int(objects[-1]["created"]) + 1)
+                up = walk.walk_up(above, density) if above is not None else None
+                if up is not None:
+                    self._group.create_task(self._walk_stream(up))
+            if met or not (page.get("has_more") and objects):
                 break
+            if stream.upward:
+                stream.cursor = objects[0]["id"]
+                if walk.met_soon(stream, objects):
+                    break
+                continue
             stream.cursor, stream.hi = objects[-1]["id"], int(objects[-1]["created"])
+            if stream.partner is not None:
+                continue  # its window ends where it meets its upward partner: no more splitting
             for child in walk.split(stream, objects[-1], objects[0], len(objects)):
                 self._group.create_task(self._walk_stream(child))
         stream.done = True  # only on a normal end: a cancelled stream's rows stop the result's prefix
@@ -295,7 +383,10 @@ def _merge(parts: list[tuple[_Stream, int]], object_type: str, keep_raw: bool) -
     """One builder holding ``parts``' first rows in order, as if their pages had been added to it."""
     merged = FrameBuilder(object_type, keep_raw=keep_raw)
     for stream, take in parts:
-        merged.absorb(stream.builder, take)
+        for builder in stream.ordered_builders():
+            taken = min(take, builder.rows)
+            merged.absorb(builder, taken)
+            take -= taken
     return merged
 
 
@@ -327,7 +418,9 @@ def list_partitioned(
     walk = _Walk(path, dict(params), object_type, keep_raw, limit, page_size, stripe_account, tuning, bar)
     outcome = ListOutcome()
     try:
+        started = time.monotonic()
         first = client.request("GET", path, {**params, "limit": page_size}, stripe_account=stripe_account)
+        walk.target = stream_target(client.rate_limiter, time.monotonic() - started, tuning)
         if first.request_id:
             walk.request_ids.append(first.request_id)
         page = first.data if isinstance(first.data, dict) else {}
