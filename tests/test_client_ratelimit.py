@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from rate_helpers import most_in_any_window
 
 from paragon_magic.client import TokenBucket, WindowPacer
 
@@ -74,17 +75,6 @@ def test_threads_share_one_bucket_at_its_rate() -> None:
 # --- WindowPacer: the default limiter --------------------------------------------------------------------
 
 
-def _most_in_any_window(times: list[float], window: float = 1.0) -> int:
-    """The largest number of ``times`` inside one half-open window ``[t, t + window)``."""
-    times = sorted(times)
-    most, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - window:
-            lo += 1
-        most = max(most, hi - lo + 1)
-    return most
-
-
 class FakeTime(Clock):
     """A clock whose ``sleep`` just moves it on (so acquisitions "wait" instantly and deterministically)."""
 
@@ -110,7 +100,7 @@ def test_pacer_keeps_every_one_second_window_within_the_rate() -> None:
     clock = FakeTime()
     start = clock.now
     grants = _grants(_pacer(25, clock), clock, 200)  # everyone wants to go at once
-    assert _most_in_any_window(grants) == 25
+    assert most_in_any_window(grants) == 25
     assert grants[0] == start and grants[24] - start < 0.55  # a window's worth comes quickly...
     assert grants[25] - start >= 1.0  # ...and the next only once the first has left the window
     assert grants[-1] - start == pytest.approx(7 * 1.05 + 24 * 1.05 / 50, abs=1e-6)  # 8 windows, no slack
@@ -119,7 +109,7 @@ def test_pacer_keeps_every_one_second_window_within_the_rate() -> None:
     bucket_clock = Clock()
     bucket = TokenBucket(25, clock=bucket_clock)
     bucket_starts = [bucket_clock.now + bucket.reserve() for _ in range(200)]
-    assert _most_in_any_window(bucket_starts) == 29
+    assert most_in_any_window(bucket_starts) == 29
 
 
 def test_pacer_window_holds_for_arrivals_at_random_times() -> None:
@@ -135,14 +125,14 @@ def test_pacer_window_holds_for_arrivals_at_random_times() -> None:
         if late:
             clock.now += rng.uniform(0, 0.2)
         grants.extend(_grants(pacer, clock, rng.choice([1, 1, 1, 5, 20])))
-    assert _most_in_any_window(grants) <= 25
+    assert most_in_any_window(grants) <= 25
     assert len(grants) / (max(grants) - min(grants)) > 25 / 1.05 * 0.95  # and it does not idle
 
 
 def test_pacer_slows_down_after_a_429_and_recovers_slowly() -> None:
     clock = FakeTime()
     pacer = _pacer(100, clock, backoff=0.5, recovery=10.0)
-    assert _most_in_any_window(_grants(pacer, clock, 300)) == 100
+    assert most_in_any_window(_grants(pacer, clock, 300)) == 100
     clock.now += 5
     pacer.throttled()
     pacer.throttled()  # the same burst of 429s counts once
@@ -204,4 +194,4 @@ def test_threads_and_event_loops_share_one_pacer() -> None:
         thread.join()
     assert len(times) == 80
     assert max(times) - start >= 1.0  # 80 acquisitions at 40 per window need a second window
-    assert _most_in_any_window(times, window=0.9) <= 40  # generous: wake-ups may come late, never early
+    assert most_in_any_window(times, window=0.9) <= 40  # generous: wake-ups may come late, never early
