@@ -55,7 +55,7 @@ class WindowPacer:
         rate: float,
         *,
         window: float = 1.0,
-        margin: float = 0.05,
+        margin: float = 0.03,
         backoff: float = 0.9,
         recovery: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
