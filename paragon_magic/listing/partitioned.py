@@ -147,13 +147,11 @@ class _Runner:
             if met or not (page.get("has_more") and objects):
                 break
             if stream.upward:
-                stream.cursor = objects[0]["id"]
+                stream.cursor, stream.reach = objects[0]["id"], int(objects[0]["created"])
                 if walk.met_soon(stream, objects):
                     break
                 continue
             stream.cursor, stream.hi = objects[-1]["id"], int(objects[-1]["created"])
-            if stream.partner is not None:
-                continue  # its window ends where it meets its upward partner: no more splitting
             for child in walk.split(stream, objects[-1], objects[0], len(objects)):
                 self._group.create_task(self._walk_stream(child))
         stream.done = True  # only on a normal end: a cancelled stream's rows stop the result's prefix

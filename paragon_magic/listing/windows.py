@@ -46,6 +46,8 @@ class Stream:
     #: Walks up from the bottom of ``partner``'s window (``ending_before``) until the two meet.
     upward: bool = False
     partner: Stream | None = None
+    #: An upward walker: ``created`` of the newest object it has (how far up it has come).
+    reach: int = 0
     #: An upward walker's pages, oldest first, one builder each (its rows come out in reverse page order).
     up_pages: list[FrameBuilder] = field(default_factory=list)
 
@@ -151,6 +153,8 @@ class Walk:
             edges = [newest + 1]  # descending window edges
             while len(edges) < pieces and edges[-1] > STRIPE_EPOCH:
                 edges.append(max(STRIPE_EPOCH, edges[-1] - width))
+        elif stream.partner is not None:
+            return self.split_between(stream, stream.partner, newest, density, pieces)
         else:
             up = self.walk_up(stream, density)  # a partner costs no new window edge: prefer it
             if up is not None:
@@ -196,16 +200,39 @@ class Walk:
             return None
         up = self.new_stream(window.lo, window.hi, cursor=below.top["id"], order=window.lo - 0.5)
         up.upward, up.partner, window.partner = True, window, up
+        up.reach = int(below.top["created"])
         return up
 
     def window_above(self, stream: Stream) -> Stream | None:
         return next((s for s in self.streams if not s.upward and s.lo == stream.order + 1), None)
 
+    def split_between(self, down: Stream, up: Stream, newest: int, density: float, pieces: int) -> list[Stream]:
+        """Cut the gap between a window's two walkers (``down`` at ``newest``, ``up`` at ``up.reach``) into
+        windows for idle slots: ``down`` keeps the top piece, ``up`` the bottom one (each now ends at its
+        own edge, no longer meeting the other), new streams take the middle. Seconds stay whole."""
+        if up.done or up.reach <= 0:
+            return []
+        left = density * (newest - up.reach) / self.page_size
+        pieces = min(pieces + 1, int(left / self.tuning.balance_pages))
+        if pieces < 3:
+            return []
+        step = (newest - up.reach) / pieces
+        edges = sorted({up.reach + 1 + round(i * step) for i in range(pieces + 1)}, reverse=True)
+        edges[0] = newest + 1
+        if len(edges) < 4:
+            return []
+        children = [self.new_stream(edges[i + 1], edges[i] - 1) for i in range(1, len(edges) - 2)]
+        down.lo, up.hi = edges[1], edges[-2] - 1
+        down.partner = up.partner = None
+        return children
+
     def met_soon(self, up: Stream, objects: list[dict[str, Any]]) -> bool:
         """Whether less than a page probably separates ``up`` from its partner walking down: then the
         partner's next page closes the gap and ``up`` stops (one request for the seam, not two)."""
         partner = up.partner
-        if partner is None or partner.done:
+        if partner is None:
+            return False  # split apart from its partner: it walks up to its own edge
+        if partner.done:
             return True
         newest, oldest = int(objects[0]["created"]), int(objects[-1]["created"])
         density = len(objects) / max(1, newest - oldest + 1)
