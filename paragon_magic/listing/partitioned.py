@@ -9,7 +9,8 @@ below. Once a window's lower neighbour has its first page, a second walker climb
 above that page's newest object with ``ending_before``; the two stop where they meet, so a window costs
 one partly filled page at the seam and none at its edges. The open stream hands its past to a new window
 and a new open stream when slots are idle (sized from what was walked so far); a bounded stream without
-a partner gets one, or splits its remainder evenly, to even out the end. One-second windows are only ever
+a partner gets one, or splits its remainder evenly, and a window's two walkers split the gap between
+them, to even out the end. One-second windows are only ever
 walked by cursor, so any number of objects sharing one ``created`` second come out in the server's order.
 
 Concatenating the streams newest-first (an upward walker's pages in reverse), each in server order, is
@@ -185,8 +186,8 @@ def list_partitioned(
     ``created`` window and returned in the order a ``starting_after`` walk gives.
 
     The first page comes from ``client`` (sync); the rest from a fresh async twin of it that shares its
-    token bucket and retry policy. Ctrl-C keeps the rows
-    of the newest contiguous finished windows, warns, and marks the outcome incomplete.
+    rate limiter and retry policy. Ctrl-C keeps the rows of the newest contiguous finished windows,
+    warns, and marks the outcome incomplete.
     """
     if page_size < 1 or (limit is not None and limit <= page_size):
         return list_sequential(client, path, params, object_type=object_type, limit=limit, page_size=page_size,

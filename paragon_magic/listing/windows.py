@@ -123,9 +123,10 @@ class Walk:
         filled last page, and more streams than the rate can serve only wait. The open-below stream (the
         oldest) cuts windows of about ``window_pages`` pages (from this page's density), keeps the newest
         and hands the rest on, the oldest of them again open below: density near the cursor says little
-        about the distant past, so that one re-estimates from its own first page. A bounded stream splits
-        its remaining range evenly among idle slots when it has more than ``2 × balance_pages`` pages left
-        (this evens out the end of the walk). With a ``limit`` only what it probably needs is sliced and
+        about the distant past, so that one re-estimates from its own first page. A bounded stream without
+        a partner first tries to get one (``walk_up``), else splits its remaining range evenly among idle
+        slots when it has more than ``2 × balance_pages`` pages left; one with a partner splits the gap
+        between the two (``split_between``). Both even out the end of the walk. With a ``limit`` only what it probably needs is sliced and
         the open stream waits until newer streams are done (and is skipped if they filled the limit).
         """
         newest = int(last["created"])
@@ -141,7 +142,7 @@ class Walk:
             pieces = min(pieces, math.ceil(wanted_pages / self.tuning.window_pages))
         if stream.lo is None:
             # windows grow with what is known to exist: bigger lists get fewer (partly filled) last pages;
-            # without a limit each gets a second walker (see ``walk_up_from``): half as many, twice as big
+            # without a limit each gets a second walker (see ``walk_up``): half as many, twice as big
             walkers = 2 if self.limit is None else 1
             pieces = max(2, math.ceil(pieces / walkers))
             if not math.isinf(stream.order):
