@@ -10,8 +10,8 @@ above that page's newest object with ``ending_before``; the two stop where they 
 one partly filled page at the seam and none at its edges. The open stream hands its past to a new window
 and a new open stream when slots are idle (sized from what was walked so far); a bounded stream without
 a partner gets one, or splits its remainder evenly, and a window's two walkers split the gap between
-them, to even out the end. One-second windows are only ever
-walked by cursor, so any number of objects sharing one ``created`` second come out in the server's order.
+them, to even out the end. One-second windows are only ever walked by cursor, so any number of objects
+sharing one ``created`` second come out in the server's order.
 
 Concatenating the streams newest-first (an upward walker's pages in reverse), each in server order, is
 exactly the sequential walk: same set, same order; an object two walkers fetched is kept once, by the
