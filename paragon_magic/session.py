@@ -399,7 +399,7 @@ class Session:
 
     def _one_answer(self, call: PlannedCall, response: Any) -> pd.DataFrame:
         """One response as a frame: a page's objects, one object, or one row of anything else."""
-        frame, complete = answer_frame(response.data, keep_raw=self.config.keep_raw)
+        frame, complete = answer_frame(response.data, keep_raw=self.config.keep_raw, path=call.path)
         data = response.data
         return attach_metadata(
             frame, action="request", params={"method": call.method, "path": call.path, **call.params},

@@ -204,7 +204,7 @@ def _option_words(action: Action, draw: Any) -> list[str]:
     if action.is_list or action.kind == "request":
         if draw(st.booleans()):
             words += ["--limit", str(draw(st.integers(1, 5000)))]
-        bound = draw(st.integers(0, 3))
+        bound = draw(st.integers(0, 3)) if action.filters_created or action.kind == "request" else 0
         if bound == 1:
             words += ["--created-after", draw(st.sampled_from(["2026-01-01", "last-month", "7d", "{{ day }}"]))]
         elif bound == 2:

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from IPython.core.interactiveshell import InteractiveShell
 
+from paragon_magic import stripe_model
 from paragon_magic.client import DirectBackend, StripeClient
 from paragon_magic.connection import build_client, connect
 from paragon_magic.errors import UsageError
@@ -254,3 +255,34 @@ def test_search_form_sends_the_query_and_pages(searching: tuple[SearchDouble, Se
     f.run_button.click()
     assert f.error == "" and len(f.result) == 120
     assert [(q["query"], q.get("page")) for q in double.seen] == [("email:'s1'", None), ("email:'s1'", "page_100")]
+
+
+def test_empty_request_answers_are_typed_like_full_ones(stripe_server: Any) -> None:
+    """An empty list from ``request`` has the columns and dtypes of a full one (charges, invoices, refunds,
+    payouts), the type read from the path since there is no object to read it from."""
+    session = connect(stripe_server.key, base_url=stripe_server.url, save=False, rate_limit=1000,
+                      config=SessionConfig(progress=False))
+    post = lambda path, params: session.client.request("POST", path, params).data  # noqa: E731
+    customer = post("/v1/customers", {"email": "typed@example.com", "payment_method": "pm_card_visa",
+                                      "invoice_settings": {"default_payment_method": "pm_card_visa"}})["id"]
+    post("/v1/payment_intents", {"amount": 5000, "currency": "usd", "customer": customer,
+                                 "payment_method": "pm_card_visa", "confirm": True})
+    charge = session.client.request("GET", "/v1/charges", {"customer": customer}).data["data"][0]["id"]
+    post("/v1/refunds", {"charge": charge, "amount": 100})
+    product = post("/v1/products", {"name": "Typed"})["id"]
+    plan = post("/v1/plans", {"product": product, "amount": 900, "currency": "usd", "interval": "month"})["id"]
+    post("/v1/subscriptions", {"customer": customer, "items": [{"plan": plan}]})
+    post("/v1/payouts", {"amount": 100, "currency": "eur"})
+    for path in ("/v1/charges", "/v1/invoices", "/v1/refunds", "/v1/payouts"):
+        full = session.request("stripe", path)
+        empty = session.request("stripe", path, params={"created": {"lt": 1}})  # nothing before 1970
+        assert len(full) >= 1 and empty.empty, path
+        object_type = full.attrs["stripe"]["object_type"]
+        # a full frame may add metadata.<key> columns and fields Stripe's fixture shows beyond the model
+        extra = [c for c in full.columns if c not in empty.columns]
+        assert all(c.startswith("metadata.") or stripe_model.field_kind(object_type, c) is None for c in extra), extra
+        kept = [c for c in full.columns if c in empty.columns]
+        assert list(empty.columns) == kept, path
+        assert {c: str(empty[c].dtype) for c in kept} == {c: str(full[c].dtype) for c in kept}, path
+        assert empty.attrs["stripe"]["object_type"] == full.attrs["stripe"]["object_type"], path
+    session.close()

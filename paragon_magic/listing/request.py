@@ -43,6 +43,34 @@ def answers_a_list(path: str) -> bool:
     return bool(_COLLECTION.fullmatch(last)) and last not in _SINGLETONS and parent not in _NAMED_CHILDREN
 
 
+def object_type_of(path: str) -> str | None:
+    """The object type a list or search ``path`` answers with, so even an empty answer is typed: the
+    catalog row's for that path, else Stripe's naming rule (``/v1/checkout/sessions`` -> ``checkout.session``)
+    when the object model knows the type."""
+    from ..catalog import ACTIONS
+    from ..stripe_model import is_known
+
+    segments = [s for s in path.split("?", 1)[0].split("/") if s]
+    for action in ACTIONS.values():
+        pattern = [s for s in action.path.split("/") if s]
+        if action.is_list and len(pattern) == len(segments) and all(
+            p == s or p.startswith("{") for p, s in zip(pattern, segments)
+        ):
+            return action.object_type
+    if segments[-1:] == ["search"]:
+        segments = segments[:-1]
+    if len(segments) < 2:
+        return None
+    words: list[str] = []
+    for segment in segments[1:]:  # the collection after the last id: /v1/customers/cus_1/payment_methods
+        words = [*words, segment] if re.fullmatch(r"[a-z_]+", segment) else []
+    name = ".".join(words)
+    for candidate in (name[:-1] if name.endswith("s") else name, name[:-2] if name.endswith("es") else None):
+        if candidate and is_known(candidate):
+            return candidate
+    return None
+
+
 def first_page_params(params: Mapping[str, Any], limit: int | None, page_size: int) -> dict[str, Any]:
     """The first page's params: the caller's, with ``limit`` = the page size (at most ``limit`` rows)."""
     return {**params, "limit": min(page_size, limit) if limit else page_size}
@@ -61,12 +89,12 @@ def _is_page(data: Any) -> bool:
     return isinstance(data, dict) and data.get("object") in {"list", "search_result"}
 
 
-def answer_frame(data: Any, *, keep_raw: bool = False) -> tuple[pd.DataFrame, bool]:
+def answer_frame(data: Any, *, keep_raw: bool = False, path: str = "") -> tuple[pd.DataFrame, bool]:
     """One answer as a frame and whether it is complete: a page's objects (complete unless ``has_more``),
     one object, or one row of anything else."""
     if _is_page(data):
         objects = data.get("data") or []
-        object_type = objects[0].get("object") if objects else None
+        object_type = objects[0].get("object") if objects else object_type_of(path)
         return to_frame(objects, object_type, keep_raw=keep_raw), not data.get("has_more", False)
     object_type = data.get("object") if isinstance(data, dict) else None
     return to_frame([data if isinstance(data, dict) else {"value": data}], object_type, keep_raw=keep_raw), True
@@ -118,7 +146,7 @@ def walk_request(
     """
     try:
         frame, outcome = list_sequential(
-            _RequestPages(client, headers or {}), path, dict(params), object_type=None, limit=limit,
+            _RequestPages(client, headers or {}), path, dict(params), object_type=object_type_of(path), limit=limit,
             page_size=page_size, progress=progress, stripe_account=stripe_account, keep_raw=keep_raw,
         )
     except _NotAPage as single:

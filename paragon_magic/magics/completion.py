@@ -79,8 +79,11 @@ def _path_slot(words: list[str]) -> bool:
 
 
 def stripe_paths(catalog: Mapping[str, Action] = ACTIONS) -> list[str]:
-    """Stripe API paths to offer after ``request``: every catalog row's path, ids left as a trailing ``/``."""
-    paths = {action.path.split("{", 1)[0] for action in catalog.values() if action.path}
+    """Stripe API paths to offer after ``request``: every catalog row's path (ids left as a trailing ``/``)
+    and every list and search endpoint of the object model."""
+    from ..stripe_model import api_paths
+
+    paths = {action.path.split("{", 1)[0] for action in catalog.values() if action.path} | set(api_paths())
     return sorted(p for p in paths if p.startswith("/v"))
 
 

@@ -22,10 +22,10 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
 
-from ._generated import API_VERSION, MODEL, STRIPE_PYTHON_VERSION
+from ._generated import API_PATHS, API_VERSION, MODEL, STRIPE_PYTHON_VERSION
 from .overrides import DELETED_FIELDS, DELETED_TYPES, KIND_OVERRIDES
 
-__all__ = ["FieldKind", "KINDS", "API_VERSION", "STRIPE_PYTHON_VERSION", "object_types", "is_known", "fields",
+__all__ = ["FieldKind", "KINDS", "API_VERSION", "STRIPE_PYTHON_VERSION", "api_paths", "object_types", "is_known", "fields",
            "field_kind", "target_type", "list_element_type", "nested_type", "element_fields"]
 
 FieldKind = Literal["timestamp", "amount", "currency", "boolean", "integer", "number", "decimal", "string", "id",
@@ -39,6 +39,11 @@ KINDS: Mapping[str, FieldKind] = MappingProxyType({
 })
 _INLINE_DEPTH = 2  # embedded objects inside embedded objects inside ... (a plan's product is an expandable id)
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def api_paths() -> tuple[str, ...]:
+    """The list and search endpoints of Stripe's resources (``/v1/charges``, ``/v1/customers/search``, …)."""
+    return API_PATHS
 
 
 def object_types() -> tuple[str, ...]:
