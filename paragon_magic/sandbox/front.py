@@ -23,7 +23,9 @@ from .front_auth import KeyRegistry, key_is_live
 from .front_errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
+from .front_ledger import Ledger
 from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
+from .front_precheck import refuse_doomed_create
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
@@ -55,8 +57,13 @@ class FrontState:
     log: list[dict[str, Any]] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
     connected_accounts: dict[str, None] = field(default_factory=dict)
+    ledger: Ledger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = Ledger(self.upstream, self.backdates, self.backdate_fields)
 
     def reset(self) -> None:
+        self.ledger.reset()
         self.keys.clear()
         self.faults.reset()
         self.idempotency.clear()
@@ -230,22 +237,26 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
             return json_response(account_object(parts[2], livemode=key_is_live(call.key)))
         data = [account_object(a, livemode=key_is_live(call.key)) for a in state.connected_accounts]
         return json_response({"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"})  # fmt: skip
+    owned = await state.ledger.handle(call.method, parts, call.form, call.query)
+    if owned is not None:
+        return json_response(mark_live(owned) if key_is_live(call.key) else owned)
     if call.method == "GET" and call.path in LIST_SPECS:
         spec = LIST_SPECS[call.path]
         query = parse_list_query(spec, call.query)
         ordered = await state.lists.ordered(
-            spec, query.expand, state.upstream.fetch_list, state.backdates, state.backdate_version
+            spec, query.expand, state.ledger.fetch_list, state.backdates, state.backdate_version
         )
         result = page(spec, call.path, query, ordered)
-        result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
+        result["data"] = state.ledger.render(apply_backdates(result["data"], state.backdates, state.backdate_fields))
         return json_response(mark_live(result) if key_is_live(call.key) else result)
     if parts[:1] != ["v1"]:
         raise unrecognized_url(call.method, call.path)
+    await refuse_doomed_create(state.upstream, call.method, call.path, call.form)
     reply = await state.upstream.call(call.method, call.path, query=call.query,
                                       body=call.body, content_type=call.content_type)  # fmt: skip
     if reply.status >= 400 or reply.data is None:
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
-    data = apply_backdates(reply.data, state.backdates, state.backdate_fields)
+    data = state.ledger.render(apply_backdates(reply.data, state.backdates, state.backdate_fields))
     return json_response(mark_live(data) if key_is_live(call.key) else data, status=reply.status)
 
 

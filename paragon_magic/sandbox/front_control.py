@@ -103,6 +103,7 @@ async def backdate(request: web.Request) -> web.Response:
             created[obj_id] = values.pop("created")  # type: ignore[assignment]
         values.pop("created", None)
     state = _state(request)
+    created.update(state.ledger.linked_backdates(created))
     state.backdates.update(created)
     for obj_id, values in fields.items():
         state.backdate_fields.setdefault(obj_id, {}).update(values)
