@@ -20,6 +20,7 @@ from aiohttp import web
 
 from .account import PLATFORM_ACCOUNT_ID, account_object
 from .front_auth import KeyRegistry, key_is_live
+from .front_clock import SandboxClock
 from .front_errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
@@ -57,13 +58,15 @@ class FrontState:
     log: list[dict[str, Any]] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
     connected_accounts: dict[str, None] = field(default_factory=dict)
+    clock: SandboxClock = field(default_factory=SandboxClock)
     ledger: Ledger = field(init=False)
 
     def __post_init__(self) -> None:
-        self.ledger = Ledger(self.upstream, self.backdates, self.backdate_fields)
+        self.ledger = Ledger(self.upstream, self.backdates, self.backdate_fields, clock=self.clock.time)
 
     def reset(self) -> None:
         self.ledger.reset()
+        self.clock.set(None)
         self.keys.clear()
         self.faults.reset()
         self.idempotency.clear()
@@ -256,6 +259,8 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
                                       body=call.body, content_type=call.content_type)  # fmt: skip
     if reply.status >= 400 or reply.data is None:
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
+    if call.method != "GET" and await state.clock.stamp(reply.data, state.backdates, state.backdate_fields, state.upstream.get):  # fmt: skip
+        state.backdate_version += 1
     data = state.ledger.render(apply_backdates(reply.data, state.backdates, state.backdate_fields))
     return json_response(mark_live(data) if key_is_live(call.key) else data, status=reply.status)
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .front_errors import unrecognized_url
+from .front_errors import StripeErrorResponse, no_such, unrecognized_url
 from .front_lists import ListCache, ListSpec, page, parse_bracketed, parse_list_query
 from .front_payouts import PAYOUT_LIST_FILTERS, PayoutBook, match_payout
 from .front_proxy import Upstream, apply_backdates
@@ -147,9 +147,11 @@ class Ledger:
     fields: dict[str, dict[str, int | None]]
     clock: Callable[[], float] = time.time
     payouts: PayoutBook = field(default_factory=PayoutBook)
+    uncollectible: dict[str, int] = field(default_factory=dict)  # invoice id -> marked_uncollectible_at
 
     def reset(self) -> None:
         self.payouts.clear()
+        self.uncollectible.clear()
 
     def linked_backdates(self, created: Mapping[str, int]) -> dict[str, int]:
         """Ids whose ``created`` follows a backdated object's (a payout's balance transaction)."""
@@ -169,6 +171,10 @@ class Ledger:
             return settle(out, now, override)
         if kind == "payout" and "created" in out:
             return self.payouts.date(out, now)
+        if kind == "invoice" and out.get("id") in self.uncollectible:
+            transitions = dict(out.get("status_transitions") or {})
+            transitions["marked_uncollectible_at"] = self.uncollectible[out["id"]]
+            out.update(status="uncollectible", status_transitions=transitions)
         return out
 
     async def fetch_list(self, path: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -176,14 +182,18 @@ class Ledger:
         objects = await self.upstream.fetch_list(path, params)
         if path in ("/v1/balance_transactions", "/v1/balance/history"):
             objects = objects + self.payouts.all_transactions()
+        if path == "/v1/invoices" and self.uncollectible:  # so that status filters see it
+            objects = [self.render(o) if o.get("id") in self.uncollectible else o for o in objects]
         return objects
 
     def _served(self, obj: Any) -> Any:
         return self.render(apply_backdates(obj, self.backdates, self.fields))
 
     async def transactions(self) -> list[dict[str, Any]]:
-        """Every balance transaction, backdated and settled."""
-        return self._served(await self.fetch_list("/v1/balance_transactions", [("limit", "1000000")]))
+        """Every balance transaction created by now (the sandbox clock's), backdated and settled."""
+        now = self.clock()
+        served = self._served(await self.fetch_list("/v1/balance_transactions", [("limit", "1000000")]))
+        return [txn for txn in served if txn["created"] <= now]
 
     async def available(self) -> dict[str, int]:
         """The available balance per currency, now."""
@@ -198,11 +208,27 @@ class Ledger:
             if parts == ["v1", "payouts"] and method == "GET":
                 return await self._payout_list(query)
             return await self._payout_action(method, parts[2:], parse_bracketed(list(form.items())), query)
+        if method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "invoices"] and parts[3] == "mark_uncollectible":
+            return await self._mark_uncollectible(parts[2])
         is_txn = parts[:2] == ["v1", "balance_transactions"] and len(parts) == 3
         if method == "GET" and (is_txn or (parts[:3] == ["v1", "balance", "history"] and len(parts) == 4)):
             txn = self.payouts.transaction(parts[-1])
             return None if txn is None else self._served(txn)
         return None
+
+    async def _mark_uncollectible(self, invoice_id: str) -> dict[str, Any]:
+        """``POST /v1/invoices/{id}/mark_uncollectible`` (localstripe has no such route)."""
+        reply = await self.upstream.call("GET", f"/v1/invoices/{invoice_id}")
+        if reply.status == 404 or not isinstance(reply.data, dict):
+            raise no_such("invoice", invoice_id)
+        invoice = self._served(reply.data)
+        if invoice.get("status") != "open":
+            raise StripeErrorResponse(
+                400, f"You can only mark an invoice as uncollectible if it is open (this one is {invoice.get('status')}).",
+                code="invoice_not_open",
+            )
+        self.uncollectible[invoice_id] = int(self.clock())
+        return self._served(reply.data)
 
     async def _payout_list(self, query: list[tuple[str, str]]) -> dict[str, Any]:
         """``GET /v1/payouts`` with Stripe's list semantics (newest first, cursors, filters)."""

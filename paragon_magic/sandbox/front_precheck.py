@@ -28,8 +28,8 @@ def no_payment_source() -> StripeErrorResponse:
 
 
 async def _get(upstream: Upstream, path: str) -> dict | None:
-    reply = await upstream.call("GET", path)
-    return reply.data if reply.status == 200 and isinstance(reply.data, dict) else None
+    data = await upstream.get(path)
+    return data if isinstance(data, dict) else None
 
 
 async def refuse_doomed_create(upstream: Upstream, method: str, path: str, form: Mapping[str, str]) -> None:
