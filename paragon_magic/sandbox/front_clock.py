@@ -49,33 +49,34 @@ class SandboxClock:
         balance transaction) is read with ``fetch`` and dated too."""
         if self.now is None:
             return False
-        offset = self.now - int(time.time())
-        changed = self._walk(data, offset, backdates, fields)
+        changed = self._walk(data, self.now, backdates, fields)
         invoice = data.get("latest_invoice") if isinstance(data, dict) else None
         if isinstance(invoice, str) and invoice not in backdates:
-            changed |= self._walk(await fetch(f"/v1/invoices/{invoice}"), offset, backdates, fields)
+            changed |= self._walk(await fetch(f"/v1/invoices/{invoice}"), self.now, backdates, fields)
         return changed
 
-    def _walk(self, data: Any, offset: int, backdates: dict[str, int],
+    def _walk(self, data: Any, now: int, backdates: dict[str, int],
               fields: dict[str, dict[str, int | None]]) -> bool:  # fmt: skip
+        """Fresh objects get ``created`` = ``now``; their fresh timestamps keep their distance to it."""
         changed = False
         if isinstance(data, list):
             for item in data:
-                changed |= self._walk(item, offset, backdates, fields)
+                changed |= self._walk(item, now, backdates, fields)
             return changed
         if not isinstance(data, dict):
             return False
         for value in data.values():
             if isinstance(value, (dict, list)):
-                changed |= self._walk(value, offset, backdates, fields)
+                changed |= self._walk(value, now, backdates, fields)
         obj_id, created = data.get("id"), data.get("created")
         if not isinstance(obj_id, str) or not isinstance(created, int) or created < self.set_at:
             return changed
+        offset = now - created
         if obj_id not in backdates:
-            backdates[obj_id] = created + offset
+            backdates[obj_id] = now
             txn = data.get("balance_transaction")
             if isinstance(txn, str) and txn not in backdates:
-                backdates[txn] = created + offset
+                backdates[txn] = now
             changed = True
         overrides = fields.setdefault(obj_id, {})
         for name in SHIFTED_FIELDS:

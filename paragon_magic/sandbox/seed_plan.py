@@ -48,7 +48,7 @@ ADD_ONS = (("Onboarding session", 2), ("Extra seats", 1), ("Data export", 0.5), 
 # Monthly probabilities, per billing period of a monthly subscription.
 MONTHLY_CHURN = 0.035
 UPGRADE = 0.04
-DOWNGRADE = 0.02
+DOWNGRADE = 0.03
 PAYMENT_FAILURE = 0.025
 RECENT_PAYMENT_FAILURE = 0.25
 YEARLY_CHURN = 0.25  # at each yearly renewal
@@ -175,7 +175,7 @@ def _one_off_payments(rng: random.Random, line: Timeline, customer: int, currenc
         amount = int(TIERS[1].monthly[currency] * factor)
         ref = f"pay:{customer}:{n}"
         line.add(at, "payment", customer=customer, ref=ref, amount=amount, currency=currency, description=name)
-        if rng.random() < 0.15:
+        if rng.random() < 0.25:
             refund_at = min(at + rng.randint(1, 20) * DAY, line.now - 60)
             partial = rng.random() < 0.5
             line.add(refund_at, "refund", ref=ref, amount=amount // 3 if partial else None)
