@@ -13,7 +13,8 @@ from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalog import ACTIONS, actions_schema
-    from .connection import KeyRejected, connect
+    from .connection import KeyRejected
+    from .current import connect
     from .errors import ParagonMagicError, UsageError
     from .paragon import Paragon
     from .session import Session, SessionConfig
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 _LAZY = {
     "ACTIONS": ".catalog",
     "actions_schema": ".catalog",
-    "connect": ".connection",
+    "connect": ".current",
     "KeyRejected": ".connection",
     "Paragon": ".paragon",
     "Session": ".session",

@@ -204,12 +204,20 @@ ACTIONS: dict[str, Action] = {a.name: a for a in _ROWS}
 #: Options the session accepts for every action / every list action (documented, not per row).
 COMMON_OPTIONS = (
     Param("account", "string", "Act on this connected account (Stripe-Account header).", example="acct_123"),
+    Param("credential", "string", "Paragon mode: use this one of the user's connected Stripe accounts "
+          "(X-Paragon-Credential header; `%paragon user` lists them).", example="cred-id"),
     Param("expand", "list", "Expand these fields into full objects.", example="customer"),
 )
 LIST_OPTIONS = (
     Param("limit", "integer", "Total number of rows wanted (pages are fetched as needed).", example="500"),
-    Param("created_after", "timestamp", "Only objects created at or after this time.", example="2024-01-01"),
-    Param("created_before", "timestamp", "Only objects created before this time.", example="2024-02-01"),
+    Param("created_after", "timestamp", "Only objects created at or after this time (UTC unless a zone is given): "
+          "2026-01-01, 2026-01-01T12:00Z, 2026-03, today, yesterday, this-month, last-month, 7d, 12h, "
+          "or epoch seconds.", example="2024-01-01"),
+    Param("created_before", "timestamp", "Only objects created before this time (same forms as --created-after).",
+          example="2024-02-01"),
+    Param("month", "string", "Only objects created in this whole month or day, UTC (sets both created bounds): "
+          "2026-03, this-month, last-month, 2026-03-05, today, yesterday; a pandas Period via {{ }}.",
+          example="2026-03"),
 )
 
 

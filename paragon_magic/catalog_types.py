@@ -19,7 +19,7 @@ ParamType = Literal[
 ActionKind = Literal["create", "update", "retrieve", "list", "delete", "request"]
 
 
-_SESSION_OPTIONS = frozenset({"created_after", "created_before", "idempotency_key"})
+_SESSION_OPTIONS = frozenset({"created_after", "created_before", "month", "idempotency_key"})
 
 
 @dataclass(frozen=True)

@@ -273,7 +273,8 @@ def attach_metadata(df: pd.DataFrame, action: Any, params: Mapping[str, Any] | N
     """Record where ``df`` came from in ``df.attrs["stripe"]`` (secrets masked) and return ``df``.
 
     Keys: ``object_type`` (set by the builder), ``action`` (name), ``params``, ``request_ids``, ``livemode``,
-    ``fetched_at`` (UTC ISO 8601), ``complete`` (False when the fetch stopped early).
+    ``fetched_at`` (UTC ISO 8601), ``complete`` (False when the fetch stopped early; also
+    ``df.attrs["complete"]``).
     """
     meta = dict(df.attrs.get("stripe") or {})
     meta.update(
@@ -285,4 +286,5 @@ def attach_metadata(df: pd.DataFrame, action: Any, params: Mapping[str, Any] | N
         complete=bool(complete),
     )
     df.attrs["stripe"] = meta
+    df.attrs["complete"] = meta["complete"]
     return df

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -12,7 +14,8 @@ import pandas as pd
 
 from .catalog import ACTIONS, get_action
 from .catalog_types import Action
-from .dates import to_epoch_seconds
+from .action_methods import make_action_method
+from .dates import to_epoch_seconds, to_epoch_span
 from .errors import UsageError
 from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
@@ -108,6 +111,8 @@ class Session:
         self.config = config or SessionConfig()
         self.label = label
         self.account: dict[str, Any] = dict(account or {})
+        #: Paragon mode: asked before a write without --live; returns what changed (refuse) or None.
+        self.mode_check: Callable[[str | None], str | None] | None = None
 
     def __repr__(self) -> str:
         return f"<Session {self.label} {self.masked_key} ({self.mode} mode)>"
@@ -123,12 +128,10 @@ class Session:
     def __getattr__(self, name: str) -> Any:
         if name in ACTIONS and name != "request":
 
-            def action_method(id: str | None = None, **kwargs: Any) -> pd.DataFrame:
+            def run(id: str | None = None, **kwargs: Any) -> pd.DataFrame:
                 return self.run(name, id=id, **_split_options(kwargs))
 
-            action_method.__doc__ = ACTIONS[name].summary
-            action_method.__name__ = name
-            return action_method
+            return make_action_method(ACTIONS[name], run)
         raise AttributeError(name)
 
     def __dir__(self) -> list[str]:
@@ -144,6 +147,7 @@ class Session:
         limit: int | None = None,
         created_after: Any = None,
         created_before: Any = None,
+        month: Any = None,
         expand: list[str] | str | None = None,
         account: str | None = None,
         idempotency_key: str | None = None,
@@ -161,6 +165,10 @@ class Session:
         missing = missing_required(act, placed, id)
         if missing:
             raise UsageError(f"{act.name} needs --{missing}", field=missing)
+        if month is not None:
+            if created_after is not None or created_before is not None:
+                raise UsageError("give month or created_after/created_before, not both", field="month")
+            created_after, created_before = to_epoch_span(month, field="month")
         if created_after is not None or created_before is not None:
             if not act.is_list:
                 raise UsageError(f"{act.name} is not a list; --created-after/--created-before apply to lists")
@@ -210,9 +218,28 @@ class Session:
         *,
         live: bool = False,
         progress: bool | None = None,
+        credential: str | None = None,
         **options: Any,
     ) -> pd.DataFrame:
-        """Run one catalog action and return its DataFrame."""
+        """Run one catalog action and return its DataFrame (``credential``: Paragon's X-Paragon-Credential)."""
+        with self.selecting(credential):
+            return self._run(action, params, live=live, progress=progress, **options)
+
+    @contextmanager
+    def selecting(self, credential: str | None) -> Iterator[None]:
+        """Paragon mode: the calls inside the block use the user's connected account ``credential``."""
+        if credential is None:
+            yield
+            return
+        select = getattr(self.client.backend, "selecting", None)
+        if select is None:
+            raise UsageError("--credential picks one of a Paragon user's connected accounts; "
+                             "this connection is not through Paragon", field="credential")
+        with select(credential):
+            yield
+
+    def _run(self, action: str, params: Mapping[str, Any] | None, *, live: bool, progress: bool | None,
+             **options: Any) -> pd.DataFrame:
         call = self.plan(action, params, **options)
         self._guard_live(call, live)
         if call.action.is_list:
@@ -251,8 +278,18 @@ class Session:
         )
 
     def _guard_live(self, call: PlannedCall, live: bool) -> None:
-        """Writes to a live (or possibly live) account need ``live=True`` / ``--live``."""
-        if call.method == "GET" or self.mode == "test" or live or self.config.allow_live_writes:
+        """Writes to a live (or possibly live) account need ``live=True`` / ``--live``.
+
+        In Paragon mode the account's mode is asked again first (``mode_check``): the user may have
+        reconnected another Stripe account since the last answer.
+        """
+        if call.method == "GET" or live or self.config.allow_live_writes:
+            return
+        changed = self.mode_check(call.stripe_account) if self.mode_check is not None else None
+        if changed:
+            raise LiveWriteRefused(f"{call.action.name} refused: {changed}; add --live to this call "
+                                   "(Python: live=True) if you mean to change it")
+        if self.mode == "test":
             return
         which = "your LIVE Stripe account" if self.mode == "live" else "a Stripe account that may be live"
         raise LiveWriteRefused(
@@ -271,13 +308,17 @@ class Session:
         *,
         account: str | None = None,
         live: bool = False,
+        credential: str | None = None,
     ) -> pd.DataFrame:
         """Send any Stripe API request, as Paragon's ``paragon.request`` does; returns a DataFrame.
 
         A list answer becomes one row per object, a single object one row, anything else one row of
         its flattened fields. ``body`` (for POST) is form-encoded the way Stripe expects.
         """
-        if integration.lower() != "stripe":
+        if not isinstance(integration, str) or integration.lower() != "stripe":
+            if isinstance(integration, str) and integration.upper() in {"GET", "POST", "DELETE"}:
+                raise UsageError(f"the first argument is the integration: use request('stripe', {path!r}, "
+                                 f"method={integration.upper()!r})", field="integration")
             raise UsageError(f"only the 'stripe' integration is available here, not {integration!r}")
         method = method.upper()
         if method not in {"GET", "POST", "DELETE"}:
@@ -288,8 +329,10 @@ class Session:
             path = "/v1" + path
         merged = stripe_values({**(params or {}), **(body or {})})
         call = PlannedCall(ACTIONS["request"], method, path, merged, stripe_account=account)
-        self._guard_live(call, live)
-        response = self.client.request(method, path, merged, stripe_account=account, headers=dict(headers or {}))
+        with self.selecting(credential):
+            self._guard_live(call, live)
+            response = self.client.request(method, path, merged, stripe_account=account,
+                                           headers=dict(headers or {}))
         data = response.data
         if isinstance(data, dict) and data.get("object") in {"list", "search_result"}:
             objects = data.get("data", [])
@@ -327,7 +370,8 @@ def _rows_wanted(value: Any) -> int:
     return rows
 
 
-_OPTION_NAMES = {"limit", "created_after", "created_before", "expand", "account", "idempotency_key", "live", "progress"}
+_OPTION_NAMES = {"limit", "created_after", "created_before", "month", "expand", "account", "idempotency_key", "live",
+                 "progress", "credential"}
 
 
 def _split_options(kwargs: dict[str, Any]) -> dict[str, Any]:

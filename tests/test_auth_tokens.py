@@ -100,13 +100,31 @@ def _unsigned(claims: dict, alg: str = "RS256") -> str:
 
 def test_inspect_refuses_missing_claims() -> None:
     with pytest.raises(InvalidTokenError, match="no user id"):
-        inspect_user_token(_unsigned({"exp": NOW + 60}), project_id=PROJECT, now=NOW)
+        inspect_user_token(_unsigned({"iat": NOW, "exp": NOW + 60}), project_id=PROJECT, now=NOW)
     with pytest.raises(InvalidTokenError, match="no expiry"):
-        inspect_user_token(_unsigned({"sub": "u"}), project_id=PROJECT, now=NOW)
+        inspect_user_token(_unsigned({"sub": "u", "iat": NOW}), project_id=PROJECT, now=NOW)
+
+
+@pytest.mark.parametrize("iat", [None, "1800000000", True])
+def test_a_token_without_a_numeric_iat_is_refused_naming_the_claim(keys: tuple[str, str], iat: object) -> None:
+    claims = {"sub": "u", "exp": NOW + 60, "aud": f"useparagon.com/{PROJECT}"}
+    if iat is not None:
+        claims["iat"] = iat
+    with pytest.raises(InvalidTokenError) as info:
+        inspect_user_token(_unsigned(claims), project_id=PROJECT, now=NOW)
+    assert "(iat claim)" in str(info.value) and info.value.reason == "malformed"
+    signed = jwt.encode(claims, keys[0], algorithm="RS256")  # correctly signed, still refused by the server side
+    with pytest.raises(InvalidTokenError, match="iat claim"):
+        verify_user_token(signed, keys[1], PROJECT, now=NOW)
+
+
+def test_minted_tokens_last_one_hour_by_default(keys: tuple[str, str]) -> None:
+    info = inspect_user_token(mint_user_token(keys[0], PROJECT, "u", now=NOW), now=NOW)
+    assert info.expires_in(NOW) == 3600 and info.issued_at == datetime.fromtimestamp(NOW, tz=timezone.utc)
 
 
 def test_inspect_refuses_a_non_rs256_token() -> None:
-    token = jwt.encode({"sub": "u", "exp": NOW + 60}, "shared-secret-that-is-long-enough-32b", algorithm="HS256")
+    token = jwt.encode({"sub": "u", "iat": NOW, "exp": NOW + 60}, "shared-secret-that-is-long-enough-32b", algorithm="HS256")
     with pytest.raises(InvalidTokenError, match="signed with HS256; Paragon needs RS256") as info:
         inspect_user_token(token, project_id=PROJECT, now=NOW)
     assert info.value.reason == "algorithm"
@@ -117,13 +135,13 @@ def test_inspect_refuses_the_wrong_audience(keys: tuple[str, str]) -> None:
     with pytest.raises(InvalidTokenError, match=f"for project other-project, not {PROJECT}") as info:
         inspect_user_token(token, project_id=PROJECT, now=NOW)
     assert info.value.reason == "audience"
-    foreign = _unsigned({"sub": "u", "exp": NOW + 60, "aud": "example.com/x"})
+    foreign = _unsigned({"sub": "u", "iat": NOW, "exp": NOW + 60, "aud": "example.com/x"})
     with pytest.raises(InvalidTokenError, match="audience is not 'useparagon.com/<project id>'"):
         inspect_user_token(foreign, now=NOW)
 
 
 def test_a_token_without_audience_takes_the_given_project() -> None:
-    token = _unsigned({"sub": "u", "exp": NOW + 60})
+    token = _unsigned({"sub": "u", "iat": NOW, "exp": NOW + 60})
     assert inspect_user_token(token, project_id=PROJECT, now=NOW).project_id == PROJECT
     with pytest.raises(InvalidTokenError, match="names no project") as info:
         inspect_user_token(token, now=NOW)

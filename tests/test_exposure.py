@@ -37,10 +37,11 @@ def test_local_stripe_children_listen_on_loopback_only(local_stripe: LocalStripe
 def test_paragon_double_listens_on_loopback_only(local_stripe: LocalStripe) -> None:
     double = ParagonDouble.with_new_key(local_stripe.url, {"u": local_stripe.key})
     with ParagonDoubleServer(double) as server:
-        port = int(server.url.rsplit(":", 1)[1])
-        mine = [(ip, p) for ip, p in _listening(os.getpid()) if p == port]  # it serves from a thread of ours
-        assert mine == [("127.0.0.1", port)]
-        assert server.url == f"http://127.0.0.1:{port}"
+        for url in (server.url, server.api_url):  # the Proxy API and the Users API hosts
+            port = int(url.rsplit(":", 1)[1])
+            mine = [(ip, p) for ip, p in _listening(os.getpid()) if p == port]  # served from a thread of ours
+            assert mine == [("127.0.0.1", port)]
+            assert url == f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.slow

@@ -76,7 +76,7 @@ CELLS = [
     "print(repr(env_session), env_session.masked_key)\n"
     "env_session",
     # Paragon: token only in $PARAGON_USER_TOKEN
-    "%paragon authenticate {project} --base-url {proxy}",
+    "%paragon authenticate {project} --base-url {proxy} --api-base {api}",
     "%paragon status",
     "%paragon user",
     "%stripe list_customers --limit 3",
@@ -115,7 +115,8 @@ def test_no_secret_reaches_outputs_notebook_history_or_logs(
     monkeypatch.setenv("PARAGON_USER_TOKEN", token)
     stripe_server.revoke_key(TEST_KEY[:-1] + "Z")  # the near-copy the notebook tries must be refused
 
-    sources = [c.replace("{project}", proxy.double.project_id).replace("{proxy}", proxy.url) for c in CELLS]
+    sources = [c.replace("{project}", proxy.double.project_id).replace("{proxy}", proxy.url)
+               .replace("{api}", proxy.api_url) for c in CELLS]
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
@@ -143,6 +144,7 @@ def test_no_secret_reaches_outputs_notebook_history_or_logs(
     assert "$STRIPE_API_KEY" in texts[16] and masked in texts[16], texts[16]
     assert "STRIPE_API_KEY" in texts[17] and masked in texts[17], texts[17]
     assert f"authenticated as user {USER_ID}" in texts[18] and f"…{token[-4:]}" in texts[18], texts[18]
+    assert "Stripe connected, 1 credential(s)" in texts[20], texts[20]  # %paragon user, from the Users API host
     assert "cus_" in texts[21] and "resource_missing" in texts[22], (texts[21], texts[22])
     assert any(o.get("output_type") == "error" for o in nb.cells[25].outputs)
     widgets = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})

@@ -209,11 +209,20 @@ def test_history_never_holds_the_key(ip: InteractiveShell, session: Session, str
     assert "%stripe list_customers" in history and stripe_server.key not in history
 
 
-def test_actions_json_is_the_schema(ip: InteractiveShell) -> None:
+def test_actions_json_is_the_schema_in_actionkits_wrapper(ip: InteractiveShell) -> None:
     from paragon_magic.catalog import actions_schema
 
     _, shown = ok(ip, "%stripe actions --json")
-    assert json.loads(shown) == actions_schema()
+    answer = json.loads(shown)
+    assert list(answer) == ["actions"] and list(answer["actions"]) == ["stripe"]
+    tools = answer["actions"]["stripe"]
+    assert tools == actions_schema()
+    assert all(t["type"] == "function" and set(t["function"]) == {"name", "description", "parameters"}
+               for t in tools)
+    create = next(t["function"] for t in tools if t["function"]["name"] == "STRIPE_CREATE_CUSTOMER")
+    assert "email" in create["parameters"]["properties"]  # Stripe's own parameter names
+    _, usage = ok(ip, "%stripe help")
+    assert "ActionKit-shaped" in usage and "Stripe's parameter" in usage and "not ActionKit's own" in usage
 
 
 def test_bare_magic_lists_actions(ip: InteractiveShell) -> None:
@@ -233,8 +242,12 @@ def test_help(ip: InteractiveShell) -> None:
 def test_empty_list_is_a_typed_frame(ip: InteractiveShell, session: Session) -> None:
     result, _ = run(ip, "%stripe list_products")
     assert result.success and isinstance(result.result, pd.DataFrame)
-    assert result.result.empty and list(result.result.columns)[0] == "id"
-    assert result.result.attrs["stripe"]["complete"] is True
+    frame = result.result
+    assert frame.empty and list(frame.columns)[0] == "id"
+    assert str(frame["created"].dtype) == str(frame["updated"].dtype) == "datetime64[ns, UTC]"
+    assert pd.api.types.is_bool_dtype(frame["active"]) and pd.api.types.is_bool_dtype(frame["livemode"])
+    assert pd.api.types.is_string_dtype(frame["id"]) and pd.api.types.is_string_dtype(frame["name"])
+    assert frame.attrs["stripe"]["complete"] is True and frame.attrs["complete"] is True
 
 
 def test_limit_written_as_a_stripe_pair_is_the_rows_wanted(ip: InteractiveShell, session: Session,

@@ -205,18 +205,21 @@ def test_paragon_authenticate_with_a_minted_token(ip: InteractiveShell, ctx: Mag
     key_file = tmp_path / "signing.pem"
     key_file.write_text(double.signing_key_pem)
     _, shown = ok(ip, f"%paragon authenticate {double.project_id} --signing-key {key_file} --user user-1 "
-                      f"--base-url {server.url}")
+                      f"--base-url {server.url} --api-base {server.api_url}")
     assert "user user-1" in shown and "Paragon proxy" in shown
     start = len(stripe_server.requests())
     frame, _ = ok(ip, "%stripe create_customer --name ViaParagon")
     assert frame["name"].iloc[0] == "ViaParagon"
     proxied = double.requests()
     assert proxied[-1]["user_id"] == "user-1" and proxied[-1]["upstream_path"] == "/v1/customers"
-    assert [r["form"] for r in requests_since(stripe_server, start)] == [{"name": "ViaParagon"}]
+    sent = [(r["method"], r["path"], r["form"]) for r in requests_since(stripe_server, start)]
+    assert sent == [("GET", "/v1/balance", {}), ("POST", "/v1/customers", {"name": "ViaParagon"})]  # mode re-asked
     _, status = ok(ip, "%paragon status")
-    assert f"project:  {double.project_id}  user: user-1" in status
-    user, _ = ok(ip, "%paragon user")
-    assert "token" not in user
+    assert f"project:  {double.project_id}  user: user-1  credential: default" in status
+    assert f"users api: {server.api_url}" in status
+    table, summary = ok(ip, "%paragon user")
+    assert summary.splitlines()[0] == "user user-1 (authenticated): Stripe connected, 1 credential(s)"
+    assert list(table.credential) == double.credential_ids("user-1") and list(table["in use"]) == ["*"]
     assert double.signing_key_pem not in _history(ip)
 
 
@@ -225,7 +228,9 @@ def test_paragon_token_from_the_environment(ip: InteractiveShell, ctx: MagicCont
     double, server = paragon_proxy
     token = double.mint_token("user-1")
     monkeypatch.setenv("PARAGON_USER_TOKEN", token)
+    monkeypatch.setenv("PARAGON_API_BASE", server.api_url)
     ok(ip, f"%paragon authenticate {double.project_id} --base-url {server.url}")
+    assert ctx.paragon.api_base == server.api_url
     assert ctx.session is not None and ctx.session.label == "Paragon" and ctx.paragon is not None
     frame, _ = ok(ip, "%stripe list_customers")
     assert isinstance(frame, pd.DataFrame) and double.requests()[-1]["upstream_path"] == "/v1/customers"
@@ -246,4 +251,58 @@ def test_paragon_errors_are_one_line(ip: InteractiveShell, tmp_path: Any) -> Non
     jwt_like = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"
     assert "must not be typed" in fails(ip, f"%paragon authenticate proj-1 {jwt_like}", UsageError)
     assert "not authenticated" in fails(ip, "%paragon user", UsageError)
+    assert "not authenticated" in fails(ip, "%paragon use-credential abc", UsageError)
+    assert "not authenticated" in fails(ip, "%paragon meta plan=pro", UsageError)
     assert "usage" in fails(ip, "%paragon frobnicate", UsageError)
+    assert "credential id" in fails(ip, "%stripe list_customers --credential 'a b'", UsageError)
+
+
+def test_paragon_credentials_from_the_magics(ip: InteractiveShell, ctx: MagicContext, paragon_proxy: Any,
+                                             stripe_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    double, server = paragon_proxy
+    first = double.credential_id("user-1")
+    live = double.add_credential("user-1", "sk_live_" + "MagicSecondAccount0000088", account="acct_1MagicLive0002")
+    monkeypatch.setenv("PARAGON_USER_TOKEN", double.mint_token("user-1"))
+    _, shown = ok(ip, f"%paragon authenticate {double.project_id} --base-url {server.url} "
+                      f"--api-base {server.api_url} --credential {live}")
+    assert f"credential {live}" in shown and "live mode" in shown
+    assert {r["headers"].get("X-Paragon-Credential") for r in double.requests()} == {live}
+
+    table, summary = ok(ip, "%paragon user")
+    assert "2 credential(s)" in summary
+    assert list(table.credential) == [first, live] and list(table["in use"]) == ["", "*"]
+    assert list(table["default"]) == [True, False]
+
+    assert "LIVE" in fails(ip, "%stripe create_customer --name NotLive")
+    _, shown = ok(ip, f"%paragon use-credential {first}")
+    assert f"now use {first}" in shown and "test mode" in shown
+    frame, _ = ok(ip, "%stripe create_customer --name OnTest")
+    assert frame.attrs["stripe"]["livemode"] is False
+    frame, _ = ok(ip, f"%stripe request /v1/account --credential {live}")  # one call on the other account
+    assert frame.id[0] == "acct_1MagicLive0002" and double.requests()[-1]["credential_id"] == live
+    assert "LIVE" in fails(ip, f"%stripe create_customer --name PerCall --credential {live}")
+    frame, _ = ok(ip, f"%stripe create_customer --name PerCallLive --credential {live} --live")
+    assert frame.attrs["stripe"]["livemode"] is True
+    _, dry = ok(ip, f"%stripe create_customer --name X --credential {live} --dry-run")
+    assert f"X-Paragon-Credential: {live}" in dry
+    _, status = ok(ip, "%stripe status")
+    assert f"credential: {first}" in status
+    _, shown = ok(ip, "%paragon use-credential default")
+    assert "Paragon's default credential" in shown
+    assert "unexpected argument" in fails(ip, "%paragon use-credential a b", UsageError)
+
+
+def test_paragon_meta_from_the_magics(ip: InteractiveShell, ctx: MagicContext, paragon_proxy: Any,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    double, server = paragon_proxy
+    monkeypatch.setenv("PARAGON_USER_TOKEN", double.mint_token("user-1"))
+    monkeypatch.setenv("PARAGON_API_BASE", server.api_url)
+    ok(ip, f"%paragon authenticate {double.project_id} --base-url {server.url}")
+    _, shown = ok(ip, "%paragon meta plan=pro 'team name=Blue Whale'")
+    assert shown.strip() == "user metadata: plan=pro, team name=Blue Whale"
+    assert double.user_meta("user-1") == {"plan": "pro", "team name": "Blue Whale"}
+    _, shown = ok(ip, "%paragon meta")
+    assert "plan=pro" in shown
+    _, summary = ok(ip, "%paragon user")
+    assert "metadata: plan=pro" in summary
+    assert "key=value" in fails(ip, "%paragon meta justaword", UsageError)

@@ -153,12 +153,38 @@ def test_raw_response_header_skips_the_wrapping(proxy: ParagonDoubleServer) -> N
     assert response.status_code == 200 and response.json()["object"] == "list"
 
 
-def test_stripe_errors_pass_through_with_their_status(proxy: ParagonDoubleServer) -> None:
+@pytest.mark.parametrize("style", ["meta", "meta.response", "output", "passthrough"])
+def test_stripe_errors_sit_where_the_style_says(proxy: ParagonDoubleServer, style: str) -> None:
+    proxy.double.stripe_error_style = style
     token = proxy.double.mint_token("user-1")
     response = httpx.get(stripe_url(proxy, "v1/customers/cus_missing"), headers=bearer(token))
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "resource_missing"
-    assert response.headers["Request-Id"].startswith("req_fake")
+    assert response.status_code == 404 and response.headers["Request-Id"].startswith("req_fake")
+    body = response.json()
+    if style == "meta":  # Paragon's envelope, Stripe's body spread into meta itself
+        assert body["meta"]["isIntegrationError"] is True and body["status"] == 404
+        error = body["meta"]["error"]
+        assert body["message"] == error["message"]
+    elif style == "meta.response":
+        assert body["meta"]["isIntegrationError"] is True
+        assert body["meta"]["response"]["status"] == 404
+        error = body["meta"]["response"]["body"]["error"]
+    elif style == "output":
+        error = body["output"]["error"]
+    else:
+        error = body["error"]
+    assert error["code"] == "resource_missing"
+
+
+def test_raw_response_header_passes_a_stripe_error_unchanged(proxy: ParagonDoubleServer) -> None:
+    token = proxy.double.mint_token("user-1")
+    response = httpx.get(stripe_url(proxy, "v1/customers/cus_missing"),
+                         headers={**bearer(token), "X-Paragon-Use-Raw-Response": "1"})
+    assert response.status_code == 404 and response.json()["error"]["code"] == "resource_missing"
+
+
+def test_unknown_error_style_is_refused() -> None:
+    with pytest.raises(ValueError, match="stripe_error_style"):
+        ParagonDouble("p", "pem", stripe_error_style="nowhere")
 
 
 def envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -219,19 +245,69 @@ def test_credential_header_must_name_the_users_credential(proxy: ParagonDoubleSe
     envelope(httpx.get(stripe_url(proxy, "v1/customers"), headers=bad), 404, "CREDENTIAL_NOT_FOUND")
 
 
-def test_me_reports_the_stripe_connection(proxy: ParagonDoubleServer) -> None:
-    me_url = f"{proxy.url}/projects/{PROJECT}/sdk/me"
-    connected = httpx.get(me_url, headers=bearer(proxy.double.mint_token("user-1"))).json()
-    assert connected["id"] == "user-1" and connected["authenticated"] is True and connected["meta"] == {}
+def test_the_selected_credential_answers(proxy: ParagonDoubleServer, upstream) -> None:
+    second_key = "sk_test_UserOneSecondAccount000042"
+    first, second = proxy.double.credential_id("user-1"), proxy.double.add_credential("user-1", second_key)
+    assert first != second and proxy.double.credential_ids("user-1") == [first, second]
+    token = proxy.double.mint_token("user-1")
+    for wanted, key in ((second, second_key), (first, USER_KEY), (None, USER_KEY)):
+        headers = {**bearer(token), **({"X-Paragon-Credential": wanted} if wanted else {})}
+        assert httpx.get(stripe_url(proxy, "v1/customers"), headers=headers).status_code == 200
+        assert upstream[1].seen[-1]["authorization"] == f"Bearer {key}"
+        assert proxy.double.requests()[-1]["credential_id"] == (wanted or first)
+
+
+def test_a_reconnect_makes_a_new_credential(proxy: ParagonDoubleServer) -> None:
+    before = proxy.double.credential_id("user-1")
+    after = proxy.double.connect_user("user-1", OTHER_KEY)
+    assert after != before and proxy.double.credential_ids("user-1") == [after]
+    proxy.double.set_credential_key(after, USER_KEY)  # same credential, another account behind it
+    assert proxy.double.users["user-1"] == USER_KEY
+    with pytest.raises(KeyError):
+        proxy.double.set_credential_key("no-such-credential", USER_KEY)
+
+
+def me_url(proxy: ParagonDoubleServer, project: str = PROJECT) -> str:
+    return f"{proxy.api_url}/projects/{project}/sdk/me"
+
+
+def test_me_reports_the_stripe_connection_in_the_sdk_shape(proxy: ParagonDoubleServer) -> None:
+    connected = httpx.get(me_url(proxy), headers=bearer(proxy.double.mint_token("user-1"))).json()
+    assert connected["userId"] == "user-1" and connected["authenticated"] is True and connected["meta"] == {}
     stripe = connected["integrations"]["stripe"]
     assert stripe["enabled"] is True and stripe["credentialStatus"] == "VALID"
     assert stripe["credentialId"] == proxy.double.credential_id("user-1")
+    assert stripe["allCredentials"] == [
+        {"id": proxy.double.credential_id("user-1"), "status": "VALID", "isPreviewCredential": False}]
 
     token = proxy.double.mint_token("user-9")
-    assert httpx.get(me_url, headers=bearer(token)).json()["integrations"]["stripe"]["enabled"] is False
+    assert httpx.get(me_url(proxy), headers=bearer(token)).json()["integrations"]["stripe"]["enabled"] is False
     proxy.double.connect_user("user-9", USER_KEY)
-    assert httpx.get(me_url, headers=bearer(token)).json()["integrations"]["stripe"]["enabled"] is True
-    envelope(httpx.get(me_url), 401, "UNAUTHORIZED")
+    assert httpx.get(me_url(proxy), headers=bearer(token)).json()["integrations"]["stripe"]["enabled"] is True
+    envelope(httpx.get(me_url(proxy)), 401, "UNAUTHORIZED")
+    envelope(httpx.get(me_url(proxy, "nope"), headers=bearer(token)), 404, "PROJECT_NOT_FOUND")
+
+
+def test_me_is_served_on_the_users_api_host_only(proxy: ParagonDoubleServer) -> None:
+    token = proxy.double.mint_token("user-1")
+    assert proxy.api_url != proxy.url
+    wrong_host = httpx.get(f"{proxy.url}/projects/{PROJECT}/sdk/me", headers=bearer(token))
+    envelope(wrong_host, 404, "NOT_FOUND")
+    envelope(httpx.get(f"{proxy.api_url}/projects/{PROJECT}/sdk/proxy/stripe/v1/customers",
+                       headers=bearer(token)), 404, "NOT_FOUND")
+
+
+def test_patch_me_merges_user_metadata(proxy: ParagonDoubleServer) -> None:
+    token = proxy.double.mint_token("user-1")
+    first = httpx.patch(me_url(proxy), json={"meta": {"plan": "pro", "seats": 3}}, headers=bearer(token))
+    assert first.status_code == 200 and first.json()["meta"] == {"plan": "pro", "seats": 3}
+    second = httpx.patch(me_url(proxy), json={"meta": {"plan": "team"}}, headers=bearer(token)).json()
+    assert second["meta"] == {"plan": "team", "seats": 3} == proxy.double.user_meta("user-1")
+    assert httpx.get(me_url(proxy), headers=bearer(token)).json()["meta"] == {"plan": "team", "seats": 3}
+    envelope(httpx.patch(me_url(proxy), json={"meta": "x"}, headers=bearer(token)), 400, "INVALID_BODY")
+    envelope(httpx.patch(me_url(proxy), content=b"{", headers=bearer(token)), 400, "INVALID_BODY")
+    envelope(httpx.patch(me_url(proxy), json={"meta": {"a": 1}}), 401, "UNAUTHORIZED")
+    assert proxy.double.user_meta("user-2") == {}
 
 
 def test_recorded_requests_hold_no_secrets(proxy: ParagonDoubleServer) -> None:
@@ -262,11 +338,15 @@ def test_server_binds_loopback_and_stops_cleanly(upstream) -> None:
     server = ParagonDoubleServer(double).start()
     url = server.url
     assert url.startswith("http://127.0.0.1:")
-    assert httpx.get(f"{url}/projects/{PROJECT}/sdk/me").status_code == 401
+    api_url = server.api_url
+    assert api_url.startswith("http://127.0.0.1:") and api_url != url
+    assert httpx.get(f"{api_url}/projects/{PROJECT}/sdk/me").status_code == 401
+    assert httpx.get(f"{url}/projects/{PROJECT}/sdk/proxy/stripe/v1/customers").status_code == 401
     server.stop()
-    assert server.url is None
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{url}/projects/{PROJECT}/sdk/me")
+    assert server.url is None and server.api_url is None
+    for gone in (url, api_url):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{gone}/projects/{PROJECT}/sdk/me")
     server.stop()  # idempotent
 
 

@@ -222,7 +222,7 @@ ERRORS = [
     ("list_customers --frobnicate x", "frobnicate", ["unknown flag", "%stripe help list_customers"]),
     ("create_subscription --price price_1", "customer", ["create_subscription needs --customer", "cus_123"]),
     ("create_subscription --customer cus_1 --quantity two", "quantity", ["--quantity must be a whole number", "'two'"]),
-    ("list_customers --created-after yesterday", "created_after", ["--created-after must be a date", "'yesterday'"]),
+    ("list_customers --created-after someday", "created_after", ["--created-after must be a date", "'someday'", "last-month"]),
     ("list_customers --created-after 2026-13-45", "created_after", ["2026-01-01"]),
     ("list_subscriptions --status actve", "status",
      ["--status must be one of active, past_due", "all; got 'actve' (did you mean active?)"]),

@@ -177,7 +177,7 @@ def test_ctrl_c_keeps_the_rows_fetched_so_far(session: Session, monkeypatch: Any
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = session.list_customers()
-    assert len(frame) == 200 and frame.attrs["stripe"]["complete"] is False
+    assert len(frame) == 200 and frame.attrs["stripe"]["complete"] is False and frame.attrs["complete"] is False
     assert any(issubclass(w.category, ListingInterrupted) for w in caught)
 
 

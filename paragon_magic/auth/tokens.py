@@ -1,6 +1,12 @@
 """Paragon Connect user tokens: RS256 JWTs signed with the project's signing key.
 
-Claims: ``sub`` (the app's user id), ``iat``, ``exp`` and ``aud = "useparagon.com/{project_id}"``.
+Claims: ``sub`` (the app's user id), ``iat`` (issued at), ``exp`` (expiry) — all three required, as
+Paragon's docs require them — and ``aud = "useparagon.com/{project_id}"`` (Paragon's own examples add it;
+a token without it takes the project id it is used with). Only RS256 is accepted.
+
+Lifetime: :func:`mint_user_token` makes tokens valid for one hour (``ttl=3600``), as in Paragon's
+examples (which also show 24 h and 7 d); a notebook refuses a token once ``exp`` has passed, before
+sending anything, so a long session mints (or is given) a fresh token and authenticates again.
 A notebook only needs :func:`inspect_user_token` (it decodes without the public key, as Paragon's
 browser SDK does); the Proxy API server — and our double of it — uses :func:`verify_user_token`.
 No message here ever contains a token or a key.
@@ -100,7 +106,7 @@ def mint_user_token(
     ttl: float = 3600,
     now: float | datetime | None = None,
 ) -> str:
-    """A user token for ``user_id`` in ``project_id``, valid for ``ttl`` seconds from ``now``."""
+    """A user token for ``user_id`` in ``project_id``, valid for ``ttl`` seconds (default 1 h) from ``now``."""
     if not user_id:
         raise UsageError("a user id is needed to mint a Paragon user token", field="user_id")
     if not project_id:
@@ -180,14 +186,24 @@ def verify_user_token(
 def _check_claims(claims: dict[str, Any], project_id: str | None, now: float | datetime | None) -> TokenInfo:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
-        raise InvalidTokenError("the Paragon user token has no user id (sub claim)", reason="malformed")
+        raise InvalidTokenError(
+            "the Paragon user token has no user id (sub claim); Paragon requires sub, iat and exp", reason="malformed"
+        )
     expires = claims.get("exp")
     if not isinstance(expires, (int, float)) or isinstance(expires, bool):
-        raise InvalidTokenError("the Paragon user token has no expiry (exp claim)", reason="malformed")
+        raise InvalidTokenError(
+            "the Paragon user token has no expiry (exp claim); Paragon requires sub, iat and exp", reason="malformed"
+        )
     if expires <= _epoch(now):
         stamp = _when(expires).strftime("%Y-%m-%d %H:%M:%S UTC")
         raise InvalidTokenError(
             f"the Paragon user token expired at {stamp}; mint a new one", reason="expired"
+        )
+    issued = claims.get("iat")
+    if not isinstance(issued, (int, float)) or isinstance(issued, bool):
+        raise InvalidTokenError(
+            "the Paragon user token has no issue time (iat claim); Paragon requires sub, iat and exp",
+            reason="malformed",
         )
     audiences = claims.get("aud")
     audiences = [audiences] if isinstance(audiences, str) else audiences
@@ -210,10 +226,6 @@ def _check_claims(claims: dict[str, Any], project_id: str | None, now: float | d
         raise InvalidTokenError(
             "the Paragon user token names no project (aud claim); pass the project id", reason="project"
         )
-    issued = claims.get("iat")
     return TokenInfo(
-        user_id=subject,
-        project_id=token_project,
-        expires_at=_when(expires),
-        issued_at=_when(issued) if isinstance(issued, (int, float)) else None,
+        user_id=subject, project_id=token_project, expires_at=_when(expires), issued_at=_when(issued)
     )

@@ -10,7 +10,7 @@ __all__ = ["mask_secret", "key_mode", "scrub", "scrub_data"]
 
 _KNOWN_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_")
 # Anything that looks like a Stripe secret/restricted key, so an echoed key of *any* account is masked.
-_KEY_PATTERN = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+")
+_KEY_PATTERN = re.compile(r"(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+")  # eager: "0sk_test_…" is masked too
 _MIN_TAIL_LENGTH = 16  # shorter secrets show no tail at all
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..catalog_types import Param, ParamType
-from ..dates import to_epoch_seconds
+from ..dates import to_epoch_seconds, to_epoch_span
 from ..errors import UsageError
 from .templating import as_plain, show
 
@@ -70,8 +70,13 @@ def to_enum(value: Any, choices: Sequence[str], flag: str, field: str | None) ->
 
 
 def to_timestamp(value: Any, flag: str, field: str | None) -> int:
-    """Epoch seconds (UTC) from a date, datetime, ISO string or epoch number; naive means UTC."""
+    """Epoch seconds (UTC) from a date, datetime, month, relative word, ISO string or epoch number."""
     return to_epoch_seconds(value, field=field or flag.lstrip("-"), flag=flag)
+
+
+def to_span(value: Any, flag: str, field: str | None) -> tuple[int, int]:
+    """``(start, end)`` epoch seconds of a month, day or pandas Period (``--month``)."""
+    return to_epoch_span(value, field=field or flag.lstrip("-"), flag=flag)
 
 
 def to_text(value: Any, flag: str, field: str | None) -> str:

@@ -100,18 +100,20 @@ def execute(session: Session, call: ParsedCall) -> pd.DataFrame:
     if call.action == "request":
         headers = {"Idempotency-Key": opts.idempotency_key} if opts.idempotency_key else None
         return session.request("stripe", call.path, method=call.method, params=_request_params(call),
-                               headers=headers, account=opts.account, live=opts.live)
+                               headers=headers, account=opts.account, live=opts.live, credential=opts.credential)
     progress = None if opts.progress else False
-    return session.run(call.action, call.params, live=opts.live, progress=progress, **_action_options(call))
+    return session.run(call.action, call.params, live=opts.live, progress=progress, credential=opts.credential,
+                       **_action_options(call))
 
 
 def prepare(session: Session, call: ParsedCall) -> httpx.Request:
     """The request ``execute`` would send first (``--dry-run``)."""
     opts = call.options
-    if call.action == "request":
-        return session.client.build_request(call.method, call.path, _request_params(call),
-                                            stripe_account=opts.account, idempotency_key=opts.idempotency_key)
-    return session.prepare(call.action, call.params, **_action_options(call))
+    with session.selecting(opts.credential):
+        if call.action == "request":
+            return session.client.build_request(call.method, call.path, _request_params(call),
+                                                stripe_account=opts.account, idempotency_key=opts.idempotency_key)
+        return session.prepare(call.action, call.params, **_action_options(call))
 
 
 # -- subcommands --------------------------------------------------------------------------------
@@ -259,12 +261,13 @@ _SUBCOMMANDS = {
 
 # -- %paragon -----------------------------------------------------------------------------------
 
-PARAGON_USAGE = ("%paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--base-url URL] | "
-                 "%paragon status | %paragon user")
+PARAGON_USAGE = ("%paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--credential ID] "
+                 "[--base-url URL] [--api-base URL] | %paragon status | %paragon user | "
+                 "%paragon use-credential ID|default | %paragon meta [key=value ...]")
 
 
 def run_paragon(ctx: MagicContext, line: str) -> Any:
-    """``%paragon authenticate|status|user``."""
+    """``%paragon authenticate|status|user|use-credential|meta``."""
     if SECRET_ON_LINE.search(line):
         redact_current_input(ctx.shell)
         raise UsageError(f"secrets must not be typed on a magic line (they would stay in the history): set "
@@ -279,18 +282,58 @@ def run_paragon(ctx: MagicContext, line: str) -> Any:
         else:
             print(display.status_text(ctx.session, profile=None, paragon=ctx.paragon))
         return None
-    if head == "user":
-        parse_words(rest, "user", {})
-        if ctx.paragon is None:
-            raise UsageError("not authenticated with Paragon: run %paragon authenticate PROJECT_ID first")
-        user = ctx.paragon.get_user()
-        return {k: v for k, v in user.items() if k != "token"} if isinstance(user, dict) else user
-    raise UsageError(f"usage: {PARAGON_USAGE}")
+    handler = _PARAGON_COMMANDS.get(head)
+    if handler is None:
+        raise UsageError(f"usage: {PARAGON_USAGE}")
+    if ctx.paragon is None:
+        raise UsageError("not authenticated with Paragon: run %paragon authenticate PROJECT_ID first")
+    return handler(ctx, rest)
+
+
+def paragon_user(ctx: MagicContext, args: str) -> pd.DataFrame:
+    """``%paragon user``: one line about the user, then a table with one row per Stripe credential."""
+    parse_words(args, "user", {})
+    user = ctx.paragon.get_user()
+    summary, table = display.paragon_user_table(user, selected=ctx.paragon.selected_credential_id)
+    print(summary)
+    return table
+
+
+def paragon_use_credential(ctx: MagicContext, args: str) -> None:
+    """``%paragon use-credential ID`` (``default``: Paragon's default credential again)."""
+    words, _ = parse_words(args, "use-credential", {}, max_positional=1)
+    if not words:
+        raise UsageError("use-credential needs a credential id (`%paragon user` lists them), or `default`")
+    session = ctx.paragon.use_credential(None if words[0] == "default" else words[0])
+    which = ctx.paragon.selected_credential_id or "Paragon's default credential"
+    print(f"Stripe calls now use {which}: " + display.connected_text(session, None))
+
+
+def paragon_meta(ctx: MagicContext, args: str) -> None:
+    """``%paragon meta key=value ...`` stores user metadata (``PATCH /sdk/me``); no pairs: shows it."""
+    try:
+        words = shlex.split(args)
+    except ValueError as exc:
+        raise UsageError(f"meta: {exc} (check the quotes)") from None
+    pairs: dict[str, str] = {}
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"meta takes key=value pairs; got {word[:40]!r}")
+        pairs[key.strip()] = value
+    meta = ctx.paragon.set_user_metadata(pairs) if pairs else ctx.paragon.get_user().get("meta") or {}
+    print("user metadata: " + (", ".join(f"{k}={v}" for k, v in meta.items()) or "(none)"))
+
+
+_PARAGON_COMMANDS = {"user": paragon_user, "use-credential": paragon_use_credential, "meta": paragon_meta}
 
 
 def paragon_authenticate(ctx: MagicContext, args: str) -> None:
-    words, flags = parse_words(args, "authenticate", {"signing_key": True, "user": True, "base_url": True},
-                               max_positional=1)
+    words, flags = parse_words(
+        args, "authenticate",
+        {"signing_key": True, "user": True, "base_url": True, "api_base": True, "credential": True},
+        max_positional=1,
+    )
     if not words:
         raise UsageError(f"authenticate needs the project id: {PARAGON_USAGE}")
     project_id = words[0]
@@ -306,7 +349,9 @@ def paragon_authenticate(ctx: MagicContext, args: str) -> None:
         except OSError as exc:
             raise UsageError(f"cannot read the signing key {str(path)!r}: {exc.strerror}") from None
         token = mint_user_token(pem, project_id, flags["user"])
-    session = ctx.authenticate_paragon(project_id, token, base_url=flags.get("base_url"))
+    session = ctx.authenticate_paragon(project_id, token, base_url=flags.get("base_url"),
+                                       api_base=flags.get("api_base"), credential=flags.get("credential"))
     user = ctx.paragon.user.user_id if ctx.paragon is not None and ctx.paragon.user else "?"
-    print(f"authenticated as user {user} in project {project_id} ({session.masked_key}); "
-          f"%stripe actions now go through the {display.backend_name(session)}")
+    credential = f", credential {flags['credential']}" if flags.get("credential") else ""
+    print(f"authenticated as user {user} in project {project_id} ({session.masked_key}{credential}, "
+          f"{session.mode} mode); %stripe actions now go through the {display.backend_name(session)}")

@@ -136,12 +136,14 @@ class MagicContext:
         assert self.session is not None
         return self.session
 
-    def authenticate_paragon(self, project_id: str, token: Any, *, base_url: str | None = None) -> Session:
+    def authenticate_paragon(self, project_id: str, token: Any, *, base_url: str | None = None,
+                             api_base: str | None = None, credential: str | None = None) -> Session:
         """Route every later action through Paragon's proxy as the token's user."""
         from ..paragon import Paragon
 
-        paragon = Paragon(base_url=base_url, store=self.store, config=self.session_config)
-        session = paragon.authenticate(project_id, token, **self.settings.client_options())
+        paragon = Paragon(base_url=base_url, api_base=api_base, store=self.store, config=self.session_config)
+        session = paragon.authenticate(project_id, token, selected_credential_id=credential,
+                                       **self.settings.client_options())
         return self.adopt(session, paragon=paragon)
 
     def disconnect(self) -> bool:

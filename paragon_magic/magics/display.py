@@ -20,17 +20,23 @@ USAGE = """\
 %%stripe <action> [flags]      (cell body: a JSON object or key=value lines)
 %stripe request [GET|POST|DELETE] /v1/... [key=value ...]
 
-%stripe actions [--json]       the actions, or their JSON schema (ActionKit style)
+%stripe actions [--json]       the actions, or an ActionKit-shaped JSON tool schema (Stripe's parameter
+                               names, for LLM tool use over this extension; not ActionKit's own arguments)
 %stripe help <action>          flags, types and examples of one action
 %stripe status                 how you are connected
 %stripe connect [--profile NAME] [--sandbox]
 %stripe use NAME | %stripe profiles
 %stripe disconnect [--profile NAME]   close the connection and forget that saved profile
 %stripe form <action>          a form for one action
-%paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--base-url URL]
-%paragon status | %paragon user
+%paragon authenticate PROJECT_ID [--signing-key FILE --user USER_ID] [--credential ID]
+                               [--base-url PROXY_URL] [--api-base USERS_API_URL]
+%paragon status | %paragon user | %paragon use-credential ID|default | %paragon meta [key=value ...]
+%stripe <action> ... --credential ID   (Paragon mode) this call uses that connected Stripe account
 
-Values may be Python: {{ customers.id[0] }}.  Settings: %config StripeMagic"""
+Values may be Python: {{ customers.id[0] }}.  Settings: %config StripeMagic
+Every result is a DataFrame; df.attrs["stripe"] says where it came from (action, params, request_ids,
+livemode, fetched_at) and df.attrs["stripe"]["complete"] (also df.attrs["complete"]) is False when a
+listing stopped early (Ctrl-C): the rows fetched so far are kept."""
 
 
 def actions_text() -> str:
@@ -39,7 +45,39 @@ def actions_text() -> str:
 
 
 def actions_json() -> str:
-    return json.dumps(actions_schema(), indent=2)
+    """``%stripe actions --json``: the catalog in ActionKit's wrapper, ``{"actions": {"stripe": [tools]}}``.
+
+    Each tool is ``{"type": "function", "function": {name, description, parameters}}`` with ActionKit's
+    ``STRIPE_*`` names, but the parameters are Stripe's own names (what this extension's actions take),
+    not ActionKit's camelCase argument names: a schema to let an LLM call these actions, not a copy
+    of ActionKit's.
+    """
+    return json.dumps(actionkit_wrapper(actions_schema()), indent=2)
+
+
+def actionkit_wrapper(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """Group function tools the way ActionKit's ``GET /actions?format=json_schema`` answers."""
+    return {"actions": {"stripe": list(tools)}}
+
+
+def paragon_user_table(user: Any, *, selected: str | None = None) -> tuple[str, pd.DataFrame]:
+    """``%paragon user``: a summary line and one row per Stripe credential (``*``: what calls use)."""
+    user = user if isinstance(user, dict) else {}
+    stripe = (user.get("integrations") or {}).get("stripe") or {}
+    default = stripe.get("credentialId")
+    in_use = selected or default
+    rows = [
+        {"credential": c.get("id"), "status": c.get("status"), "in use": "*" if c.get("id") == in_use else "",
+         "default": c.get("id") == default, "preview": bool(c.get("isPreviewCredential"))}
+        for c in stripe.get("allCredentials") or [] if isinstance(c, dict)
+    ]
+    table = pd.DataFrame(rows, columns=["credential", "status", "in use", "default", "preview"])
+    meta = user.get("meta") or {}
+    state = "Stripe connected" if stripe.get("enabled") else "Stripe NOT connected"
+    summary = (f"user {user.get('userId')} ({'authenticated' if user.get('authenticated') else 'not authenticated'})"
+               f": {state}, {len(rows)} credential(s)"
+               + (f"; metadata: {', '.join(f'{k}={v}' for k, v in meta.items())}" if meta else ""))
+    return summary, table
 
 
 def status_text(session: Session | None, *, profile: str | None, paragon: Any = None) -> str:
@@ -54,7 +92,10 @@ def status_text(session: Session | None, *, profile: str | None, paragon: Any = 
         f"mode:     {session.mode}" + ("  (writes need --live)" if session.mode == "live" else ""),
     ]
     if paragon is not None and paragon.user is not None:
-        lines.insert(1, f"project:  {paragon.project_id}  user: {paragon.user.user_id}")
+        credential = session.client.backend.credential_id
+        lines.insert(1, f"project:  {paragon.project_id}  user: {paragon.user.user_id}"
+                     + f"  credential: {credential or 'default'}")
+        lines.insert(2, f"users api: {paragon.api_base}")
     name = account.get("name") or ""
     if account.get("id") or name:
         lines.append(f"account:  {account.get('id') or '-'}" + (f"  {name}" if name else ""))

@@ -19,7 +19,7 @@ def load_ipython_extension(ip: Any) -> None:
         return
     magic = StripeMagic(ip)
     ip.register_magics(magic)
-    magic.completer = make_matcher()
+    magic.completer = make_matcher(ip)
     ip.Completer.custom_matchers.append(magic.completer)
     magic.frame_display = FrameDisplay(lambda: magic.context.settings.display_rows)
     magic.frame_display.install(ip)
@@ -57,7 +57,7 @@ def context_of(ip: Any) -> MagicContext:
     return magic.context
 
 
-def make_matcher() -> Any:
+def make_matcher(ip: Any = None) -> Any:
     """A completion matcher (IPython's Matcher API v2) for lines running ``%stripe`` / ``%%stripe``.
 
     It offers action names, each action's flags and enum values (the parser's ``complete``) and
@@ -73,7 +73,7 @@ def make_matcher() -> Any:
         from .completion import complete
 
         fragment = "" if not before or before[-1].isspace() else before.split()[-1]
-        words = complete(before)
+        words = complete(before, profiles=_profile_names(ip))
         return {
             "completions": [SimpleCompletion(word, type="stripe") for word in words],
             "matched_fragment": fragment,
@@ -82,3 +82,14 @@ def make_matcher() -> Any:
         }
 
     return stripe_matcher
+
+
+def _profile_names(ip: Any) -> list[str]:
+    """Saved profile names for completion; nothing (never an error) when they cannot be read."""
+    magic = _instance(ip) if ip is not None else None
+    if magic is None:
+        return []
+    try:
+        return [info.name for info in magic.context.store.profiles()]
+    except Exception:  # noqa: BLE001 - completion must never fail
+        return []

@@ -12,9 +12,10 @@ METHODS = ("GET", "POST", "DELETE")
 COMMON_OPTIONS = {
     "out": "identifier", "account": "account", "expand": "expand", "live": "boolean",
     "dry_run": "boolean", "idempotency_key": "idempotency_key", "no_progress": "boolean",
+    "credential": "credential",
 }
 #: Options valid for list actions and ``request`` (which may page through a list).
-LISTING_OPTIONS = {"limit": "limit", "created_after": "timestamp", "created_before": "timestamp"}
+LISTING_OPTIONS = {"limit": "limit", "created_after": "timestamp", "created_before": "timestamp", "month": "span"}
 SHORT_FLAGS = {"-o": "out"}
 _REQUEST_TARGET = ("method", "path")
 

@@ -54,5 +54,6 @@ class StripeMagic(Magics):
     @no_var_expand
     @line_magic
     def paragon(self, line: str) -> Any:
-        """``%paragon authenticate PROJECT_ID`` (then ``%stripe`` goes through Paragon), ``status``, ``user``."""
+        """``%paragon authenticate PROJECT_ID`` (then ``%stripe`` goes through Paragon), ``status``, ``user``,
+        ``use-credential ID``, ``meta key=value``."""
         return commands.run_paragon(self.context, line)

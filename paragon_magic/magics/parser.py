@@ -23,7 +23,7 @@ from ..catalog_types import Action, Param
 from ..errors import UsageError
 from . import brackets
 from .brackets import unflatten
-from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_text, to_timestamp
+from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_span, to_text, to_timestamp
 from .cellbody import body_pairs
 from .completion import complete
 from .flags import (
@@ -41,6 +41,7 @@ class CallOptions:
 
     out: str | None = None  # -o/--out: store the result in this variable
     account: str | None = None  # --account: Stripe-Account header
+    credential: str | None = None  # --credential: X-Paragon-Credential (Paragon mode)
     expand: tuple[str, ...] = ()  # --expand (repeatable) and expand[]=... pairs
     live: bool = False  # --live: the user confirms a call with a live key
     dry_run: bool = False  # --dry-run: show the request, do not send it
@@ -285,7 +286,12 @@ class _CallParser:
         elif kind == "limit":
             self.options[name] = to_int(value, spelled, name, positive=True)
         elif kind == "timestamp":
+            self._not_with_month(spelled)
             self.options[name] = to_timestamp(value, spelled, name)
+        elif kind == "span":  # --month: both created bounds at once
+            if "created_after" in self.seen or "created_before" in self.seen:
+                raise UsageError(f"give {spelled} or --created-after/--created-before, not both", field=name)
+            self.options["created_after"], self.options["created_before"] = to_span(value, spelled, name)
         elif kind == "identifier":
             text = to_text(value, spelled, name)
             if not text.isidentifier() or keyword.iskeyword(text):
@@ -297,11 +303,21 @@ class _CallParser:
                 raise UsageError(f"{spelled} must be a connected account id like acct_123; got {show(text)}",
                                  field=name)
             self.options[name] = text
+        elif kind == "credential":
+            text = to_text(value, spelled, name)
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}", text):
+                raise UsageError(f"{spelled} must be a Paragon credential id (`%paragon user` lists them); "
+                                 f"got {show(text)}", field=name)
+            self.options[name] = text
         else:  # idempotency_key
             text = to_text(value, spelled, name)
             if not 0 < len(text) <= 255:
                 raise UsageError(f"{spelled} must be 1 to 255 characters", field=name)
             self.options[name] = text
+
+    def _not_with_month(self, spelled: str) -> None:
+        if "month" in self.seen:
+            raise UsageError(f"give --month or {spelled}, not both", field="month")
 
     def pair(self, key: str, value: Any, sink: _Sink | None = None) -> None:
         """Apply one ``key=value`` pair (a catalog name is typed like its flag)."""

@@ -235,7 +235,27 @@ class Binder:
         """A whole-token expression gives its raw (list-normalised) value; otherwise a string."""
         if len(parts) == 1 and isinstance(parts[0], Expr):
             return self.value_of(parts[0])
+        if len(parts) == 1:
+            self._refuse_other_templates(parts[0])
         return "".join(p if isinstance(p, str) else _to_text(self.value_of(p)) for p in parts)
+
+
+    def _refuse_other_templates(self, text: str) -> None:
+        """``$cid`` / ``{cid}`` naming a defined variable was meant as ``{{ cid }}``: say so, send nothing."""
+        match = _OTHER_TEMPLATE.fullmatch(text)
+        if match is None:
+            return
+        name = next(group for group in match.groups() if group)
+        try:
+            self._evaluate(name)
+        except Exception:  # noqa: BLE001 - not a defined name: the text is meant literally
+            return
+        raise UsageError(f"{show(text)} would be sent to Stripe as written; to use the variable {name}, "
+                         f"write {{{{ {name} }}}}", field=name)
+
+
+#: Other notebooks' and shells' ways to write a variable: ``$name``, ``${name}``, ``{name}``.
+_OTHER_TEMPLATE = re.compile(r"\$([A-Za-z_]\w*)|\$\{([A-Za-z_]\w*)\}|\{([A-Za-z_]\w*)\}")
 
 
 def _to_text(value: Any) -> str:

@@ -147,6 +147,8 @@ async def stats(request: web.Request) -> web.Response:
         name[len("status_"):]: n for name, n in state.stats.items() if name.startswith("status_")
     }
     counters.update(
+        rate_limited_burst=state.faults.counts["rate_limited_burst"],
+        rate_limited_limiter=state.faults.counts["rate_limited_limiter"],
         upstream_calls=state.upstream.calls,
         list_cache_hits=state.lists.hits,
         list_cache_misses=state.lists.misses,

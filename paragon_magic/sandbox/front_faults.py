@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -117,6 +117,9 @@ class FaultInjector:
         self.script: deque[ScriptedResponse] = deque()
         self._buckets: dict[str, ServerTokenBucket] = {}
         self._burst_left = 0
+        #: 429s by cause: ``rate_limited_burst`` (the configured opening burst) and
+        #: ``rate_limited_limiter`` (the per-key rate limit itself), for tests that must see both.
+        self.counts: Counter[str] = Counter()
 
     def configure(self, config: FaultConfig) -> None:
         self.config = config
@@ -127,6 +130,7 @@ class FaultInjector:
     def reset(self) -> None:
         self.configure(FaultConfig())
         self.script.clear()
+        self.counts.clear()
 
     def next_scripted(self) -> ScriptedResponse | None:
         return self.script.popleft() if self.script else None
@@ -137,6 +141,7 @@ class FaultInjector:
         decision = Decision(latency=float(cfg.latency))
         if self._burst_left > 0:
             self._burst_left -= 1
+            self.counts["rate_limited_burst"] += 1
             decision.rate_limited = True
             return decision
         if cfg.rate_limit is not None:
@@ -144,6 +149,7 @@ class FaultInjector:
             if bucket is None or bucket.rate != float(cfg.rate_limit):
                 bucket = self._buckets[key] = ServerTokenBucket(float(cfg.rate_limit))
             if not bucket.take():
+                self.counts["rate_limited_limiter"] += 1
                 decision.rate_limited = True
                 return decision
         if cfg.stall_rate and self.rng.random() < cfg.stall_rate:

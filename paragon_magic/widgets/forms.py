@@ -5,6 +5,9 @@ its catalog type), the list options (limit, created after/before) for list actio
 under "More options", a "store result as" name, a Run button and an Output area. Run checks every
 field before anything is sent, runs the action through the session and shows the DataFrame, or one
 error line with the offending field marked (CSS class ``pm-invalid``).
+
+The form is itself an ``ipywidgets.VBox``, so it can be placed in a ``Tab`` or ``VBox`` like any widget.
+Without ``session=`` it runs through the current connection at Run time (see ``paragon_magic.current``).
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ def form(action_name: str, *, session: SessionSource = None,
     return ActionForm(get_action(action_name), session=session, namespace=namespace)
 
 
-class ActionForm:
-    """A generated form for one catalog action.
+class ActionForm(w.VBox):
+    """A generated form for one catalog action (an ``ipywidgets.VBox``).
 
     ``fields`` maps each field name (the Stripe parameter, the id parameter such as ``customer``,
     ``limit``, ``created_after``/``created_before``, ``account``, ``expand``) to its input widget.
@@ -71,7 +74,13 @@ class ActionForm:
                                    tooltip=f"{self.action.method} {self.action.path}")
         self.run_button.on_click(lambda _button: self.submit())
         self.output = w.Output()
-        self.widget = self._layout()
+        super().__init__(children=self._children())
+        self.add_class("pm-action-form")
+
+    @property
+    def widget(self) -> ActionForm:
+        """The form itself (kept for code written when the form wrapped a VBox)."""
+        return self
 
     # -- building -----------------------------------------------------------------------------------
     def _build_controls(self) -> list[FieldControl]:
@@ -92,7 +101,7 @@ class ActionForm:
                                         help="Needed to write with a live key (sk_live_/rk_live_)."))
         return controls
 
-    def _layout(self) -> w.VBox:
+    def _children(self) -> list[w.Widget]:
         act = self.action
         common = {o.name for o in COMMON_OPTIONS} | {"live"}
         main = [c.widget for c in self.controls if c.name not in common]
@@ -103,18 +112,7 @@ class ActionForm:
             f"{_STYLE}<b>{html.escape(act.name)}</b> — {html.escape(act.summary)} "
             f"<small><code>{act.method} {html.escape(act.path)}</code> · * required</small>"
         )
-        box = w.VBox([header, *main, more, w.HBox([self.store_as, self.run_button]), self.output])
-        box.add_class("pm-action-form")
-        return box
-
-    # -- display ------------------------------------------------------------------------------------
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        return [header, *main, more, w.HBox([self.store_as, self.run_button]), self.output]
 
     def __repr__(self) -> str:
         return f"<ActionForm {self.action.name}>"
@@ -187,6 +185,10 @@ class ActionForm:
 
     def _session(self) -> Any:
         source = self.session_source
+        if source is None:
+            from ..current import current_session
+
+            source = current_session
         session = source() if callable(source) and not hasattr(source, "run") else source
         if session is None:
             raise ConfigurationError("not connected to Stripe: run %stripe connect (or paragon_magic.connect(...)) first")
