@@ -1,7 +1,7 @@
 """The sandbox front layer: an aiohttp app in front of localstripe that behaves like Stripe.
 
 It adds what localstripe lacks (Stripe-shaped errors and ``Request-Id``, API-key checks with
-restricted keys, ``/v1/account``, newest-first lists with cursors and ``created`` filters,
+restricted keys, ``/v1/account``, newest-first lists with cursors and filters, search endpoints,
 idempotency, injected faults) and exposes ``/_sandbox/*`` control endpoints. It runs in its own
 child process: ``python -c "from paragon_magic.sandbox.front import main; main()" --upstream URL``.
 """
@@ -25,9 +25,10 @@ from .front_errors import StripeErrorResponse, json_response, new_request_id, un
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
 from .front_ledger import Ledger
-from .front_lists import LIST_SPECS, ListCache, page, parse_list_query
+from .front_lists import ListCache, answer_list
 from .front_precheck import refuse_doomed_create
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
+from .front_search import answer_search
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
@@ -243,15 +244,14 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
     owned = await state.ledger.handle(call.method, parts, call.form, call.query)
     if owned is not None:
         return json_response(mark_live(owned) if key_is_live(call.key) else owned)
-    if call.method == "GET" and call.path in LIST_SPECS:
-        spec = LIST_SPECS[call.path]
-        query = parse_list_query(spec, call.query)
-        ordered = await state.lists.ordered(
-            spec, query.expand, state.ledger.fetch_list, state.backdates, state.backdate_version
-        )
-        result = page(spec, call.path, query, ordered)
-        result["data"] = state.ledger.render(apply_backdates(result["data"], state.backdates, state.backdate_fields))
-        return json_response(mark_live(result) if key_is_live(call.key) else result)
+    if call.method == "GET":
+        view = state.ledger.list_view(state)  # collections read through the ledger (payouts are its own)
+        result = await answer_list(view, call.path, call.query)
+        if result is None:
+            result = await answer_search(view, call.path, call.query)
+        if result is not None:
+            result["data"] = state.ledger.render(apply_backdates(result["data"], state.backdates, state.backdate_fields))
+            return json_response(mark_live(result) if key_is_live(call.key) else result)
     if parts[:1] != ["v1"]:
         raise unrecognized_url(call.method, call.path)
     await refuse_doomed_create(state.upstream, call.method, call.path, call.form)

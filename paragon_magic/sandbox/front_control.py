@@ -103,7 +103,8 @@ async def backdate(request: web.Request) -> web.Response:
             created[obj_id] = values.pop("created")  # type: ignore[assignment]
         values.pop("created", None)
     state = _state(request)
-    created.update(state.ledger.linked_backdates(created))
+    created = {**state.ledger.linked_backdates(created), **created}
+    state.lists.invalidate()  # collections carry fields derived from `created` (a payout's arrival_date)
     state.backdates.update(created)
     for obj_id, values in fields.items():
         state.backdate_fields.setdefault(obj_id, {}).update(values)

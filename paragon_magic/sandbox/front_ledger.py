@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .front_errors import StripeErrorResponse, no_such, unrecognized_url
-from .front_lists import ListCache, ListSpec, page, parse_bracketed, parse_list_query
-from .front_payouts import PAYOUT_LIST_FILTERS, PayoutBook, match_payout
+from .front_list_query import parse_bracketed
+from .front_lists import ListCache
+from .front_payouts import PayoutBook
 from .front_proxy import Upstream, apply_backdates
 
 DAY = 86_400
@@ -135,6 +136,17 @@ def balance_object(transactions: list[dict[str, Any]], *, default_currency: str 
     }
 
 
+@dataclass(frozen=True)
+class ListView:
+    """What :func:`front_lists.answer_list` reads (``ListState``), with the ledger as the upstream."""
+
+    lists: ListCache
+    upstream: Any
+    backdates: dict[str, int]
+    backdate_fields: dict[str, dict[str, int | None]]
+    backdate_version: int
+
+
 @dataclass
 class Ledger:
     """The front layer's ledger: renders balance transactions, owns payouts and the balance.
@@ -177,8 +189,17 @@ class Ledger:
             out.update(status="uncollectible", status_transitions=transitions)
         return out
 
+    def list_view(self, state: Any) -> ListView:
+        """The front state as the list machinery reads it, with the ledger in place of localstripe."""
+        return ListView(state.lists, self, state.backdates, state.backdate_fields, state.backdate_version)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self.upstream.call(method, path, **kwargs)
+
     async def fetch_list(self, path: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
         """The upstream collection for a list endpoint, plus the ledger's own objects (insertion order)."""
+        if path == "/v1/payouts":
+            return self._served(self.payouts.all_payouts())
         objects = await self.upstream.fetch_list(path, params)
         if path in ("/v1/balance_transactions", "/v1/balance/history"):
             objects = objects + self.payouts.all_transactions()
@@ -206,7 +227,7 @@ class Ledger:
             return balance_object(await self.transactions())
         if parts[:2] == ["v1", "payouts"]:
             if parts == ["v1", "payouts"] and method == "GET":
-                return await self._payout_list(query)
+                return None  # the list machinery lists them, reading fetch_list
             return await self._payout_action(method, parts[2:], parse_bracketed(list(form.items())), query)
         if method == "POST" and len(parts) == 4 and parts[:2] == ["v1", "invoices"] and parts[3] == "mark_uncollectible":
             return await self._mark_uncollectible(parts[2])
@@ -229,17 +250,6 @@ class Ledger:
             )
         self.uncollectible[invoice_id] = int(self.clock())
         return self._served(reply.data)
-
-    async def _payout_list(self, query: list[tuple[str, str]]) -> dict[str, Any]:
-        """``GET /v1/payouts`` with Stripe's list semantics (newest first, cursors, filters)."""
-        spec = ListSpec("/v1/payouts", "payout", PAYOUT_LIST_FILTERS, match_payout)
-        parsed = parse_list_query(spec, query)
-
-        async def fetch(_path: str, _params: list[tuple[str, str]]) -> list[dict[str, Any]]:
-            return self._served(self.payouts.all_payouts())
-
-        ordered = await ListCache().ordered(spec, (), fetch, self.backdates, 0)
-        return page(spec, "/v1/payouts", parsed, ordered)
 
     async def _payout_action(self, method: str, rest: list[str], params: dict[str, Any],
                              query: list[tuple[str, str]]) -> dict[str, Any]:  # fmt: skip

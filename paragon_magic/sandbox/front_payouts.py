@@ -19,7 +19,6 @@ from .front_errors import StripeErrorResponse, missing_param, no_such, unknown_p
 
 DAY = 86_400
 PAYOUT_DAYS = 2
-PAYOUT_LIST_FILTERS = {"status": "str", "arrival_date": "range", "destination": "str"}
 _CREATE_PARAMS = frozenset({
     "amount", "currency", "description", "destination", "metadata", "method", "source_type",
     "statement_descriptor", "expand",
@@ -39,20 +38,6 @@ def _insufficient_funds() -> StripeErrorResponse:
         "see stripe.com/docs/api#balance).",
         code="balance_insufficient",
     )
-
-
-def _range_ok(value: Any, cond: Any) -> bool:
-    if isinstance(cond, int):
-        return value == cond
-    ops = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
-    return isinstance(value, int) and all(ops[op](value, bound) for op, bound in cond.items())
-
-
-def match_payout(payout: dict[str, Any], filters: dict[str, Any]) -> bool:
-    """Does a served payout pass the ``/v1/payouts`` list filters?"""
-    if "arrival_date" in filters and not _range_ok(payout.get("arrival_date"), filters["arrival_date"]):
-        return False
-    return all(payout.get(name) == filters[name] for name in ("status", "destination") if name in filters)
 
 
 @dataclass
@@ -82,7 +67,7 @@ class PayoutBook:
         return self.payouts[payout_id]
 
     def linked_backdates(self, created: Mapping[str, int]) -> dict[str, int]:
-        """A backdated payout's balance transaction moves with it."""
+        """A backdated payout's balance transaction moves with it (unless ``created`` dates it too)."""
         return {self.payouts[obj_id]["balance_transaction"]: when
                 for obj_id, when in created.items() if obj_id in self.payouts}  # fmt: skip
 
