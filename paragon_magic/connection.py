@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import atexit
 import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from .auth import CredentialStore, Credentials, Secret, resolve_credentials
+from .auth import CredentialStore, Credentials, ResolvedCredentials, Secret, resolve_credentials
+from .auth.credentials import STRIPE_BASE_ENV
 from .client import (
+    DEFAULT_STRIPE_BASE,
     AuthenticationError,
     DirectBackend,
     RetryPolicy,
     StripeClient,
     StripePermissionError,
     TokenBucket,
+    check_base_url,
 )
 from .errors import ParagonMagicError
 from .session import Session, SessionConfig
@@ -80,10 +84,11 @@ def account_summary(account: Mapping[str, Any]) -> dict[str, Any]:
 def connect(
     api_key: str | Secret | None = None,
     *,
-    profile: str = "default",
+    profile: str | None = None,
     base_url: str | None = None,
-    save: bool = True,
+    save: bool = False,
     sandbox: bool = False,
+    allow_live_on_custom_base: bool = False,
     store: CredentialStore | None = None,
     config: SessionConfig | None = None,
     environ: Mapping[str, str] | None = None,
@@ -91,8 +96,11 @@ def connect(
 ) -> Session:
     """Connect to Stripe and return a :class:`Session`.
 
-    With ``api_key`` the key is checked (``GET /v1/account`` must succeed) and, with ``save``, kept
-    under ``profile``. Without it: the active saved profile, then ``$STRIPE_API_KEY``.
+    With ``api_key`` the key is checked (``GET /v1/account`` must succeed) and, only with
+    ``save=True``, kept under ``profile`` (default "default"). Without it, the Stripe CLI's order:
+    ``$STRIPE_API_KEY``, then the saved ``profile`` (default: the active one) with the base URL it
+    was saved with. ``base_url`` (else ``$STRIPE_API_BASE``) must be https, or http to this machine;
+    a live key goes only to Stripe unless ``allow_live_on_custom_base=True``.
     ``sandbox=True`` starts (once per process) the local Stripe sandbox and connects to it.
     Raises :class:`KeyRejected` with the reason the Connect Portal would show.
     """
@@ -102,38 +110,50 @@ def connect(
         api_key, base_url, save, label = server.key, server.url, False, "sandbox"
     store = store if store is not None else CredentialStore(environ=environ)
     if api_key is not None:
-        creds = Credentials.stripe_key(api_key, base_url=base_url)
-        resolved_source = "explicit"
+        resolved = resolve_credentials(Credentials.stripe_key(api_key), environ=environ, base_url=base_url)
     else:
-        resolved = resolve_credentials(None, store=store, environ=environ)
-        creds, resolved_source = resolved.credentials, resolved.source
-        if creds.kind == "paragon":
+        resolved = resolve_credentials(None, store=store, environ=environ, base_url=base_url, profile=profile)
+        if resolved.credentials.kind == "paragon":
             from .paragon import Paragon
 
+            creds = resolved.credentials
             paragon = Paragon(base_url=creds.base_url, store=store)
             paragon.authenticate(creds.project_id or "", creds.secret, save=False)
             return paragon.session
-        base_url = base_url or creds.base_url
-    backend = DirectBackend(creds.secret.reveal(), base_url=base_url)
+    creds = resolved.credentials
+    if resolved.note:
+        warnings.warn(resolved.note, UserWarning, stacklevel=2)
+    target = check_base_url(resolved.base_url or DEFAULT_STRIPE_BASE, what=_base_origin(resolved, base_url),
+                            live=creds.mode == "live", allow_non_stripe_live=allow_live_on_custom_base)
+    backend = DirectBackend(creds.secret.reveal(), base_url=target,
+                            allow_live_on_custom_base=allow_live_on_custom_base)
     client = build_client(backend, **client_options)
     try:
         account = account_summary(fetch_account(client))
     except BaseException:
         client.close()
         raise
-    if resolved_source == "explicit" and save:
+    if resolved.source == "explicit" and save:
         store.save(
-            profile,
+            profile or "default",
             replace(
                 creds,
+                base_url=None if backend.base_url == DEFAULT_STRIPE_BASE else backend.base_url,
                 account_id=account["id"],
                 account_name=account["name"],
                 saved_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             ),
         )
-    if resolved_source == "environment":
+    if resolved.source == "environment":
         label = "STRIPE_API_KEY"
     return Session(client, config=config, label=label, account=account)
+
+
+def _base_origin(resolved: ResolvedCredentials, given: str | None) -> str:
+    """How a message names the base URL: where it came from."""
+    if resolved.source == "profile":
+        return f"the base URL of saved profile '{resolved.profile}'"
+    return "base_url" if given else STRIPE_BASE_ENV
 
 
 _sandbox_lock = threading.Lock()
@@ -153,6 +173,6 @@ def shared_sandbox(*, seed: bool = True) -> Any:
             if seed:
                 from .sandbox.seed import seed as seed_business
 
-                seed_business(server.url, server.key)
+                seed_business(server.url, server.key, control_headers=server.control_headers)
             _sandbox = server
         return _sandbox

@@ -16,6 +16,7 @@ from paragon_magic.auth.credentials import (
     CredentialStore,
     Credentials,
     default_config_dir,
+    next_connection,
     resolve_credentials,
     usable_keyring,
 )
@@ -225,10 +226,16 @@ def test_resolution_order(tmp_path: Path) -> None:
         "environment", None, KEY_B,
     )
     store.save("work", Credentials.stripe_key(KEY_A))
-    resolved = resolve_credentials(store=store, environ=env)  # saved profile beats the env var
+    resolved = resolve_credentials(store=store, environ=env)  # the env var beats a saved profile (Stripe CLI)
+    assert (resolved.source, resolved.profile, resolved.credentials.secret.reveal()) == (
+        "environment", None, KEY_B,
+    )
+    resolved = resolve_credentials(store=store, environ={})  # no env var: the active profile
     assert (resolved.source, resolved.profile, resolved.credentials.secret.reveal()) == (
         "profile", "work", KEY_A,
     )
+    resolved = resolve_credentials(store=store, environ=env, profile="work")  # a profile chosen by name
+    assert (resolved.source, resolved.profile) == ("profile", "work")
     explicit = "rk_test_CCCCcccc3333ddddCCCC"
     resolved = resolve_credentials(explicit, store=store, environ=env)  # explicit beats everything
     assert (resolved.source, resolved.credentials.secret.reveal()) == ("explicit", explicit)
@@ -240,6 +247,32 @@ def test_resolution_order(tmp_path: Path) -> None:
     store.delete("work")
     with pytest.raises(ConfigurationError, match="not connected"):
         resolve_credentials(store=store, environ={})
+
+
+def test_the_environment_base_url_never_applies_to_a_saved_profile(tmp_path: Path) -> None:
+    store = CredentialStore(tmp_path, keyring=None)
+    store.save("real", Credentials.stripe_key(KEY_A))  # saved for Stripe itself (no base URL)
+    store.save("local", Credentials.stripe_key(KEY_B, base_url="http://127.0.0.1:5555"), activate=False)
+    sandbox_env = {"STRIPE_API_BASE": "http://127.0.0.1:12111"}
+    resolved = resolve_credentials(store=store, environ=sandbox_env)
+    assert (resolved.profile, resolved.base_url) == ("real", None)  # Stripe, not the sandbox's port
+    assert resolve_credentials(store=store, environ=sandbox_env, profile="local").base_url == "http://127.0.0.1:5555"
+    with pytest.raises(UsageError, match="saved profile 'real' is used only with Stripe"):
+        resolve_credentials(store=store, environ={}, base_url="http://127.0.0.1:12111")
+    env_key = {**sandbox_env, "STRIPE_API_KEY": KEY_B}  # the env base goes with the env key
+    assert resolve_credentials(store=store, environ=env_key).base_url == "http://127.0.0.1:12111"
+    assert resolve_credentials(KEY_A, store=store, environ=sandbox_env).base_url == "http://127.0.0.1:12111"
+
+
+def test_next_connection_follows_the_resolver(tmp_path: Path) -> None:
+    store = CredentialStore(tmp_path, keyring=None)
+    assert "needs a key" in next_connection(store, {})
+    store.save("work", Credentials.stripe_key(KEY_A))
+    assert next_connection(store, {}) == "the next action connects with saved profile 'work'"
+    assert resolve_credentials(store=store, environ={}).profile == "work"
+    env = {"STRIPE_API_KEY": KEY_B}
+    assert next_connection(store, env) == "the next action connects with $STRIPE_API_KEY"
+    assert resolve_credentials(store=store, environ=env).source == "environment"
 
 
 def test_bad_env_key_names_the_variable_not_the_key(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_base_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert DirectBackend(KEY).url("/v1/customers") == "https://api.stripe.com/v1/customers"
     monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9/")
     assert DirectBackend(KEY).url("v1/customers") == "http://127.0.0.1:9/v1/customers"
-    assert DirectBackend(KEY, "http://other:1").url("/v1/x") == "http://other:1/v1/x"
+    assert DirectBackend(KEY, "https://other:1").url("/v1/x") == "https://other:1/v1/x"
 
 
 def test_headers_query_and_body() -> None:

@@ -45,7 +45,7 @@ def _all(api: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def business() -> Iterator[LocalStripe]:
     with LocalStripe() as server:
-        seed(server.url, server.key)
+        seed(server.url, server.key, control_headers=server.control_headers)
         yield server
 
 

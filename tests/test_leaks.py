@@ -85,6 +85,14 @@ CELLS = [
     "print(repr(ctx), repr(ctx.session), repr(ctx.session.client.backend), repr(ctx.paragon))",
     "raise RuntimeError('a plain failure so a traceback with locals is rendered')",
     "%history -g -l 50",
+    # 27-: a key used as a value (dry-run URL, httpx's INFO log, the sandbox's log), then secrets typed
+    # on a line by mistake: a PEM signing key and a JWT (refused, masked in history)
+    "%stripe disconnect",
+    "%stripe list_customers --email {{ os.environ['PORTAL_KEY'] }} --dry-run",
+    "%stripe list_customers --email {{ os.environ['PORTAL_KEY'] }} --limit 1",
+    "%paragon authenticate {project} --signing-key '{pem}' --user typed-user",
+    "%stripe list_customers --email {typed_jwt}",
+    "%history -g -l 80",
 ]
 
 
@@ -115,8 +123,12 @@ def test_no_secret_reaches_outputs_notebook_history_or_logs(
     monkeypatch.setenv("PARAGON_USER_TOKEN", token)
     stripe_server.revoke_key(TEST_KEY[:-1] + "Z")  # the near-copy the notebook tries must be refused
 
+    pem = proxy.double.signing_key_pem
+    typed_jwt = proxy.double.mint_token("typed-user")
     sources = [c.replace("{project}", proxy.double.project_id).replace("{proxy}", proxy.url)
-               .replace("{api}", proxy.api_url) for c in CELLS]
+               .replace("{api}", proxy.api_url)
+               .replace("{pem}", " ".join(pem.strip().splitlines())).replace("{typed_jwt}", typed_jwt)
+               for c in CELLS]
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
@@ -147,6 +159,9 @@ def test_no_secret_reaches_outputs_notebook_history_or_logs(
     assert "Stripe connected, 1 credential(s)" in texts[20], texts[20]  # %paragon user, from the Users API host
     assert "cus_" in texts[21] and "resource_missing" in texts[22], (texts[21], texts[22])
     assert any(o.get("output_type") == "error" for o in nb.cells[25].outputs)
+    assert any(line.startswith("GET ") and f"email=sk_test_…{TEST_KEY[-4:]}" in line
+               for line in texts[28].splitlines()), texts[28]  # the dry-run URL line, masked
+    assert "must not be typed" in texts[30] and "history" in texts[31], (texts[30], texts[31])
     widgets = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
     assert widgets.get("state"), "widget state was not stored"
 
@@ -159,6 +174,9 @@ def test_no_secret_reaches_outputs_notebook_history_or_logs(
     assert len(rows) >= len(CELLS) - 1
     log_text = log.read_text(errors="replace")
     assert "paragon_magic.client" in log_text and "httpcore" in log_text  # DEBUG really was on
+    assert f"email=sk_test_…{TEST_KEY[-4:]}" in log_text  # httpx's INFO line of the request, masked
+    sandbox_log = json.dumps(stripe_server.requests(), ensure_ascii=False)
+    assert f"sk_test_…{TEST_KEY[-4:]}" in sandbox_log
 
     places = {
         "outputs": "\n".join(texts),
@@ -167,10 +185,17 @@ def test_no_secret_reaches_outputs_notebook_history_or_logs(
         "history rows": "\n".join(str(r) for r in rows + outputs),
         "history file bytes": history.read_bytes().decode("latin-1"),
         "debug log": log_text,
+        "sandbox request log": sandbox_log,
     }
     hits = [(where, form[:12] + "…") for where, text in places.items()
             for form in _forms(TEST_KEY) + _forms(token) if form in text]
     assert hits == []
+    # secrets typed on a line by mistake: the cell source keeps them (documented), nothing else does
+    typed = [line for line in pem.strip().splitlines()[1:-1] if len(line) >= 32] + _forms(typed_jwt)
+    assert typed and any(form in saved.read_text() for form in typed)  # they really were typed
+    typed_hits = [(where, form[:12] + "…") for where, text in places.items() if where != "notebook file"
+                  for form in typed if form in text]
+    assert typed_hits == []
 
 
 def _cell_text(cell: nbformat.NotebookNode) -> str:

@@ -152,5 +152,6 @@ def test_rate_limit_burst_and_token_bucket(stripe_server: LocalStripe, api: http
 def test_bad_fault_config_is_rejected(stripe_server: LocalStripe) -> None:
     with pytest.raises(ValueError):
         stripe_server.configure(error_rate=2.0)
-    reply = httpx.post(f"{stripe_server.url}/_sandbox/config", json={"explode": True})
+    reply = httpx.post(f"{stripe_server.url}/_sandbox/config", json={"explode": True},
+                       headers=stripe_server.control_headers)
     assert reply.status_code == 400

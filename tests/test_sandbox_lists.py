@@ -33,7 +33,7 @@ def _create_customers(server: LocalStripe, count: int, base_url: str | None = No
     """Create ``count`` customers concurrently; returns ids in creation order."""
 
     async def run() -> list[str]:
-        headers = {"Authorization": f"Bearer {server.key}"}
+        headers = {"Authorization": f"Bearer {server.key}", **(server.upstream_headers if base_url else {})}
         async with httpx.AsyncClient(base_url=base_url or server.url, headers=headers, timeout=60) as client:
             gate = asyncio.Semaphore(16)
 

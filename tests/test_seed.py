@@ -54,7 +54,7 @@ def _business(server: LocalStripe) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def seeded() -> Iterator[tuple[Any, dict[str, Any]]]:
     with LocalStripe() as server:
-        report = seed(server.url, server.key, now=NOW)
+        report = seed(server.url, server.key, now=NOW, control_headers=server.control_headers)
         yield report, _business(server)
 
 
@@ -94,7 +94,7 @@ def _money(business: dict[str, Any]) -> list[tuple[Any, ...]]:
 def test_same_seed_same_business_on_two_fresh_servers(seeded: Any) -> None:
     report, first = seeded
     with LocalStripe() as other:
-        again = seed(other.url, other.key, now=NOW)
+        again = seed(other.url, other.key, now=NOW, control_headers=other.control_headers)
         second = _business(other)
     assert str(again).rsplit(" in ", 1)[0] == str(report).rsplit(" in ", 1)[0]  # same counts
     assert _customer_view(second) == _customer_view(first)
@@ -203,7 +203,7 @@ def test_payouts_sweep_what_was_available_and_the_balance_reconciles(seeded: Any
 
 
 def test_backdate_fields_override_timestamps_in_every_response(stripe_server: LocalStripe) -> None:
-    control = httpx.Client(base_url=stripe_server.url, timeout=30)
+    control = httpx.Client(base_url=stripe_server.url, timeout=30, headers=stripe_server.control_headers)
     api = httpx.Client(base_url=stripe_server.url, headers={"Authorization": f"Bearer {stripe_server.key}"})
     with control, api:
         card = {"payment_method": "pm_card_visa", "invoice_settings[default_payment_method]": "pm_card_visa"}

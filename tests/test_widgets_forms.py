@@ -257,7 +257,7 @@ def test_live_writes_need_the_live_checkbox(stripe_server, tmp_path):
     live_key = "sk_live_WidgetFormLiveKey0000abcd"
     store = CredentialStore(config_dir=tmp_path, keyring=None)
     live = connect(live_key, base_url=stripe_server.url, save=False, store=store,
-                   config=SessionConfig(progress=False))
+                   config=SessionConfig(progress=False), allow_live_on_custom_base=True)
     try:
         f = form("create_customer", session=live, namespace={})
         f.fields["email"].value = "live@example.com"

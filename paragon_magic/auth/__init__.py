@@ -11,6 +11,7 @@ from .credentials import (
     ProfileInfo,
     ResolvedCredentials,
     default_config_dir,
+    next_connection,
     resolve_credentials,
 )
 from .keys import KeyInfo, Secret, classify_key, looks_like_secret, mask_key, redact_secrets
@@ -41,6 +42,7 @@ __all__ = [
     "looks_like_secret",
     "mask_key",
     "mint_user_token",
+    "next_connection",
     "redact_secrets",
     "resolve_credentials",
     "verify_user_token",

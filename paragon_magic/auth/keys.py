@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ..client.keys import mask_secret
+from ..client.keys import JWT_PATTERN, PEM_PATTERN, mask_secret
 from ..errors import UsageError
 
 __all__ = [
@@ -30,13 +30,13 @@ _BODY = re.compile(r"[A-Za-z0-9]{8,}")
 _ASK = "paste a Secret (sk_…) or Restricted (rk_…) key"
 
 # Anything in free text that is a usable secret: Stripe secret/restricted keys, webhook signing
-# secrets, and JWTs (Paragon user tokens). Publishable keys are public by design and not matched.
+# secrets, JWTs (Paragon user tokens) and PEM private keys (Paragon signing keys). Publishable keys
+# are public by design and not matched.
 _SECRET_IN_TEXT = re.compile(
     r"(?<![A-Za-z0-9_])(?:"
     r"(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{8,}"
     r"|whsec_[A-Za-z0-9]{8,}"
-    r"|eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
-    r")"
+    r"|" + JWT_PATTERN + "|" + PEM_PATTERN + ")"
 )
 
 
@@ -163,7 +163,8 @@ def classify_key(key: str | Secret) -> KeyInfo:
 
 
 def looks_like_secret(text: str) -> bool:
-    """True if ``text`` contains something usable as a secret: an sk_/rk_ key, a whsec_ secret or a JWT.
+    """True if ``text`` holds something usable as a secret: an sk_/rk_ key, a whsec_ secret, a JWT
+    or a PEM private key.
 
     Used to warn when a secret is typed into a magic line (and so into notebook history).
     """

@@ -3,6 +3,7 @@
 from ._base import DEFAULT_STRIPE_VERSION, StripeResponse
 from .async_ import AsyncStripeClient
 from .backends import Backend, DirectBackend, ParagonBackend
+from .bases import DEFAULT_STRIPE_BASE, check_base_url, is_loopback_host, is_stripe_base
 from .encoding import encode_form, flatten_params
 from .errors import (
     APIConnectionError,
@@ -38,6 +39,10 @@ __all__ = [
     "scrub",
     "error_from_response",
     "DEFAULT_STRIPE_VERSION",
+    "DEFAULT_STRIPE_BASE",
+    "check_base_url",
+    "is_loopback_host",
+    "is_stripe_base",
     "StripeError",
     "AuthenticationError",
     "StripePermissionError",

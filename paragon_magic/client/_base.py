@@ -23,6 +23,7 @@ from .backends import Backend
 from .encoding import encode_form
 from .errors import APIConnectionError, StripeError
 from .ratelimit import TokenBucket
+from .redaction import install_httpx_log_filter, mask_url
 from .retry import RetryPolicy
 
 __all__ = ["DEFAULT_STRIPE_VERSION", "StripeResponse", "ClientCore", "ClientBase", "Call", "USER_AGENT"]
@@ -33,6 +34,7 @@ USER_AGENT = f"paragon_magic/{__version__} httpx/{httpx.__version__} python/{pla
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 logger = logging.getLogger("paragon_magic.client")
+install_httpx_log_filter()  # httpx's INFO line of each of our requests shows its URL masked
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ class Call:
         request_id = response.headers.get("request-id")
         logger.debug(
             "%s %s -> %s (request %s, attempt %d)",
-            self.request.method, self.request.url.path, response.status_code, request_id, self.attempts,
+            self.request.method, mask_url(self.request.url.path), response.status_code, request_id, self.attempts,
         )
         body = _parse_body(response)
         try:
@@ -212,7 +214,8 @@ class Call:
         kind = "Timed out talking to" if isinstance(exc, httpx.TimeoutException) else "Could not reach"
         detail = self.core.backend.scrub(str(exc) or type(exc).__name__)
         logger.debug(
-            "%s %s -> %s (attempt %d)", self.request.method, self.request.url.path, type(exc).__name__, self.attempts
+            "%s %s -> %s (attempt %d)", self.request.method, mask_url(self.request.url.path), type(exc).__name__,
+            self.attempts,
         )
         host = f"{self.request.url.scheme}://{self.request.url.netloc.decode('ascii')}"
         return APIConnectionError(f"{kind} {host}: {type(exc).__name__}: {detail}")
@@ -222,7 +225,7 @@ class Call:
         elapsed = self.core.retry.clock() - self._started
         delay = self.core.retry.next_delay(error, self.attempts, elapsed)
         if delay is not None:
-            logger.debug("retrying %s %s in %.3fs", self.request.method, self.request.url.path, delay)
+            logger.debug("retrying %s %s in %.3fs", self.request.method, mask_url(self.request.url.path), delay)
         return delay
 
     def give_up(self, error: StripeError) -> StripeError:

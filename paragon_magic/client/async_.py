@@ -9,6 +9,7 @@ import httpx
 
 from ._base import DEFAULT_STRIPE_VERSION, ClientBase, StripeResponse
 from .backends import Backend
+from .redaction import sending
 from .errors import StripeError
 from .pagination import PageWalk
 from .ratelimit import TokenBucket
@@ -62,7 +63,8 @@ class AsyncStripeClient(ClientBase):
             await self._core.rate_limiter.acquire_async()
             call.begin_attempt()
             try:
-                response = await self._http.send(call.request)
+                with sending():
+                    response = await self._http.send(call.request)
             except httpx.TransportError as exc:
                 outcome: StripeResponse | StripeError = call.on_transport_error(exc)
                 cause: BaseException | None = exc

@@ -16,13 +16,13 @@ from urllib.parse import quote
 
 import httpx
 
+from .bases import DEFAULT_STRIPE_BASE, check_base_url
 from .encoding import encode_form, epoch_seconds
 from .errors import ParagonProxyError, StripeError, error_from_response
 from .keys import key_mode, mask_secret, scrub, scrub_data
 
 __all__ = ["Backend", "DirectBackend", "ParagonBackend", "find_stripe_error", "paragon_base"]
 
-DEFAULT_STRIPE_BASE = "https://api.stripe.com"
 DEFAULT_PARAGON_BASE = "https://proxy.useparagon.com"  # the Proxy API
 DEFAULT_PARAGON_API_BASE = "https://api.useparagon.com"  # the Users API (/sdk/me)
 PROXY_BASE_ENV = "PARAGON_PROXY_BASE"
@@ -53,12 +53,20 @@ class Backend(Protocol):
 
 
 class DirectBackend:
-    """Talk to Stripe (or a Stripe-compatible server) with a secret or restricted API key."""
+    """Talk to Stripe (or a Stripe-compatible server) with a secret or restricted API key.
 
-    def __init__(self, api_key: str, base_url: str | None = None) -> None:
-        self._api_key = api_key
+    The base URL (argument, else ``$STRIPE_API_BASE``, else Stripe) passes :func:`check_base_url`
+    first: https, or plain http to this machine only; a live key only to Stripe unless
+    ``allow_live_on_custom_base``.
+    """
+
+    def __init__(self, api_key: str, base_url: str | None = None, *,
+                 allow_live_on_custom_base: bool = False) -> None:
         self.mode = key_mode(api_key)
-        self.base_url = (base_url or os.environ.get("STRIPE_API_BASE") or DEFAULT_STRIPE_BASE).rstrip("/")
+        what, base = ("base_url", base_url) if base_url else ("STRIPE_API_BASE", os.environ.get("STRIPE_API_BASE"))
+        self.base_url = check_base_url(base or DEFAULT_STRIPE_BASE, what=what, live=self.mode == "live",
+                                       allow_non_stripe_live=allow_live_on_custom_base)
+        self._api_key = api_key
 
     @property
     def masked(self) -> str:
@@ -234,7 +242,8 @@ def paragon_base(explicit: str | None, env_name: str, default: str) -> str:
     The one place the proxy and Users API bases are resolved, so the shared base-URL rule (plain
     http only for loopback) is applied to both by a single call here.
     """
-    return (explicit or os.environ.get(env_name) or default).rstrip("/")
+    what, base = ("base_url", explicit) if explicit else (env_name, os.environ.get(env_name))
+    return check_base_url(base or default, what=what).rstrip("/")
 
 
 def _is_paragon_envelope(body: Any) -> bool:

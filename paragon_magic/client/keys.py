@@ -6,18 +6,31 @@ import re
 from collections.abc import Iterable
 from typing import Any, Literal
 
-__all__ = ["mask_secret", "key_mode", "scrub", "scrub_data"]
+__all__ = ["JWT_PATTERN", "PEM_PATTERN", "mask_secret", "key_mode", "scrub", "scrub_data"]
 
 _KNOWN_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_")
-# Anything that looks like a Stripe secret/restricted key, so an echoed key of *any* account is masked.
-_KEY_PATTERN = re.compile(r"(?:sk|rk)_(?:test|live)_[A-Za-z0-9]+")  # eager: "0sk_test_…" is masked too
+#: A PEM private key (Paragon signing keys): the whole block, or from its BEGIN line to the end of
+#: the base64 that follows when the END line is missing (a partial paste, ``\n`` escapes on one line).
+PEM_PATTERN = (r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"
+               r"(?:[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)")
+#: A JSON Web Token (Paragon user tokens): base64url header starting ``eyJ``, payload, signature.
+JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?"
+# Anything that looks like a Stripe secret/restricted key, a JWT or a PEM private key, so an echoed
+# secret of *any* account is masked (eagerly: "0sk_test_…" is masked too).
+_KEY_PATTERN = re.compile(r"(?:(?:sk|rk)_(?:test|live)|whsec)_[A-Za-z0-9]+|" + JWT_PATTERN + "|" + PEM_PATTERN)
 _MIN_TAIL_LENGTH = 16  # shorter secrets show no tail at all
+PEM_MASK = "-----BEGIN PRIVATE KEY-----…(hidden)"
 
 
 def mask_secret(secret: str | None) -> str:
-    """``"sk_test_abcdef1234"`` → ``"sk_test_…1234"``; never returns enough to reuse the secret."""
+    """``"sk_test_abcdef1234"`` → ``"sk_test_…1234"``; never returns enough to reuse the secret.
+
+    A PEM private key shows as ``-----BEGIN PRIVATE KEY-----…(hidden)``.
+    """
     if not secret:
         return "<none>"
+    if secret.lstrip().startswith("-----BEGIN"):
+        return PEM_MASK
     prefix = next((p for p in _KNOWN_PREFIXES if secret.startswith(p)), "")
     rest = secret[len(prefix) :]
     tail = rest[-4:] if len(rest) >= 8 and len(secret) >= _MIN_TAIL_LENGTH else ""

@@ -7,7 +7,6 @@ Actions are parsed by the pure parser and run through the context's Session; the
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from ..auth.credentials import check_profile_name
+from ..auth.credentials import check_profile_name, next_connection
 from ..catalog import describe, get_action
 from ..errors import UsageError
 from ..session import Session
@@ -168,7 +167,8 @@ def cmd_help(ctx: MagicContext, args: str) -> None:
 
 def cmd_status(ctx: MagicContext, args: str) -> None:
     parse_words(args, "status", {})
-    print(display.status_text(ctx.session, profile=ctx.profile, paragon=ctx.paragon))
+    print(display.status_text(ctx.session, profile=ctx.profile, paragon=ctx.paragon,
+                              next_action=next_connection(ctx.store)))
 
 
 def cmd_connect(ctx: MagicContext, args: str) -> Any:
@@ -215,7 +215,7 @@ def cmd_use(ctx: MagicContext, args: str) -> None:
     if not words:
         raise UsageError("use needs a profile name: %stripe use NAME (`%stripe profiles` lists them)")
     ctx.store.use(words[0])
-    session = ctx.connect()
+    session = ctx.connect(profile=words[0])
     print(display.connected_text(session, ctx.profile))
 
 
@@ -233,8 +233,7 @@ def cmd_disconnect(ctx: MagicContext, args: str) -> None:
         parts.append(f"forgot saved profile '{name}'")
     elif flags.get("profile"):
         parts.append(f"there was no saved profile '{name}'")
-    if os.environ.get("STRIPE_API_KEY"):
-        parts.append("$STRIPE_API_KEY is still set: the next action connects with it")
+    parts.append(next_connection(ctx.store))
     print("; ".join(parts))
 
 

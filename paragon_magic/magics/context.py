@@ -114,23 +114,23 @@ class MagicContext:
 
     def connect(self, api_key: Any = None, *, profile: str | None = None, save: bool = True,
                 sandbox: bool = False) -> Session:
-        """Connect with ``api_key`` (saved under ``profile``), the sandbox, or the saved/env credentials."""
+        """Connect with ``api_key`` (saved under ``profile`` unless ``save=False``), the sandbox, the
+        saved ``profile``, or else what :func:`~paragon_magic.auth.resolve_credentials` finds
+        (``$STRIPE_API_KEY``, then the active profile)."""
         options: dict[str, Any] = dict(self.settings.client_options(), config=self.session_config)
         if sandbox:
             session = self.connector(sandbox=True, **options)
             return self.adopt(session)
-        session = self.connector(
-            api_key, profile=profile or "default", base_url=self.stripe_base_url, save=save,
-            store=self.store, **options,
-        )
-        if api_key is None:
-            saved = self.store.active_profile
-        else:
-            saved = (profile or "default") if save else None
-        return self.adopt(session, profile=saved)
+        if api_key is not None:
+            session = self.connector(api_key, profile=profile or "default", base_url=self.stripe_base_url,
+                                     save=save, store=self.store, **options)
+            return self.adopt(session, profile=(profile or "default") if save else None)
+        session = self.connector(None, profile=profile, base_url=self.stripe_base_url, store=self.store, **options)
+        from_env = session.label == "STRIPE_API_KEY"
+        return self.adopt(session, profile=None if from_env else (profile or self.store.active_profile))
 
     def require_session(self) -> Session:
-        """The current session; the first call connects with the saved profile or ``$STRIPE_API_KEY``."""
+        """The current session; the first call connects with ``$STRIPE_API_KEY`` or the active profile."""
         if self.session is None:
             self.connect()
         assert self.session is not None

@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pandas as pd
 
-from ..auth import ProfileInfo, redact_secrets
-from ..client import flatten_params
+from ..auth import ProfileInfo
+from ..client import DEFAULT_STRIPE_BASE, flatten_params
+from ..client.redaction import mask_text, mask_url
 from ..catalog import actions_schema, summary_table
 from ..session import Session
 
@@ -80,14 +81,17 @@ def paragon_user_table(user: Any, *, selected: str | None = None) -> tuple[str, 
     return summary, table
 
 
-def status_text(session: Session | None, *, profile: str | None, paragon: Any = None) -> str:
-    """``%stripe status``: backend, masked key, account, mode (never a secret)."""
+def status_text(session: Session | None, *, profile: str | None, paragon: Any = None,
+                next_action: str | None = None) -> str:
+    """``%stripe status``: backend, base URL when not Stripe's, masked key, account, mode (never a
+    secret). ``next_action`` (from the credential resolver) is said when not connected."""
     if session is None:
         return ("not connected: run `%stripe connect` (or `%stripe connect --sandbox`), or set "
-                "$STRIPE_API_KEY; the first action connects with the saved profile if there is one")
+                "$STRIPE_API_KEY" + (f"; {next_action}" if next_action else ""))
     account = session.account or {}
     lines = [
         f"backend:  {backend_name(session)}",
+        *([f"base URL: {base}"] if (base := custom_base(session)) else []),
         f"key:      {session.masked_key}",
         f"mode:     {session.mode}" + ("  (writes need --live)" if session.mode == "live" else ""),
     ]
@@ -115,6 +119,14 @@ def backend_name(session: Session) -> str:
     return label
 
 
+def custom_base(session: Session) -> str | None:
+    """The base URL a direct-key session sends to, when it is not Stripe's own."""
+    base = getattr(session.client.backend, "base_url", None)
+    if session.label == "Paragon" or not base or base == DEFAULT_STRIPE_BASE:
+        return None
+    return base
+
+
 def connected_text(session: Session, profile: str | None, *, automatic: bool = False) -> str:
     account = session.account or {}
     who = " ".join(str(part) for part in (account.get("id"), account.get("name")) if part)
@@ -123,7 +135,8 @@ def connected_text(session: Session, profile: str | None, *, automatic: bool = F
     else:
         saved = f", saved as profile '{profile}'" if profile else ""
     mode = "LIVE mode" if session.mode == "live" else f"{session.mode} mode"
-    return f"connected ({session.label}, {mode}) {who} with {session.masked_key}{saved}".replace("  ", " ")
+    at = f" at {base}" if (base := custom_base(session)) else ""
+    return f"connected ({session.label}, {mode}) {who} with {session.masked_key}{at}{saved}".replace("  ", " ")
 
 
 def profiles_text(profiles: Iterable[ProfileInfo], where: str) -> str:
@@ -143,11 +156,11 @@ def profiles_text(profiles: Iterable[ProfileInfo], where: str) -> str:
 
 def dry_run_text(request: httpx.Request, masked_secret: str) -> str:
     """What ``--dry-run`` prints: method, URL, headers (Authorization masked) and the decoded params."""
-    lines = ["dry run: nothing was sent", f"{request.method} {request.url}"]
+    lines = ["dry run: nothing was sent", f"{request.method} {mask_url(request.url)}"]
     for name, value in request.headers.items():
         if name.lower() in ("host", "content-length", "accept", "user-agent"):
             continue
-        shown = f"Bearer {masked_secret}" if name.lower() == "authorization" else redact_secrets(value)
+        shown = f"Bearer {masked_secret}" if name.lower() == "authorization" else mask_text(value)
         lines.append(f"{_header_case(name)}: {shown}")
     body = request.content.decode("utf-8", "replace") if request.content else ""
     query = urlsplit(str(request.url)).query
@@ -158,8 +171,8 @@ def dry_run_text(request: httpx.Request, masked_secret: str) -> str:
         pairs = flatten_params(json.loads(body))
     else:
         pairs = parse_qsl(encoded, keep_blank_values=True)
-    lines += ["", redact_secrets(encoded), ""]
-    lines += [f"  {key} = {redact_secrets(value)}" for key, value in pairs]
+    lines += ["", mask_url(encoded), ""]
+    lines += [f"  {mask_text(key)} = {mask_text(str(value))}" for key, value in pairs]
     return "\n".join(lines)
 
 

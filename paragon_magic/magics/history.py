@@ -38,6 +38,7 @@ def _redact_saved_row(history: Any, line: int) -> None:
     where = (history.session_number, line)
     row = history.db.execute("SELECT source, source_raw FROM history WHERE session=? AND line=?", where).fetchone()
     if row is not None:
+        history.db.execute("PRAGMA secure_delete = ON")  # the old row's bytes are overwritten, not freed
         with history.db:
             history.db.execute(
                 "UPDATE history SET source=?, source_raw=? WHERE session=? AND line=?",

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..client.keys import mask_secret
+from ..client.keys import JWT_PATTERN, PEM_PATTERN, mask_secret
 from ..errors import UsageError
 
 #: Key and token shapes refused on magic lines (deliberately broad: a truncated key is still a secret).
 SECRET_ON_LINE = re.compile(
-    r"(?<![A-Za-z0-9])(?:sk|rk|whsec)_[A-Za-z0-9_]{4,}|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?"
+    r"(?<![A-Za-z0-9])(?:sk|rk|whsec)_[A-Za-z0-9_]{4,}|" + JWT_PATTERN + "|" + PEM_PATTERN
 )
 _DOUBLE_QUOTE_ESCAPES = '"\\$`\n'
 

@@ -38,7 +38,7 @@ def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
             except ModuleNotFoundError:
                 print("--seed: paragon_magic.sandbox.seed is not available", file=sys.stderr)
                 return 2
-            print(seed_module.seed(server.url, server.key), flush=True)
+            print(seed_module.seed(server.url, server.key, control_headers=server.control_headers), flush=True)
         print(f"Local Stripe running at {server.url}", flush=True)
         print(f"API key: {server.key}", flush=True)
         print(f"Use it from Python or a notebook: export STRIPE_API_BASE={server.url} "

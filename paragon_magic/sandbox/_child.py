@@ -15,6 +15,12 @@ import threading
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
+#: The per-run secret of the front's ``/_sandbox/*`` control routes (header, and the child's env var).
+CONTROL_HEADER = "Paragon-Sandbox-Secret"
+CONTROL_SECRET_ENV = "PARAGON_SANDBOX_CONTROL_SECRET"
+#: The header the front adds on every call to its localstripe child, which answers nothing else.
+UPSTREAM_HEADER = "Paragon-Sandbox-Upstream"
+UPSTREAM_SECRET_ENV = "PARAGON_SANDBOX_UPSTREAM_SECRET"
 
 
 def start_parent_watchdog() -> None:
@@ -46,6 +52,39 @@ def announce_port(sock: socket.socket) -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
+
+
+def take_secret(name: str) -> str:
+    """Read a secret the parent passed in the environment, and remove it from this process's env."""
+    return os.environ.pop(name, "")
+
+
+def admit_only(app: Any, header: str, secret: str) -> None:
+    """Make ``app`` (localstripe's own, unmodified on disk) answer only requests carrying ``header:
+    secret`` (the front adds it); everything else, from any other local process, is 404."""
+    import hmac
+
+    from aiohttp import web
+
+    @web.middleware
+    async def only_the_front(request: Any, handler: Any) -> Any:
+        given = request.headers.get(header, "")
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.json_response({"error": {"message": "Not found"}}, status=404)
+        return await handler(request)
+
+    app.middlewares.insert(0, only_the_front)
+
+
+def minimal_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """What a child needs to run Python, and nothing else (no STRIPE_API_KEY, PARAGON_USER_TOKEN, ...)."""
+    keep = {"PATH", "HOME", "LANG", "LANGUAGE", "TMPDIR", "TEMP", "TMP", "PYTHONPATH", "PYTHONHOME",
+            "PYTHONIOENCODING", "PYTHONUTF8", "VIRTUAL_ENV", "SYSTEMROOT", "SystemRoot", "LD_LIBRARY_PATH",
+            "TZ", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "COMSPEC", "PATHEXT", "WINDIR"}
+    env = {k: v for k, v in os.environ.items() if k in keep or k.startswith("LC_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
 
 
 def serve_app(app: Any, port: int = 0) -> None:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from ..client.redaction import mask_url
 from .account import PLATFORM_ACCOUNT_ID, account_object
 from .front_auth import KeyRegistry, key_is_live
 from .front_clock import SandboxClock
@@ -119,11 +120,11 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         account=request.headers.get("Stripe-Account") or PLATFORM_ACCOUNT_ID,
         request_id=new_request_id(),
     )
-    entry: dict[str, Any] = {
+    entry: dict[str, Any] = {  # what the log keeps: secret-shaped values masked (mask_url)
         "method": call.method,
-        "path": call.path,
-        "query": dict(call.query),
-        "form": form,
+        "path": mask_url(call.path),
+        "query": {mask_url(k): mask_url(v) for k, v in call.query},
+        "form": {mask_url(k): mask_url(v) for k, v in form.items()},
         "headers": {h: request.headers[h] for h in LOGGED_HEADERS if h in request.headers},
         "request_id": call.request_id,
         "status": None,
@@ -265,13 +266,17 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
     return json_response(mark_live(data) if key_is_live(call.key) else data, status=reply.status)
 
 
-def create_app(upstream_url: str) -> web.Application:
-    """The front layer application, proxying to localstripe at ``upstream_url``."""
+def create_app(upstream_url: str, *, control_secret: str = "", upstream_secret: str = "") -> web.Application:
+    """The front layer application, proxying to localstripe at ``upstream_url`` (with
+    ``upstream_secret``); ``/_sandbox/*`` answers only ``control_secret`` (see :mod:`.front_guard`)."""
     from .front_control import add_control_routes
+    from .front_guard import CONTROL_SECRET, guard_middleware
 
-    app = web.Application(client_max_size=16 * 1024 * 1024, handler_args={"max_field_size": 65536})
-    state = FrontState(upstream=Upstream(upstream_url))
+    app = web.Application(client_max_size=16 * 1024 * 1024, handler_args={"max_field_size": 65536},
+                          middlewares=[guard_middleware])
+    state = FrontState(upstream=Upstream(upstream_url, upstream_secret))
     app[STATE] = state
+    app[CONTROL_SECRET] = control_secret
 
     async def on_startup(_: web.Application) -> None:
         await state.upstream.start()
@@ -287,11 +292,15 @@ def create_app(upstream_url: str) -> web.Application:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from ._child import serve_app
+    """The child's entry point; its secrets come in the environment, never on the command line."""
+    from ._child import serve_app, take_secret
+    from .front_guard import CONTROL_SECRET_ENV, UPSTREAM_SECRET_ENV
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--upstream", required=True, help="localstripe base URL")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    serve_app(create_app(args.upstream), args.port)
+    app = create_app(args.upstream, control_secret=take_secret(CONTROL_SECRET_ENV),
+                     upstream_secret=take_secret(UPSTREAM_SECRET_ENV))
+    serve_app(app, args.port)
 

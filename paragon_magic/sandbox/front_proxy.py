@@ -99,14 +99,17 @@ class UpstreamReply:
 class Upstream:
     """An aiohttp client for the localstripe child, always authenticating with ``UPSTREAM_KEY``."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, secret: str = "") -> None:
         self.base_url = base_url.rstrip("/")
+        self._secret = secret  # the localstripe child answers only requests carrying it
         self._session: aiohttp.ClientSession | None = None
         self.calls = 0
 
     async def start(self) -> None:
+        from ._child import UPSTREAM_HEADER
+
         self._session = aiohttp.ClientSession(
-            headers={"Authorization": f"Bearer {UPSTREAM_KEY}"},
+            headers={"Authorization": f"Bearer {UPSTREAM_KEY}", UPSTREAM_HEADER: self._secret},
             timeout=aiohttp.ClientTimeout(total=300),
         )
 

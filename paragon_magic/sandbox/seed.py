@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,14 +60,17 @@ class SeedReport:
 
 
 def seed(
-    base_url: str, api_key: str, *, customers: int = 100, rng_seed: int = 7, now: float | None = None
+    base_url: str, api_key: str, *, customers: int = 100, rng_seed: int = 7, now: float | None = None,
+    control_headers: Mapping[str, str] | None = None,
 ) -> SeedReport:
-    """Create the sandbox business through the Stripe API of the sandbox at ``base_url``."""
+    """Create the sandbox business through the Stripe API of the sandbox at ``base_url``
+    (``control_headers``: the sandbox's ``LocalStripe.control_headers``, for ``/_sandbox/clock`` and
+    ``/_sandbox/backdate``)."""
     started = time.monotonic()
     timeline = build_timeline(customers=customers, rng_seed=rng_seed, now=int(now if now is not None else time.time()))  # fmt: skip
     client = StripeClient(DirectBackend(api_key, base_url=base_url), rate_limiter=TokenBucket(10_000),
                           retry=RetryPolicy(max_retries=3, base_delay=0.05))  # fmt: skip
-    control = httpx.Client(base_url=base_url.rstrip("/"), timeout=60.0)
+    control = httpx.Client(base_url=base_url.rstrip("/"), headers=dict(control_headers or {}), timeout=60.0)
     report = SeedReport()
     with client, control:
         player = _Player(client, control, report)

@@ -8,8 +8,8 @@ on stdout, and exit when their stdin pipe closes (i.e. when this process exits o
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -21,6 +21,7 @@ from typing import IO, Any
 import httpx
 
 from ..errors import ConfigurationError
+from ._child import CONTROL_HEADER, CONTROL_SECRET_ENV, UPSTREAM_HEADER, UPSTREAM_SECRET_ENV, minimal_environment
 
 #: The secret key the sandbox hands out (any well-formed ``sk_test_`` key is accepted too).
 SANDBOX_KEY = "sk_test_paragonMagicSandbox4242"
@@ -60,7 +61,8 @@ def _customer_subscriptions(self):
 resources.Customer.subscriptions = property(_customer_subscriptions)
 
 from localstripe import server
-from paragon_magic.sandbox._child import serve_app
+from paragon_magic.sandbox._child import UPSTREAM_HEADER, UPSTREAM_SECRET_ENV, admit_only, serve_app, take_secret
+admit_only(server.app, UPSTREAM_HEADER, take_secret(UPSTREAM_SECRET_ENV))
 serve_app(server.app, 0)
 """
 
@@ -74,10 +76,10 @@ class SandboxStartError(ConfigurationError):
 class _Child:
     """One child process: started, its port read from stdout, stopped terminate -> wait -> kill."""
 
-    def __init__(self, name: str, args: list[str]) -> None:
+    def __init__(self, name: str, args: list[str], secrets: dict[str, str] | None = None) -> None:
         self.name = name
         self._stderr: IO[bytes] = tempfile.TemporaryFile(prefix=f"paragon-sandbox-{name}-")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = minimal_environment(secrets)  # never the parent's keys and tokens
         self.proc = subprocess.Popen(
             [sys.executable, *args],
             stdin=subprocess.PIPE,
@@ -142,7 +144,10 @@ def _stop_all(children: list[_Child]) -> None:
 class LocalStripe:
     """A local Stripe: localstripe plus the Stripe-faithful front layer, both on 127.0.0.1.
 
-    ``url`` is the front layer (point clients there) and ``key`` the sandbox's secret key.
+    ``url`` is the front layer (point clients there) and ``key`` the sandbox's secret key. The
+    ``/_sandbox/*`` control routes answer only this handle: each run makes a random control secret
+    (held here, never printed; ``control_headers`` carries it) and another one that the front adds
+    to every call to localstripe, which answers nothing else.
     """
 
     def __init__(self, *, port: int = 0, start_timeout: float = 60.0) -> None:
@@ -152,6 +157,18 @@ class LocalStripe:
         self._finalizer = weakref.finalize(self, _stop_all, self._children)
         self._control: httpx.Client | None = None
         self.key = SANDBOX_KEY
+        self._control_secret = secrets.token_urlsafe(32)
+        self._upstream_secret = secrets.token_urlsafe(32)
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The header ``/_sandbox/*`` requests need (for this process's tools and tests only)."""
+        return {CONTROL_HEADER: self._control_secret}
+
+    @property
+    def upstream_headers(self) -> dict[str, str]:
+        """The header localstripe's own port needs (diagnostics and tests only)."""
+        return {UPSTREAM_HEADER: self._upstream_secret}
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalStripe:
@@ -162,17 +179,20 @@ class LocalStripe:
                 "the sandbox needs localstripe: pip install 'paragon_magic[sandbox]'"
             )
         try:
-            upstream = _Child("localstripe", ["-W", "ignore", "-c", _LOCALSTRIPE_CHILD])
+            upstream = _Child("localstripe", ["-W", "ignore", "-c", _LOCALSTRIPE_CHILD],
+                              {UPSTREAM_SECRET_ENV: self._upstream_secret})
             self._children.append(upstream)
-            self._wait_ready(upstream, "/v1/balance", {"Authorization": f"Bearer {SANDBOX_KEY}"})
+            self._wait_ready(upstream, "/v1/balance", {"Authorization": f"Bearer {SANDBOX_KEY}",
+                                                       **self.upstream_headers})
             front_args = ["-c", _FRONT_CHILD, "--upstream", upstream.url]
-            front = _Child("front", [*front_args, "--port", str(self._port)])
+            front = _Child("front", [*front_args, "--port", str(self._port)],
+                           {CONTROL_SECRET_ENV: self._control_secret, UPSTREAM_SECRET_ENV: self._upstream_secret})
             self._children.append(front)
-            self._wait_ready(front, "/_sandbox/stats", {})
+            self._wait_ready(front, "/_sandbox/stats", self.control_headers)
         except BaseException:
             _stop_all(self._children)
             raise
-        self._control = httpx.Client(base_url=front.url, timeout=60.0)
+        self._control = httpx.Client(base_url=front.url, timeout=60.0, headers=self.control_headers)
         return self
 
     def stop(self) -> None:
