@@ -57,6 +57,7 @@ def ip(ipython: InteractiveShell, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
     yield ipython
     if "paragon_magic" in ipython.extension_manager.loaded:
         ipython.run_line_magic("unload_ext", "paragon_magic")
+    ipython.config.pop("StripeMagic", None)  # %config settings of one test must not reach the next
     for name in set(ipython.user_ns) - before:
         del ipython.user_ns[name]
 

@@ -54,16 +54,29 @@ def test_update_customer_with_flag_and_bracket_pair(ip: InteractiveShell, sessio
     assert sent["form"] == {"description": "VIP", "metadata[tier]": "gold"}
 
 
-def test_create_subscription_with_a_price_the_sandbox_lacks(ip: InteractiveShell, session: Session,
-                                                            stripe_server: Any) -> None:
+def test_create_subscription_with_an_unknown_price(ip: InteractiveShell, session: Session,
+                                                   stripe_server: Any) -> None:
     ip.user_ns["cid"] = _customer(session, name="Sub")
     start = len(stripe_server.requests())
     line = fails(ip, "%stripe create_subscription --customer {{ cid }} --price price_123 --quantity 2",
                  InvalidRequestError)
-    assert line.startswith("InvalidRequestError: ") and "(request req_" in line and "--plan" in line
+    assert line.startswith("InvalidRequestError: No such price: 'price_123' (resource_missing, request req_")
     (sent,) = requests_since(stripe_server, start)
     assert sent["form"] == {"customer": ip.user_ns["cid"], "items[0][price]": "price_123",
                             "items[0][quantity]": "2"}
+
+
+def test_create_subscription_with_a_price(ip: InteractiveShell, session: Session) -> None:
+    ip.user_ns["cid"] = _customer(session, name="Payer", invoice_settings={"default_payment_method": "pm_card_visa"})
+    product = session.create_product(name="Gold")["id"].iloc[0]
+    ok(ip, f"%stripe request POST /v1/prices product={product} unit_amount=1500 currency=usd "
+           "recurring[interval]=month lookup_key=gold_monthly")
+    ip.user_ns["price"] = session.request("stripe", "/v1/prices", params={"lookup_keys": ["gold_monthly"]})["id"].iloc[0]
+    frame, _ = ok(ip, "%stripe create_subscription --customer {{ cid }} --price {{ price }} --quantity 2")
+    assert frame["status"].iloc[0] == "active" and frame["currency"].iloc[0] == "usd"
+    (item,) = frame["items.data"].iloc[0]
+    assert item["price"]["id"] == ip.user_ns["price"] and item["price"]["lookup_key"] == "gold_monthly"
+    assert item["quantity"] == 2 and item["plan"]["id"] == ip.user_ns["price"]
 
 
 def test_create_subscription_with_a_plan(ip: InteractiveShell, session: Session) -> None:
@@ -262,3 +275,13 @@ def test_limit_written_as_a_stripe_pair_is_the_rows_wanted(ip: InteractiveShell,
     assert requests_since(stripe_server, 0)[-1]["query"]["limit"] == "1"
     assert "--limit" in fails(ip, "%stripe list_customers limit=0")
     assert "once" in fails(ip, "%stripe list_customers limit=2 --limit 3")
+
+
+def test_create_product_with_a_default_price_as_in_the_catalog_example(ip: InteractiveShell, session: Session) -> None:
+    frame, _ = ok(ip, "%stripe create_product --name T-shirt --default_price_data "
+                      "'{\"currency\": \"usd\", \"unit_amount\": 2000}'")
+    price = frame["default_price"].iloc[0]
+    assert price.startswith("price_")
+    fetched = session.request("stripe", f"/v1/prices/{price}")
+    assert (fetched["product"].iloc[0], fetched["unit_amount"].iloc[0], fetched["type"].iloc[0]) == (
+        frame["id"].iloc[0], 2000, "one_time")

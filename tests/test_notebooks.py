@@ -122,13 +122,15 @@ def test_quickstart_runs_every_action_against_its_own_sandbox(tmp_path: Path, mo
     [got_product] = rows("%stripe get_product {{ product.id[0] }}")
     assert got_product["id"] == product["id"] and got_product["name"] == "Notebook Pro"
     assert rows("%stripe list_products --limit 5")[0]["id"] == product["id"]
-    [plan] = rows("%stripe request POST /v1/plans")
-    assert (plan["product"], plan["amount"], plan["interval"]) == (product["id"], "1500", "month")
+    [price] = rows("%stripe request POST /v1/prices")
+    assert (price["product"], price["unit_amount"], price["recurring.interval"]) == (product["id"], "1500", "month")
+    assert (price["type"], price["lookup_key"]) == ("recurring", "notebook_pro_monthly")
     plans = rows("%stripe list_plans --limit 10")
-    assert plans[0]["id"] == plan["id"] and len(plans) == 10  # the new one first, then 32 seeded prices
+    assert plans[0]["id"] == price["id"] and len(plans) == 10  # the new price, read as its plan, then seeded ones
     [subscription] = rows("%stripe create_subscription")
-    assert subscription["customer"] == jenny["id"]
-    assert (subscription["plan.id"], subscription["status"]) == (plan["id"], "active")
+    assert (subscription["customer"], subscription["status"], subscription["currency"]) == (jenny["id"], "active", "usd")
+    assert "plan.id" not in subscription and "current_period_start" not in subscription  # on the item now
+    assert f"'id': '{price['id']}'" in subscription["items.data"] and "'current_period_start': " in subscription["items.data"]
     [listed_sub] = rows("%stripe list_subscriptions --customer {{ jenny.id[0] }}")
     assert listed_sub["id"] == subscription["id"]
     txns = rows("%stripe list_balance_transactions")

@@ -78,9 +78,9 @@ def test_unknown_param_and_unknown_route(api: httpx.Client) -> None:
     unknown = api.post("/v1/customers", data={"colour": "blue"})
     assert unknown.status_code == 400
     assert _error(unknown)["code"] == "parameter_unknown" and _error(unknown)["param"] == "colour"
-    route = api.get("/v1/prices")
+    route = api.get("/v1/quotes_of_the_day")
     assert route.status_code == 404 and route.headers["Content-Type"].startswith("application/json")
-    assert _error(route)["message"].startswith("Unrecognized request URL (GET: /v1/prices)")
+    assert _error(route)["message"].startswith("Unrecognized request URL (GET: /v1/quotes_of_the_day)")
     outside = api.get("/nothing/here")
     assert outside.status_code == 404 and "Unrecognized request URL" in _error(outside)["message"]
 
@@ -106,9 +106,11 @@ def test_basic_auth_and_live_keys(stripe_server: LocalStripe) -> None:
     basic = base64.b64encode(f"{stripe_server.key}:".encode()).decode()
     response = httpx.get(f"{stripe_server.url}/v1/customers", headers={"Authorization": f"Basic {basic}"})
     assert response.status_code == 200
-    live = httpx.get(f"{stripe_server.url}/v1/account", headers={"Authorization": "Bearer sk_live_abc123456789"})
-    test = httpx.get(f"{stripe_server.url}/v1/account", headers={"Authorization": f"Bearer {stripe_server.key}"})
+    live = httpx.get(f"{stripe_server.url}/v1/balance", headers={"Authorization": "Bearer sk_live_abc123456789"})
+    test = httpx.get(f"{stripe_server.url}/v1/balance", headers={"Authorization": f"Bearer {stripe_server.key}"})
     assert live.json()["livemode"] is True and test.json()["livemode"] is False
+    account = httpx.get(f"{stripe_server.url}/v1/account", headers={"Authorization": "Bearer sk_live_abc123456789"})
+    assert account.status_code == 200 and "livemode" not in account.json()  # Stripe's account has none
 
 
 def test_revoked_key_is_401_masked(stripe_server: LocalStripe) -> None:
@@ -166,12 +168,13 @@ def test_account_object_and_stripe_account_header(api: httpx.Client) -> None:
 
 
 def test_request_log_records_selected_headers_never_authorization(stripe_server: LocalStripe, api: httpx.Client) -> None:
-    api.post(
+    created = api.post(
         "/v1/customers",
         data={"email": "log@example.com", "metadata[tier]": "gold"},
         params={"expand[]": "sources"},
         headers={"Stripe-Account": "acct_logged", "Idempotency-Key": "idem-log", "Stripe-Version": "2026-10-28.endive"},
     )
+    assert created.status_code == 200 and created.json()["sources"]["object"] == "list"  # included when expanded
     (entry,) = stripe_server.requests()
     assert entry["method"] == "POST" and entry["path"] == "/v1/customers"
     assert entry["query"] == {"expand[]": "sources"}

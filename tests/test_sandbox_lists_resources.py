@@ -50,7 +50,8 @@ def test_newest_first_and_every_created_form(api: httpx.Client, world: World, pa
     assert _ids(api.get(path, params={"limit": 100})) == expected
     body = api.get(path, params={"limit": 100}).json()
     assert body["url"] == path and body["has_more"] is False
-    assert [o["created"] for o in body["data"]] == sorted((world.created[i] for i in expected), reverse=True)
+    stamp = "date" if path == "/v1/invoiceitems" else "created"  # an invoice item's creation time is `date`
+    assert [o[stamp] for o in body["data"]] == sorted((world.created[i] for i in expected), reverse=True)
     newest, oldest = world.created[expected[0]], world.created[expected[-1]]
     assert _ids(api.get(path, params={"created": oldest})) == [expected[-1]]
     assert _ids(api.get(path, params={"created[gt]": oldest, "limit": 100})) == expected[:-1]

@@ -151,6 +151,14 @@ def test_pagination_through_next_page(api: httpx.Client, world: World) -> None:
     assert other_query.status_code == 400 and other_query.json()["error"]["param"] == "page"
 
 
-def test_prices_are_not_searchable_until_a_price_store_is_plugged_in(api: httpx.Client, world: World) -> None:
-    response = api.get("/v1/prices/search", params={"query": "active:'true'"})
-    assert response.status_code == 404
+def test_prices_are_searched_in_the_front_layers_price_store(api: httpx.Client, world: World) -> None:
+    product = api.post("/v1/products", data={"name": "Searchable"}).json()["id"]
+    gold = api.post("/v1/prices", data={"product": product, "currency": "eur", "unit_amount": "900",
+                                        "recurring[interval]": "month", "lookup_key": "gold_monthly"}).json()
+    once = api.post("/v1/prices", data={"product": product, "currency": "eur", "unit_amount": "5000"}).json()
+    found = api.get("/v1/prices/search", params={"query": "lookup_key:'gold_monthly'"}).json()
+    assert found["object"] == "search_result" and [p["id"] for p in found["data"]] == [gold["id"]]
+    one_time = api.get("/v1/prices/search", params={"query": f"product:'{product}' AND type:'one_time'"}).json()
+    assert [p["id"] for p in one_time["data"]] == [once["id"]]
+    not_gold = api.get("/v1/prices/search", params={"query": f"product:'{product}' AND -lookup_key:'gold_monthly'"})
+    assert [p["id"] for p in not_gold.json()["data"]] == [once["id"]]

@@ -44,6 +44,7 @@ def _business(server: LocalStripe) -> dict[str, Any]:
             "subscriptions": _all(api, "/v1/subscriptions", status="all"),
             "balance_transactions": _all(api, "/v1/balance_transactions"),
             "plans": _all(api, "/v1/plans"),
+            "prices": _all(api, "/v1/prices"),
             "products": _all(api, "/v1/products"),
             "invoices": _all(api, "/v1/invoices"),
             "payouts": _all(api, "/v1/payouts"),
@@ -126,6 +127,12 @@ def test_four_products_with_monthly_and_yearly_prices_in_four_currencies(seeded:
         by_product.setdefault((plan["product"], plan["currency"]), {})[plan["interval"]] = plan["amount"]
     assert all(v["year"] == 10 * v["month"] for v in by_product.values())
     assert min(p["amount"] for p in plans if p["currency"] == "jpy") >= 1_000  # whole yen
+    prices = business["prices"]  # each recurring price is also its plan, same id and amount
+    assert {p["id"]: p["amount"] for p in plans} == {p["id"]: p["unit_amount"] for p in prices}
+    assert {p["lookup_key"] for p in prices} == {
+        f"{tier}_{interval}ly_{currency}" for tier in ("starter", "pro", "team", "enterprise")
+        for interval in ("month", "year") for currency in ("usd", "eur", "gbp", "jpy")
+    }
 
 
 def test_subscriptions_trial_change_and_churn_over_time(seeded: Any) -> None:

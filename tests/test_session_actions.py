@@ -62,21 +62,24 @@ def test_customer_create_get_update_list(session: Session, stripe_server: Any) -
 
 def test_subscription_on_a_customer_with_a_payment_method(session: Session, stripe_server: Any) -> None:
     product = session.create_product(name="Pro", description="Pro plan", metadata={"tier": "pro"})
-    plan = session.request("stripe", "/v1/plans", method="POST", body={
-        "product": product.id[0], "amount": 2900, "currency": "usd", "interval": "month"})
+    price = session.request("stripe", "/v1/prices", method="POST", body={
+        "product": product.id[0], "unit_amount": 2900, "currency": "usd", "recurring": {"interval": "month"}})
+    plan = price  # a recurring price is also a plan with the same id, as on Stripe
     customer = session.create_customer(
         email="sub@example.com", payment_method="pm_card_visa",
         invoice_settings={"default_payment_method": "pm_card_visa"},
     )
-    subscription = session.create_subscription(customer=customer.id[0], plan=plan.id[0], quantity=2)
-    assert subscription.status[0] == "active"
-    assert last_request(stripe_server, "POST", "/v1/subscriptions")["form"]["items[0][plan]"] == plan.id[0]
+    subscription = session.create_subscription(customer=customer.id[0], price=price.id[0], quantity=2)
+    assert subscription.status[0] == "active" and subscription.currency[0] == "usd"
+    assert last_request(stripe_server, "POST", "/v1/subscriptions")["form"]["items[0][price]"] == price.id[0]
     assert last_request(stripe_server, "POST", "/v1/subscriptions")["form"]["items[0][quantity]"] == "2"
 
     subs = session.list_subscriptions(customer=customer.id[0], status="all")
     assert list(subs.id) == [subscription.id[0]]
-    assert str(subs["current_period_start"].dtype) == "datetime64[ns, UTC]"
-    assert isinstance(subs["items.data"][0], list)
+    assert "current_period_start" not in subs.columns and "plan.id" not in subs.columns  # on each item now
+    (item,) = subs["items.data"][0]
+    assert item["price"]["id"] == price.id[0] and item["quantity"] == 2
+    assert isinstance(item["current_period_start"], int) and item["current_period_end"] > item["current_period_start"]
 
     products = session.list_products(active=True)
     assert product.id[0] in set(products.id)

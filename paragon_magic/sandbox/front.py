@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -25,11 +25,15 @@ from .front_clock import SandboxClock
 from .front_errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
+from .front_fetch import expansion_fetcher, items_with_their_subscription, refunds_with_their_charge
 from .front_ledger import Ledger
 from .front_lists import ListCache, answer_list
 from .front_precheck import refuse_doomed_create
+from .front_price_refs import subscription_upstream_pairs, write_product
+from .front_prices import PriceStore, handle_prices, prices_oldest_first
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
 from .front_search import answer_search
+from .front_shapes import ShapeContext, expand_params, expand_paths, to_current
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
@@ -60,6 +64,7 @@ class FrontState:
     log: list[dict[str, Any]] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
     connected_accounts: dict[str, None] = field(default_factory=dict)
+    prices: PriceStore = field(default_factory=PriceStore)
     clock: SandboxClock = field(default_factory=SandboxClock)
     ledger: Ledger = field(init=False)
 
@@ -79,6 +84,7 @@ class FrontState:
         self.log.clear()
         self.stats.clear()
         self.connected_accounts.clear()
+        self.prices.clear()
 
 
 STATE: web.AppKey[FrontState] = web.AppKey("sandbox_front_state", FrontState)
@@ -231,39 +237,76 @@ async def _idempotent(
 
 
 async def _execute(state: FrontState, call: Call) -> web.Response:
-    """Answer one authenticated API request (account, list, or forwarded to localstripe)."""
+    """Answer one authenticated API request; every JSON object leaves in today's shapes from here."""
+    query, expand = expand_params(call.query)
+    body_pairs: list[tuple[str, str]] = []
+    if call.content_type == "application/x-www-form-urlencoded" and call.body:
+        body_pairs, body_expand = expand_params(parse_qsl(call.body.decode(errors="replace"), keep_blank_values=True))
+        expand |= body_expand
+    if "total_count" in expand and call.path.endswith("/search"):  # a search_result field, not an object
+        query, expand = [*query, ("expand[]", "total_count")], expand - {"total_count"}
+    data, status = await _answer(state, call, query, body_pairs)
+    ctx = ShapeContext(expand=expand, prices=state.prices.by_id, default_prices=state.prices.default_for_product,
+                       now=int(state.clock.time()))
+    data = await expand_paths(to_current(data, ctx), ctx, expansion_fetcher(state, ctx))
+    data = state.ledger.render(data)  # fees, settlement, payout and invoice states (expanded ones too)
+    return json_response(mark_live(data) if key_is_live(call.key) else data, status=status)
+
+
+async def _answer(
+    state: FrontState, call: Call, query: list[tuple[str, str]], body_pairs: list[tuple[str, str]]
+) -> tuple[Any, int]:
+    """The JSON answer (in whatever shape it was made) and its status: account, price, list or upstream."""
     if call.account != PLATFORM_ACCOUNT_ID:
         state.connected_accounts[call.account] = None
     parts = [p for p in call.path.split("/") if p]
     if call.method == "GET" and parts[:2] == ["v1", "account"] and len(parts) == 2:
-        return json_response(account_object(call.account, livemode=key_is_live(call.key)))
+        return account_object(call.account), 200
     if call.method == "GET" and parts[:2] == ["v1", "accounts"] and len(parts) <= 3:
         if len(parts) == 3:
-            return json_response(account_object(parts[2], livemode=key_is_live(call.key)))
-        data = [account_object(a, livemode=key_is_live(call.key)) for a in state.connected_accounts]
-        return json_response({"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"})  # fmt: skip
+            return account_object(parts[2]), 200
+        data = [account_object(a) for a in state.connected_accounts]
+        return {"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"}, 200
     owned = await state.ledger.handle(call.method, parts, call.form, call.query)
-    if owned is not None:
-        return json_response(mark_live(owned) if key_is_live(call.key) else owned)
-    if call.method == "GET":
+    if owned is not None:  # the balance, payouts and their transactions, uncollectible invoices
+        return owned, 200
+    if call.method == "GET":  # lists and searches (prices too: their store is a registered source)
         view = state.ledger.list_view(state)  # collections read through the ledger (payouts are its own)
-        result = await answer_list(view, call.path, call.query)
+        result = await answer_list(view, call.path, query)
         if result is None:
-            result = await answer_search(view, call.path, call.query)
+            result = await answer_search(view, call.path, query)
         if result is not None:
-            result["data"] = state.ledger.render(apply_backdates(result["data"], state.backdates, state.backdate_fields))
-            return json_response(mark_live(result) if key_is_live(call.key) else result)
+            result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
+            return await _completed(state, parts, result), 200
+    if parts[:2] == ["v1", "prices"] and len(parts) <= 3:
+        return apply_backdates(await handle_prices(state, call), state.backdates, state.backdate_fields), 200
     if parts[:1] != ["v1"]:
         raise unrecognized_url(call.method, call.path)
+    if call.method == "POST":
+        product = await write_product(state, call.path, body_pairs)
+        if product is not None:
+            return apply_backdates(product, state.backdates, state.backdate_fields), 200
     await refuse_doomed_create(state.upstream, call.method, call.path, call.form)
-    reply = await state.upstream.call(call.method, call.path, query=call.query,
-                                      body=call.body, content_type=call.content_type)  # fmt: skip
+    body = call.body
+    if body_pairs or (call.content_type == "application/x-www-form-urlencoded" and body):
+        body = urlencode(await subscription_upstream_pairs(state, call.method, call.path, body_pairs)).encode()
+    reply = await state.upstream.call(call.method, call.path, query=query,
+                                      body=body, content_type=call.content_type)  # fmt: skip
     if reply.status >= 400 or reply.data is None:
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
     if call.method != "GET" and await state.clock.stamp(reply.data, state.backdates, state.backdate_fields, state.upstream.get):  # fmt: skip
         state.backdate_version += 1
-    data = state.ledger.render(apply_backdates(reply.data, state.backdates, state.backdate_fields))
-    return json_response(mark_live(data) if key_is_live(call.key) else data, status=reply.status)
+    data = apply_backdates(reply.data, state.backdates, state.backdate_fields)
+    return await _completed(state, parts, data, call.method), reply.status
+
+
+async def _completed(state: FrontState, parts: list[str], data: Any, method: str = "GET") -> Any:
+    """Subscription items and refunds (one, or a list page) told what localstripe leaves out."""
+    if method == "GET" and parts[1:2] == ["subscription_items"]:
+        return await items_with_their_subscription(state, data)
+    if parts[1:2] == ["refunds"] and len(parts) <= 3:
+        return await refunds_with_their_charge(state, data)
+    return data
 
 
 def create_app(upstream_url: str, *, control_secret: str = "", upstream_secret: str = "") -> web.Application:
@@ -275,6 +318,7 @@ def create_app(upstream_url: str, *, control_secret: str = "", upstream_secret: 
     app = web.Application(client_max_size=16 * 1024 * 1024, handler_args={"max_field_size": 65536},
                           middlewares=[guard_middleware])
     state = FrontState(upstream=Upstream(upstream_url, upstream_secret))
+    state.lists.sources["prices"] = lambda _expand: prices_oldest_first(state)
     app[STATE] = state
     app[CONTROL_SECRET] = control_secret
 

@@ -26,6 +26,7 @@ from .front_list_collect import (
     ref_id,
 )
 from .front_list_query import FilterSpec, range_ok
+from .front_shapes_types import items_in_subscription
 
 Matcher = Callable[[dict[str, Any], dict[str, Any]], bool]
 Predicate = Callable[[dict[str, Any], Any], bool]
@@ -42,15 +43,11 @@ def invoice_collection_method(invoice: dict[str, Any]) -> Any:
     return invoice.get("collection_method") or invoice.get("billing") or "charge_automatically"
 
 
-def _first_item(sub: dict[str, Any]) -> dict[str, Any]:
-    items = dig(sub, "items.data") or [{}]
-    return items[0] if isinstance(items[0], dict) else {}
-
-
 def subscription_period(sub: dict[str, Any], name: str) -> Any:
-    """``current_period_start``/``_end``: on each item today, top-level in localstripe."""
-    value = sub.get(name)
-    return value if value is not None else _first_item(sub).get(name)
+    """``current_period_start``/``_end`` as the subscription's first item shows them (computed from its
+    billing anchor and plan exactly as the shapes layer does; localstripe's top-level values are stale)."""
+    items = items_in_subscription(sub, 0)
+    return (items[0] if items else {}).get(name)
 
 
 def subscription_prices(sub: dict[str, Any]) -> set[str]:

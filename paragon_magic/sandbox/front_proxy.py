@@ -173,12 +173,9 @@ class Upstream:
         if reply.status == 400 and message.startswith("Unexpected "):
             return unknown_param(message[len("Unexpected ") :].split(",")[0].strip())
         if path == "/v1/subscriptions" and method == "POST" and message == "Bad request" and not any(
-            key.startswith("items[") and key.endswith("[plan]") for key in form
-        ):  # localstripe knows plans, not prices; Stripe would accept a price here
-            return StripeErrorResponse(
-                400, "This sandbox has plans but no prices: subscribe with --plan (items[0][plan]) instead.",
-                param="items",
-            )
+            key.startswith("items[") or key in ("plan", "price") for key in form
+        ):
+            return missing_param("items")
         if message == "This customer has no payment method":
             return StripeErrorResponse(
                 400,
