@@ -46,11 +46,13 @@ class PayoutBook:
 
     payouts: dict[str, dict[str, Any]] = field(default_factory=dict)
     transactions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    canceled: set[str] = field(default_factory=set)
     destination: str = field(default_factory=lambda: _new_id("ba_"))
 
     def clear(self) -> None:
         self.payouts.clear()
         self.transactions.clear()
+        self.canceled.clear()
 
     def all_payouts(self) -> list[dict[str, Any]]:
         return list(self.payouts.values())
@@ -140,17 +142,16 @@ class PayoutBook:
             "description": "STRIPE PAYOUT CANCELED", "reporting_category": "payout_reversal",
             "source": payout_id, "type": "payout_cancel",
         }  # fmt: skip
-        payout["_canceled"] = True
+        self.canceled.add(payout_id)
         payout["failure_balance_transaction"] = txn_id
         return payout
 
-    @staticmethod
-    def date(payout: dict[str, Any], now: float) -> dict[str, Any]:
+    def date(self, payout: dict[str, Any], now: float) -> dict[str, Any]:
         """A served copy: ``arrival_date`` and ``status`` as of ``now`` (``created`` already backdated)."""
-        out = {key: value for key, value in payout.items() if not key.startswith("_")}
+        out = dict(payout)
         created = int(out["created"])
         out["arrival_date"] = (created // DAY + PAYOUT_DAYS) * DAY
-        if payout.get("_canceled"):
+        if out.get("id") in self.canceled:
             out["status"] = "canceled"
         elif out["arrival_date"] <= now:
             out["status"] = "paid"
