@@ -9,9 +9,8 @@ kind the object model gives: timestamps and amounts ints, ids strings with the t
 
 from __future__ import annotations
 
-import time
-
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from ..client import CardError, DirectBackend, InvalidRequestError, RetryPolicy, StripeClient, TokenBucket
+from ..client import CardError, DirectBackend, RetryPolicy, StripeClient, TokenBucket
 from .seed_plan import CURRENCIES, CURRENCY_OF_COUNTRY, DAY, MONTHS_OF_HISTORY, TIERS, Event, build_timeline, price_amount
 
 __all__ = ["DAY", "MONTHS_OF_HISTORY", "SeedReport", "seed"]
@@ -91,7 +91,6 @@ class _Player:
     def __init__(self, client: StripeClient, control: httpx.Client, report: SeedReport) -> None:
         self.client, self.control, self.report = client, control, report
         self.clock: int | None = None
-        self.price_param = "price"
         self.prices: dict[tuple[int, str, str], str] = {}  # (tier, currency, interval) -> price id
         self.customers: dict[int, tuple[str, str]] = {}  # index -> (id, currency)
         self.subs: dict[str, dict[str, Any]] = {}  # timeline key -> {id, item, customer, currency, interval}
@@ -119,20 +118,10 @@ class _Player:
                     self.report.prices += 1
 
     def _price(self, product: str, name: str, key: str, currency: str, interval: str, amount: int) -> dict[str, Any]:
-        nickname, metadata = f"{name} {interval}ly", {"tier": key}
-        if self.price_param == "price":
-            try:
-                return self.post("/v1/prices", {
-                    "product": product, "currency": currency, "unit_amount": amount,
-                    "recurring": {"interval": interval}, "nickname": nickname,
-                    "lookup_key": f"{key}_{interval}ly_{currency}", "metadata": metadata,
-                })  # fmt: skip
-            except InvalidRequestError as exc:
-                if exc.http_status != 404:
-                    raise
-                self.price_param = "plan"  # a sandbox without /v1/prices: plans share the same role
-        return self.post("/v1/plans", {"product": product, "currency": currency, "amount": amount,
-                                       "interval": interval, "nickname": nickname, "metadata": metadata})  # fmt: skip
+        return self.post("/v1/prices", {
+            "product": product, "currency": currency, "unit_amount": amount, "recurring": {"interval": interval},
+            "nickname": f"{name} {interval}ly", "lookup_key": f"{key}_{interval}ly_{currency}", "metadata": {"tier": key},
+        })  # fmt: skip
 
     def play(self, event: Event) -> None:
         self.set_clock(event.at)
@@ -151,7 +140,7 @@ class _Player:
     def _subscribe(self, customer: int, sub: str, tier: int, interval: str, trial: bool) -> None:
         customer_id, currency = self.customers[customer]
         params: dict[str, Any] = {"customer": customer_id, "metadata": {"tier": TIERS[tier].key},
-                                  "items": [{self.price_param: self.prices[(tier, currency, interval)]}]}  # fmt: skip
+                                  "items": [{"price": self.prices[(tier, currency, interval)]}]}  # fmt: skip
         if trial:
             params["trial_period_days"] = 14
             self.report.trials += 1
@@ -165,7 +154,7 @@ class _Player:
     def _change(self, sub: str, tier: int, direction: str) -> None:
         state = self.subs[sub]
         price = self.prices[(tier, state["currency"], state["interval"])]
-        updated = self.post(f"/v1/subscriptions/{state['id']}", {"items": [{"id": state["item"], self.price_param: price}]})  # fmt: skip
+        updated = self.post(f"/v1/subscriptions/{state['id']}", {"items": [{"id": state["item"], "price": price}]})  # fmt: skip
         state["item"] = updated["items"]["data"][0]["id"]
         # The change takes effect at the renewal, so nothing is prorated (Stripe: proration_behavior=none,
         # which localstripe lacks: it books an "Unused time" credit instead, removed here).
