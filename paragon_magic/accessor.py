@@ -6,16 +6,15 @@ Registered on import (``paragon_magic.frames`` imports this module).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .frame_schema import THREE_DECIMAL, ZERO_DECIMAL, is_amount_name, schema_for
+from .frame_currency import CurrencyPairingWarning, CurrencySpec, amount_columns, to_major
+from .frame_explode import explode
 
-__all__ = ["RawObjects", "StripeAccessor"]
+__all__ = ["RawObjects", "StripeAccessor", "CurrencyPairingWarning"]
 
 
 class RawObjects:
@@ -47,7 +46,8 @@ class RawObjects:
 
 @pd.api.extensions.register_dataframe_accessor("stripe")
 class StripeAccessor:
-    """Stripe helpers on a DataFrame: ``.meta``, ``.request_ids``, ``.complete``, ``.raw``, ``.to_major()``."""
+    """Stripe helpers on a DataFrame: ``.meta``, ``.request_ids``, ``.complete``, ``.raw``, ``.to_major()``,
+    ``.explode()``."""
 
     def __init__(self, df: pd.DataFrame) -> None:
         self._df = df
@@ -86,51 +86,28 @@ class StripeAccessor:
 
     def amount_columns(self) -> list[str]:
         """Integer columns holding money in minor units (``amount``, ``fee``, ``net``, ``unit_amount``, ...)."""
-        schema = schema_for(self.object_type)
-        return [c for c in self._df.columns
-                if pd.api.types.is_integer_dtype(self._df[c].dtype)
-                and (schema.get(c) == "amount" or is_amount_name(c))]
+        return amount_columns(self._df, self.object_type)
 
-    def to_major(self, *, exact: bool = False) -> pd.DataFrame:
+    def to_major(self, currency: CurrencySpec = None, *, exact: bool = False) -> pd.DataFrame:
         """A copy with every amount column in major units, using each row's currency.
 
         ``JPY 500`` -> 500, ``USD 1999`` -> 19.99, ``KWD 1500`` -> 1.5 (zero-decimal currencies divide by 1,
         three-decimal BHD JOD KWD OMR TND by 1000, all others by 100). The currency is the nearest
-        ``currency`` column (``a.b.currency`` for ``a.b.amount``, else the top-level ``currency``).
+        ``currency`` column (``a.b.currency`` for ``a.b.amount``, else the top-level ``currency``); after a
+        merge, ``amount_plan`` uses ``currency_plan``. ``currency=`` chooses instead: a column name, an ISO code
+        (``"usd"``), or a mapping of amount column -> currency column or code (the others stay automatic).
+        A ``CurrencyPairingWarning`` names any column whose currency is missing for a row (left NaN) or
+        ambiguous (another currency column from a merge disagrees).
 
         By default the result is ``float64`` (NaN where the amount or the currency is missing; an amount of 0
         stays 0.0), good for sums and plots. With ``exact=True`` each value is a ``decimal.Decimal`` (object
         column, ``None`` when missing) with no rounding at all.
         """
-        out = self._df.copy()
-        for column in self.amount_columns():
-            currency = self._currency_column(column)
-            exponent = _exponents(out[currency])
-            values = out[column]
-            if exact:
-                out[column] = [None if pd.isna(v) or pd.isna(e) else Decimal(int(v)).scaleb(-int(e))
-                               for v, e in zip(values, exponent)]
-            else:
-                minor = values.to_numpy(dtype="float64", na_value=np.nan)
-                out[column] = np.where(minor == 0, 0.0, minor / 10.0 ** exponent.to_numpy(dtype="float64"))
-        return out
+        return to_major(self._df, self.amount_columns(), currency, exact)
 
-    def _currency_column(self, column: str) -> str:
-        parts = column.split(".")[:-1]
-        while True:
-            candidate = ".".join([*parts, "currency"])
-            if candidate in self._df.columns:
-                return candidate
-            if not parts:
-                raise UsageError(f"Cannot convert '{column}' to major units: the frame has no 'currency' column.")
-            parts.pop()
-
-
-def _exponents(currency: pd.Series) -> pd.Series:
-    """Decimal places of each row's currency (0, 2 or 3); NaN where the currency is missing."""
-    codes = currency.astype("string").str.upper()
-    exponent = pd.Series(2.0, index=currency.index)
-    exponent[codes.isin(ZERO_DECIMAL).fillna(False).astype(bool)] = 0.0
-    exponent[codes.isin(THREE_DECIMAL).fillna(False).astype(bool)] = 3.0
-    exponent[codes.isna().to_numpy()] = np.nan
-    return exponent
+    def explode(self, column: str) -> pd.DataFrame:
+        """A nested list column (``items.data``, ``fee_details``, ``lines.data``, ``tiers``, ``refunds.data``,
+        ``discounts``, ...) or object column as its own frame: one row per element, ``parent_id`` (the parent
+        row's ``id``) first, then the element's columns typed by its Stripe object type. No elements: an
+        empty frame with every column of the element's type."""
+        return explode(self._df, column)

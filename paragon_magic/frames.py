@@ -1,9 +1,11 @@
 """Stripe objects -> typed pandas DataFrames, built column by column as pages arrive.
 
-One row per object, ``id`` first; nested dicts flattened with ``.`` (``address.city``, ``metadata.<key>``);
-lists stay Python lists; timestamps -> ``datetime64[ns, UTC]``; integers (amounts included) -> ``Int64``;
-flags -> ``bool`` (``boolean`` when a value is missing); text -> ``string``. Which column is a timestamp or an
-amount comes from the object type's schema and the column's name (``frame_schema``), never from values alone.
+One row per object, ``id`` first; nested dicts flattened with ``.`` (``address.city``, ``metadata.<key>``)
+except the large ones the schema keeps whole; lists stay Python lists (``df.stripe.explode`` makes them
+frames). Kinds come from Stripe's object model (``frame_schema`` / ``stripe_model``): timestamps ->
+``datetime64[ns, UTC]``, amounts and integers -> ``Int64``, flags -> ``boolean``, numbers -> ``float64``,
+decimal strings and text -> ``string``; a frame of a known type has all of its type's columns even when empty.
+Objects the model does not know convert by the column's name and values (a name alone never makes a timestamp).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ except ImportError:  # pragma: no cover - pyarrow is a dependency; stay correct 
 
 from .accessor import RawObjects  # also registers the ``df.stripe`` accessor
 from .client.keys import mask_secret
-from .frame_schema import DTYPES, ColumnKind, column_order, kind_by_name, schema_for
+from .frame_schema import DTYPES, ColumnKind, TypeSchema, column_order, kind_by_name, schema_for
 
-__all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns"]
+__all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns", "typed_column"]
 
 _NONE = type(None)
 _EMPTY: Mapping[str, Any] = {}
@@ -35,11 +37,16 @@ _PAGE = 1000  # objects per chunk when to_frame is given one long iterable
 _MAX_EPOCH = np.iinfo(np.int64).max // 10**9  # seconds; beyond this, nanoseconds overflow (year 2262)
 
 
-def flatten_columns(objects: Sequence[Mapping[str, Any]]) -> dict[str, Sequence[Any]]:
-    """Split objects into columns: ``{"id": [...], "address.city": [...], ...}``, one entry per object."""
+def flatten_columns(objects: Sequence[Mapping[str, Any]], schema: TypeSchema | None = None) -> dict[str, Sequence[Any]]:
+    """Split objects into columns: ``{"id": [...], "address.city": [...], ...}``, one entry per object.
+
+    With a ``schema``, dicts under its ``whole`` names stay one column of dicts, and an expanded object under
+    an ``expandable`` name leaves its id in that column and its other fields in ``name.*`` columns.
+    """
     columns: dict[str, Sequence[Any]] = {}
+    shape = (schema.whole, schema.expandable) if schema is not None else (frozenset(), frozenset())
     for key, values in _split(objects).items():
-        _add_column(columns, str(key), values)
+        _add_column(columns, str(key), values, shape)
     return columns
 
 
@@ -57,9 +64,18 @@ def _split(dicts: Sequence[Mapping[str, Any]]) -> dict[Any, Sequence[Any]]:
     return {key: list(map(dict.get, dicts, itertools.repeat(key))) for key in union}
 
 
-def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[Any]) -> None:
+def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[Any],
+                shape: tuple[frozenset[str], frozenset[str]]) -> None:
+    whole, expandable = shape
+    if name in expandable and dict in set(map(type, values)):
+        columns[name] = [v.get("id") if isinstance(v, dict) else v for v in values]
+        expanded = [v if isinstance(v, dict) else _EMPTY for v in values]
+        for key, sub in _split(expanded).items():
+            if key != "id":
+                _add_column(columns, f"{name}.{key}", sub, shape)
+        return
     first = values[0]
-    if first is not None and not isinstance(first, dict):
+    if (first is not None and not isinstance(first, dict)) or name in whole:
         columns[name] = values  # a leaf; a later dict in it (mixed shapes) ends up in an object column
         return
     kinds = set(map(type, values))
@@ -69,7 +85,7 @@ def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[A
             values = [_EMPTY if v is None else v for v in values]
     if kinds and all(issubclass(k, dict) for k in kinds):
         for key, sub in _split(values).items():
-            _add_column(columns, f"{name}.{key}", sub)
+            _add_column(columns, f"{name}.{key}", sub, shape)
         return  # a column of empty dicts ({} metadata) yields no columns at all
     columns[name] = values
 
@@ -100,7 +116,7 @@ class FrameBuilder:
             return
         if self.object_type is None and isinstance(objects[0].get("object"), str):
             self.object_type = objects[0]["object"]
-        self._append(flatten_columns(objects), len(objects))
+        self._append(flatten_columns(objects, schema_for(self.object_type)), len(objects))
         if self.keep_raw:
             self._raw.extend(objects)
 
@@ -139,14 +155,14 @@ class FrameBuilder:
         and the typed arrays are not both held in full (the listings' final build).
         """
         schema = schema_for(self.object_type)
-        names = self._kept_columns()
+        names = self._kept_columns(schema)
         rows = self._rows
         take = self._columns.pop if release else self._columns.__getitem__
         arrays = {name: _to_array(take(name), schema.get(name), kind_by_name(name)) for name in names}
         if release:
             self._columns, self._rows = {}, 0
         for name, kind in schema.items():
-            if name not in arrays and not any(n.startswith(name + ".") for n in arrays):
+            if name not in arrays:
                 arrays[name] = _missing(kind, rows)
         order = column_order(arrays, self.object_type)
         frame = pd.DataFrame({n: arrays[n] for n in order}, index=pd.RangeIndex(rows), copy=False)
@@ -157,9 +173,10 @@ class FrameBuilder:
                 self._raw = []
         return frame
 
-    def _kept_columns(self) -> list[str]:
-        """All columns but an all-null ``x`` once ``x.*`` columns exist (null on one page, a dict on another)."""
-        parents = {n[: m.start()] for n in self._columns for m in re.finditer(r"\.", n)}
+    def _kept_columns(self, schema: TypeSchema) -> list[str]:
+        """All columns but an all-null ``x`` once ``x.*`` columns exist (null on one page, a dict on another)
+        or when the schema flattens ``x`` (its fields are columns even when every ``x`` is null)."""
+        parents = {n[: m.start()] for n in self._columns for m in re.finditer(r"\.", n)} | schema.flattened
         return [n for n in self._columns if not (n in parents and all(v is None for v in self._columns[n]))]
 
 
@@ -176,9 +193,14 @@ def to_frame(objects: Iterable[Mapping[str, Any]], object_type: str | None = Non
 # --- column conversion ------------------------------------------------------------------------------
 
 
+def typed_column(values: Sequence[Any], kind: ColumnKind | None) -> Any:
+    """One column of ``values`` converted as a column of ``kind`` is (None: by the values alone)."""
+    return _to_array(values, kind, None) if values else _missing(kind or "object", 0)
+
+
 def _to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKind | None) -> Any:
     """One typed column. ``known`` comes from the schema; ``by_name`` only counts when the values agree."""
-    if known == "string" and (strings := _arrow_strings(values)) is not None:
+    if known in ("string", "decimal") and (strings := _arrow_strings(values)) is not None:
         return strings  # the common case, without a Python-level pass over the values
     types = set(map(type, values))
     has_none = _NONE in types
@@ -196,11 +218,13 @@ def _to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKi
         if kind == "timestamp" and not (np.abs(ints[~mask]) >= _MAX_EPOCH).any():
             return _timestamps(ints, mask)
         return pd.arrays.IntegerArray(ints, mask)
+    if kind == "decimal" and types <= {int, float, str}:  # a decimal sent as a number: exact text, not float
+        return pd.array([None if v is None else str(v) for v in values], dtype=DTYPES["string"])
     if types <= {int, float}:
         return _floats(values, has_none)
     if types == {bool}:
         if has_none or kind == "boolean":
-            return pd.array(values, dtype="boolean")
+            return _booleans(values, has_none)
         return np.array(values, dtype=bool)
     if types == {str}:
         strings = _arrow_strings(values)
@@ -225,6 +249,13 @@ def _int64(values: Sequence[Any], has_none: bool) -> tuple[np.ndarray, np.ndarra
     return np.array([0 if v is None else v for v in values], dtype=np.int64), mask
 
 
+def _booleans(values: Sequence[Any], has_none: bool) -> pd.arrays.BooleanArray:
+    if not has_none:
+        return pd.arrays.BooleanArray(np.array(values, dtype=bool), np.zeros(len(values), dtype=bool))
+    mask = np.array([v is None for v in values], dtype=bool)
+    return pd.arrays.BooleanArray(np.array([bool(v) for v in values], dtype=bool), mask)
+
+
 def _timestamps(seconds: np.ndarray, mask: np.ndarray) -> pd.arrays.DatetimeArray:
     stamps = (seconds * 1_000_000_000).view("M8[ns]")
     if mask.any():
@@ -244,10 +275,21 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
 
 
 def _missing(kind: ColumnKind, rows: int) -> Any:
-    """A column of ``rows`` missing values with the kind's dtype."""
+    """A column of ``rows`` missing values with the kind's dtype (built without a pass over ``rows`` Nones)."""
     dtype = DTYPES["boolean"] if kind == "bool" and rows else DTYPES[kind]
     if dtype is object:
         return np.full(rows, None, dtype=object)
+    mask = np.ones(rows, dtype=bool)
+    if kind in ("int", "amount"):
+        return pd.arrays.IntegerArray(np.zeros(rows, dtype=np.int64), mask)
+    if dtype == DTYPES["boolean"]:
+        return pd.arrays.BooleanArray(np.zeros(rows, dtype=bool), mask)
+    if kind == "timestamp":
+        return _timestamps(np.zeros(rows, dtype=np.int64), mask)
+    if kind == "float":
+        return np.full(rows, np.nan)
+    if _pa is not None and getattr(dtype, "storage", None) == "pyarrow":
+        return pd.arrays.ArrowStringArray(_pa.nulls(rows, type=_pa.large_string()))
     return pd.array([None] * rows, dtype=dtype)  # type: ignore[call-overload]
 
 

@@ -163,7 +163,8 @@ def valid_value(param: Param) -> st.SearchStrategy[str]:
     if kind == "enum":
         return st.sampled_from(list(param.choices))
     if kind == "timestamp":
-        return st.sampled_from(["2026-01-01", "2026-01-01T12:00:00Z", "1767225600", "{{ day }}", "{{ when }}"])
+        return st.sampled_from(["2026-01-01", "2026-01-01T12:00:00Z", "2026-03", "7d", "12h", "last-month",
+                                "yesterday", "1767225600", "{{ day }}", "{{ when }}"])
     if kind == "timestamp_range":
         return st.sampled_from(["gte=2026-01-01", "gt=1767225600,lt=2026-06-01", "1767225600", "{{ since }}"])
     if kind == "map":
@@ -203,8 +204,11 @@ def _option_words(action: Action, draw: Any) -> list[str]:
     if action.is_list or action.kind == "request":
         if draw(st.booleans()):
             words += ["--limit", str(draw(st.integers(1, 5000)))]
-        if draw(st.booleans()):
-            words += ["--created-after", draw(st.sampled_from(["2026-01-01", "2026-01-01T00:00:00Z", "{{ day }}"]))]
+        bound = draw(st.integers(0, 3))
+        if bound == 1:
+            words += ["--created-after", draw(st.sampled_from(["2026-01-01", "last-month", "7d", "{{ day }}"]))]
+        elif bound == 2:
+            words += ["--month", draw(st.sampled_from(["2026-03", "this-month", "last-month", "{{ day }}"]))]
     words += draw(st.lists(st.sampled_from(SIMPLE_OPTIONS), unique=True, max_size=2))
     return words
 

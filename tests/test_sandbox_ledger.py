@@ -20,8 +20,8 @@ import pytest
 from paragon_magic.sandbox import LocalStripe
 
 DAY = 86_400
-FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "stripe" / "ledger_objects.json").read_text())
-TXN_KEYS = set(json.loads((Path(__file__).parent / "fixtures" / "stripe" / "objects.json").read_text())["balance_transaction"])  # fmt: skip
+FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "stripe" / "fixtures3.json").read_text())["resources"]
+TXN_KEYS = set(FIXTURES["balance_transaction"])
 
 # (amount, currency) -> the fee Stripe's schedule gives, worked out by hand
 PAYMENTS = [
