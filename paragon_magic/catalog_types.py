@@ -16,7 +16,7 @@ ParamType = Literal[
     "list",  # list of ``item_type``
     "object",  # nested dict (address, default_price_data, ...)
 ]
-ActionKind = Literal["create", "update", "retrieve", "list", "delete", "request"]
+ActionKind = Literal["create", "update", "retrieve", "list", "search", "delete", "request"]
 
 
 _SESSION_OPTIONS = frozenset({"created_after", "created_before", "month", "idempotency_key"})
@@ -74,10 +74,28 @@ class Action:
     params: tuple[Param, ...] = ()
     id_param: str | None = None  # the positional id, substituted into ``path`` ("{id}")
     examples: tuple[str, ...] = field(default=())
+    #: ActionKit-style tool name for ``actions --json`` where Paragon has no action (``STRIPE_GET_CHARGES``).
+    tool_name: str | None = None
+
+    @property
+    def schema_name(self) -> str:
+        """The function name in ``actions --json``: Paragon's ActionKit name, else ``tool_name``."""
+        return self.paragon_name or self.tool_name or self.name.upper()
 
     @property
     def is_list(self) -> bool:
-        return self.kind == "list"
+        """Returns many objects, fetched page by page (``list_*`` cursors or ``search_*`` pages)."""
+        return self.kind in ("list", "search")
+
+    @property
+    def is_search(self) -> bool:
+        """A ``search_*`` action: the positional argument is Stripe's search ``query``."""
+        return self.kind == "search"
+
+    @property
+    def filters_created(self) -> bool:
+        """Takes Stripe's ``created`` range (so ``--created-after/--before`` and the partitioned walk apply)."""
+        return self.param("created") is not None
 
     @property
     def is_write(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import re
 import threading
 import warnings
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from .auth import CredentialStore, Credentials, ResolvedCredentials, Secret, res
 from .auth.credentials import STRIPE_BASE_ENV
 from .client import (
     DEFAULT_STRIPE_BASE,
+    DEFAULT_STRIPE_VERSION,
     AuthenticationError,
     DirectBackend,
     RetryPolicy,
@@ -22,7 +24,7 @@ from .client import (
     TokenBucket,
     check_base_url,
 )
-from .errors import ParagonMagicError
+from .errors import ParagonMagicError, UsageError
 from .session import Session, SessionConfig
 
 ACCOUNT_PERMISSION = "rak_connected_account_read"
@@ -44,14 +46,26 @@ def build_client(
     max_retries: int = 4,
     timeout: float = 30.0,
     stripe_account: str | None = None,
+    stripe_version: str | None = DEFAULT_STRIPE_VERSION,
 ) -> StripeClient:
     """The client for one connection: 25 req/s for test keys, 100 for live ones unless ``rate_limit``.
 
+    ``stripe_version`` is sent as ``Stripe-Version`` (default: stripe-python 16.1's, which the frames
+    follow; ``None`` sends none, so the account's default version applies).
     Concurrent listings make async twins of it (``client.settings()``) that share its token bucket.
     """
     bucket = TokenBucket(rate_limit) if rate_limit else TokenBucket.for_mode(backend.mode)
     return StripeClient(backend, rate_limiter=bucket, retry=RetryPolicy(max_retries=max_retries),
-                        timeout=timeout, stripe_account=stripe_account)
+                        timeout=timeout, stripe_account=stripe_account,
+                        stripe_version=check_stripe_version(stripe_version))
+
+
+def check_stripe_version(version: str | None) -> str | None:
+    """``version`` if it reads like a Stripe API version (``2026-10-28.endive``, ``2024-06-20``) or is None."""
+    if version is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}(\.[a-z]+)?", str(version)):
+        return version
+    raise UsageError(f"stripe_version must look like {DEFAULT_STRIPE_VERSION} (or None for the account's default); "
+                     f"got {str(version)[:40]!r}", field="stripe_version")
 
 
 def fetch_account(client: StripeClient) -> dict[str, Any]:
@@ -102,6 +116,8 @@ def connect(
     was saved with. ``base_url`` (else ``$STRIPE_API_BASE``) must be https, or http to this machine;
     a live key goes only to Stripe unless ``allow_live_on_custom_base=True``.
     ``sandbox=True`` starts (once per process) the local Stripe sandbox and connects to it.
+    ``client_options`` go to :func:`build_client`: ``stripe_version`` (default ``2026-10-28.endive``,
+    stripe-python 16.1's), ``rate_limit``, ``max_retries``, ``timeout``.
     Raises :class:`KeyRejected` with the reason the Connect Portal would show.
     """
     label = "direct key"
@@ -118,7 +134,7 @@ def connect(
 
             creds = resolved.credentials
             paragon = Paragon(base_url=creds.base_url, store=store)
-            paragon.authenticate(creds.project_id or "", creds.secret, save=False)
+            paragon.authenticate(creds.project_id or "", creds.secret, save=False, **client_options)
             return paragon.session
     creds = resolved.credentials
     if resolved.note:

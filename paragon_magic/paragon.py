@@ -74,6 +74,8 @@ class Paragon:
         ``selectedCredentialId``). With ``verify`` (the default) one call through the proxy checks the
         token's signature, the project and that the user connected Stripe (``GET /v1/account``), and
         the balance tells whether that account is live; a failure raises here, not on the first action.
+        ``client_options`` are :func:`~paragon_magic.connection.build_client`'s, e.g.
+        ``stripe_version="2026-10-28.endive"`` (the default), sent through the proxy as ``Stripe-Version``.
         """
         if token is None:
             token = os.environ.get(TOKEN_ENV, "").strip() or None

@@ -19,6 +19,7 @@ from .dates import to_epoch_seconds, to_epoch_span
 from .errors import UsageError
 from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
+from .listing_request import answer_frame, answers_a_list, first_page_params, walk_request
 from .values import stripe_values
 
 
@@ -157,6 +158,10 @@ class Session:
         if act.kind == "request":
             raise UsageError("use session.request(...) for raw requests")
         placed = place_targets(act, stripe_values(params or {}))
+        if act.is_search and id is not None:  # session.search_customers("email:'a@b.co'"): the query
+            if "query" in placed:
+                raise UsageError("give the search query once", field="query")
+            placed["query"], id = id, None
         if act.is_list and "limit" in placed:  # limit=N written as a Stripe param: the rows wanted
             given = placed.pop("limit")
             if limit is not None and str(limit) != str(given):
@@ -172,6 +177,9 @@ class Session:
         if created_after is not None or created_before is not None:
             if not act.is_list:
                 raise UsageError(f"{act.name} is not a list; --created-after/--created-before apply to lists")
+            if not act.filters_created:
+                raise UsageError(f"{act.name} cannot filter by creation time, so --created-after/--created-before "
+                                 "do not apply" + (" (put created>… in the query)" if act.is_search else ""))
             created = placed.setdefault("created", {})
             if not isinstance(created, dict):
                 raise UsageError("give either --created or --created-after/--created-before", field="created")
@@ -309,12 +317,44 @@ class Session:
         account: str | None = None,
         live: bool = False,
         credential: str | None = None,
+        limit: int | None = None,
+        page: bool = False,
+        progress: bool | None = None,
     ) -> pd.DataFrame:
         """Send any Stripe API request, as Paragon's ``paragon.request`` does; returns a DataFrame.
 
-        A list answer becomes one row per object, a single object one row, anything else one row of
-        its flattened fields. ``body`` (for POST) is form-encoded the way Stripe expects.
+        A GET answered by a list or search result fetches every page (``limit``: total rows) into one
+        row per object, typed by the objects' type; ``page=True`` sends exactly one request and returns
+        that page. A single object is one row, anything else one row of its flattened fields. ``body``
+        (for POST) is form-encoded the way Stripe expects.
         """
+        call = self._plan_request(integration, path, method, body, params, limit=limit, page=page, account=account)
+        headers = dict(headers or {})
+        with self.selecting(credential):
+            self._guard_live(call, live)
+            if call.method == "GET" and not page and answers_a_list(call.path):
+                walked = walk_request(
+                    self.client, call.path, call.params, limit=call.limit, page_size=self.config.page_size,
+                    progress=self.config.progress if progress is None else progress, stripe_account=account,
+                    headers=headers, keep_raw=self.config.keep_raw,
+                )
+                if walked.frame is not None:
+                    return attach_metadata(
+                        walked.frame, action="request",
+                        params={"method": call.method, "path": call.path, **call.params},
+                        request_ids=walked.outcome.request_ids, livemode=walked.outcome.livemode,
+                        complete=walked.outcome.complete,
+                    )
+                response = walked.response
+            else:
+                sent = {**call.params, "limit": call.limit} if page and call.limit else call.params
+                response = self.client.request(call.method, call.path, sent, stripe_account=account, headers=headers)
+        return self._one_answer(call, response)
+
+    def _plan_request(
+        self, integration: str, path: str, method: str, body: Mapping[str, Any] | None,
+        params: Mapping[str, Any] | None, *, limit: int | None, page: bool, account: str | None,
+    ) -> PlannedCall:
         if not isinstance(integration, str) or integration.lower() != "stripe":
             if isinstance(integration, str) and integration.upper() in {"GET", "POST", "DELETE"}:
                 raise UsageError(f"the first argument is the integration: use request('stripe', {path!r}, "
@@ -328,24 +368,41 @@ class Session:
         if not path.startswith("/v1/") and not path.startswith("/v2/"):
             path = "/v1" + path
         merged = stripe_values({**(params or {}), **(body or {})})
-        call = PlannedCall(ACTIONS["request"], method, path, merged, stripe_account=account)
-        with self.selecting(credential):
-            self._guard_live(call, live)
-            response = self.client.request(method, path, merged, stripe_account=account,
-                                           headers=dict(headers or {}))
+        if "limit" in merged and method == "GET":  # limit=N given as a Stripe param: the rows wanted
+            given = _rows_wanted(merged.pop("limit"))
+            if limit is not None and limit != given:
+                raise UsageError("give the number of rows once: --limit N", field="limit")
+            limit = given
+        if limit is not None:
+            if method != "GET":
+                raise UsageError(f"--limit counts the rows of a GET list; {method} sends no pages", field="limit")
+            if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+                raise UsageError(f"--limit must be a positive whole number of rows; got {limit!r}", field="limit")
+            if page and limit > 100:
+                raise UsageError(f"--page sends one request: --limit is then the page size, at most 100; "
+                                 f"got {limit} (drop --page to fetch {limit} rows over several pages)", field="limit")
+        return PlannedCall(ACTIONS["request"], method, path, merged, stripe_account=account, limit=limit)
+
+    def prepare_request(
+        self, path: str, method: str = "GET", params: Mapping[str, Any] | None = None, *,
+        limit: int | None = None, page: bool = False, account: str | None = None, idempotency_key: str | None = None,
+    ) -> httpx.Request:
+        """The first HTTP request ``request`` would send (for ``--dry-run``): a list's first page, limit ≤ 100."""
+        call = self._plan_request("stripe", path, method, None, params, limit=limit, page=page, account=account)
+        sent = call.params
+        if call.method == "GET" and not page and answers_a_list(call.path):
+            sent = first_page_params(call.params, call.limit, self.config.page_size)
+        elif page and call.limit:
+            sent = {**call.params, "limit": call.limit}
+        return self.client.build_request(call.method, call.path, sent, stripe_account=account,
+                                         idempotency_key=idempotency_key)
+
+    def _one_answer(self, call: PlannedCall, response: Any) -> pd.DataFrame:
+        """One response as a frame: a page's objects, one object, or one row of anything else."""
+        frame, complete = answer_frame(response.data, keep_raw=self.config.keep_raw)
         data = response.data
-        if isinstance(data, dict) and data.get("object") in {"list", "search_result"}:
-            objects = data.get("data", [])
-            object_type = objects[0].get("object") if objects else None
-            frame = to_frame(objects, object_type, keep_raw=self.config.keep_raw)
-            complete = not data.get("has_more", False)
-        else:
-            object_type = data.get("object") if isinstance(data, dict) else None
-            frame = to_frame([data if isinstance(data, dict) else {"value": data}], object_type,
-                             keep_raw=self.config.keep_raw)
-            complete = True
         return attach_metadata(
-            frame, action="request", params={"method": method, "path": path, **merged},
+            frame, action="request", params={"method": call.method, "path": call.path, **call.params},
             request_ids=[response.request_id] if response.request_id else [],
             livemode=data.get("livemode") if isinstance(data, dict) else None, complete=complete,
         )

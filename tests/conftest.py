@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,6 +51,7 @@ def ip(ipython: InteractiveShell, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PARAGON_MAGIC_CONFIG_DIR", str(tmp_path / "config"))
     before = set(ipython.user_ns)
+    saved_config = copy.deepcopy(ipython.config.StripeMagic)  # %config lives in the shared shell's config
     ipython.run_line_magic("load_ext", "paragon_magic")
     ctx = context_of(ipython)
     ctx.store = CredentialStore(config_dir=tmp_path / "config", keyring=None)
@@ -57,9 +59,9 @@ def ip(ipython: InteractiveShell, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
     yield ipython
     if "paragon_magic" in ipython.extension_manager.loaded:
         ipython.run_line_magic("unload_ext", "paragon_magic")
-    ipython.config.pop("StripeMagic", None)  # %config settings of one test must not reach the next
     for name in set(ipython.user_ns) - before:
         del ipython.user_ns[name]
+    ipython.config.StripeMagic = saved_config
 
 
 @pytest.fixture

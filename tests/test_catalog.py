@@ -33,7 +33,36 @@ STRIPE_PARAMS = {
     "list_products": stripe.params.ProductListParams,
     "list_balance_transactions": stripe.params.BalanceTransactionListParams,
     "list_plans": stripe.params.PlanListParams,
+    "list_charges": stripe.params.ChargeListParams,
+    "get_charge": stripe.params.ChargeRetrieveParams,
+    "list_refunds": stripe.params.RefundListParams,
+    "list_payouts": stripe.params.PayoutListParams,
+    "list_invoices": stripe.params.InvoiceListParams,
+    "get_invoice": stripe.params.InvoiceRetrieveParams,
+    "list_invoice_line_items": stripe.params.InvoiceListLinesParams,
+    "create_price": stripe.params.PriceCreateParams,
+    "get_price": stripe.params.PriceRetrieveParams,
+    "list_prices": stripe.params.PriceListParams,
+    "list_events": stripe.params.EventListParams,
+    "search_customers": stripe.params.CustomerSearchParams,
+    "search_charges": stripe.params.ChargeSearchParams,
+    "search_invoices": stripe.params.InvoiceSearchParams,
+    "search_subscriptions": stripe.params.SubscriptionSearchParams,
+    "search_products": stripe.params.ProductSearchParams,
+    "search_prices": stripe.params.PriceSearchParams,
+    "search_payment_intents": stripe.params.PaymentIntentSearchParams,
 }
+#: Paragon's own ActionKit actions (the seed's eleven rows keep these names).
+PARAGON_NAMES = {
+    "create_customer": "STRIPE_CREATE_CUSTOMER", "update_customer": "STRIPE_UPDATE_CUSTOMER",
+    "get_customer": "STRIPE_GET_CUSTOMER_BY_ID", "list_customers": "STRIPE_GET_CUSTOMERS",
+    "create_subscription": "STRIPE_CREATE_SUBSCRIPTION", "list_subscriptions": "STRIPE_GET_SUBSCRIPTIONS",
+    "create_product": "STRIPE_CREATE_PRODUCT", "get_product": "STRIPE_GET_PRODUCT_BY_ID",
+    "list_products": "STRIPE_GET_PRODUCTS", "list_balance_transactions": "STRIPE_GET_BALANCE_TRANSACTIONS",
+    "list_plans": "STRIPE_GET_PLANS",
+}
+#: Every filter Stripe documents for a list is a catalog parameter (cursors and options are the session's).
+SESSION_HANDLED = {"limit", "starting_after", "ending_before", "expand", "page"}
 #: Required in the catalog although stripe-python marks them optional, with the reason.
 STRICTER_THAN_STRIPE = {
     # Optional in the API only because Accounts v2 may pass `customer_account` instead.
@@ -117,7 +146,40 @@ def hint_at(typed_dict: type, target: str) -> typing.Any:
 
 def test_every_stripe_action_has_its_stripe_python_params_class() -> None:
     assert set(STRIPE_PARAMS) == {name for name, a in ACTIONS.items() if a.kind != "request"}
-    assert len(STRIPE_PARAMS) == 11
+    assert len(STRIPE_PARAMS) == 29
+
+
+@pytest.mark.parametrize("name", sorted(n for n in STRIPE_PARAMS if ACTIONS[n].is_list))
+def test_lists_offer_every_filter_stripe_documents(name: str) -> None:
+    hints = stripe_hints(STRIPE_PARAMS[name])
+    missing = set(hints) - SESSION_HANDLED - {p.name for p in ACTIONS[name].params}
+    assert not missing, f"{name} lacks Stripe's filters {sorted(missing)}"
+
+
+def test_paragon_names_stay_and_new_rows_get_actionkit_style_names() -> None:
+    assert {n: a.paragon_name for n, a in ACTIONS.items() if a.paragon_name} == PARAGON_NAMES
+    for name, action in ACTIONS.items():
+        if action.kind == "request" or name in PARAGON_NAMES:
+            continue
+        assert action.paragon_name is None and action.tool_name, name
+        assert re.fullmatch(r"STRIPE_(GET|CREATE|SEARCH)_[A-Z_]+", action.tool_name), name
+    assert ACTIONS["list_charges"].schema_name == "STRIPE_GET_CHARGES"
+    assert get_action("STRIPE_SEARCH_CUSTOMERS") is ACTIONS["search_customers"]
+    names = [a.schema_name for a in ACTIONS.values()]
+    assert len(names) == len(set(names))
+
+
+def test_search_rows_take_the_query_and_no_created_bounds() -> None:
+    for name, action in ACTIONS.items():
+        if not name.startswith("search_"):
+            continue
+        assert action.is_search and action.is_list and not action.filters_created
+        assert action.path == f"/v1/{name.removeprefix('search_')}/search"
+        query = action.param("query")
+        assert query is not None and query.required and query.type == "string"
+        assert "--created-after" not in describe(action)
+    assert ACTIONS["list_invoice_line_items"].path == "/v1/invoices/{id}/lines"
+    assert ACTIONS["list_invoice_line_items"].id_param == "invoice"
 
 
 @pytest.mark.parametrize("name", sorted(STRIPE_PARAMS))
@@ -197,7 +259,7 @@ def test_get_action_suggests_the_closest_name() -> None:
 
 def test_actions_schema_is_valid_json_schema_and_validates_calls() -> None:
     tools = actions_schema()
-    assert [t["function"]["name"] for t in tools] == [a.paragon_name for a in ACTIONS.values() if a.paragon_name]
+    assert [t["function"]["name"] for t in tools] == [a.schema_name for a in ACTIONS.values() if a.kind != "request"]
     for tool in tools:
         assert tool["type"] == "function"
         assert set(tool["function"]) == {"name", "description", "parameters"}

@@ -75,7 +75,8 @@ def test_every_option_is_configurable(ip: InteractiveShell, ctx: MagicContext) -
     ]
     for line in lines:
         ok(ip, line)
-    assert ctx.settings.client_options() == {"rate_limit": 5.0, "max_retries": 1, "timeout": 3.5}
+    assert ctx.settings.client_options() == {"rate_limit": 5.0, "max_retries": 1, "timeout": 3.5,
+                                             "stripe_version": "2026-10-28.endive"}
     config = ctx.session_config
     assert (config.progress, config.default_limit, config.allow_live_writes, config.partitioned) == (
         False, 50, True, False)

@@ -376,7 +376,11 @@ def test_unflatten_rejects_conflicts_and_bad_keys(pairs, words) -> None:
 # --- completion --------------------------------------------------------------------------------------
 
 def test_completion_offers_actions_then_flags_then_enum_values() -> None:
-    assert complete("list_c") == ["list_customers"]
+    assert complete("list_cu") == ["list_customers"]
+    assert complete("list_c") == ["list_charges", "list_customers"]
+    assert complete("search_customers --li") == ["--live", "--limit"]
+    assert "--created-after" not in complete("search_customers --")
+    assert "--page" in complete("request GET /v1/charges --")
     assert "connect" in complete("") and "list_plans" in complete("")
     assert complete("%stripe list_subscriptions --st") == ["--status"]
     assert complete("subs = %stripe list_subscriptions --status a") == ["active", "all"]
@@ -384,7 +388,7 @@ def test_completion_offers_actions_then_flags_then_enum_values() -> None:
     assert complete("list_customers --created_a") == ["--created_after"]
     assert complete("list_products --active ") == ["true", "false"]
     assert complete("request P") == ["POST"]
-    assert complete("help get_") == ["get_customer", "get_product"]
+    assert complete("help get_") == ["get_charge", "get_customer", "get_invoice", "get_price", "get_product"]
     flags = complete("list_customers --email x ")
     assert "--email" not in flags and {"--limit", "--expand", "--dry-run", "--test_clock"} <= set(flags)
     assert "--limit" not in complete("get_customer cus_1 --")
@@ -431,3 +435,11 @@ def test_parser_modules_import_neither_ipython_nor_pandas() -> None:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not any(m.split(".")[0] in ("IPython", "pandas", "ipywidgets") for m in modules), name
+
+
+def test_a_key_glued_to_a_bad_date_is_masked_in_the_error() -> None:
+    key = "sk_test_" + "G" * 24
+    for line in ("list_invoices --created 0{{ k }}", "list_customers --created-after x{{ k }}"):
+        with pytest.raises(UsageError) as info:
+            parse_line(line, evaluate=lambda _: key)
+        assert key not in str(info.value) and "sk_test_…" in str(info.value)

@@ -136,7 +136,7 @@ def valid_calls(draw):
         if draw(st.booleans()):
             options["limit"] = draw(st.integers(1, 10**6))
             groups.append(f"--limit {options['limit']}")
-        if draw(st.booleans()):
+        if action.filters_created and draw(st.booleans()):
             moment = draw(st.datetimes(dt.datetime(1971, 1, 1), dt.datetime(2100, 1, 1)))
             options["created_after"] = int(moment.replace(tzinfo=dt.timezone.utc).timestamp() // 1)
             groups.append(f"{_spell(draw, 'created_after')} {shlex.quote(moment.isoformat())}")

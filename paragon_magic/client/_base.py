@@ -153,6 +153,11 @@ class ClientBase:
     def stripe_version(self) -> str | None:
         return self._core.stripe_version
 
+    @stripe_version.setter
+    def stripe_version(self, version: str | None) -> None:
+        """Pin another API version from the next request on (``None``: the account's default)."""
+        self._core.stripe_version = version
+
     @property
     def stripe_account(self) -> str | None:
         return self._core.stripe_account

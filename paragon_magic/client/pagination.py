@@ -45,7 +45,7 @@ class PageWalk:
         self.count += len(objects)
         if page.get("object") == "search_result":
             next_page = page.get("next_page")
-            self._done = not (page.get("has_more") and next_page)
+            self._done = not (page.get("has_more") and next_page and objects)  # an empty page never loops
             self._params["page"] = next_page
         else:
             self._done = not (page.get("has_more") and objects)

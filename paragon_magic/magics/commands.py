@@ -72,12 +72,10 @@ def run_action(ctx: MagicContext, line: str, cell: str | None = None) -> pd.Data
 
 
 def _request_params(call: ParsedCall) -> dict[str, Any]:
-    """``request`` takes the listing options as plain Stripe params."""
+    """``request`` takes ``--expand`` and ``--created-after/--before`` as plain Stripe params (``--limit`` apart)."""
     opts, params = call.options, dict(call.params)
     if opts.expand:
         params["expand"] = list(opts.expand)
-    if opts.limit is not None:
-        params["limit"] = opts.limit
     created = {k: v for k, v in (("gte", opts.created_after), ("lt", opts.created_before)) if v is not None}
     if created:
         given = params.get("created")
@@ -96,11 +94,12 @@ def _action_options(call: ParsedCall) -> dict[str, Any]:
 def execute(session: Session, call: ParsedCall) -> pd.DataFrame:
     """Send ``call`` through ``session``."""
     opts = call.options
+    progress = None if opts.progress else False
     if call.action == "request":
         headers = {"Idempotency-Key": opts.idempotency_key} if opts.idempotency_key else None
         return session.request("stripe", call.path, method=call.method, params=_request_params(call),
-                               headers=headers, account=opts.account, live=opts.live, credential=opts.credential)
-    progress = None if opts.progress else False
+                               headers=headers, account=opts.account, live=opts.live, limit=opts.limit,
+                               page=opts.page, progress=progress, credential=opts.credential)
     return session.run(call.action, call.params, live=opts.live, progress=progress, credential=opts.credential,
                        **_action_options(call))
 
@@ -110,8 +109,9 @@ def prepare(session: Session, call: ParsedCall) -> httpx.Request:
     opts = call.options
     with session.selecting(opts.credential):
         if call.action == "request":
-            return session.client.build_request(call.method, call.path, _request_params(call),
-                                                stripe_account=opts.account, idempotency_key=opts.idempotency_key)
+            return session.prepare_request(call.path, call.method, _request_params(call), limit=opts.limit,
+                                           page=opts.page, account=opts.account,
+                                           idempotency_key=opts.idempotency_key)
         return session.prepare(call.action, call.params, **_action_options(call))
 
 

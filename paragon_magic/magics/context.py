@@ -12,12 +12,13 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..auth import CredentialStore
-from ..connection import connect
+from ..client import DEFAULT_STRIPE_VERSION
+from ..connection import check_stripe_version, connect
 from ..errors import ParagonMagicError
 from ..session import Session, SessionConfig
 
 #: Settings that go to the Stripe clients (used when a client is created).
-CLIENT_SETTINGS = ("rate_limit", "max_retries", "timeout")
+CLIENT_SETTINGS = ("rate_limit", "max_retries", "timeout", "stripe_version")
 
 
 @dataclass
@@ -33,6 +34,7 @@ class MagicSettings:
     display_rows: int = 20
     allow_live_writes: bool = False
     partitioned: bool = True
+    stripe_version: str | None = DEFAULT_STRIPE_VERSION  # None: the account's default version
 
     def client_options(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in CLIENT_SETTINGS}
@@ -81,12 +83,16 @@ class MagicContext:
         for name, value in changes.items():
             if not hasattr(self.settings, name):
                 raise AttributeError(f"unknown StripeMagic setting {name!r}")
+            if name == "stripe_version":
+                check_stripe_version(value)
             setattr(self.settings, name, value)
         self.apply_settings()
 
     def apply_settings(self) -> None:
         for name in _SESSION_FIELDS & set(vars(self.settings)):
             setattr(self.session_config, name, getattr(self.settings, name))
+        if getattr(self, "session", None) is not None:  # the API version applies from the next call on
+            self.session.client.stripe_version = self.settings.stripe_version
 
     # -- credentials and sessions -------------------------------------------------------------
     @property
@@ -109,6 +115,7 @@ class MagicContext:
         if self.session is not None and self.session is not session:
             self.session.close()
         session.config = self.session_config
+        session.client.stripe_version = self.settings.stripe_version
         self.session, self.profile, self.paragon = session, profile, paragon
         return session
 

@@ -34,10 +34,23 @@ USAGE = """\
 %paragon status | %paragon user | %paragon use-credential ID|default | %paragon meta [key=value ...]
 %stripe <action> ... --credential ID   (Paragon mode) this call uses that connected Stripe account
 
-Values may be Python: {{ customers.id[0] }}.  Settings: %config StripeMagic
+Values may be Python: {{ customers.id[0] }}; quote values with spaces: --name 'Jenny Rosen'.
+Settings: %config StripeMagic (e.g. StripeMagic.stripe_version, pinned to 2026-10-28.endive)
+Dates: 2026-01-01, 2026-03, today, yesterday, this-month, last-month, 7d, 12h (UTC); --month 2026-03.
 Every result is a DataFrame; df.attrs["stripe"] says where it came from (action, params, request_ids,
 livemode, fetched_at) and df.attrs["stripe"]["complete"] (also df.attrs["complete"]) is False when a
-listing stopped early (Ctrl-C): the rows fetched so far are kept."""
+listing stopped early (Ctrl-C): the rows fetched so far are kept.
+
+Examples:
+  %stripe list_customers --created-after 2026-01-01 -o customers
+  %stripe get_customer {{ customers.id[0] }}
+  %stripe create_customer --name 'Jenny Rosen' --email jenny@example.com --address city=Berlin,country=DE
+  %stripe list_balance_transactions --type charge --month last-month -o txns
+  %stripe list_charges --customer {{ customers.id[0] }} --limit 50
+  %stripe search_customers "email:'jenny@example.com'"
+  %stripe request GET /v1/charges --limit 250
+Finance: revenue, fees and net per currency in major units from balance transactions:
+  txns.stripe.to_major().groupby("currency")[["amount", "fee", "net"]].sum()"""
 
 
 def actions_text() -> str:

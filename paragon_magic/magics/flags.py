@@ -20,10 +20,18 @@ SHORT_FLAGS = {"-o": "out"}
 _REQUEST_TARGET = ("method", "path")
 
 
+#: ``request``'s own: one call, one page (no cursor walk).
+REQUEST_OPTIONS = {"page": "boolean"}
+
+
 def option_flags(action: Action) -> dict[str, str]:
     """The common options ``action`` accepts: normalised name -> kind."""
-    extra = LISTING_OPTIONS if action.is_list or action.kind == "request" else {}
-    return {**COMMON_OPTIONS, **extra}
+    if action.kind == "request":
+        return {**COMMON_OPTIONS, **LISTING_OPTIONS, **REQUEST_OPTIONS}
+    if not action.is_list:
+        return dict(COMMON_OPTIONS)
+    listing = LISTING_OPTIONS if action.filters_created else {"limit": LISTING_OPTIONS["limit"]}
+    return {**COMMON_OPTIONS, **listing}
 
 
 def param_flags(action: Action) -> dict[str, Param]:
@@ -34,7 +42,8 @@ def param_flags(action: Action) -> dict[str, Param]:
 
 def display_flag(name: str) -> str:
     """``created_after`` -> ``--created-after`` for options; catalog params keep Stripe's underscores."""
-    return "--" + (name.replace("_", "-") if name in COMMON_OPTIONS or name in LISTING_OPTIONS else name)
+    options = name in COMMON_OPTIONS or name in LISTING_OPTIONS or name in REQUEST_OPTIONS
+    return "--" + (name.replace("_", "-") if options else name)
 
 
 def normalise_flag(spelled: str) -> str:

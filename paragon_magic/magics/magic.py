@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
-from traitlets import Bool, Float, Int, observe
+from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
 
+from ..client import DEFAULT_STRIPE_VERSION
+from ..connection import check_stripe_version
+from ..errors import UsageError
 from . import commands
 from .context import MagicContext, MagicSettings
 
 _OPTIONS = ("progress", "default_limit", "page_size", "rate_limit", "max_retries", "timeout", "display_rows",
-            "allow_live_writes", "partitioned")
+            "allow_live_writes", "partitioned", "stripe_version")
 
 
 @magics_class
@@ -34,11 +37,21 @@ class StripeMagic(Magics):
     display_rows = Int(20, min=1, help="Rows shown when a result DataFrame is displayed.").tag(config=True)
     allow_live_writes = Bool(False, help="Allow writes with a live key without --live.").tag(config=True)
     partitioned = Bool(True, help="List large ranges in parallel created-time windows.").tag(config=True)
+    stripe_version = Unicode(DEFAULT_STRIPE_VERSION, allow_none=True,
+                             help="Stripe-Version sent with every request (the frames follow this default; None: "
+                                  "the account's default). Applies to the current connection at once.").tag(config=True)
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         settings = MagicSettings(**{name: getattr(self, name) for name in _OPTIONS})
         self.context = MagicContext(shell, settings=settings)
+
+    @validate("stripe_version")
+    def _check_stripe_version(self, proposal: Any) -> Any:
+        try:
+            return check_stripe_version(proposal["value"])
+        except UsageError as exc:
+            raise TraitError(str(exc)) from None
 
     @observe(*_OPTIONS)
     def _option_changed(self, change: Any) -> None:

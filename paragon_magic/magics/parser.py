@@ -50,6 +50,7 @@ class CallOptions:
     created_before: int | None = None
     idempotency_key: str | None = None
     progress: bool = True  # --no-progress turns the progress bar off
+    page: bool = False  # --page (request only): one request, that page
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,8 @@ class _CallParser:
         self.id: str | None = None
         self.method: str | None = None
         self.path: str | None = None
+        #: The previous flag and its unquoted value text (for "quote the value" hints).
+        self.last_flag: tuple[str, str] | None = None
 
     # --- tokens --------------------------------------------------------------------------------
 
@@ -125,6 +128,7 @@ class _CallParser:
                 self.pair(self._text(split[0].parts), self.binder.bind(split[1].parts or ("",)))
             else:
                 self._positional(token)
+            self.last_flag = None
             i += 1
 
     def _text(self, parts: tuple) -> str:
@@ -165,6 +169,8 @@ class _CallParser:
         else:
             raise self._unknown_flag(spelled, name)
         self.flag(name, value, spelled)
+        plain_value = inline if inline is not None else (tokens[i] if tokens[i] is not token else None)
+        self.last_flag = (spelled, plain_value.text) if plain_value is not None and not plain_value.quoted else None
         return i + 1
 
     def _is_bool_word(self, token: Token) -> bool:
@@ -178,7 +184,7 @@ class _CallParser:
         head = token.parts[0]
         open_slot = (self.action.kind == "request" and self.path is None) or (
             self.action.id_param is not None and self.id is None
-        )
+        ) or self._query_open()
         return not open_slot and isinstance(head, str) and not head.startswith("-") and token.split_at_equals() is None
 
     def _is_flag_like(self, token: Token) -> bool:
@@ -187,6 +193,10 @@ class _CallParser:
             return False
         name = normalise_flag(head.split("=", 1)[0])
         return name in self.params or name in self.options_kinds
+
+    def _query_open(self) -> bool:
+        """A search action still waiting for its positional query."""
+        return self.action.is_search and "query" not in self.line.seen
 
     def _is_id_flag(self, name: str) -> bool:
         if self.action.kind == "request":
@@ -198,7 +208,8 @@ class _CallParser:
         close = suggest(name, names)
         hint = display_flag(close) if close else None
         if hint is None and name in LISTING_OPTIONS:
-            return UsageError(f"{spelled} only applies to list actions, not {self.action.name}", field=name)
+            what = "lists that filter by creation time" if self.action.is_list else "list actions"
+            return UsageError(f"{spelled} only applies to {what}, not {self.action.name}", field=name)
         tail = f"; did you mean {hint}?" if hint else f"; `%stripe help {self.action.name}` lists its flags"
         return UsageError(f"unknown flag {spelled} for {self.action.name}{tail}", field=name)
 
@@ -219,15 +230,25 @@ class _CallParser:
         elif self.action.id_param and self.id is None:
             self.set_id(self.binder.bind(token.parts), "the id")
             return
+        elif self._query_open():
+            self._param(self.params["query"], self.binder.bind(token.parts), "the query")
+            return
+        elif self.action.is_search:
+            raise UsageError(f"{self.action.name} takes one query; got another word {show(token.text)}: "
+                             f"quote the whole query, e.g. %stripe {self.action.name} \"{_query_example(self.action)}\"",
+                             field="query")
         elif not self.action.id_param:
-            raise UsageError(
-                f"{self.action.name} takes no positional id; got {show(token.text)} "
-                "(give parameters as --flag value or key=value)"
-            )
-        raise UsageError(
-            f"unexpected argument {show(token.text)} for {self.action.name}: "
-            "give parameters as --flag value or key=value"
-        )
+            raise UsageError(f"{self.action.name} takes no positional id; got {show(token.text)}. "
+                             f"{self._quote_hint(token)}", field=normalise_flag(self.last_flag[0]) if self.last_flag else None)
+        raise UsageError(f"unexpected argument {show(token.text)} for {self.action.name}. {self._quote_hint(token)}",
+                         field=normalise_flag(self.last_flag[0]) if self.last_flag else None)
+
+    def _quote_hint(self, token: Token) -> str:
+        """Suggest quoting when the stray word most likely continues the previous flag's value."""
+        if self.last_flag is not None:
+            spelled, value_text = self.last_flag
+            return f"If it belongs to {spelled}, quote the value: {spelled} '{value_text} {token.text}'"
+        return "Give parameters as --flag value or key=value; quote a value with spaces: --name 'Jenny Rosen'"
 
     # --- values ---------------------------------------------------------------------------------
 
@@ -366,6 +387,11 @@ class _CallParser:
                 raise UsageError(f"{self.action.name} needs {param.flag}{example}", field=param.name)
         options = CallOptions(expand=tuple(dict.fromkeys(self.expand)), **self.options)
         return ParsedCall(self.action.name, self.id, params, options, method, path)
+
+
+def _query_example(action: Action) -> str:
+    query = action.param("query")
+    return query.example.strip('"') if query is not None and query.example else "field:'value'"
 
 
 def _has_path(tree: Any, path: brackets.Path) -> bool:

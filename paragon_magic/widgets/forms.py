@@ -20,7 +20,7 @@ from typing import Any, Union
 import ipywidgets as w
 import pandas as pd
 
-from ..catalog import COMMON_OPTIONS, LIST_OPTIONS, get_action
+from ..catalog import COMMON_OPTIONS, get_action, list_options
 from ..catalog_types import Action
 from ..errors import ConfigurationError, ParagonMagicError, UsageError
 from ..session import missing_required, place_targets
@@ -88,13 +88,12 @@ class ActionForm(w.VBox):
         controls: list[FieldControl] = []
         if act.id_param:
             controls.append(TextControl(act.id_param, role="id", required=True,
-                                        help=f"ID of the {act.object_type}", placeholder=f"{act.object_type} id"))
+                                        help=f"ID of the {act.id_param}", placeholder=f"{act.id_param} id"))
         for param in act.params:
-            if act.is_list and param.name == "created":
+            if act.filters_created and param.name == "created":
                 continue  # the created after/before list options below cover it
             controls.append(control_for(param))
-        if act.is_list:
-            controls += [control_for(option, role="option") for option in LIST_OPTIONS]
+        controls += [control_for(option, role="option") for option in list_options(act)]
         controls += [control_for(option, role="option") for option in COMMON_OPTIONS]
         if act.is_write:
             controls.append(FlagControl("live", label="allow this change on a LIVE account",
