@@ -7,6 +7,7 @@ Also: the ``/_sandbox/backdate`` control endpoint's ``fields`` overrides.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -60,8 +61,7 @@ def seeded() -> Iterator[tuple[Any, dict[str, Any]]]:
 
 
 def _plan_of(sub: dict[str, Any]) -> dict[str, Any]:
-    item = sub["items"]["data"][0]
-    return item.get("price") or item["plan"]
+    return sub["items"]["data"][0]["plan"]  # the price's plan (same id): nickname, interval
 
 
 def _customer_view(business: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -166,6 +166,10 @@ def test_an_invoice_per_billing_period_in_every_status(seeded: Any) -> None:
     assert all(i["lines"]["data"] and i["total"] > 0 for i in invoices)
     subs = {s["id"]: s for s in business["subscriptions"]}
     for sub_id, sub in subs.items():  # monthly subscriptions: one invoice per month they ran
+        item = sub["items"]["data"][0]
+        assert item["price"]["id"] == item["plan"]["id"]
+        if sub["status"] != "canceled":  # the item's period has advanced to the month holding "now"
+            assert item["current_period_start"] <= time.time() < item["current_period_end"]
         mine = sorted(i["created"] for i in invoices if i["subscription"] == sub_id)
         if _plan_of(sub)["interval"] != "month" or not mine:
             continue
