@@ -7,9 +7,12 @@ never shares its CPU or event loop. Behaviour modelled on Stripe:
   ``starting_after`` xor ``ending_before``, ``has_more``, ``created`` as an int or
   ``created[gt|gte|lt|lte]``; Stripe-shaped 400/401/404 errors and a ``Request-Id`` on every reply;
 - a per-request latency (``asyncio.sleep``, requests are served concurrently);
-- a token-bucket rate limit (default 25 req/s, test mode); over the limit → immediate 429 with
-  ``Stripe-Rate-Limited-Reason: global-rate`` and Stripe's ``rate_limit`` error body. Like Stripe,
-  no ``Retry-After``; ``--should-retry-429`` adds ``Stripe-Should-Retry: true``.
+- a rate limit (default 25 req/s, test mode), one of two models since Stripe does not document
+  which it uses: ``window`` (default) accepts at most ``rate`` requests in any sliding one-second
+  window; ``bucket`` is a token bucket refilling at ``rate`` with ``burst`` (default ``rate``)
+  tokens, which lets up to ``burst + rate`` requests into one second. Over the limit → immediate
+  429 with ``Stripe-Rate-Limited-Reason: global-rate`` and Stripe's ``rate_limit`` error body. Like
+  Stripe, no ``Retry-After``; ``--should-retry-429`` adds ``Stripe-Should-Retry: true``.
 
 ``GET /_stats`` returns counters (requests, 429s, status codes, peak concurrency).
 Each page costs O(log n + page): filters bisect a sorted key array, cursors use an id→position map,
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +67,28 @@ class ApiError(Exception):
         if self.param:
             error["param"] = self.param
         return {"error": error}
+
+
+class SlidingWindowLimit:
+    """A server's strict limiter: ``take()`` is False (→ 429) when ``rate`` requests were already
+    accepted in the last ``window`` seconds (rejected requests do not count)."""
+
+    def __init__(self, rate: float, window: float = 1.0) -> None:
+        self.capacity = max(1, int(rate * window))
+        self.window = window
+        self.accepted: deque[float] = deque()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        while self.accepted and self.accepted[0] <= now - self.window:
+            self.accepted.popleft()
+        if len(self.accepted) >= self.capacity:
+            return False
+        self.accepted.append(now)
+        return True
+
+
+LIMITERS = ("window", "bucket")
 
 
 class CustomerIndex:
@@ -146,11 +171,15 @@ def _integer(raw: str, param: str) -> int:
 
 
 def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst: float | None,
-              should_retry_429: bool = False):
+              should_retry_429: bool = False, limiter: str = "window"):
     """The aiohttp application serving ``index``."""
     from aiohttp import web
 
-    bucket = ServerTokenBucket(rate, burst) if rate else None
+    if limiter not in LIMITERS:
+        raise ValueError(f"limiter must be one of {LIMITERS}")
+    bucket: SlidingWindowLimit | ServerTokenBucket | None = None
+    if rate:
+        bucket = SlidingWindowLimit(rate) if limiter == "window" else ServerTokenBucket(rate, burst)
     counts: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     state = {"in_flight": 0, "peak_in_flight": 0, "first": None, "last": None}
@@ -208,6 +237,7 @@ def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst
             "objects": len(index), "requests": counts["requests"], "rate_limited": counts["rate_limited"],
             "statuses": {str(k): v for k, v in sorted(statuses.items())},
             "peak_in_flight": state["peak_in_flight"], "active_seconds": round(span, 3),
+            "limiter": limiter if rate else None,
         })
 
     app = web.Application()
@@ -223,7 +253,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
     index = CustomerIndex(make_customers(args.n, seed=args.seed))
     app = build_app(index, latency=args.latency, rate=args.rate or None, burst=args.burst,
-                    should_retry_429=args.should_retry_429)
+                    should_retry_429=args.should_retry_429, limiter=args.limiter)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -247,7 +277,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.25, help="seconds per request")
     parser.add_argument("--rate", type=float, default=25.0, help="requests per second; 0 = unlimited")
-    parser.add_argument("--burst", type=float, default=None, help="bucket size (default: rate)")
+    parser.add_argument("--limiter", choices=LIMITERS, default="window",
+                        help="rate-limit model: sliding one-second window, or token bucket")
+    parser.add_argument("--burst", type=float, default=None, help="bucket size (default: rate; bucket only)")
     parser.add_argument("--should-retry-429", action="store_true",
                         help="add Stripe-Should-Retry: true to 429 replies")
     asyncio.run(_serve(parser.parse_args(argv)))
@@ -258,8 +290,9 @@ class ListSimulator:
 
     def __init__(self, *, n: int = 20_000, latency: float = 0.25, rate: float = 25.0,
                  burst: float | None = None, seed: int = 0, should_retry_429: bool = False,
-                 ready_timeout: float = 120.0) -> None:
-        self.args = ["--n", str(n), "--latency", str(latency), "--rate", str(rate), "--seed", str(seed)]
+                 limiter: str = "window", ready_timeout: float = 120.0) -> None:
+        self.args = ["--n", str(n), "--latency", str(latency), "--rate", str(rate), "--seed", str(seed),
+                     "--limiter", limiter]
         if burst is not None:
             self.args += ["--burst", str(burst)]
         if should_retry_429:

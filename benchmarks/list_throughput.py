@@ -13,12 +13,18 @@ against a rate-limited server it fails with ``RateLimitError`` (pass ``--should-
 make the simulator send that header). Sequential clients only meet 429s when
 ``--latency`` is below 1/rate.
 
-Usage: ``python -m benchmarks.list_throughput [--n 20000] [--latency 0.25] [--rate 25] [--only a,b,c]``
+The simulator's rate limit is a sliding one-second window (``--limiter window``, default) or a token
+bucket (``--limiter bucket``). Each variant's rows are checked against the simulator's own list order
+(``order`` column: ``same`` = identical ids in identical order to a sequential cursor walk).
+
+Usage: ``python -m benchmarks.list_throughput [--n 20000] [--latency 0.25] [--rate 25] [--limiter window]
+[--only a,b,c]``
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import resource
@@ -27,7 +33,7 @@ import sys
 import time
 from typing import Any, Callable
 
-from benchmarks.list_simulator import REPO_ROOT, ListSimulator
+from benchmarks.list_simulator import LIMITERS, REPO_ROOT, ListSimulator
 
 API_KEY = "sk_test_benchmark0000000000000000"
 VARIANTS = {
@@ -123,13 +129,26 @@ def child(variant: str, url: str) -> dict[str, Any]:
         result["rows"] = len(frame)
         result["columns"] = len(frame.columns)
         result["frame_bytes"] = int(frame.memory_usage(deep=True).sum())
+        result["ids_digest"] = _digest(frame["id"]) if "id" in frame else None
     return result
+
+
+def _digest(ids: Any) -> str:
+    return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
+
+
+def expected_digest(n: int, seed: int) -> str:
+    """The digest of the ids a sequential walk of the simulator returns (newest first, ties by id)."""
+    from benchmarks.customers import make_customers
+
+    ordered = sorted(make_customers(n, seed=seed), key=lambda c: (c["created"], c["id"]), reverse=True)
+    return _digest(c["id"] for c in ordered)
 
 
 def measure(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     """A fresh simulator and a fresh child process for one variant."""
     with ListSimulator(n=args.n, latency=args.latency, rate=args.rate, seed=args.seed,
-                       should_retry_429=args.should_retry_429) as sim:
+                       should_retry_429=args.should_retry_429, limiter=args.limiter) as sim:
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.list_throughput", "--child", variant, "--url", sim.url],
             cwd=REPO_ROOT, capture_output=True, text=True, timeout=args.timeout,
@@ -154,13 +173,15 @@ def _fmt(value: Any, spec: str) -> str:
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     pages = -(-args.n // 100)
     bound = pages / args.rate if args.rate else None
+    expected = expected_digest(args.n, args.seed)
+    limiter = f"{args.limiter} limiter" if args.rate else "no limit"
     print(f"\nN={args.n} customers, latency {args.latency * 1000:.0f} ms, rate limit "
-          f"{args.rate or 'off'} req/s, seed {args.seed}")
+          f"{args.rate or 'off'} req/s ({limiter}), seed {args.seed}")
     if bound is not None:
         print(f"rate-limit bound: N/100/rate = {bound:.2f} s;  sequential latency floor: "
               f"{pages} pages x {args.latency:.2f} s = {pages * args.latency:.2f} s")
     header = (f"{'variant':<34}{'wall s':>8}{'reqs':>6}{'429s':>6}{'conc':>5}{'rows':>8}"
-              f"{'peakRSS MB':>11}{'growth MB':>10}{'frame MB':>9}")
+              f"{'peakRSS MB':>11}{'growth MB':>10}{'frame MB':>9}{'order':>7}")
     print(header)
     print("-" * len(header))
     for r in results:
@@ -169,7 +190,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         frame = r["frame_bytes"] / MB if "frame_bytes" in r else None
         print(f"{r['variant'] + ' ' + VARIANTS[r['variant']]:<34}{_fmt(r.get('wall'), '8.2f')}"
               f"{r['requests']:>6}{r['rate_limited']:>6}{r['peak_in_flight']:>5}{_fmt(r.get('rows'), '8d')}"
-              f"{_fmt(peak, '11.1f')}{_fmt(growth, '10.1f')}{_fmt(frame, '9.1f')}")
+              f"{_fmt(peak, '11.1f')}{_fmt(growth, '10.1f')}{_fmt(frame, '9.1f')}"
+              f"{('same' if r.get('ids_digest') == expected else 'DIFF') if 'ids_digest' in r else '-':>7}")
         if r.get("error"):
             print(f"    ! {r['error']}")
     by = {r["variant"]: r for r in results if r.get("wall") is not None and not r.get("error")}
@@ -179,6 +201,13 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         print(f"(c)/(a) wall: {by['c']['wall'] / by['a']['wall']:.2f}x")
     if "a" in by and bound:
         print(f"(a)/bound:    {by['a']['wall'] / bound:.2f}x")
+    if "a" in by:
+        a = by["a"]
+        print(f"(a) requests/pages: {a['requests']}/{pages} = {a['requests'] / pages:.3f};  "
+              f"429s/requests: {a['rate_limited'] / max(1, a['requests']):.2%}")
+        if "frame_bytes" in a:
+            growth, frame = (a["peak_rss"] - a["baseline_rss"]) / MB, a["frame_bytes"] / MB
+            print(f"(a) RSS growth {growth:.1f} MB vs 2 x frame + 50 = {2 * frame + 50:.1f} MB")
     for key in ("b", "c"):
         if key in by and bound:
             print(f"({key})/bound:    {by[key]['wall'] / bound:.2f}x")
@@ -189,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--latency", type=float, default=0.25, help="simulated seconds per request")
     parser.add_argument("--rate", type=float, default=25.0, help="simulated rate limit, req/s (0 = off)")
+    parser.add_argument("--limiter", choices=LIMITERS, default="window",
+                        help="the simulator's rate-limit model: sliding one-second window, or token bucket")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", default="a,b,c", help="comma-separated subset of a,b,c")
     parser.add_argument("--should-retry-429", action="store_true",

@@ -37,9 +37,10 @@ def signature_of(action: Action) -> inspect.Signature:
     """``(id, /, *, <catalog params>, <options>, **stripe_params)`` for ``action``."""
     kw = inspect.Parameter.KEYWORD_ONLY
     params: list[inspect.Parameter] = []
-    if action.id_param:
-        params.append(inspect.Parameter("id", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str))
-    seen: set[str] = {"id"}
+    positional = _positional_name(action)
+    if positional:
+        params.append(inspect.Parameter(positional, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str))
+    seen: set[str] = {"id", positional or "id"}
     for param in action.params:
         if param.name.isidentifier() and param.name not in seen:
             seen.add(param.name)
@@ -58,7 +59,8 @@ def docstring_of(action: Action) -> str:
     lines = [action.summary, ""]
     if action.id_param:
         lines.append(f"id: the {action.id_param} id (positional).")
-    lines += [f"{p.name}{' (required)' if p.required else ''}: {p.help}" for p in action.params]
+    lines += [f"{p.name}{' (required)' if p.required else ''}{' (positional)' if p.name == _positional_name(action) else ''}"
+              f": {p.help}" for p in action.params]
     by_name = {p.name: p for p in (*LIST_OPTIONS, *COMMON_OPTIONS)}
     extra = {"live": "confirm a write with a live key.", "progress": "show a progress bar (None: the session's setting).",
              "idempotency_key": "the Idempotency-Key to send (default: a new UUID, reused on retries)."}
@@ -83,14 +85,16 @@ def check_keywords(action: Action, kwargs: dict[str, Any]) -> None:
 def make_action_method(action: Action, run: Callable[..., Any]) -> Callable[..., Any]:
     """A bound-looking function for ``action``: checks keywords, then calls ``run(id=..., **kwargs)``."""
 
+    positional = _positional_name(action)
+
     def action_method(*args: Any, **kwargs: Any) -> Any:
-        if len(args) > (1 if action.id_param else 0):
-            takes = "one positional argument (the id)" if action.id_param else "no positional arguments"
+        if len(args) > (1 if positional else 0):
+            takes = f"one positional argument (the {positional})" if positional else "no positional arguments"
             raise UsageError(f"{action.name} takes {takes}; give parameters as keywords, e.g. email=...")
         if args:
-            if "id" in kwargs:
-                raise UsageError(f"{action.name}: the id is given twice", field="id")
-            kwargs["id"] = args[0]
+            if positional in kwargs or "id" in kwargs:
+                raise UsageError(f"{action.name}: the {positional} is given twice", field=positional)
+            kwargs["id"] = args[0]  # the session reads a search action's id as its query
         check_keywords(action, kwargs)
         return run(**kwargs)
 
@@ -98,6 +102,13 @@ def make_action_method(action: Action, run: Callable[..., Any]) -> Callable[...,
     action_method.__doc__ = docstring_of(action)
     action_method.__signature__ = signature_of(action)  # type: ignore[attr-defined]
     return action_method
+
+
+def _positional_name(action: Action) -> str | None:
+    """``id`` for an action on one object, ``query`` for a search, else None (keywords only)."""
+    if action.id_param:
+        return "id"
+    return "query" if action.is_search else None
 
 
 def _annotation(param: Param) -> Any:

@@ -21,7 +21,7 @@ from .client import (
     RetryPolicy,
     StripeClient,
     StripePermissionError,
-    TokenBucket,
+    WindowPacer,
     check_base_url,
 )
 from .errors import ParagonMagicError, UsageError
@@ -52,10 +52,10 @@ def build_client(
 
     ``stripe_version`` is sent as ``Stripe-Version`` (default: stripe-python 16.1's, which the frames
     follow; ``None`` sends none, so the account's default version applies).
-    Concurrent listings make async twins of it (``client.settings()``) that share its token bucket.
+    Concurrent listings make async twins of it (``client.settings()``) that share its pacer.
     """
-    bucket = TokenBucket(rate_limit) if rate_limit else TokenBucket.for_mode(backend.mode)
-    return StripeClient(backend, rate_limiter=bucket, retry=RetryPolicy(max_retries=max_retries),
+    pacer = WindowPacer(rate_limit) if rate_limit else WindowPacer.for_mode(backend.mode)
+    return StripeClient(backend, rate_limiter=pacer, retry=RetryPolicy(max_retries=max_retries),
                         timeout=timeout, stripe_account=stripe_account,
                         stripe_version=check_stripe_version(stripe_version))
 

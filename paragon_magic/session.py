@@ -19,7 +19,7 @@ from .dates import to_epoch_seconds, to_epoch_span
 from .errors import UsageError
 from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
-from .listing_request import answer_frame, answers_a_list, first_page_params, walk_request
+from .listing.request import answer_frame, answers_a_list, first_page_params, walk_request
 from .values import stripe_values
 
 
@@ -271,7 +271,7 @@ class Session:
         )
 
     def _list(self, call: PlannedCall, progress: bool) -> tuple[pd.DataFrame, ListOutcome]:
-        from .listing_partitioned import list_partitioned, use_partitioned
+        from .listing.partitioned import list_partitioned, use_partitioned
 
         if self.config.partitioned and use_partitioned(call.action, call.params, call.limit):
             return list_partitioned(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +18,18 @@ from paragon_magic.magics.context import MagicContext
 from paragon_magic.magics.extension import context_of
 from paragon_magic.sandbox import LocalStripe
 from paragon_magic.session import Session
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``PARAGON_TEST_ORDER=reverse`` or ``shuffle:<seed>`` reorders the collected tests, to show a module
+    does not depend on its tests' order (e.g. ``PARAGON_TEST_ORDER=shuffle:3 pytest tests/test_x.py``)."""
+    order = os.environ.get("PARAGON_TEST_ORDER", "")
+    if order == "reverse":
+        items.reverse()
+    elif order.startswith("shuffle:"):
+        random.Random(int(order.partition(":")[2])).shuffle(items)
+    elif order:
+        raise pytest.UsageError("PARAGON_TEST_ORDER is 'reverse' or 'shuffle:<seed>'")
 
 
 @pytest.fixture(scope="session")

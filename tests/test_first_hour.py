@@ -218,7 +218,7 @@ def test_completion_of_request_paths_profiles_and_values(ip: InteractiveShell, c
     paths = completions(ip, "%stripe request GET /v1/")
     assert "/v1/customers" in paths and "/v1/balance_transactions" in paths
     assert all(p.startswith("/v1/") for p in paths) and "abs" not in paths
-    assert completions(ip, "%stripe request /v1/cus") == ["/v1/customers", "/v1/customers/"]
+    assert completions(ip, "%stripe request /v1/cus") == ["/v1/customers", "/v1/customers/", "/v1/customers/search"]
     assert "GET" in completions(ip, "%stripe request G")
     assert completions(ip, "%stripe statu") == ["status"]
 

@@ -16,7 +16,7 @@ from paragon_magic.client import DirectBackend, StripeClient
 from paragon_magic.connection import build_client, connect
 from paragon_magic.errors import UsageError
 from paragon_magic.listing import ListingInterrupted
-from paragon_magic.listing_request import answers_a_list
+from paragon_magic.listing.request import answers_a_list
 from paragon_magic.sandbox.paragon_double import ThreadedAppServer
 from paragon_magic.session import Session, SessionConfig
 

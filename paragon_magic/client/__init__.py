@@ -19,7 +19,7 @@ from .errors import (
     error_from_response,
 )
 from .keys import key_mode, mask_secret, scrub
-from .ratelimit import TokenBucket
+from .ratelimit import RateLimiter, TokenBucket, WindowPacer
 from .retry import RetryPolicy
 from .sync import StripeClient
 
@@ -31,7 +31,9 @@ __all__ = [
     "ParagonBackend",
     "StripeResponse",
     "RetryPolicy",
+    "RateLimiter",
     "TokenBucket",
+    "WindowPacer",
     "encode_form",
     "flatten_params",
     "mask_secret",

@@ -22,7 +22,7 @@ from ..errors import UsageError
 from .backends import Backend
 from .encoding import encode_form
 from .errors import APIConnectionError, StripeError
-from .ratelimit import TokenBucket
+from .ratelimit import RateLimiter, WindowPacer
 from .redaction import install_httpx_log_filter, mask_url
 from .retry import RetryPolicy
 
@@ -58,14 +58,14 @@ class ClientCore:
         stripe_version: str | None,
         stripe_account: str | None,
         retry: RetryPolicy | None,
-        rate_limiter: TokenBucket | None,
+        rate_limiter: RateLimiter | None,
         timeout: float,
     ) -> None:
         self.backend = backend
         self.stripe_version = stripe_version
         self.stripe_account = stripe_account
         self.retry = retry if retry is not None else RetryPolicy()
-        self.rate_limiter = rate_limiter if rate_limiter is not None else TokenBucket.for_mode(backend.mode)
+        self.rate_limiter = rate_limiter if rate_limiter is not None else WindowPacer.for_mode(backend.mode)
         self.timeout = timeout
 
     def build_request(
@@ -125,7 +125,7 @@ class ClientBase:
         stripe_version: str | None = DEFAULT_STRIPE_VERSION,
         stripe_account: str | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: TokenBucket | None = None,
+        rate_limiter: RateLimiter | None = None,
         timeout: float = 30.0,
     ) -> None:
         self._core = ClientCore(
@@ -142,7 +142,7 @@ class ClientBase:
         return self._core.backend
 
     @property
-    def rate_limiter(self) -> TokenBucket:
+    def rate_limiter(self) -> RateLimiter:
         return self._core.rate_limiter
 
     @property
@@ -167,7 +167,7 @@ class ClientBase:
         return self._core.timeout
 
     def settings(self) -> dict[str, Any]:
-        """Keyword arguments that build another client like this one (sharing its bucket and retries)."""
+        """Keyword arguments that build another client like this one (sharing its limiter and retries)."""
         return dict(stripe_version=self.stripe_version, stripe_account=self.stripe_account, retry=self.retry,
                     rate_limiter=self.rate_limiter, timeout=self.timeout)
 
@@ -191,8 +191,23 @@ class Call:
         self.attempts = 0
         self._started = core.retry.clock()
 
-    def begin_attempt(self) -> None:
+    def begin_attempt(self, granted: float | None = None, *, is_async: bool = False) -> None:
+        """Count an attempt; ``granted`` (the rate limiter's handle) is reported back to the limiter
+        when the request really leaves, after any connection setup (an httpcore ``trace`` hook)."""
         self.attempts += 1
+        sent = getattr(self.core.rate_limiter, "sent", None)
+        if granted is None or sent is None:
+            self.request.extensions.pop("trace", None)
+            return
+
+        def on_trace(event: str, info: Any) -> None:
+            if event.endswith("send_request_headers.started"):
+                sent(granted)
+
+        async def on_trace_async(event: str, info: Any) -> None:
+            on_trace(event, info)
+
+        self.request.extensions["trace"] = on_trace_async if is_async else on_trace
 
     def on_response(self, response: httpx.Response) -> StripeResponse | StripeError:
         """Turn a received response into a :class:`StripeResponse` or the error to raise/retry."""
@@ -202,6 +217,8 @@ class Call:
             self.request.method, mask_url(self.request.url.path), response.status_code, request_id, self.attempts,
         )
         body = _parse_body(response)
+        if response.status_code == 429 and _about_the_rate(response.headers, body):
+            self.core.rate_limiter.throttled()
         try:
             data = self.core.backend.interpret(response.status_code, body, response.headers)
         except StripeError as error:
@@ -237,6 +254,14 @@ class Call:
         """``error``, annotated with the number of attempts made."""
         error.attempts = self.attempts
         return error
+
+
+def _about_the_rate(headers: httpx.Headers, body: Any) -> bool:
+    """Whether a 429 is about the request rate (Stripe also answers 429 ``lock_timeout`` when an
+    object is busy, which slowing down everything would not help)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return bool(headers.get("stripe-rate-limited-reason")) or code != "lock_timeout"
 
 
 def _parse_body(response: httpx.Response) -> Any:

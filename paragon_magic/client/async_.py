@@ -12,7 +12,7 @@ from .backends import Backend
 from .redaction import sending
 from .errors import StripeError
 from .pagination import PageWalk
-from .ratelimit import TokenBucket
+from .ratelimit import RateLimiter
 from .retry import RetryPolicy
 
 __all__ = ["AsyncStripeClient"]
@@ -28,7 +28,7 @@ class AsyncStripeClient(ClientBase):
         stripe_version: str | None = DEFAULT_STRIPE_VERSION,
         stripe_account: str | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: TokenBucket | None = None,
+        rate_limiter: RateLimiter | None = None,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
@@ -60,8 +60,8 @@ class AsyncStripeClient(ClientBase):
             method, path, params, idempotency_key=idempotency_key, stripe_account=stripe_account, headers=headers
         )
         while True:
-            await self._core.rate_limiter.acquire_async()
-            call.begin_attempt()
+            granted = await self._core.rate_limiter.acquire_async()
+            call.begin_attempt(granted, is_async=True)
             try:
                 with sending():
                     response = await self._http.send(call.request)

@@ -30,7 +30,7 @@ from .flags import (
     LISTING_OPTIONS, METHODS, SUBCOMMANDS, display_flag, normalise_flag, option_flags,
     param_flags,
 )
-from .templating import Binder, Token, reject_secrets, show, tokenize
+from .templating import Binder, Token, mask_secrets, reject_secrets, show, tokenize
 
 Evaluate = Callable[[str], Any]
 __all__ = ["SUBCOMMANDS", "CallOptions", "ParsedCall", "parse_line", "parse_cell", "complete", "unflatten"]
@@ -247,7 +247,10 @@ class _CallParser:
         """Suggest quoting when the stray word most likely continues the previous flag's value."""
         if self.last_flag is not None:
             spelled, value_text = self.last_flag
-            return f"If it belongs to {spelled}, quote the value: {spelled} '{value_text} {token.text}'"
+            joined = f"{value_text} {token.text}"
+            if len(joined) > 60 or any(c in joined for c in "\r\n'"):  # the hint stays one short, pasteable line
+                return f"If it belongs to {spelled}, quote its whole value"
+            return f"If it belongs to {spelled}, quote the value: {spelled} '{mask_secrets(joined)}'"
         return "Give parameters as --flag value or key=value; quote a value with spaces: --name 'Jenny Rosen'"
 
     # --- values ---------------------------------------------------------------------------------

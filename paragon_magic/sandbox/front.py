@@ -134,6 +134,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         "headers": {h: request.headers[h] for h in LOGGED_HEADERS if h in request.headers},
         "request_id": call.request_id,
         "status": None,
+        "received": time.monotonic(),  # seconds, this process's clock: for counting requests per window
     }
     state.log.append(entry)
     state.stats["requests"] += 1

@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from .client.pagination import PageWalk
-from .frames import to_frame
-from .listing import ListOutcome, list_sequential
+from ..client.pagination import PageWalk
+from ..frames import to_frame
+from .sequential import ListOutcome, list_sequential
 
 __all__ = ["answers_a_list", "first_page_params", "walk_request", "answer_frame", "RequestWalk"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from .frames import FrameBuilder
+from ..frames import FrameBuilder
 
 
 @dataclass

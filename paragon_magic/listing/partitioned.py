@@ -1,0 +1,231 @@
+"""List a large Stripe collection fast: concurrent ``created`` windows, same rows and order as a cursor walk.
+
+The first page is fetched sequentially (newest first); its round trip and the client's rate say how many
+streams keep the rate busy (``throttle.stream_target``): more would only queue at the pacer and cost a
+partly filled page each. If there is more, the rest of the range, ``[user's lower bound or -inf, created
+of the page's last object]``, becomes *streams*: contiguous, non-overlapping ``created[gte]..created[lte]``
+windows, each walked down with ``starting_after`` cursors by its own asyncio task, the oldest one open
+below. Once a window's lower neighbour has its first page, a second walker climbs the window from just
+above that page's newest object with ``ending_before``; the two stop where they meet, so a window costs
+one partly filled page at the seam and none at its edges. The open stream hands its past to a new window
+and a new open stream when slots are idle (sized from what was walked so far); a bounded stream without
+a partner gets one, or splits its remainder evenly, and a window's two walkers split the gap between
+them, to even out the end. One-second windows are only ever walked by cursor, so any number of objects
+sharing one ``created`` second come out in the server's order.
+
+Concatenating the streams newest-first (an upward walker's pages in reverse), each in server order, is
+exactly the sequential walk: same set, same order; an object two walkers fetched is kept once, by the
+first. Objects created while the listing runs are newer than the first page's cursor and so are never
+included (as in a sequential walk). Every request goes through the client's shared pacer, which also
+slows everything down when the server answers 429 (the client retries those). Each stream converts its
+pages to columns as they arrive (no raw JSON is held).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+import warnings
+from collections.abc import Mapping
+from concurrent.futures import Future
+from typing import Any
+
+import pandas as pd
+
+from .sequential import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
+from .throttle import stream_target, twin_async_client
+from .windows import PartitionTuning, Stream, Walk, merge
+
+__all__ = ["list_partitioned", "use_partitioned", "PartitionTuning", "PARTITION_MIN_LIMIT"]
+
+#: Limits at or below this keep the simple sequential walk.
+PARTITION_MIN_LIMIT = 1_000
+
+
+def use_partitioned(action: Any, params: Mapping[str, Any], limit: int | None) -> bool:
+    """Whether a list call is worth partitioning: a ``created``-filterable list, a big or no ``limit``,
+    no explicit cursor and no exact-second ``created``."""
+    if action.param("created") is None or (limit is not None and limit <= PARTITION_MIN_LIMIT):
+        return False
+    if "starting_after" in params or "ending_before" in params:
+        return False
+    return params.get("created") is None or isinstance(params.get("created"), Mapping)
+
+
+def _lower_bound(created: Any) -> int | None:
+    if not isinstance(created, Mapping):
+        return None
+    bounds = [int(created["gte"])] if "gte" in created else []
+    if "gt" in created:
+        bounds.append(int(created["gt"]) + 1)
+    return max(bounds) if bounds else None
+
+
+class _Runner:
+    """Runs one walk's stream tasks in a private event loop on a worker thread (so it also works inside a
+    Jupyter kernel whose own loop is already running) and lets the caller's thread cancel it."""
+
+    def __init__(self, walk: Walk, template: Any) -> None:
+        self.walk = walk
+        self.template = template
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._main: asyncio.Task[None] | None = None
+        self._progress: asyncio.Condition | None = None
+        self._client: Any = None
+        self._group: Any = None
+        self._cancelled = False
+
+    def run(self) -> None:
+        """Walk every stream; raises the first error; ``KeyboardInterrupt`` stops it cleanly and re-raises."""
+        result: Future[None] = Future()
+        worker = threading.Thread(target=self._thread, args=(result,), name="paragon-magic-listing", daemon=True)
+        worker.start()
+        try:
+            result.result()
+        except KeyboardInterrupt:
+            self.cancel()
+            worker.join()
+            raise
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        loop, main = self._loop, self._main
+        if loop is not None and main is not None:
+            try:
+                loop.call_soon_threadsafe(main.cancel)
+            except RuntimeError:  # the loop already finished
+                pass
+
+    def _thread(self, result: Future[None]) -> None:
+        try:
+            asyncio.run(self._main_coroutine())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            result.set_exception(exc)
+        else:
+            result.set_result(None)
+
+    async def _main_coroutine(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        self._progress = asyncio.Condition()
+        if self._cancelled:
+            return
+        client = self._client = twin_async_client(self.template)
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                for stream in list(self.walk.streams):
+                    group.create_task(self._walk_stream(stream))
+        except asyncio.CancelledError:
+            pass  # Ctrl-C: the caller assembles what is finished
+        except BaseExceptionGroup as errors:  # one stream failed: surface its error as such
+            raise errors.exceptions[0] from None
+        finally:
+            await client.aclose()
+
+    async def _walk_stream(self, stream: Stream) -> None:
+        walk, client = self.walk, self._client
+        if stream.deferred:
+            await self._wait_for_newer(stream)
+        while walk.wanted(stream):
+            response = await client.request(
+                "GET", walk.path, walk.window_params(stream), stripe_account=walk.stripe_account)
+            if response.request_id:
+                walk.request_ids.append(response.request_id)
+            page = response.data if isinstance(response.data, dict) else {}
+            objects = list(page.get("data") or [])
+            first_page = stream.pages == 0
+            met = walk.add_rows(stream, objects)
+            if first_page and objects and not stream.upward:
+                stream.top = objects[0]
+                above = walk.window_above(stream)
+                density = len(objects) / (int(objects[0]["created"]) - int(objects[-1]["created"]) + 1)
+                up = walk.walk_up(above, density) if above is not None else None
+                if up is not None:
+                    self._group.create_task(self._walk_stream(up))
+            if met or not (page.get("has_more") and objects):
+                break
+            if stream.upward:
+                stream.cursor, stream.reach = objects[0]["id"], int(objects[0]["created"])
+                if walk.met_soon(stream, objects):
+                    break
+                continue
+            stream.cursor, stream.hi = objects[-1]["id"], int(objects[-1]["created"])
+            for child in walk.split(stream, objects[-1], objects[0], len(objects)):
+                self._group.create_task(self._walk_stream(child))
+        stream.done = True  # only on a normal end: a cancelled stream's rows stop the result's prefix
+        progress = self._progress
+        assert progress is not None
+        async with progress:
+            progress.notify_all()
+
+    async def _wait_for_newer(self, stream: Stream) -> None:
+        progress = self._progress
+        assert progress is not None
+        async with progress:
+            await progress.wait_for(
+                lambda: all(s.done for s in self.walk.streams if s.order > stream.order))
+
+
+def list_partitioned(
+    client: Any,
+    path: str,
+    params: dict[str, Any],
+    *,
+    object_type: str,
+    limit: int | None,
+    page_size: int = 100,
+    progress: bool = True,
+    stripe_account: str | None = None,
+    keep_raw: bool = False,
+    tuning: PartitionTuning | None = None,
+) -> tuple[pd.DataFrame, ListOutcome]:
+    """Every object of a ``created``-filterable list (or the newest ``limit``), fetched concurrently by
+    ``created`` window and returned in the order a ``starting_after`` walk gives.
+
+    The first page comes from ``client`` (sync); the rest from a fresh async twin of it that shares its
+    rate limiter and retry policy. Ctrl-C keeps the rows of the newest contiguous finished windows,
+    warns, and marks the outcome incomplete.
+    """
+    if page_size < 1 or (limit is not None and limit <= page_size):
+        return list_sequential(client, path, params, object_type=object_type, limit=limit, page_size=page_size,
+                               progress=progress, stripe_account=stripe_account, keep_raw=keep_raw)
+    tuning = tuning or PartitionTuning()
+    bar = _progress_bar(progress, limit, path.rsplit("/", 1)[-1])
+    walk = Walk(path, dict(params), object_type, keep_raw, limit, page_size, stripe_account, tuning, bar)
+    outcome = ListOutcome()
+    try:
+        started = time.monotonic()
+        first = client.request("GET", path, {**params, "limit": page_size}, stripe_account=stripe_account)
+        walk.target = stream_target(client.rate_limiter, time.monotonic() - started, tuning)
+        if first.request_id:
+            walk.request_ids.append(first.request_id)
+        page = first.data if isinstance(first.data, dict) else {}
+        objects = list(page.get("data") or [])
+        root = walk.new_stream(_lower_bound(params.get("created")), 0, order=math.inf)
+        walk.add_rows(root, objects)
+        if page.get("has_more") and objects:
+            root.cursor, root.hi = objects[-1]["id"], int(objects[-1]["created"])
+            walk.split(root, objects[-1], objects[0], len(objects))
+            _Runner(walk, client).run()
+        else:
+            root.done = True
+    except KeyboardInterrupt:
+        outcome.complete = False
+    finally:
+        bar.close()
+    parts = walk.finished_prefix()
+    rows = sum(take for _, take in parts)
+    if outcome.complete is False:
+        warnings.warn(
+            f"listing interrupted: returning the {rows} newest rows fetched without gaps "
+            f"(df.attrs['stripe']['complete'] is False)",
+            ListingInterrupted,
+            stacklevel=2,
+        )
+    outcome.request_ids = walk.request_ids
+    outcome.pages = sum(s.pages for s in walk.streams)
+    outcome.livemode = walk.livemode
+    return merge(parts, object_type, keep_raw).build(release=True), outcome
