@@ -3,7 +3,7 @@
 Four products with monthly and yearly prices in USD, EUR, GBP and JPY (zero-decimal); customers
 signing up over the period in their country's currency; subscriptions with trials, upgrades,
 downgrades, cancellations and one invoice per billing period (paid, open when a card fails recently,
-void, uncollectible); one-off card payments, full and partial refunds; weekly payouts sweeping the
+void, uncollectible); one-off card payments, full and partial refunds; fortnightly payouts sweeping the
 available balance. The timeline comes from :mod:`seed_plan`; every object is created through the
 Stripe API with the sandbox clock (``/_sandbox/clock``) set to its moment, so ``created`` and the
 other timestamps fall where they would have. Same seed, same business (relative to ``now``).
@@ -45,10 +45,6 @@ class SeedReport:
     payouts: int = 0
     seconds: float = 0.0
     ids: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def plans(self) -> int:  # the older name of prices, kept for callers of the first seed
-        return self.prices
 
     def __str__(self) -> str:
         invoices = ", ".join(f"{n} {status}" for status, n in sorted(self.invoices.items()))
