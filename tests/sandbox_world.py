@@ -6,6 +6,7 @@ creation order), so newest-first order and ``created`` windows are exact.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,8 +60,11 @@ def build_world(server: LocalStripe, api: httpx.Client) -> World:
     n["ii_invoiced"] = post("/v1/invoiceitems", customer=n["ann"], amount=300, currency="usd")["id"]
     n["draft"] = post("/v1/invoices", customer=n["ann"])["id"]
     n["ii_pending"] = post("/v1/invoiceitems", customer=n["bob"], amount=400, currency="usd")["id"]
-    n["po_pending"] = post("/v1/payouts", amount=100, currency="eur")["id"]
-    n["po_paid"] = post("/v1/payouts", amount=200, currency="eur", status="paid")["id"]
+    # A payout takes available funds (Stripe refuses more): the EUR charge has settled by then.
+    eur_txn = _ok(api.get(f"/v1/charges/{n['ch_pi2']}"))["balance_transaction"]
+    server.backdate({eur_txn["id"] if isinstance(eur_txn, dict) else eur_txn: BASE})
+    n["po_paid"] = post("/v1/payouts", amount=200, currency="eur")["id"]  # backdated below: arrived
+    n["po_pending"] = post("/v1/payouts", amount=100, currency="eur")["id"]  # created today: pending
     card = {"card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2030", "card[cvc]": "123"}
     for key, who in (("pm1", "ann"), ("pm2", "ann"), ("pm3", "bob")):
         n[key] = post("/v1/payment_methods", type="card", **card)["id"]
@@ -81,6 +85,7 @@ def build_world(server: LocalStripe, api: httpx.Client) -> World:
     for path, ids in world.ids.items():
         for index, obj_id in enumerate(ids):
             backdates.setdefault(obj_id, BASE + index * STEP + len(backdates))
+    backdates[n["po_pending"]] = int(time.time())  # still pending: paid out today, not yet arrived
     server.backdate(backdates)
     world.created = backdates
     return world

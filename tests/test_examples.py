@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,10 @@ def business(stripe_server: Any, monkeypatch: pytest.MonkeyPatch) -> Business:
                                           "payment_method": "pm_card_visa", "confirm": True})["id"]
     charge = session.client.request("GET", "/v1/charges", {"customer": customer}).data["data"][0]["id"]
     invoice = session.client.request("GET", "/v1/invoices", {"customer": customer}).data["data"][0]["id"]
-    payout = post("/v1/payouts", {"amount": 1000, "currency": "eur"})["id"]
+    settled = int(time.time()) - 3 * 86_400  # a payout takes settled funds (Stripe refuses more)
+    txns = session.client.request("GET", "/v1/balance_transactions", {"limit": 100}).data["data"]
+    stripe_server.backdate({t["id"]: settled for t in txns})
+    payout = post("/v1/payouts", {"amount": 1000, "currency": "usd"})["id"]
     session.close()
     monkeypatch.setenv("EXAMPLE_SANDBOX_KEY", stripe_server.key)
     return Business({"cus_123": customer, "prod_123": product, "plan_123": plan, "price_123": price,

@@ -7,6 +7,7 @@ pages also runs over real HTTP in ``test_request_paging.py``.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,10 @@ def business(stripe_server: Any) -> Business:
                                      "payment_method": "pm_card_visa", "confirm": True})
     refunded = session.client.request("GET", "/v1/charges", {"customer": customer}).data["data"][0]["id"]
     refund = post("/v1/refunds", {"charge": refunded, "amount": 500})["id"]
-    payout = post("/v1/payouts", {"amount": 1200, "currency": "eur"})["id"]
+    settled = int(time.time()) - 3 * 86_400  # a payout takes settled funds (Stripe refuses more)
+    txns = session.client.request("GET", "/v1/balance_transactions", {"limit": 100}).data["data"]
+    stripe_server.backdate({t["id"]: settled for t in txns})
+    payout = post("/v1/payouts", {"amount": 1200, "currency": "usd"})["id"]
     product = post("/v1/products", {"name": "Pro"})["id"]
     plan = post("/v1/plans", {"product": product, "amount": 2900, "currency": "usd", "interval": "month"})["id"]
     subscription = post("/v1/subscriptions", {"customer": customer, "items": [{"plan": plan}]})["id"]

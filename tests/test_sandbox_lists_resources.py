@@ -142,8 +142,9 @@ def test_payout_filters(api: httpx.Client, world: World) -> None:
     assert _ids(api.get("/v1/payouts", params={"arrival_date": arrival})) == same_day
     assert _ids(api.get("/v1/payouts", params={"arrival_date[gte]": arrival, "arrival_date[lte]": arrival})) == same_day
     assert _ids(api.get("/v1/payouts", params={"arrival_date[gt]": arrival + 10**6})) == []
-    destination = payouts[n["po_paid"]]["destination"]
-    assert _ids(api.get("/v1/payouts", params={"destination": destination})) == [n["po_paid"]]
+    destination = payouts[n["po_paid"]]["destination"]  # the account's one bank account
+    assert _ids(api.get("/v1/payouts", params={"destination": destination})) == world.newest_first("/v1/payouts")
+    assert _ids(api.get("/v1/payouts", params={"destination": "ba_elsewhere"})) == []
     assert _error(api.get("/v1/payouts", params={"arrival_date[soon]": 1}), 400)["code"] == "parameter_unknown"
 
 

@@ -10,6 +10,7 @@ kind the object model gives: timestamps and amounts ints, ids strings with the t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,11 @@ def served(local_stripe: LocalStripe) -> Iterator[dict[str, list[dict[str, Any]]
         product = api.get("/v1/products", params={"limit": 1}).json()["data"][0]["id"]
         keep(api.post("/v1/prices", data={"product": product, "unit_amount": 4200, "currency": "usd"}))
         keep(api.post("/v1/invoiceitems", data={"customer": customer, "amount": 300, "currency": "usd"}))
-        keep(api.post("/v1/payouts", data={"amount": 100, "currency": "eur"}))
+        intent = keep(api.post("/v1/payment_intents", data={  # funds settled three days ago, for a payout
+            "amount": 5000, "currency": "usd", "customer": customer, "payment_method": "pm_card_visa", "confirm": "true"}))
+        charge = keep(api.get(f"/v1/charges/{intent['latest_charge']}"))
+        local_stripe.backdate({charge["balance_transaction"]: int(time.time()) - 3 * 86_400})
+        keep(api.post("/v1/payouts", data={"amount": 100, "currency": "usd"}))
         keep(api.get("/v1/subscriptions", params={"status": "all", "limit": 100}))
         for path in ("/v1/customers", "/v1/products", "/v1/plans", "/v1/prices",
                      "/v1/balance_transactions", "/v1/charges", "/v1/refunds", "/v1/invoices", "/v1/invoiceitems",
@@ -197,7 +202,8 @@ def test_values_are_of_their_kind(served: dict[str, list[dict[str, Any]]], objec
 
 def test_subscriptions_carry_periods_on_items_and_a_currency(served: dict[str, list[dict[str, Any]]]) -> None:
     for sub in served["subscription"]:
-        assert sub["currency"] == "usd" and isinstance(sub["billing_cycle_anchor"], int)
+        assert sub["currency"] == sub["items"]["data"][0]["price"]["currency"]
+        assert isinstance(sub["billing_cycle_anchor"], int)
         for item in sub["items"]["data"]:
             assert item["subscription"] == sub["id"] and item["price"]["id"] == item["plan"]["id"]
             assert sub["start_date"] <= item["current_period_start"] < item["current_period_end"]

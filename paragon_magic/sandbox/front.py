@@ -22,11 +22,14 @@ from aiohttp import web
 from ..client.redaction import mask_url
 from .account import PLATFORM_ACCOUNT_ID, account_object
 from .front_auth import KeyRegistry, key_is_live
+from .front_clock import SandboxClock
 from .front_errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
 from .front_faults import FaultInjector, ScriptedResponse
 from .front_idempotency import IdempotencyStore, SavedResponse
 from .front_fetch import expansion_fetcher, items_with_their_subscription, refunds_with_their_charge
+from .front_ledger import Ledger
 from .front_lists import ListCache, answer_list
+from .front_precheck import refuse_doomed_create
 from .front_price_refs import subscription_upstream_pairs, write_product
 from .front_prices import PriceStore, handle_prices, prices_oldest_first
 from .front_proxy import Upstream, apply_backdates, check_required, mark_live
@@ -63,8 +66,15 @@ class FrontState:
     stats: Counter[str] = field(default_factory=Counter)
     connected_accounts: dict[str, None] = field(default_factory=dict)
     prices: PriceStore = field(default_factory=PriceStore)
+    clock: SandboxClock = field(default_factory=SandboxClock)
+    ledger: Ledger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = Ledger(self.upstream, self.backdates, self.backdate_fields, clock=self.clock.time)
 
     def reset(self) -> None:
+        self.ledger.reset()
+        self.clock.set(None)
         self.keys.clear()
         self.faults.reset()
         self.idempotency.clear()
@@ -239,8 +249,9 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
         query, expand = [*query, ("expand[]", "total_count")], expand - {"total_count"}
     data, status = await _answer(state, call, query, body_pairs)
     ctx = ShapeContext(expand=expand, prices=state.prices.by_id, default_prices=state.prices.default_for_product,
-                       now=int(time.time()))
+                       now=int(state.clock.time()))
     data = await expand_paths(to_current(data, ctx), ctx, expansion_fetcher(state, ctx))
+    data = state.ledger.render(data)  # fees, settlement, payout and invoice states (expanded ones too)
     return json_response(mark_live(data) if key_is_live(call.key) else data, status=status)
 
 
@@ -258,10 +269,14 @@ async def _answer(
             return account_object(parts[2]), 200
         data = [account_object(a) for a in state.connected_accounts]
         return {"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"}, 200
+    owned = await state.ledger.handle(call.method, parts, call.form, call.query)
+    if owned is not None:  # the balance, payouts and their transactions, uncollectible invoices
+        return owned, 200
     if call.method == "GET":  # lists and searches (prices too: their store is a registered source)
-        result = await answer_list(state, call.path, query)
+        view = state.ledger.list_view(state)  # collections read through the ledger (payouts are its own)
+        result = await answer_list(view, call.path, query)
         if result is None:
-            result = await answer_search(state, call.path, query)
+            result = await answer_search(view, call.path, query)
         if result is not None:
             result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
             return await _completed(state, parts, result), 200
@@ -273,6 +288,7 @@ async def _answer(
         product = await write_product(state, call.path, body_pairs)
         if product is not None:
             return apply_backdates(product, state.backdates, state.backdate_fields), 200
+    await refuse_doomed_create(state.upstream, call.method, call.path, call.form)
     body = call.body
     if body_pairs or (call.content_type == "application/x-www-form-urlencoded" and body):
         body = urlencode(await subscription_upstream_pairs(state, call.method, call.path, body_pairs)).encode()
@@ -280,8 +296,8 @@ async def _answer(
                                       body=body, content_type=call.content_type)  # fmt: skip
     if reply.status >= 400 or reply.data is None:
         raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
-    if call.path == "/v1/balance" and isinstance(reply.data, dict):
-        reply.data.setdefault("object", "balance")  # localstripe's balance names no type
+    if call.method != "GET" and await state.clock.stamp(reply.data, state.backdates, state.backdate_fields, state.upstream.get):  # fmt: skip
+        state.backdate_version += 1
     data = apply_backdates(reply.data, state.backdates, state.backdate_fields)
     return await _completed(state, parts, data, call.method), reply.status
 

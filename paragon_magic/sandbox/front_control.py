@@ -103,11 +103,22 @@ async def backdate(request: web.Request) -> web.Response:
             created[obj_id] = values.pop("created")  # type: ignore[assignment]
         values.pop("created", None)
     state = _state(request)
+    created = {**state.ledger.linked_backdates(created), **created}
+    state.lists.invalidate()  # collections carry fields derived from `created` (a payout's arrival_date)
     state.backdates.update(created)
     for obj_id, values in fields.items():
         state.backdate_fields.setdefault(obj_id, {}).update(values)
     state.backdate_version += 1
     return json_response({"backdated": len(set(created) | set(fields))})
+
+
+async def clock(request: web.Request) -> web.Response:
+    """Set (``{"now": epoch}``) or stop (``{"now": null}``) the sandbox clock (see ``front_clock``)."""
+    now = (await _json_object(request)).get("now")
+    if now is not None and (not isinstance(now, int) or isinstance(now, bool)):
+        return _bad('expected {"now": epoch_seconds or null}')
+    _state(request).clock.set(now)
+    return json_response({"now": now})
 
 
 async def keys(request: web.Request) -> web.Response:
@@ -152,6 +163,7 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_post("/_sandbox/config", set_config)
     app.router.add_post("/_sandbox/script", set_script)
     app.router.add_post("/_sandbox/backdate", backdate)
+    app.router.add_post("/_sandbox/clock", clock)
     app.router.add_post("/_sandbox/keys", keys)
     app.router.add_get("/_sandbox/requests", requests_log)
     app.router.add_get("/_sandbox/stats", stats)

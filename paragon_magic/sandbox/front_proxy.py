@@ -141,6 +141,11 @@ class Upstream:
                 data = None
             return UpstreamReply(resp.status, data)
 
+    async def get(self, path: str) -> Any:
+        """The object at ``path`` (parsed JSON), or None when localstripe has no such object."""
+        reply = await self.call("GET", path)
+        return reply.data if reply.status == 200 else None
+
     async def exists(self, collection: str, obj_id: str) -> bool:
         reply = await self.call("GET", f"/v1/{collection}/{obj_id}")
         return reply.status != 404

@@ -1,39 +1,31 @@
-"""Seed the sandbox with a small, realistic, deterministic business.
+"""Seed the sandbox with a small, realistic, deterministic SaaS business (~18 months of history).
 
-Three products with monthly and yearly prices (recurring prices, each also readable as its plan), ~200 customers created over the last 18 months,
-subscriptions (about a fifth canceled, ``canceled_at`` spread over the history), and payments and
-refunds in several currencies (one zero-decimal) whose balance transactions feed a finance analysis.
-Same seed, same business (relative to ``now``).
+Four products with monthly and yearly prices in USD, EUR, GBP and JPY (zero-decimal); customers
+signing up over the period in their country's currency; subscriptions with trials, upgrades,
+downgrades, cancellations and one invoice per billing period (paid, open when a card fails recently,
+void, uncollectible); one-off card payments, full and partial refunds; fortnightly payouts sweeping the
+available balance. The timeline comes from :mod:`seed_plan`; every object is created through the
+Stripe API with the sandbox clock (``/_sandbox/clock``) set to its moment, so ``created`` and the
+other timestamps fall where they would have. Same seed, same business (relative to ``now``).
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping
 import time
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from ..client import DirectBackend, RetryPolicy, StripeClient, TokenBucket
+from ..client import CardError, DirectBackend, RetryPolicy, StripeClient, TokenBucket
+from .seed_plan import CURRENCIES, CURRENCY_OF_COUNTRY, DAY, MONTHS_OF_HISTORY, TIERS, Event, build_timeline, price_amount
 
-DAY = 86_400
-MONTHS_OF_HISTORY = 18
+__all__ = ["DAY", "MONTHS_OF_HISTORY", "SeedReport", "seed"]
 
-PRODUCTS = (
-    # name, tier, monthly amount (USD cents); yearly is ten months' price
-    ("Starter", "starter", 900),
-    ("Pro", "pro", 2_900),
-    ("Enterprise", "enterprise", 9_900),
-)
-CURRENCIES = (("usd", 1), ("eur", 1), ("gbp", 1), ("jpy", 140))  # currency, factor from USD cents
-FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances", "Tim",
-         "Radia", "John", "Hedy", "Linus", "Shafi", "Niklaus", "Sophie", "Guido", "Anita", "Dennis")
-LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson", "Allen",
-        "Berners-Lee", "Perlman", "McCarthy", "Lamarr", "Torvalds", "Goldwasser", "Wirth", "Wilson",
-        "van Rossum", "Borg", "Ritchie")
-COUNTRIES = ("US", "US", "US", "GB", "DE", "FR", "JP", "CA", "NL", "AU")
+GOOD_CARD = "pm_card_visa"
+FAILING_CARD = "pm_card_chargeCustomerFail"  # attaches fine, every charge on it is declined
 
 
 @dataclass
@@ -42,151 +34,187 @@ class SeedReport:
     prices: int = 0
     customers: int = 0
     subscriptions: int = 0
+    trials: int = 0
     canceled: int = 0
+    upgrades: int = 0
+    downgrades: int = 0
+    invoices: Counter[str] = field(default_factory=Counter)  # by final status
     payments: int = 0
     refunds: int = 0
+    partial_refunds: int = 0
+    payouts: int = 0
     seconds: float = 0.0
     ids: dict[str, list[str]] = field(default_factory=dict)
 
     def __str__(self) -> str:
+        invoices = ", ".join(f"{n} {status}" for status, n in sorted(self.invoices.items()))
         return (f"seeded {self.customers} customers, {self.products} products, {self.prices} prices, "
-                f"{self.subscriptions} subscriptions ({self.canceled} canceled), {self.payments} payments, "
-                f"{self.refunds} refunds in {self.seconds:.1f} s")
+                f"{self.subscriptions} subscriptions ({self.trials} trials, {self.canceled} canceled, "
+                f"{self.upgrades} upgrades, {self.downgrades} downgrades), invoices ({invoices}), "
+                f"{self.payments} payments, {self.refunds} refunds ({self.partial_refunds} partial), "
+                f"{self.payouts} payouts in {self.seconds:.1f} s")
 
 
 def seed(
-    base_url: str, api_key: str, *, customers: int = 200, rng_seed: int = 7, now: float | None = None,
+    base_url: str, api_key: str, *, customers: int = 100, rng_seed: int = 7, now: float | None = None,
     control_headers: Mapping[str, str] | None = None,
 ) -> SeedReport:
-    """Create the sandbox business through the Stripe API of the server at ``base_url``
-    (``control_headers``: the sandbox's ``LocalStripe.control_headers``, for ``/_sandbox/backdate``)."""
+    """Create the sandbox business through the Stripe API of the sandbox at ``base_url``
+    (``control_headers``: the sandbox's ``LocalStripe.control_headers``, for ``/_sandbox/clock`` and
+    ``/_sandbox/backdate``)."""
     started = time.monotonic()
-    rng = random.Random(rng_seed)
-    now = int(now if now is not None else time.time())
-    start = now - MONTHS_OF_HISTORY * 30 * DAY
+    timeline = build_timeline(customers=customers, rng_seed=rng_seed, now=int(now if now is not None else time.time()))  # fmt: skip
+    client = StripeClient(DirectBackend(api_key, base_url=base_url), rate_limiter=TokenBucket(10_000),
+                          retry=RetryPolicy(max_retries=3, base_delay=0.05))  # fmt: skip
+    control = httpx.Client(base_url=base_url.rstrip("/"), headers=dict(control_headers or {}), timeout=60.0)
     report = SeedReport()
-    created: dict[str, int] = {}
-    fields: dict[str, dict[str, int]] = {}  # subscription -> start_date / canceled_at / ended_at
-    first_invoice_at: dict[str, int] = {}  # customer -> when their subscription's first invoice was paid
-    client = StripeClient(
-        DirectBackend(api_key, base_url=base_url),
-        rate_limiter=TokenBucket(10_000),
-        retry=RetryPolicy(max_retries=3, base_delay=0.05),
-    )
-    post = lambda path, params: client.request("POST", path, params).data  # noqa: E731
-    with client:
-        prices: list[tuple[dict[str, Any], str]] = []
-        for name, tier, monthly in PRODUCTS:
-            product = post("/v1/products", {"name": name, "description": f"{name} plan", "metadata": {"tier": tier}})
-            created[product["id"]] = start - 30 * DAY
-            report.products += 1
-            for interval, amount in (("month", monthly), ("year", monthly * 10)):
-                price = post("/v1/prices", {
-                    "product": product["id"], "unit_amount": amount, "currency": "usd",
-                    "recurring": {"interval": interval}, "nickname": f"{name} {interval}ly",
-                    "lookup_key": f"{tier}_{interval}ly", "metadata": {"tier": tier},
-                })
-                created[price["id"]] = start - 30 * DAY
-                prices.append((price, tier))
-                report.prices += 1
-        signups = sorted(rng.randint(start, now - DAY) for _ in range(customers))
-        for i, signup in enumerate(signups):
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            customer = post("/v1/customers", {
-                "name": f"{first} {last}",
-                "email": f"{first}.{last}.{i}@example.com".lower().replace(" ", ""),
-                "description": rng.choice(["self-serve", "sales-led", "partner"]),
-                "payment_method": "pm_card_visa",
-                "invoice_settings": {"default_payment_method": "pm_card_visa"},
-                "metadata": {"segment": rng.choice(["smb", "mid-market", "enterprise"]), "seed": str(i)},
-                "address": {"country": rng.choice(COUNTRIES)},
-            })
-            created[customer["id"]] = signup
-            report.customers += 1
-            report.ids.setdefault("customers", []).append(customer["id"])
-            if rng.random() < 0.7:
-                price, _tier = rng.choices(prices, weights=[6, 2, 4, 1, 2, 1])[0]
-                subscription = post("/v1/subscriptions", {"customer": customer["id"], "items": [{"price": price["id"]}]})
-                began = min(signup + rng.randint(0, 3) * DAY, now - DAY)
-                created[subscription["id"]] = began
-                fields[subscription["id"]] = {"start_date": began}
-                first_invoice_at[customer["id"]] = began
-                report.subscriptions += 1
-                if rng.random() < 0.2:
-                    client.request("DELETE", f"/v1/subscriptions/{subscription['id']}")
-                    ended = _cancellation_time(rng, began, now)
-                    fields[subscription["id"]].update(canceled_at=ended, ended_at=ended)
-                    report.canceled += 1
-            for _ in range(rng.choice([0, 1, 1, 2, 3])):
-                report.payments += 1
-                currency, factor = rng.choice(CURRENCIES)
-                paid_at = rng.randint(signup, now - 60)
-                intent = post("/v1/payment_intents", {
-                    "amount": rng.choice([900, 2_900, 4_900, 9_900, 19_900]) * factor // (100 if factor > 1 else 1),
-                    "currency": currency, "customer": customer["id"], "payment_method": "pm_card_visa",
-                    "confirm": True,
-                })
-                charge_id = _latest_charge(client, intent)
-                _backdate_charge(client, charge_id, paid_at, created)
-                if charge_id and rng.random() < 0.08:
-                    refund = post("/v1/refunds", {"charge": charge_id})
-                    report.refunds += 1
-                    _backdate_object(client, refund, min(paid_at + rng.randint(1, 20) * DAY, now - 30), created)
-        _backdate_invoice_payments(client, created, first_invoice_at)
-        _send_backdates(base_url, created, fields, control_headers or {})
+    with client, control:
+        player = _Player(client, control, report)
+        try:
+            player.catalog(timeline.start - 30 * DAY)
+            for event in timeline.events:
+                player.play(event)
+        finally:
+            player.set_clock(None)
+        player.send_fields(timeline.fields)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _cancellation_time(rng: random.Random, began: int, now: int) -> int:
-    """When a subscription that began at ``began`` was canceled: usually after a month or more."""
-    earliest = began + 30 * DAY
-    if earliest >= now - DAY:
-        return rng.randint(began + 60, max(began + 120, now - 60))
-    return rng.randint(earliest, now - DAY)
+class _Player:
+    """Plays timeline events against the sandbox, remembering the ids they created."""
 
+    def __init__(self, client: StripeClient, control: httpx.Client, report: SeedReport) -> None:
+        self.client, self.control, self.report = client, control, report
+        self.clock: int | None = None
+        self.prices: dict[tuple[int, str, str], str] = {}  # (tier, currency, interval) -> price id
+        self.customers: dict[int, tuple[str, str]] = {}  # index -> (id, currency)
+        self.subs: dict[str, dict[str, Any]] = {}  # timeline key -> {id, item, customer, currency, interval}
+        self.refs: dict[str, str] = {}  # timeline ref -> invoice or charge id
 
-def _latest_charge(client: StripeClient, intent: dict[str, Any]) -> str | None:
-    charge = intent.get("latest_charge")
-    if isinstance(charge, dict):
-        return charge.get("id")
-    if charge:
-        return charge
-    charges = (intent.get("charges") or {}).get("data") or []
-    return charges[0]["id"] if charges else None
+    def post(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.client.request("POST", path, params).data
 
+    def set_clock(self, at: int | None) -> None:
+        if at != self.clock:
+            self.control.post("/_sandbox/clock", json={"now": at}).raise_for_status()
+            self.clock = at
 
-def _backdate_charge(client: StripeClient, charge_id: str | None, when: int, created: dict[str, int]) -> None:
-    if not charge_id:
-        return
-    charge = client.request("GET", f"/v1/charges/{charge_id}").data
-    _backdate_object(client, charge, when, created)
+    def catalog(self, at: int) -> None:
+        self.set_clock(at)
+        for tier_index, tier in enumerate(TIERS):
+            product = self.post("/v1/products", {"name": tier.name, "description": f"{tier.name} plan",
+                                                 "metadata": {"tier": tier.key}})  # fmt: skip
+            self.report.products += 1
+            for currency in CURRENCIES:
+                for interval in ("month", "year"):
+                    price = self._price(product["id"], tier.name, tier.key, currency, interval,
+                                        price_amount(tier, currency, interval))  # fmt: skip
+                    self.prices[(tier_index, currency, interval)] = price["id"]
+                    self.report.prices += 1
 
+    def _price(self, product: str, name: str, key: str, currency: str, interval: str, amount: int) -> dict[str, Any]:
+        return self.post("/v1/prices", {
+            "product": product, "currency": currency, "unit_amount": amount, "recurring": {"interval": interval},
+            "nickname": f"{name} {interval}ly", "lookup_key": f"{key}_{interval}ly_{currency}", "metadata": {"tier": key},
+        })  # fmt: skip
 
-def _backdate_object(client: StripeClient, obj: dict[str, Any], when: int, created: dict[str, int]) -> None:
-    created[obj["id"]] = when
-    txn = obj.get("balance_transaction")
-    if isinstance(txn, dict):
-        txn = txn.get("id")
-    if txn:
-        created[txn] = when
+    def play(self, event: Event) -> None:
+        self.set_clock(event.at)
+        getattr(self, f"_{event.kind}")(**event.data)
 
+    def _customer(self, index: int, name: str, email: str, country: str, description: str, segment: str) -> None:
+        customer = self.post("/v1/customers", {
+            "name": name, "email": email, "description": description, "address": {"country": country},
+            "payment_method": GOOD_CARD, "invoice_settings": {"default_payment_method": GOOD_CARD},
+            "metadata": {"segment": segment, "seed": str(index)},
+        })  # fmt: skip
+        self.customers[index] = (customer["id"], CURRENCY_OF_COUNTRY[country])
+        self.report.customers += 1
+        self.report.ids.setdefault("customers", []).append(customer["id"])
 
-def _backdate_invoice_payments(client: StripeClient, created: dict[str, int], first_invoice_at: dict[str, int]) -> None:
-    """Subscription invoices were paid "now"; move their charges to when the subscription started."""
-    for txn in client.iter_objects("/v1/balance_transactions", {"limit": 100}):
-        if txn["id"] in created or not str(txn.get("source", "")).startswith("ch_"):
-            continue
-        charge = client.request("GET", f"/v1/charges/{txn['source']}").data
-        when = first_invoice_at.get(charge.get("customer") or "")
-        if when is not None:
-            created[txn["id"]] = created[charge["id"]] = when
+    def _subscribe(self, customer: int, sub: str, tier: int, interval: str, trial: bool) -> None:
+        customer_id, currency = self.customers[customer]
+        params: dict[str, Any] = {"customer": customer_id, "metadata": {"tier": TIERS[tier].key},
+                                  "items": [{"price": self.prices[(tier, currency, interval)]}]}  # fmt: skip
+        if trial:
+            params["trial_period_days"] = 14
+            self.report.trials += 1
+        created = self.post("/v1/subscriptions", params)
+        self.subs[sub] = {"id": created["id"], "item": created["items"]["data"][0]["id"],
+                          "customer": customer_id, "currency": currency, "interval": interval}  # fmt: skip
+        if not trial:
+            self.report.invoices["paid"] += 1
+        self.report.subscriptions += 1
 
+    def _change(self, sub: str, tier: int, direction: str) -> None:
+        state = self.subs[sub]
+        price = self.prices[(tier, state["currency"], state["interval"])]
+        updated = self.post(f"/v1/subscriptions/{state['id']}", {"items": [{"id": state["item"], "price": price}]})  # fmt: skip
+        state["item"] = updated["items"]["data"][0]["id"]
+        # The change takes effect at the renewal, so nothing is prorated (Stripe: proration_behavior=none,
+        # which localstripe lacks: it books an "Unused time" credit instead, removed here).
+        pending = self.client.request("GET", "/v1/invoiceitems", {"customer": state["customer"], "limit": 100}).data
+        for item in pending["data"]:
+            if item.get("proration") and not item.get("invoice"):
+                self.client.request("DELETE", f"/v1/invoiceitems/{item['id']}")
+        setattr(self.report, f"{direction}s", getattr(self.report, f"{direction}s") + 1)
 
-def _send_backdates(base_url: str, created: dict[str, int], fields: dict[str, dict[str, int]],
-                    control_headers: Mapping[str, str]) -> None:
-    """One ``/_sandbox/backdate`` call: ``created`` of everything, other timestamps of subscriptions."""
-    payload = {"ids": created, "fields": fields}
-    response = httpx.post(f"{base_url.rstrip('/')}/_sandbox/backdate", json=payload, timeout=60.0,
-                          headers=dict(control_headers))
-    response.raise_for_status()
+    def _renew(self, sub: str, ref: str, fail: bool) -> None:
+        state = self.subs[sub]
+        invoice = self.post("/v1/invoices", {"customer": state["customer"], "subscription": state["id"]})
+        self.refs[ref] = invoice["id"]
+        self._pay(invoice["id"], state["customer"], fail)
+
+    def _pay(self, invoice: str, customer: str, fail: bool) -> None:
+        if fail:  # the customer's card starts failing
+            card = self.post(f"/v1/payment_methods/{FAILING_CARD}/attach", {"customer": customer})
+            self.post(f"/v1/customers/{customer}", {"invoice_settings": {"default_payment_method": card["id"]}})
+        try:
+            status = self.post(f"/v1/invoices/{invoice}/pay")["status"]
+        except CardError:
+            status = "open"
+        if status != ("open" if fail else "paid"):
+            raise RuntimeError(f"invoice {invoice} is {status} after paying with a {'failing' if fail else 'good'} card")
+        self.report.invoices[status] += 1
+
+    def _uncollectible(self, ref: str) -> None:
+        self.post(f"/v1/invoices/{self.refs[ref]}/mark_uncollectible")
+        self.report.invoices["open"] -= 1
+        self.report.invoices["uncollectible"] += 1
+
+    def _cancel(self, sub: str) -> None:
+        self.client.request("DELETE", f"/v1/subscriptions/{self.subs[sub]['id']}")
+        self.report.canceled += 1
+
+    def _payment(self, customer: int, ref: str, amount: int, currency: str, description: str) -> None:
+        intent = self.post("/v1/payment_intents", {
+            "amount": amount, "currency": currency, "customer": self.customers[customer][0],
+            "payment_method": GOOD_CARD, "confirm": True, "metadata": {"item": description},
+        })  # fmt: skip
+        charge = intent["latest_charge"]
+        self.refs[ref] = charge["id"] if isinstance(charge, dict) else charge
+        self.report.payments += 1
+
+    def _refund(self, ref: str, amount: int | None) -> None:
+        self.post("/v1/refunds", {"charge": self.refs[ref], **({"amount": amount} if amount else {})})
+        self.report.refunds += 1
+        self.report.partial_refunds += amount is not None
+
+    def _void(self, ref: str) -> None:
+        self.post(f"/v1/invoices/{self.refs[ref]}/void")
+        self.report.invoices["open"] -= 1
+        self.report.invoices["void"] += 1
+
+    def _payout(self) -> None:
+        balance = self.client.request("GET", "/v1/balance").data
+        for funds in balance["available"]:
+            if funds["amount"] > 0:
+                self.post("/v1/payouts", {"amount": funds["amount"], "currency": funds["currency"],
+                                          "description": "STRIPE PAYOUT"})  # fmt: skip
+                self.report.payouts += 1
+
+    def send_fields(self, fields: dict[str, dict[str, int | None]]) -> None:
+        """Timestamps localstripe cannot set itself (trials, ``canceled_at``), by subscription id."""
+        by_id = {self.subs[key]["id"]: values for key, values in fields.items() if key in self.subs}
+        self.control.post("/_sandbox/backdate", json={"fields": by_id}).raise_for_status()
