@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -272,7 +273,10 @@ def test_empty_request_answers_are_typed_like_full_ones(stripe_server: Any) -> N
     product = post("/v1/products", {"name": "Typed"})["id"]
     plan = post("/v1/plans", {"product": product, "amount": 900, "currency": "usd", "interval": "month"})["id"]
     post("/v1/subscriptions", {"customer": customer, "items": [{"plan": plan}]})
-    post("/v1/payouts", {"amount": 100, "currency": "eur"})
+    settled = int(time.time()) - 3 * 86_400  # a payout takes settled funds
+    txns = session.client.request("GET", "/v1/balance_transactions", {"limit": 100}).data["data"]
+    stripe_server.backdate({t["id"]: settled for t in txns})
+    post("/v1/payouts", {"amount": 100, "currency": "usd"})
     for path in ("/v1/charges", "/v1/invoices", "/v1/refunds", "/v1/payouts"):
         full = session.request("stripe", path)
         empty = session.request("stripe", path, params={"created": {"lt": 1}})  # nothing before 1970
