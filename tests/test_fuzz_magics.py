@@ -358,11 +358,11 @@ def outcome(session: Session, parse: Any) -> str:
     return "request"
 
 
-# -- the fuzz tests (example counts add up to 11,900; requests at least 4,400 of them) -------------
+# -- the fuzz tests (example counts add up to 11,900; requests at least 4,360 of them) -------------
 
 #: Minimum share of examples that reach the planned request, per strategy. Their floors alone give
-#: 3000·0.9 + 2000·0.8 + 2000·0.05 = 4,400 requests: over a third of the 11,900 examples.
-VALID_SHARE, CELL_SHARE, NEAR_VALID_SHARE = 0.9, 0.8, 0.05
+#: 3000·0.9 + 2000·0.8 + 2000·0.03 = 4,360 requests: over a third of the 11,900 examples.
+VALID_SHARE, CELL_SHARE, NEAR_VALID_SHARE = 0.9, 0.8, 0.03
 
 
 def test_valid_lines_reach_a_request(session: Session) -> None:

@@ -38,6 +38,7 @@ from paragon_magic.client import (
     StripeClient,
     StripeError,
     TokenBucket,
+    WindowPacer,
 )
 from paragon_magic.listing import ListingInterrupted
 from paragon_magic.sandbox import LocalStripe
@@ -78,11 +79,11 @@ def _patient_retry(seed: int) -> RetryPolicy:
 
 def _client(
     server: LocalStripe, *, retry: RetryPolicy, transport: httpx.BaseTransport | None = None,
-    timeout: float = CLIENT_TIMEOUT,
+    timeout: float = CLIENT_TIMEOUT, rate_limiter: Any = None,
 ) -> StripeClient:
     return StripeClient(
         DirectBackend(server.key, base_url=server.url),
-        retry=retry, rate_limiter=TokenBucket(math.inf), timeout=timeout, transport=transport,
+        retry=retry, rate_limiter=rate_limiter or TokenBucket(math.inf), timeout=timeout, transport=transport,
     )  # fmt: skip
 
 
@@ -174,7 +175,9 @@ def test_session_listing_under_faults_matches_the_clean_frame(faults: LocalStrip
         clean = Session(clean_client, config=SessionConfig(progress=False, partitioned=False)).run("list_customers")
     before = faults.stats()
     faults.configure(**LIST_FAULTS, seed=12)
-    client = _client(faults, retry=_patient_retry(12))
+    # the session's own kind of pacer, set above the server's 10/s: the limiter answers 429s, the pacer
+    # slows down on them (concurrent windows with no pacer at all would starve a page of its retries)
+    client = _client(faults, retry=_patient_retry(12), rate_limiter=WindowPacer(20.0))
     try:
         frame = Session(client, config=config).run("list_customers")
     finally:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import os
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
