@@ -16,10 +16,9 @@ from paragon_magic.auth.credentials import (
     CredentialStore,
     Credentials,
     default_config_dir,
-    next_connection,
-    resolve_credentials,
     usable_keyring,
 )
+from paragon_magic.auth.resolution import next_connection, resolve_credentials
 from paragon_magic.auth.keys import Secret
 from paragon_magic.errors import ConfigurationError, UsageError
 

@@ -9,11 +9,9 @@ from .credentials import (
     CredentialStore,
     Credentials,
     ProfileInfo,
-    ResolvedCredentials,
     default_config_dir,
-    next_connection,
-    resolve_credentials,
 )
+from .resolution import ResolvedCredentials, next_connection, resolve_credentials
 from .keys import KeyInfo, Secret, classify_key, looks_like_secret, mask_key, redact_secrets
 from .tokens import (
     InvalidTokenError,

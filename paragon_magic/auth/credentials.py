@@ -19,9 +19,8 @@ Where they are kept
   symlink. A directory or file that is a symlink, not owned by the user, or writable by group or
   others is refused with one line; one that is ours but readable by others is narrowed.
 
-Where credentials come from (:func:`resolve_credentials`, the Stripe CLI's order): a key or token
-passed explicitly to ``connect`` first, then the ``STRIPE_API_KEY`` environment variable, then the
-active saved profile. A saved profile is used only with the base URL it was saved with.
+Where credentials come from, in the Stripe CLI's order, is :mod:`.resolution`; the checks that keep the
+directory and file private are :mod:`.private_files`.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ import platformdirs
 
 from ..errors import ConfigurationError, UsageError
 from .keys import Secret, classify_key
+from .private_files import NOFOLLOW, check_private, make_private_dirs
 
 __all__ = [
     "CONFIG_DIR_ENV",
@@ -48,12 +48,9 @@ __all__ = [
     "check_profile_name",
     "Credentials",
     "ProfileInfo",
-    "ResolvedCredentials",
     "STRIPE_BASE_ENV",
     "STRIPE_KEY_ENV",
     "default_config_dir",
-    "next_connection",
-    "resolve_credentials",
 ]
 
 CONFIG_DIR_ENV = "PARAGON_MAGIC_CONFIG_DIR"
@@ -121,28 +118,6 @@ class ProfileInfo:
     mode: str | None = None
     base_url: str | None = None
     saved_at: str | None = None
-
-
-@dataclass(frozen=True)
-class ResolvedCredentials:
-    """Credentials, where they came from ("explicit", "profile" with its name, or "environment")
-    and where they go (``base_url``; None: Stripe)."""
-
-    credentials: Credentials
-    source: Literal["explicit", "profile", "environment"]
-    profile: str | None = None
-    base_url: str | None = None
-    #: Something the user should be told (e.g. ``$STRIPE_API_BASE`` set but not used for a profile).
-    note: str | None = None
-
-    @property
-    def origin(self) -> str:
-        """"$STRIPE_API_KEY", "saved profile 'NAME'" or "the key given"."""
-        if self.source == "environment":
-            return f"${STRIPE_KEY_ENV}"
-        if self.source == "profile":
-            return f"saved profile '{self.profile}'"
-        return "the key given"
 
 
 def default_config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -345,9 +320,9 @@ class CredentialStore:
         directory = Path(self.config_dir)
         if not os.path.lexists(directory):
             return {"version": 1, "active": None, "profiles": {}}
-        _check_private(directory, os.lstat(directory), "configuration directory")
+        check_private(directory, os.lstat(directory), "configuration directory")
         try:
-            fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+            fd = os.open(path, os.O_RDONLY | NOFOLLOW)
         except FileNotFoundError:
             return {"version": 1, "active": None, "profiles": {}}
         except OSError as exc:
@@ -357,7 +332,7 @@ class CredentialStore:
             raise ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
-            _check_private(path, info, "credentials file")
+            check_private(path, info, "credentials file")
             if stat.S_IMODE(info.st_mode) & 0o077 and hasattr(os, "fchmod"):
                 os.fchmod(handle.fileno(), 0o600)
             raw = handle.read()
@@ -371,9 +346,9 @@ class CredentialStore:
 
     def _write(self, data: dict[str, Any]) -> None:
         directory = Path(self.config_dir)
-        _make_private_dirs(directory)
+        make_private_dirs(directory)
         tmp = directory / f".{FILE_NAME}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
         try:
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, 0o600)  # whatever the umask
@@ -386,109 +361,3 @@ class CredentialStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-
-
-def _check_private(path: Path, info: os.stat_result, what: str) -> None:
-    """Refuse a ``what`` that is a symlink, not owned by this user, or writable by group or others."""
-    if stat.S_ISLNK(info.st_mode):
-        raise ConfigurationError(f"the {what} {path} is a symlink; paragon_magic does not follow it "
-                                 "(set $PARAGON_MAGIC_CONFIG_DIR to a real directory)")
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise ConfigurationError(f"the {what} {path} is not owned by you; paragon_magic will not use it "
-                                 "(set $PARAGON_MAGIC_CONFIG_DIR to a directory of your own)")
-    if hasattr(os, "getuid") and stat.S_IMODE(info.st_mode) & 0o022:
-        raise ConfigurationError(f"the {what} {path} is writable by other users, who could replace your "
-                                 f"credentials; run chmod go-w {path} (or remove it) and try again")
-
-
-def _make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and missing parents as 0700 (whatever the umask), then check it is private;
-    a directory that is ours but readable by others is narrowed to 0700."""
-    missing: list[Path] = []
-    current = directory
-    while not os.path.lexists(current) and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass
-        else:
-            os.chmod(path, 0o700)
-    info = os.lstat(directory)
-    _check_private(directory, info, "configuration directory")
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        os.chmod(directory, 0o700)
-
-
-def resolve_credentials(
-    explicit: str | Secret | Credentials | None = None,
-    store: CredentialStore | None = None,
-    environ: Mapping[str, str] | None = None,
-    *,
-    base_url: str | None = None,
-    profile: str | None = None,
-) -> ResolvedCredentials:
-    """Find the credentials to use and where they go, in the Stripe CLI's order.
-
-    ``explicit`` → ``$STRIPE_API_KEY`` → the saved ``profile`` (default: the active one). An explicit
-    key or the environment's key goes to ``base_url``, else ``$STRIPE_API_BASE``, else Stripe; a
-    saved profile goes only to the base it was saved with (``$STRIPE_API_BASE`` does not apply to it,
-    and a different ``base_url`` is refused). ``profile`` skips the environment: the user chose it.
-
-    Raises ``ConfigurationError`` when there is nothing to use, ``UsageError`` when the key found is
-    not a usable Stripe key (the message names the source, never the key).
-    """
-    env = os.environ if environ is None else environ
-    env_base = env.get(STRIPE_BASE_ENV, "").strip() or None
-    if explicit is not None:
-        creds = explicit if isinstance(explicit, Credentials) else Credentials.stripe_key(explicit)
-        return ResolvedCredentials(creds, "explicit", base_url=base_url or creds.base_url or env_base)
-    value = env.get(STRIPE_KEY_ENV, "").strip()
-    if value and profile is None:
-        try:
-            creds = Credentials.stripe_key(value)
-        except UsageError as exc:
-            raise UsageError(f"${STRIPE_KEY_ENV}: {exc}", field="api_key") from None
-        return ResolvedCredentials(creds, "environment", base_url=base_url or env_base)
-    store = store if store is not None else CredentialStore(environ=env)
-    name = profile or store.active_profile
-    if name is not None:
-        creds = store.load(name)
-        saved = creds.base_url
-        if base_url and _base_key(base_url) != _base_key(saved):
-            raise UsageError(
-                f"saved profile '{name}' is used only with {saved or 'Stripe'} where it was saved, not "
-                f"{base_url}; connect with a key for that server instead", field="base_url")
-        note = None
-        if env_base and _base_key(env_base) != _base_key(saved):
-            note = (f"${STRIPE_BASE_ENV} ({env_base}) is not used for saved profile '{name}', which goes to "
-                    f"{saved or 'Stripe'} where it was saved; set ${STRIPE_KEY_ENV} too to use that server")
-        return ResolvedCredentials(creds, "profile", name, base_url=saved, note=note)
-    raise ConfigurationError(
-        "not connected: run %stripe connect (in Python: paragon_magic.connect(key)), "
-        f"or set ${STRIPE_KEY_ENV} before starting Jupyter"
-    )
-
-
-def next_connection(store: CredentialStore | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """One line saying what the next action would connect with (the same order as above)."""
-    env = os.environ if environ is None else environ
-    if env.get(STRIPE_KEY_ENV, "").strip():
-        return f"the next action connects with ${STRIPE_KEY_ENV}"
-    store = store if store is not None else CredentialStore(environ=env)
-    try:
-        active = store.active_profile
-    except ConfigurationError:
-        active = None
-    if active is not None:
-        return f"the next action connects with saved profile '{active}'"
-    return "the next action needs a key: %stripe connect, or set $" + STRIPE_KEY_ENV
-
-
-def _base_key(url: str | None) -> str:
-    return (url or "https://api.stripe.com").strip().rstrip("/").lower()

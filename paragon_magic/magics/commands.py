@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from ..auth.credentials import check_profile_name, next_connection
+from ..auth.credentials import check_profile_name
+from ..auth.resolution import next_connection
 from ..catalog import describe, get_action
 from ..errors import UsageError
 from ..session import Session
