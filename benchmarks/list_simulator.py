@@ -41,7 +41,7 @@ from typing import Any
 import httpx
 
 from benchmarks.customers import make_customers
-from paragon_magic.sandbox.front_faults import ServerTokenBucket
+from paragon_magic.sandbox.front.faults import ServerTokenBucket
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _CREATED_OPS = ("gt", "gte", "lt", "lte")

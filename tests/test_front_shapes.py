@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from paragon_magic.sandbox import _generate_shapes
-from paragon_magic.sandbox._shapes_generated import SHAPES
-from paragon_magic.sandbox.front_errors import StripeErrorResponse
-from paragon_magic.sandbox.front_shapes import ShapeContext, expand_params, expand_paths, to_current
-from paragon_magic.sandbox.front_shapes_types import billing_period
+from paragon_magic.sandbox.front import _generate_shapes
+from paragon_magic.sandbox.front._shapes_generated import SHAPES
+from paragon_magic.sandbox.front.errors import StripeErrorResponse
+from paragon_magic.sandbox.front.shapes import ShapeContext, expand_params, expand_paths, to_current
+from paragon_magic.sandbox.front.shapes_types import billing_period
 
 FIXTURE_FILE = Path(__file__).parent / "fixtures/stripe/fixtures3.json"
 FIXTURES = json.loads(FIXTURE_FILE.read_text())["resources"]

@@ -1,7 +1,7 @@
 """The sandbox ledger over real HTTP: card fees, settlement, refunds, payouts, a balance that reconciles,
 and a failed create that leaves nothing behind.
 
-Expected fees are written out by hand from the schedule in ``paragon_magic.sandbox.front_ledger``
+Expected fees are written out by hand from the schedule in ``paragon_magic.sandbox.front.ledger``
 (usd 2.9 % + 30, eur 1.5 % + 25, gbp 1.5 % + 20, jpy 3.6 %), not computed by the code under test.
 """
 

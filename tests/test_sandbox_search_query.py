@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from paragon_magic.sandbox.front_search_query import Clause, SearchQueryError, parse_query
+from paragon_magic.sandbox.front.search_query import Clause, SearchQueryError, parse_query
 
 FIELDS = {"email": "string", "name": "string", "currency": "token", "amount": "numeric",
           "created": "timestamp", "active": "boolean", "url": "string"}  # fmt: skip

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from paragon_magic.sandbox.front_errors import StripeErrorResponse
-from paragon_magic.sandbox.front_lists import ListCache, answer_list
-from paragon_magic.sandbox.front_search import answer_search
+from paragon_magic.sandbox.front.errors import StripeErrorResponse
+from paragon_magic.sandbox.front.lists import ListCache, answer_list
+from paragon_magic.sandbox.front.search import answer_search
 
 
 def _price(i: int, **fields: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
-from .front_errors import StripeErrorResponse
+from .errors import StripeErrorResponse
 
 _SECRET_KEY = re.compile(r"^sk_(test|live)_[A-Za-z0-9_]{4,}$")
 _RESTRICTED_KEY = re.compile(r"^rk_(test|live)_[A-Za-z0-9_]{4,}$")

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from .front_errors import (
+from .errors import (
     PREFIX_NOUNS,
     RESOURCE_NOUNS,
     StripeErrorResponse,
@@ -106,7 +106,7 @@ class Upstream:
         self.calls = 0
 
     async def start(self) -> None:
-        from ._child import UPSTREAM_HEADER
+        from .._child import UPSTREAM_HEADER
 
         self._session = aiohttp.ClientSession(
             headers={"Authorization": f"Bearer {UPSTREAM_KEY}", UPSTREAM_HEADER: self._secret},

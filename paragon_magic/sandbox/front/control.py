@@ -6,10 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .front import STATE, FrontState
-from .front_errors import json_response
-from .front_faults import FaultConfig, ScriptedResponse
-from .front_proxy import BACKDATABLE_FIELDS
+from .app import STATE, FrontState
+from .errors import json_response
+from .faults import FaultConfig, ScriptedResponse
+from .proxy import BACKDATABLE_FIELDS
 
 
 def _bad(message: str) -> web.Response:
@@ -113,7 +113,7 @@ async def backdate(request: web.Request) -> web.Response:
 
 
 async def clock(request: web.Request) -> web.Response:
-    """Set (``{"now": epoch}``) or stop (``{"now": null}``) the sandbox clock (see ``front_clock``)."""
+    """Set (``{"now": epoch}``) or stop (``{"now": null}``) the sandbox clock (see ``clock``)."""
     now = (await _json_object(request)).get("now")
     if now is not None and (not isinstance(now, int) or isinstance(now, bool)):
         return _bad('expected {"now": epoch_seconds or null}')

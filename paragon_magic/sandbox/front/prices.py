@@ -4,7 +4,7 @@ A recurring price and its plan share the id: creating a recurring price creates 
 with the price's id, and every plan (also one made with ``/v1/plans``) reads as a price. The price's own
 fields (``lookup_key``, ``tax_behavior``, ``unit_amount_decimal``, one-time prices) live in a
 :class:`PriceStore` in the front state. Subscriptions may name prices (``items[0][price]``): the body
-sent upstream names the plan instead (``front_price_refs.py``).
+sent upstream names the plan instead (``price_refs.py``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from .front_errors import StripeErrorResponse, missing_param, no_such, unknown_param, unrecognized_url
-from .front_list_specs import find_list_spec
-from .front_shapes_types import price_from_plan
+from .errors import StripeErrorResponse, missing_param, no_such, unknown_param, unrecognized_url
+from .list_specs import find_list_spec
+from .shapes_types import price_from_plan
 
 if TYPE_CHECKING:
-    from .front import Call, FrontState
+    from .app import Call, FrontState
 
 _FORM = "application/x-www-form-urlencoded"
 _INTERVALS = ("day", "week", "month", "year")

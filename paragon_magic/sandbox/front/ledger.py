@@ -2,7 +2,7 @@
 
 localstripe records every charge and refund as a balance transaction with ``fee`` 0, ``exchange_rate``
 1.0 and funds available at once, and ``GET /v1/balance`` is a fixed 2000 EUR. The ledger rewrites
-every balance transaction the front layer serves as Stripe would, owns payouts (``front_payouts``)
+every balance transaction the front layer serves as Stripe would, owns payouts (``payouts``)
 and answers ``GET /v1/balance`` from the sum of the transactions, so ``available + pending`` equals
 the sum of ``net`` per currency.
 
@@ -31,11 +31,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .front_errors import StripeErrorResponse, no_such, unrecognized_url
-from .front_list_query import parse_bracketed
-from .front_lists import ListCache
-from .front_payouts import PayoutBook
-from .front_proxy import Upstream, apply_backdates
+from .errors import StripeErrorResponse, no_such, unrecognized_url
+from .list_query import parse_bracketed
+from .lists import ListCache
+from .payouts import PayoutBook
+from .proxy import Upstream, apply_backdates
 
 DAY = 86_400
 SETTLEMENT_DAYS = 2
@@ -138,7 +138,7 @@ def balance_object(transactions: list[dict[str, Any]], *, default_currency: str 
 
 @dataclass(frozen=True)
 class ListView:
-    """What :func:`front_lists.answer_list` reads (``ListState``), with the ledger as the upstream."""
+    """What :func:`lists.answer_list` reads (``ListState``), with the ledger as the upstream."""
 
     lists: ListCache
     upstream: Any

@@ -3,7 +3,7 @@
 Every JSON body leaves the front layer through :func:`to_current`: it walks the body, and each hash
 with an ``object`` the sandbox knows is rebuilt with exactly the top-level keys of Stripe's fixture for
 that type (``_shapes_generated.py``): legacy keys dropped or moved (per-type fixers in
-``front_shapes_types.py``), missing keys filled with what Stripe answers when unset, nested hashes
+``shapes_types.py``), missing keys filled with what Stripe answers when unset, nested hashes
 completed, and expandable fields collapsed to their id unless the request expanded them.
 :func:`expand_paths` then fetches what an ``expand[]`` asked for and the upstream answer left as an id.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._shapes_generated import DELETED_KEYS, SHAPES
-from .front_errors import StripeErrorResponse
+from .errors import StripeErrorResponse
 
 #: Fetch an object by (field name, id) for an expansion: the translated object, or None.
 Fetch = Callable[[str, str], Awaitable[dict[str, Any] | None]]
@@ -105,7 +105,7 @@ def _shape(obj: dict[str, Any], kind: str, ctx: ShapeContext, path: str) -> dict
     if obj.get("deleted") is True:
         keys = DELETED_KEYS.get(kind, ("deleted", "id", "object"))
         return {key: obj[key] for key in keys if key in obj}
-    from .front_shapes_types import FIXERS
+    from .shapes_types import FIXERS
 
     obj = dict(obj)
     fixer = FIXERS.get(kind)

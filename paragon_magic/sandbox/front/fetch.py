@@ -6,15 +6,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .account import account_object
-from .front_list_specs import find_list_spec
-from .front_prices import find_price
-from .front_proxy import apply_backdates
-from .front_shapes import Fetch, ShapeContext, to_current
-from .front_shapes_types import items_in_subscription
+from ..account import account_object
+from .list_specs import find_list_spec
+from .prices import find_price
+from .proxy import apply_backdates
+from .shapes import Fetch, ShapeContext, to_current
+from .shapes_types import items_in_subscription
 
 if TYPE_CHECKING:
-    from .front import FrontState
+    from .app import FrontState
 
 
 async def items_with_their_subscription(state: FrontState, data: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Per-type fixes from localstripe's objects to today's Stripe (used by ``front_shapes``).
+"""Per-type fixes from localstripe's objects to today's Stripe (used by ``shapes``).
 
 Each fixer edits a shallow copy of one object before it is cut to the fixture's keys: it renames
 legacy keys (``account_balance`` -> ``balance``), computes what Stripe derives (a subscription's
@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from ..client._base import DEFAULT_STRIPE_VERSION
-from .account import PLATFORM_NAME
-from .front_shapes import ShapeContext
+from ...client._base import DEFAULT_STRIPE_VERSION
+from ..account import PLATFORM_NAME
+from .shapes import ShapeContext
 
 Fixer = Callable[[dict[str, Any], ShapeContext], None]
 _DAY = 86_400

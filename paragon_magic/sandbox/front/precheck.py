@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from .front_errors import StripeErrorResponse
-from .front_proxy import Upstream
+from .errors import StripeErrorResponse
+from .proxy import Upstream
 
 _PLAN_KEY = re.compile(r"^(?:items\[(\d+)\]\[(?:plan|price)\]|plan|price)$")
 _NO_CHARGE_NEEDED = ("trial_end", "trial_period_days", "default_payment_method", "default_source")

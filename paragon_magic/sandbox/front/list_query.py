@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .front_errors import StripeErrorResponse, missing_param, unknown_param
+from .errors import StripeErrorResponse, missing_param, unknown_param
 
 COMMON_PARAMS = frozenset({"limit", "starting_after", "ending_before", "expand"})
 RANGE_OPS = ("gt", "gte", "lt", "lte")

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .front_errors import StripeErrorResponse, missing_param, no_such, unknown_param
+from .errors import StripeErrorResponse, missing_param, no_such, unknown_param
 
 DAY = 86_400
 PAYOUT_DAYS = 2

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .front_list_collect import (
+from .list_collect import (
     UpstreamReader,
     collect_invoice_lines,
     collect_invoiceitems,
@@ -25,8 +25,8 @@ from .front_list_collect import (
     dig,
     ref_id,
 )
-from .front_list_query import FilterSpec, range_ok
-from .front_shapes_types import items_in_subscription
+from .list_query import FilterSpec, range_ok
+from .shapes_types import items_in_subscription
 
 Matcher = Callable[[dict[str, Any], dict[str, Any]], bool]
 Predicate = Callable[[dict[str, Any], Any], bool]

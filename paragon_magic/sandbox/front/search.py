@@ -1,7 +1,7 @@
 """``GET /v1/{resource}/search``: Stripe's search endpoints over the front layer's list collections.
 
-The query language is :mod:`front_search_query`; the objects come from the same cached collections
-as the lists (:class:`front_lists.ListCache`), so a resource stored by the front layer itself
+The query language is :mod:`search_query`; the objects come from the same cached collections
+as the lists (:class:`lists.ListCache`), so a resource stored by the front layer itself
 (prices) is searchable as soon as its source is registered in ``ListCache.sources``. Results are
 newest first; ``next_page`` is an opaque token naming the last object returned.
 """
@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .front_errors import StripeErrorResponse, missing_param, unknown_param
-from .front_list_query import as_int, parse_bracketed
-from .front_list_collect import dig, ref_id
-from .front_list_specs import invoice_subscription
-from .front_lists import ListState, Ordered
-from .front_search_query import FieldKinds, SearchQuery, SearchQueryError, parse_query
+from .errors import StripeErrorResponse, missing_param, unknown_param
+from .list_query import as_int, parse_bracketed
+from .list_collect import dig, ref_id
+from .list_specs import invoice_subscription
+from .lists import ListState, Ordered
+from .search_query import FieldKinds, SearchQuery, SearchQueryError, parse_query
 
 _CARD = "payment_method_details.card."
 Derived = Mapping[str, Callable[[dict[str, Any]], Any]]

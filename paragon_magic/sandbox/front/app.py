@@ -19,22 +19,22 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-from ..client.redaction import mask_url
-from .account import PLATFORM_ACCOUNT_ID, account_object
-from .front_auth import KeyRegistry, key_is_live
-from .front_clock import SandboxClock
-from .front_errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
-from .front_faults import FaultInjector, ScriptedResponse
-from .front_idempotency import IdempotencyStore, SavedResponse
-from .front_fetch import expansion_fetcher, items_with_their_subscription, refunds_with_their_charge
-from .front_ledger import Ledger
-from .front_lists import ListCache, answer_list
-from .front_precheck import refuse_doomed_create
-from .front_price_refs import subscription_upstream_pairs, write_product
-from .front_prices import PriceStore, handle_prices, prices_oldest_first
-from .front_proxy import Upstream, apply_backdates, check_required, mark_live
-from .front_search import answer_search
-from .front_shapes import ShapeContext, expand_params, expand_paths, to_current
+from ...client.redaction import mask_url
+from ..account import PLATFORM_ACCOUNT_ID, account_object
+from .auth import KeyRegistry, key_is_live
+from .clock import SandboxClock
+from .errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
+from .faults import FaultInjector, ScriptedResponse
+from .idempotency import IdempotencyStore, SavedResponse
+from .fetch import expansion_fetcher, items_with_their_subscription, refunds_with_their_charge
+from .ledger import Ledger
+from .lists import ListCache, answer_list
+from .precheck import refuse_doomed_create
+from .price_refs import subscription_upstream_pairs, write_product
+from .prices import PriceStore, handle_prices, prices_oldest_first
+from .proxy import Upstream, apply_backdates, check_required, mark_live
+from .search import answer_search
+from .shapes import ShapeContext, expand_params, expand_paths, to_current
 
 LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
@@ -313,9 +313,9 @@ async def _completed(state: FrontState, parts: list[str], data: Any, method: str
 
 def create_app(upstream_url: str, *, control_secret: str = "", upstream_secret: str = "") -> web.Application:
     """The front layer application, proxying to localstripe at ``upstream_url`` (with
-    ``upstream_secret``); ``/_sandbox/*`` answers only ``control_secret`` (see :mod:`.front_guard`)."""
-    from .front_control import add_control_routes
-    from .front_guard import CONTROL_SECRET, guard_middleware
+    ``upstream_secret``); ``/_sandbox/*`` answers only ``control_secret`` (see :mod:`.guard`)."""
+    from .control import add_control_routes
+    from .guard import CONTROL_SECRET, guard_middleware
 
     app = web.Application(client_max_size=16 * 1024 * 1024, handler_args={"max_field_size": 65536},
                           middlewares=[guard_middleware])
@@ -339,8 +339,8 @@ def create_app(upstream_url: str, *, control_secret: str = "", upstream_secret: 
 
 def main(argv: list[str] | None = None) -> None:
     """The child's entry point; its secrets come in the environment, never on the command line."""
-    from ._child import serve_app, take_secret
-    from .front_guard import CONTROL_SECRET_ENV, UPSTREAM_SECRET_ENV
+    from .._child import serve_app, take_secret
+    from .guard import CONTROL_SECRET_ENV, UPSTREAM_SECRET_ENV
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--upstream", required=True, help="localstripe base URL")

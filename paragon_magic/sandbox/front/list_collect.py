@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .front_errors import StripeErrorResponse, no_such
+from .errors import StripeErrorResponse, no_such
 
 if TYPE_CHECKING:
-    from .front_list_specs import ListSpec
+    from .list_specs import ListSpec
 
 FETCH_ALL = "1000000"
 
 
 class UpstreamReader(Protocol):
-    """What collectors need from :class:`front_proxy.Upstream`."""
+    """What collectors need from :class:`proxy.Upstream`."""
 
     async def fetch_list(self, path: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]: ...
 

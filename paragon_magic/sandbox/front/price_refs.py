@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from .front_errors import missing_param, no_such, unknown_param
-from .front_prices import (
+from .errors import missing_param, no_such, unknown_param
+from .prices import (
     CREATE_PARAMS,
     bad_param,
     check_param_names,
@@ -21,7 +21,7 @@ from .front_prices import (
 )
 
 if TYPE_CHECKING:
-    from .front import FrontState
+    from .app import FrontState
 
 _SUBSCRIPTION_PATHS = re.compile(r"^/v1/(subscriptions|subscription_items)(/[^/]+)?$")
 _ONE_TIME_IN_SUBSCRIPTION = (

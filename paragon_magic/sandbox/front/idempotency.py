@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .front_errors import StripeErrorResponse
+from .errors import StripeErrorResponse
 
 MAX_KEY_LENGTH = 255
 

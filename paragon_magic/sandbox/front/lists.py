@@ -3,7 +3,7 @@
 A whole collection is read once (a huge ``limit`` upstream, or a front-layer source such as prices)
 and cached until the next write; ordering (newest first, ties: newest inserted first), cursors,
 ``created`` ranges, filters and backdated timestamps are all applied here. The endpoints and their
-filters are in :mod:`front_list_specs`, parameter validation in :mod:`front_list_query`.
+filters are in :mod:`list_specs`, parameter validation in :mod:`list_query`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .front_errors import no_such
-from .front_list_query import ListQuery, parse_list_query, range_ok
-from .front_list_collect import FETCH_ALL, UpstreamReader, collect_plain
-from .front_list_specs import ListSpec, find_list_spec
-from .front_proxy import apply_backdates
+from .errors import no_such
+from .list_query import ListQuery, parse_list_query, range_ok
+from .list_collect import FETCH_ALL, UpstreamReader, collect_plain
+from .list_specs import ListSpec, find_list_spec
+from .proxy import apply_backdates
 
 #: A front-layer store's whole collection, oldest first (given the ``expand`` list).
 ObjectSource = Callable[[tuple[str, ...]], Awaitable[list[dict[str, Any]]]]

@@ -18,9 +18,9 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from ._child import CONTROL_HEADER, CONTROL_SECRET_ENV, UPSTREAM_HEADER, UPSTREAM_SECRET_ENV
-from ..client.redaction import mask_url
-from .front_errors import StripeErrorResponse, new_request_id, unrecognized_url
+from .._child import CONTROL_HEADER, CONTROL_SECRET_ENV, UPSTREAM_HEADER, UPSTREAM_SECRET_ENV
+from ...client.redaction import mask_url
+from .errors import StripeErrorResponse, new_request_id, unrecognized_url
 
 __all__ = ["CONTROL_HEADER", "CONTROL_SECRET_ENV", "UPSTREAM_HEADER", "UPSTREAM_SECRET_ENV", "guard_middleware"]
 
