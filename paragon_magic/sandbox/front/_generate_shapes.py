@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import pprint
 import sys
 import types
 import typing
@@ -206,10 +205,21 @@ from typing import Any
 '''
 
 
+def _sorted(value: Any) -> Any:
+    """``value`` with every dict's keys in order, so the rendering is the same on every run."""
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
 def render(shapes: dict[str, Any], deleted: dict[str, tuple[str, ...]]) -> str:
-    body = pprint.pformat(shapes, width=110, sort_dicts=True, compact=True)
-    gone = pprint.pformat(deleted, width=110, sort_dicts=True, compact=True)
-    return f"{HEADER}SHAPES: dict[str, dict[str, Any]] = {body}\n\nDELETED_KEYS: dict[str, tuple[str, ...]] = {gone}\n"
+    """The module text: one line per object type (data only, compact)."""
+    body = "".join(f"    {name!r}: {_sorted(shape)!r},\n" for name, shape in sorted(shapes.items()))
+    gone = "".join(f"    {name!r}: {keys!r},\n" for name, keys in sorted(deleted.items()))
+    return (f"{HEADER}SHAPES: dict[str, dict[str, Any]] = {{\n{body}}}\n\n"
+            f"DELETED_KEYS: dict[str, tuple[str, ...]] = {{\n{gone}}}\n")
 
 
 def main(argv: list[str] | None = None) -> None:
