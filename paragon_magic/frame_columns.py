@@ -46,13 +46,15 @@ class Chunk:
         """The first ``rows`` values."""
         if rows >= self.rows:
             return self
-        if self.kind == "null":
-            return Chunk("null", rows)
+        if self.kind == "values":
+            return pack(list(self.data[:rows]))  # the head may hold fewer kinds, or only None
         if self.kind == "str":
-            return Chunk("str", rows, self.data.slice(0, rows))
+            strings = self.data.slice(0, rows)
+            return Chunk("null", rows) if strings.null_count == rows else Chunk("str", rows, strings)
         mask = None if self.mask is None else self.mask[:rows].copy()
-        data = self.data[:rows].copy() if isinstance(self.data, np.ndarray) else list(self.data[:rows])
-        return Chunk(self.kind, rows, data, mask)
+        if self.kind == "null" or (mask is not None and mask.all()):
+            return Chunk("null", rows)
+        return Chunk(self.kind, rows, self.data[:rows].copy(), mask)
 
     def values(self) -> Sequence[Any]:
         """The Python values back (equal to the packed ones: str, int, bool or None)."""
