@@ -75,28 +75,30 @@ def _arrow_storage() -> bool:
     return _pa is not None and getattr(DTYPES["string"], "storage", None) == "pyarrow"
 
 
-def pack(values: Sequence[Any]) -> Chunk:
-    """One page's values of a column, packed when they are all str, all int or all bool (with None)."""
+def pack(values: Sequence[Any], known: ColumnKind | None = None) -> Chunk:
+    """One page's values of a column, packed when they are all str, all int or all bool (with None).
+
+    ``known`` (the schema's kind) only picks what to try first: text columns skip the pass over types.
+    """
+    rows = len(values)
+    if known in ("string", "decimal") and (text := _arrow_text(values)) is not None:
+        return Chunk("null", rows) if text.null_count == rows else Chunk("str", rows, text)
     types = set(map(type, values))
     has_none = _NONE in types
     types.discard(_NONE)
-    rows = len(values)
     if not types:
         return Chunk("null", rows)
     if len(types) == 1:
         kind = next(iter(types))
-        if kind is str and _arrow_storage():
-            try:
-                return Chunk("str", rows, _pa.array(values, type=_pa.large_string()))
-            except (_pa.ArrowInvalid, _pa.ArrowTypeError):  # pragma: no cover - str values always fit
-                pass
-        elif kind is int:
+        if kind is str and (text := _arrow_text(values)) is not None:
+            return Chunk("str", rows, text)
+        if kind is int:
             try:
                 ints, mask = _int64(values, has_none)
                 return Chunk("int", rows, ints, mask if has_none else None)
             except OverflowError:  # beyond int64: typed_column keeps Python ints
                 pass
-        elif kind is bool:
+        if kind is bool:
             mask = np.array([v is None for v in values], dtype=bool) if has_none else None
             return Chunk("bool", rows, np.array([bool(v) for v in values], dtype=bool), mask)
     return Chunk("values", rows, values)
@@ -178,10 +180,16 @@ def _typed_bools(bools: np.ndarray, mask: np.ndarray, has_none: bool, kind: Colu
 
 def _arrow_strings(values: Sequence[Any]) -> Any | None:
     """An Arrow-backed string column built in C++, or None (no pyarrow, or not all str/None)."""
+    text = _arrow_text(values)
+    return None if text is None else pd.arrays.ArrowStringArray(text)
+
+
+def _arrow_text(values: Sequence[Any]) -> Any | None:
+    """The values as an Arrow large_string array, or None (no pyarrow storage, or not all str/None)."""
     if not _arrow_storage():
         return None
     try:
-        return pd.arrays.ArrowStringArray(_pa.array(values, type=_pa.large_string()))
+        return _pa.array(values, type=_pa.large_string())
     except (_pa.ArrowInvalid, _pa.ArrowTypeError):
         return None
 

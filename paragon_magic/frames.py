@@ -29,6 +29,7 @@ __all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns", "ty
 _NONE = type(None)
 _EMPTY: Mapping[str, Any] = {}
 _PAGE = 1000  # objects per chunk when to_frame is given one long iterable
+_PACK_ROWS = 500  # a builder packs its pending Python values once it holds this many rows of them
 
 
 def flatten_columns(objects: Sequence[Mapping[str, Any]], schema: TypeSchema | None = None) -> dict[str, Sequence[Any]]:
@@ -87,8 +88,8 @@ def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[A
 class FrameBuilder:
     """Collects pages of Stripe objects as columns and builds one typed DataFrame.
 
-    Each page's columns are packed as it arrives (``frame_columns.pack``: Arrow strings, int64 and bool
-    arrays), so the page's Python values are not held until ``build()``; the result is the same as
+    Pages' columns are packed every few hundred rows (``frame_columns.pack``: Arrow strings, int64 and
+    bool arrays), so their Python values are not held until ``build()``; the result is the same as
     converting every value at once. Raw objects are not kept unless ``keep_raw=True`` (then
     ``df.stripe.raw`` returns them). ``build()`` can be called at any time (e.g. for a partial result)
     and does not consume the builder. Columns are ``id``, the type's headline columns, then A–Z, so page
@@ -99,13 +100,15 @@ class FrameBuilder:
         self.object_type = object_type
         self.keep_raw = keep_raw
         self._columns: dict[str, list[Chunk]] = {}
-        self._rows = 0
+        self._rows = 0  # packed rows
+        self._pending: dict[str, list[Any]] = {}  # Python values of the rows not packed yet
+        self._pending_rows = 0
         self._raw: list[Mapping[str, Any]] = []
 
     @property
     def rows(self) -> int:
         """Objects added so far."""
-        return self._rows
+        return self._rows + self._pending_rows
 
     def add_page(self, objects: Sequence[Mapping[str, Any]]) -> None:
         """Add one page of objects (a list response's ``data``)."""
@@ -113,10 +116,30 @@ class FrameBuilder:
             return
         if self.object_type is None and isinstance(objects[0].get("object"), str):
             self.object_type = objects[0]["object"]
-        columns = flatten_columns(objects, schema_for(self.object_type))
-        self._append({name: [pack(values)] for name, values in columns.items()}, len(objects))
+        page = flatten_columns(objects, schema_for(self.object_type))
+        count, pending = len(objects), self._pending
+        for name, values in page.items():
+            column = pending.get(name)
+            if column is None:
+                pending[name] = column = [None] * self._pending_rows
+            column.extend(values)
+        padding = [None] * count
+        for name, column in pending.items():
+            if name not in page:
+                column.extend(padding)
+        self._pending_rows += count
         if self.keep_raw:
             self._raw.extend(objects)
+        if self._pending_rows >= _PACK_ROWS:
+            self.pack()
+
+    def pack(self) -> None:
+        """Pack the pending pages' values now (the builder does so every few hundred rows by itself)."""
+        if self._pending_rows:
+            pending, count = self._pending, self._pending_rows
+            self._pending, self._pending_rows = {}, 0
+            schema = schema_for(self.object_type)
+            self._append({name: [pack(values, schema.get(name))] for name, values in pending.items()}, count)
 
     def absorb(self, other: FrameBuilder, take: int | None = None) -> None:
         """Append ``other``'s first ``take`` rows (all by default) and empty ``other``.
@@ -124,6 +147,8 @@ class FrameBuilder:
         Its packed chunks move over, so pages collected by several builders (one per concurrent
         window) are joined once, at ``build()``.
         """
+        self.pack()
+        other.pack()
         take = other.rows if take is None else max(0, min(take, other.rows))
         if take:
             if self.object_type is None:
@@ -152,6 +177,7 @@ class FrameBuilder:
         ``release=True`` empties the builder column by column as it converts, so the packed chunks
         and the joined arrays are not both held in full (the listings' final build).
         """
+        self.pack()
         schema = schema_for(self.object_type)
         names = self._kept_columns(schema)
         rows = self._rows

@@ -56,7 +56,7 @@ def test_joined_chunks_equal_the_whole_column_converted_at_once(
         if values[start:start + size]:
             parts.append(values[start:start + size])
         start += size
-    chunks = [pack(part) for part in parts]
+    chunks = [pack(part, known) for part in parts]
     assert [c.rows for c in chunks] == [len(p) for p in parts]
     assert [v for c in chunks for v in c.values()] == values  # packing loses nothing
     expected = as_series(_to_array(values, known, by_name))
