@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - pyarrow is a dependency; stay correct 
 
 from .frame_schema import DTYPES, ColumnKind
 
-__all__ = ["Chunk", "pack", "join", "typed_column"]
+__all__ = ["Chunk", "join", "missing_column", "pack", "to_array", "typed_column"]
 
 _NONE = type(None)
 _MAX_EPOCH = np.iinfo(np.int64).max // 10**9  # seconds; beyond this, nanoseconds overflow (year 2262)
@@ -109,7 +109,7 @@ def join(chunks: Sequence[Chunk], known: ColumnKind | None, by_name: ColumnKind 
     rows = sum(c.rows for c in chunks)
     kinds = {c.kind for c in chunks} - {"null"}
     if not kinds:
-        return _missing(known or "object", rows)
+        return missing_column(known or "object", rows)
     kind = known or by_name
     if kinds == {"str"} and _arrow_storage():
         parts = [c.data if c.kind == "str" else _pa.nulls(c.rows, type=_pa.large_string()) for c in chunks]
@@ -120,7 +120,7 @@ def join(chunks: Sequence[Chunk], known: ColumnKind | None, by_name: ColumnKind 
     if kinds == {"bool"}:
         bools, mask = _concat_masked(chunks, np.bool_)
         return _typed_bools(bools, mask, bool(mask.any()), kind)
-    return _to_array(list(itertools.chain.from_iterable(c.values() for c in chunks)), known, by_name)
+    return to_array(list(itertools.chain.from_iterable(c.values() for c in chunks)), known, by_name)
 
 
 def _concat_masked(chunks: Sequence[Chunk], dtype: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -132,10 +132,10 @@ def _concat_masked(chunks: Sequence[Chunk], dtype: Any) -> tuple[np.ndarray, np.
 
 def typed_column(values: Sequence[Any], kind: ColumnKind | None) -> Any:
     """One column of ``values`` converted as a column of ``kind`` is (None: by the values alone)."""
-    return _to_array(values, kind, None) if values else _missing(kind or "object", 0)
+    return to_array(values, kind, None) if values else missing_column(kind or "object", 0)
 
 
-def _to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKind | None) -> Any:
+def to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKind | None) -> Any:
     """One typed column. ``known`` comes from the schema; ``by_name`` only counts when the values agree."""
     if known in ("string", "decimal") and (strings := _arrow_strings(values)) is not None:
         return strings  # the common case, without a Python-level pass over the values
@@ -143,7 +143,7 @@ def _to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKi
     has_none = _NONE in types
     types.discard(_NONE)
     if not types:
-        return _missing(known or "object", len(values))
+        return missing_column(known or "object", len(values))
     kind = known or by_name
     if types == {int}:
         if kind == "float":
@@ -219,7 +219,7 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
     return np.fromiter(values, dtype=object, count=len(values))
 
 
-def _missing(kind: ColumnKind, rows: int) -> Any:
+def missing_column(kind: ColumnKind, rows: int) -> Any:
     """A column of ``rows`` missing values with the kind's dtype (built without a pass over ``rows`` Nones)."""
     dtype = DTYPES["boolean"] if kind == "bool" and rows else DTYPES[kind]
     if dtype is object:

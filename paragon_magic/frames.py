@@ -21,7 +21,7 @@ import pandas as pd
 
 from .accessor import RawObjects  # also registers the ``df.stripe`` accessor
 from .client.keys import mask_secret
-from .frame_columns import Chunk, _missing, join, pack, typed_column
+from .frame_columns import Chunk, join, missing_column, pack, typed_column
 from .frame_schema import TypeSchema, column_order, kind_by_name, schema_for
 
 __all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns", "typed_column"]
@@ -187,7 +187,7 @@ class FrameBuilder:
             self._columns, self._rows = {}, 0
         for name, kind in schema.items():
             if name not in arrays:
-                arrays[name] = _missing(kind, rows)
+                arrays[name] = missing_column(kind, rows)
         order = column_order(arrays, self.object_type)
         frame = pd.DataFrame({n: arrays[n] for n in order}, index=pd.RangeIndex(rows), copy=False)
         frame.attrs["stripe"] = {"object_type": self.object_type}

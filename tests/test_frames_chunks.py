@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from paragon_magic.frame_columns import _to_array, join, pack
+from paragon_magic.frame_columns import join, pack, to_array
 from paragon_magic.frames import FrameBuilder
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "stripe" / "objects.json").read_text())
@@ -59,13 +59,13 @@ def test_joined_chunks_equal_the_whole_column_converted_at_once(
     chunks = [pack(part, known) for part in parts]
     assert [c.rows for c in chunks] == [len(p) for p in parts]
     assert [v for c in chunks for v in c.values()] == values  # packing loses nothing
-    expected = as_series(_to_array(values, known, by_name))
+    expected = as_series(to_array(values, known, by_name))
     pd.testing.assert_series_equal(as_series(join(chunks, known, by_name)), expected)
     head = sum(len(p) for p in parts[:-1]) + 1
     taken = [c.head(head - sum(x.rows for x in chunks[:i])) for i, c in enumerate(chunks)
              if sum(x.rows for x in chunks[:i]) < head]
     pd.testing.assert_series_equal(as_series(join(taken, known, by_name)),
-                                   as_series(_to_array(values[:head], known, by_name)))
+                                   as_series(to_array(values[:head], known, by_name)))
 
 
 def customer(**changes: Any) -> dict[str, Any]:
