@@ -17,24 +17,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-import numpy as np
 import pandas as pd
-
-try:  # pandas' preferred string storage: ~3x smaller frames, faster conversion
-    import pyarrow as _pa
-except ImportError:  # pragma: no cover - pyarrow is a dependency; stay correct without it
-    _pa = None
 
 from .accessor import RawObjects  # also registers the ``df.stripe`` accessor
 from .client.keys import mask_secret
-from .frame_schema import DTYPES, ColumnKind, TypeSchema, column_order, kind_by_name, schema_for
+from .frame_columns import Chunk, join, missing_column, pack, typed_column
+from .frame_schema import TypeSchema, column_order, kind_by_name, schema_for
 
 __all__ = ["FrameBuilder", "to_frame", "attach_metadata", "flatten_columns", "typed_column"]
 
 _NONE = type(None)
 _EMPTY: Mapping[str, Any] = {}
 _PAGE = 1000  # objects per chunk when to_frame is given one long iterable
-_MAX_EPOCH = np.iinfo(np.int64).max // 10**9  # seconds; beyond this, nanoseconds overflow (year 2262)
+_PACK_ROWS = 500  # a builder packs its pending Python values once it holds this many rows of them
 
 
 def flatten_columns(objects: Sequence[Mapping[str, Any]], schema: TypeSchema | None = None) -> dict[str, Sequence[Any]]:
@@ -93,22 +88,27 @@ def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[A
 class FrameBuilder:
     """Collects pages of Stripe objects as columns and builds one typed DataFrame.
 
-    Raw objects are not kept unless ``keep_raw=True`` (then ``df.stripe.raw`` returns them).
-    ``build()`` can be called at any time (e.g. for a partial result) and does not consume the builder.
-    Columns are ``id``, the type's headline columns, then A–Z, so page boundaries never change the layout.
+    Pages' columns are packed every few hundred rows (``frame_columns.pack``: Arrow strings, int64 and
+    bool arrays), so their Python values are not held until ``build()``; the result is the same as
+    converting every value at once. Raw objects are not kept unless ``keep_raw=True`` (then
+    ``df.stripe.raw`` returns them). ``build()`` can be called at any time (e.g. for a partial result)
+    and does not consume the builder. Columns are ``id``, the type's headline columns, then A–Z, so page
+    boundaries never change the layout.
     """
 
     def __init__(self, object_type: str | None = None, *, keep_raw: bool = False) -> None:
         self.object_type = object_type
         self.keep_raw = keep_raw
-        self._columns: dict[str, list[Any]] = {}
-        self._rows = 0
+        self._columns: dict[str, list[Chunk]] = {}
+        self._rows = 0  # packed rows
+        self._pending: dict[str, list[Any]] = {}  # Python values of the rows not packed yet
+        self._pending_rows = 0
         self._raw: list[Mapping[str, Any]] = []
 
     @property
     def rows(self) -> int:
         """Objects added so far."""
-        return self._rows
+        return self._rows + self._pending_rows
 
     def add_page(self, objects: Sequence[Mapping[str, Any]]) -> None:
         """Add one page of objects (a list response's ``data``)."""
@@ -116,54 +116,78 @@ class FrameBuilder:
             return
         if self.object_type is None and isinstance(objects[0].get("object"), str):
             self.object_type = objects[0]["object"]
-        self._append(flatten_columns(objects, schema_for(self.object_type)), len(objects))
+        page = flatten_columns(objects, schema_for(self.object_type))
+        count, pending = len(objects), self._pending
+        for name, values in page.items():
+            column = pending.get(name)
+            if column is None:
+                pending[name] = column = [None] * self._pending_rows
+            column.extend(values)
+        padding = [None] * count
+        for name, column in pending.items():
+            if name not in page:
+                column.extend(padding)
+        self._pending_rows += count
         if self.keep_raw:
             self._raw.extend(objects)
+        if self._pending_rows >= _PACK_ROWS:
+            self.pack()
+
+    def pack(self) -> None:
+        """Pack the pending pages' values now (the builder does so every few hundred rows by itself)."""
+        if self._pending_rows:
+            pending, count = self._pending, self._pending_rows
+            self._pending, self._pending_rows = {}, 0
+            schema = schema_for(self.object_type)
+            self._append({name: [pack(values, schema.get(name))] for name, values in pending.items()}, count)
 
     def absorb(self, other: FrameBuilder, take: int | None = None) -> None:
         """Append ``other``'s first ``take`` rows (all by default) and empty ``other``.
 
-        Its column lists move over, so pages collected by several builders (one per concurrent
-        window) are converted once, at ``build()``.
+        Its packed chunks move over, so pages collected by several builders (one per concurrent
+        window) are joined once, at ``build()``.
         """
+        self.pack()
+        other.pack()
         take = other.rows if take is None else max(0, min(take, other.rows))
         if take:
             if self.object_type is None:
                 self.object_type = other.object_type
             whole = take == other.rows
-            self._append({n: v if whole else v[:take] for n, v in other._columns.items()}, take)
+            self._append({n: c if whole else _head(c, take) for n, c in other._columns.items()}, take)
             if self.keep_raw:
                 self._raw.extend(other._raw[:take])
         other._columns, other._raw, other._rows = {}, [], 0
 
-    def _append(self, page: Mapping[str, Sequence[Any]], count: int) -> None:
-        for name, values in page.items():
+    def _append(self, page: Mapping[str, list[Chunk]], count: int) -> None:
+        for name, chunks in page.items():
             column = self._columns.get(name)
             if column is None:
-                self._columns[name] = column = [None] * self._rows
-            column.extend(values)
-        padding = [None] * count
+                self._columns[name] = column = [Chunk("null", self._rows)] if self._rows else []
+            for chunk in chunks:
+                _extend(column, chunk)
         for name, column in self._columns.items():
             if name not in page:
-                column.extend(padding)
+                _extend(column, Chunk("null", count))
         self._rows += count
 
     def build(self, *, release: bool = False) -> pd.DataFrame:
         """The DataFrame of everything added so far, typed by the object type's schema.
 
-        ``release=True`` empties the builder column by column as it converts, so the Python values
-        and the typed arrays are not both held in full (the listings' final build).
+        ``release=True`` empties the builder column by column as it converts, so the packed chunks
+        and the joined arrays are not both held in full (the listings' final build).
         """
+        self.pack()
         schema = schema_for(self.object_type)
         names = self._kept_columns(schema)
         rows = self._rows
         take = self._columns.pop if release else self._columns.__getitem__
-        arrays = {name: _to_array(take(name), schema.get(name), kind_by_name(name)) for name in names}
+        arrays = {name: join(take(name), schema.get(name), kind_by_name(name)) for name in names}
         if release:
             self._columns, self._rows = {}, 0
         for name, kind in schema.items():
             if name not in arrays:
-                arrays[name] = _missing(kind, rows)
+                arrays[name] = missing_column(kind, rows)
         order = column_order(arrays, self.object_type)
         frame = pd.DataFrame({n: arrays[n] for n in order}, index=pd.RangeIndex(rows), copy=False)
         frame.attrs["stripe"] = {"object_type": self.object_type}
@@ -177,7 +201,27 @@ class FrameBuilder:
         """All columns but an all-null ``x`` once ``x.*`` columns exist (null on one page, a dict on another)
         or when the schema flattens ``x`` (its fields are columns even when every ``x`` is null)."""
         parents = {n[: m.start()] for n in self._columns for m in re.finditer(r"\.", n)} | schema.flattened
-        return [n for n in self._columns if not (n in parents and all(v is None for v in self._columns[n]))]
+        return [n for n in self._columns
+                if not (n in parents and all(c.kind == "null" for c in self._columns[n]))]
+
+
+def _extend(column: list[Chunk], chunk: Chunk) -> None:
+    """Append ``chunk`` to ``column``, folding a run of nulls into one chunk."""
+    if chunk.kind == "null" and column and column[-1].kind == "null":
+        column[-1] = Chunk("null", column[-1].rows + chunk.rows)
+    elif chunk.rows:
+        column.append(chunk)
+
+
+def _head(chunks: list[Chunk], rows: int) -> list[Chunk]:
+    """The chunks holding a column's first ``rows`` values."""
+    kept = []
+    for chunk in chunks:
+        if rows <= 0:
+            break
+        kept.append(chunk.head(rows))
+        rows -= chunk.rows
+    return kept
 
 
 def to_frame(objects: Iterable[Mapping[str, Any]], object_type: str | None = None, *,
@@ -188,109 +232,6 @@ def to_frame(objects: Iterable[Mapping[str, Any]], object_type: str | None = Non
     while page := list(itertools.islice(iterator, _PAGE)):
         builder.add_page(page)
     return builder.build()
-
-
-# --- column conversion ------------------------------------------------------------------------------
-
-
-def typed_column(values: Sequence[Any], kind: ColumnKind | None) -> Any:
-    """One column of ``values`` converted as a column of ``kind`` is (None: by the values alone)."""
-    return _to_array(values, kind, None) if values else _missing(kind or "object", 0)
-
-
-def _to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKind | None) -> Any:
-    """One typed column. ``known`` comes from the schema; ``by_name`` only counts when the values agree."""
-    if known in ("string", "decimal") and (strings := _arrow_strings(values)) is not None:
-        return strings  # the common case, without a Python-level pass over the values
-    types = set(map(type, values))
-    has_none = _NONE in types
-    types.discard(_NONE)
-    if not types:
-        return _missing(known or "object", len(values))
-    kind = known or by_name
-    if types == {int}:
-        if kind == "float":
-            return _floats(values, has_none)
-        try:
-            ints, mask = _int64(values, has_none)
-        except OverflowError:  # beyond int64: keep Python ints
-            return _objects(values)
-        if kind == "timestamp" and not (np.abs(ints[~mask]) >= _MAX_EPOCH).any():
-            return _timestamps(ints, mask)
-        return pd.arrays.IntegerArray(ints, mask)
-    if kind == "decimal" and types <= {int, float, str}:  # a decimal sent as a number: exact text, not float
-        return pd.array([None if v is None else str(v) for v in values], dtype=DTYPES["string"])
-    if types <= {int, float}:
-        return _floats(values, has_none)
-    if types == {bool}:
-        if has_none or kind == "boolean":
-            return _booleans(values, has_none)
-        return np.array(values, dtype=bool)
-    if types == {str}:
-        strings = _arrow_strings(values)
-        return strings if strings is not None else pd.array(_objects(values), dtype=DTYPES["string"])
-    return _objects(values)
-
-
-def _arrow_strings(values: Sequence[Any]) -> Any | None:
-    """An Arrow-backed string column built in C++, or None (no pyarrow, or not all str/None)."""
-    if _pa is None or getattr(DTYPES["string"], "storage", None) != "pyarrow":
-        return None
-    try:
-        return pd.arrays.ArrowStringArray(_pa.array(values, type=_pa.large_string()))
-    except (_pa.ArrowInvalid, _pa.ArrowTypeError):
-        return None
-
-
-def _int64(values: Sequence[Any], has_none: bool) -> tuple[np.ndarray, np.ndarray]:
-    if not has_none:
-        return np.array(values, dtype=np.int64), np.zeros(len(values), dtype=bool)
-    mask = np.array([v is None for v in values], dtype=bool)
-    return np.array([0 if v is None else v for v in values], dtype=np.int64), mask
-
-
-def _booleans(values: Sequence[Any], has_none: bool) -> pd.arrays.BooleanArray:
-    if not has_none:
-        return pd.arrays.BooleanArray(np.array(values, dtype=bool), np.zeros(len(values), dtype=bool))
-    mask = np.array([v is None for v in values], dtype=bool)
-    return pd.arrays.BooleanArray(np.array([bool(v) for v in values], dtype=bool), mask)
-
-
-def _timestamps(seconds: np.ndarray, mask: np.ndarray) -> pd.arrays.DatetimeArray:
-    stamps = (seconds * 1_000_000_000).view("M8[ns]")
-    if mask.any():
-        stamps[mask] = np.datetime64("NaT")
-    return pd.array(stamps).tz_localize("UTC")
-
-
-def _floats(values: Sequence[Any], has_none: bool) -> np.ndarray:
-    if has_none:
-        values = [np.nan if v is None else v for v in values]
-    return np.array(values, dtype=np.float64)
-
-
-def _objects(values: Sequence[Any]) -> np.ndarray:
-    """A 1-d object array holding the values as they are (lists stay lists, no shape discovery)."""
-    return np.fromiter(values, dtype=object, count=len(values))
-
-
-def _missing(kind: ColumnKind, rows: int) -> Any:
-    """A column of ``rows`` missing values with the kind's dtype (built without a pass over ``rows`` Nones)."""
-    dtype = DTYPES["boolean"] if kind == "bool" and rows else DTYPES[kind]
-    if dtype is object:
-        return np.full(rows, None, dtype=object)
-    mask = np.ones(rows, dtype=bool)
-    if kind in ("int", "amount"):
-        return pd.arrays.IntegerArray(np.zeros(rows, dtype=np.int64), mask)
-    if dtype == DTYPES["boolean"]:
-        return pd.arrays.BooleanArray(np.zeros(rows, dtype=bool), mask)
-    if kind == "timestamp":
-        return _timestamps(np.zeros(rows, dtype=np.int64), mask)
-    if kind == "float":
-        return np.full(rows, np.nan)
-    if _pa is not None and getattr(dtype, "storage", None) == "pyarrow":
-        return pd.arrays.ArrowStringArray(_pa.nulls(rows, type=_pa.large_string()))
-    return pd.array([None] * rows, dtype=dtype)  # type: ignore[call-overload]
 
 
 # --- provenance ---------------------------------------------------------------------------------------

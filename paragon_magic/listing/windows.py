@@ -91,6 +91,7 @@ class Walk:
         if stream.upward:
             stream.up_pages.append(FrameBuilder(self.object_type, keep_raw=self.keep_raw))
             stream.up_pages[-1].add_page(fresh)
+            stream.up_pages[-1].pack()  # one page a builder: pack it now, not at the final merge
         else:
             stream.builder.add_page(fresh)
         stream.pages += 1
