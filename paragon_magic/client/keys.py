@@ -19,13 +19,13 @@ JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?"
 # secret of *any* account is masked (eagerly: "0sk_test_…" is masked too).
 _KEY_PATTERN = re.compile(r"(?:(?:sk|rk)_(?:test|live)|whsec)_[A-Za-z0-9]+|" + JWT_PATTERN + "|" + PEM_PATTERN)
 _MIN_TAIL_LENGTH = 16  # shorter secrets show no tail at all
-PEM_MASK = "-----BEGIN PRIVATE KEY-----…(hidden)"
+PEM_MASK = "[PEM private key, hidden]"
 
 
 def mask_secret(secret: str | None) -> str:
     """``"sk_test_abcdef1234"`` → ``"sk_test_…1234"``; never returns enough to reuse the secret.
 
-    A PEM private key shows as ``-----BEGIN PRIVATE KEY-----…(hidden)``.
+    A PEM private key shows as ``[PEM private key, hidden]``.
     """
     if not secret:
         return "<none>"
