@@ -154,6 +154,14 @@ def test_search(business: Business) -> None:
     mine = session.search_invoices(f"customer:'{business.customer}'")
     assert business.invoice in set(mine.id) and str(mine["total"].dtype) == "Int64"
     assert session.search_customers("email:'nobody@example.com'").empty
+    subs = session.search_subscriptions("status:'active'")
+    assert len(subs) >= 1 and utc(subs, "created") and subs.attrs["stripe"]["object_type"] == "subscription"
+    products = session.search_products("name:'Pro'")
+    assert business.product in set(products.id) and str(products["active"].dtype) == "boolean"
+    prices = session.search_prices(f"product:'{business.product}'")
+    assert len(prices) >= 1 and str(prices["unit_amount"].dtype) == "Int64" and utc(prices, "created")
+    intents = session.search_payment_intents("amount>1000")
+    assert set(intents["amount"]) == {2000, 2900, 3500} and str(intents["amount"].dtype) == "Int64"  # 2900: the plan
 
 
 @pytest.mark.parametrize("name", NEW_ROWS)
