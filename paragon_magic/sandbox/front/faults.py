@@ -12,6 +12,14 @@ from typing import Any, Literal
 Phase = Literal["before", "after"]
 
 
+def _known_fields(cls: type, data: dict[str, Any], what: str) -> dict[str, Any]:
+    """``data`` when every key is a field of dataclass ``cls``; ValueError naming the unknown ones otherwise."""
+    unknown = sorted(set(data) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown {what}(s): {', '.join(unknown)}")
+    return data
+
+
 @dataclass
 class FaultConfig:
     """What to inject. Rates are probabilities per request in [0, 1]."""
@@ -32,11 +40,7 @@ class FaultConfig:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaultConfig:
         """Build from a JSON object; missing fields take their (off) defaults; unknown raise ValueError."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown fault setting(s): {', '.join(unknown)}")
-        config = cls(**data)
+        config = cls(**_known_fields(cls, data, "fault setting"))
         for name in ("error_rate", "drop_rate", "drop_after_ratio", "stall_rate"):
             value = float(getattr(config, name))
             if not 0.0 <= value <= 1.0:
@@ -67,11 +71,7 @@ class ScriptedResponse:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ScriptedResponse:
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown scripted-response field(s): {', '.join(unknown)}")
-        return cls(**data)
+        return cls(**_known_fields(cls, data, "scripted-response field"))
 
 
 @dataclass
