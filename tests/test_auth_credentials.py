@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 import stat
 from pathlib import Path
 
@@ -196,9 +197,9 @@ def test_usable_keyring_rejects_placeholder_backends() -> None:
     real = keyring.get_keyring()
     if isinstance(real, (fail.Keyring, null.Keyring)):  # e.g. this container: no OS keyring
         assert usable_keyring() is None
-        assert CredentialStore(config_dir="/nonexistent-dir-never-written").keyring is None
+        assert CredentialStore(config_dir="/nonexistent-dir-never-written").keyring_backend is None
     else:
-        assert CredentialStore(config_dir="/nonexistent-dir-never-written").keyring is usable_keyring()
+        assert CredentialStore(config_dir="/nonexistent-dir-never-written").keyring_backend is usable_keyring()
     for placeholder in (fail.Keyring(), null.Keyring()):
         assert usable_keyring(placeholder) is None
     empty_chain = chainer.ChainerBackend()
@@ -290,3 +291,16 @@ def test_paragon_credentials_need_token_and_project() -> None:
         Credentials.paragon("  ", "proj")
     with pytest.raises(UsageError, match="project id"):
         Credentials.paragon(TOKEN, "")
+
+
+def test_keyring_is_looked_for_only_when_a_secret_is_stored_or_read(tmp_path: Path, monkeypatch: Any) -> None:
+    """Connecting with a key that is not saved never pays for the keyring's backend detection."""
+    import paragon_magic.auth.credentials as credentials_module
+
+    looked: list[bool] = []
+    monkeypatch.setattr(credentials_module, "usable_keyring", lambda: looked.append(True) or MemoryKeyring())
+    store = CredentialStore(tmp_path)
+    assert store.profiles() == [] and looked == []
+    store.save("default", Credentials.stripe_key(KEY_A))
+    assert looked == [True] and store.load().secret.reveal() == KEY_A
+    assert looked == [True]  # found once, then kept

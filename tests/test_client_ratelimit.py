@@ -101,9 +101,9 @@ def test_pacer_keeps_every_one_second_window_within_the_rate() -> None:
     start = clock.now
     grants = _grants(_pacer(25, clock), clock, 200)  # everyone wants to go at once
     assert most_in_any_window(grants) == 25
-    assert grants[0] == start and grants[24] - start < 0.55  # a window's worth comes quickly...
+    assert grants[0] == start and grants[24] - start < 0.3  # a window's worth comes quickly...
     assert grants[25] - start >= 1.0  # ...and the next only once the first has left the window
-    assert grants[-1] - start == pytest.approx(7 * 1.03 + 24 * 1.03 / 50, abs=1e-6)  # 8 windows, no slack
+    assert grants[-1] - start == pytest.approx(7 * 1.03 + 24 * 1.03 / 100, abs=1e-6)  # 8 windows, no slack
 
     # the bucket it replaces lets its burst of 5 and then 24 more into one second
     bucket_clock = Clock()

@@ -25,6 +25,7 @@ directory and file private are :mod:`.private_files`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -168,8 +169,12 @@ class CredentialStore:
 
     def __post_init__(self) -> None:
         self.config_dir = Path(self.config_dir) if self.config_dir else default_config_dir(self.environ)
-        if self.keyring == "auto":
-            self.keyring = usable_keyring()
+
+    @functools.cached_property
+    def keyring_backend(self) -> Any | None:
+        """The keyring secrets go to, or None (file only). "auto" looks for the OS keyring only on first
+        use: connecting with a key that is not saved never pays for the keyring's backend detection."""
+        return usable_keyring() if self.keyring == "auto" else self.keyring
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -181,8 +186,8 @@ class CredentialStore:
     @property
     def backend(self) -> str:
         """Where new secrets go: "keyring (<backend name>)" or "file (<path>)"."""
-        if self.keyring is not None:
-            return f"keyring ({type(self.keyring).__module__}.{type(self.keyring).__name__})"
+        if self.keyring_backend is not None:
+            return f"keyring ({type(self.keyring_backend).__module__}.{type(self.keyring_backend).__name__})"
         return f"file ({self.path})"
 
     @property
@@ -277,35 +282,35 @@ class CredentialStore:
     # -- keyring ----------------------------------------------------------------------------------
 
     def _keyring_set(self, profile: str, secret: Secret) -> bool:
-        if self.keyring is None:
+        if self.keyring_backend is None:
             return False
         from keyring.errors import KeyringError
 
         try:
-            self.keyring.set_password(KEYRING_SERVICE, profile, secret.reveal())
+            self.keyring_backend.set_password(KEYRING_SERVICE, profile, secret.reveal())
         except KeyringError:
             return False  # a locked or broken keyring: keep the secret in the private file instead
         return True
 
     def _keyring_get(self, profile: str) -> str | None:
-        if self.keyring is None:
+        if self.keyring_backend is None:
             raise ConfigurationError(
                 f"profile '{profile}' was saved in an OS keyring that is not available here; connect again"
             )
         from keyring.errors import KeyringError
 
         try:
-            return self.keyring.get_password(KEYRING_SERVICE, profile)
+            return self.keyring_backend.get_password(KEYRING_SERVICE, profile)
         except KeyringError as exc:
             raise ConfigurationError(f"the OS keyring could not be read ({type(exc).__name__})") from None
 
     def _keyring_delete(self, profile: str) -> None:
-        if self.keyring is None:
+        if self.keyring_backend is None:
             return
         from keyring.errors import KeyringError
 
         try:
-            self.keyring.delete_password(KEYRING_SERVICE, profile)
+            self.keyring_backend.delete_password(KEYRING_SERVICE, profile)
         except KeyringError:
             pass  # already gone
 

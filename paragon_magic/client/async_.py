@@ -14,6 +14,7 @@ from .errors import StripeError
 from .pagination import PageWalk
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy
+from .tls import shared_tls_context
 
 __all__ = ["AsyncStripeClient"]
 
@@ -42,7 +43,8 @@ class AsyncStripeClient(ClientBase):
             timeout=timeout,
         )
         self._http = httpx.AsyncClient(
-            transport=transport, timeout=timeout, follow_redirects=False, event_hooks=dict(event_hooks or {})
+            transport=transport, timeout=timeout, follow_redirects=False, event_hooks=dict(event_hooks or {}),
+            verify=shared_tls_context(),
         )
 
     async def request(

@@ -43,9 +43,9 @@ class WindowPacer:
     An acquisition is granted when it actually proceeds (a caller that wakes late is counted when it
     goes, never when it was due; ``sent()`` moves it later still, to when its request left after
     connection setup), no sooner than ``window·(1+margin)`` after the grant ``rate`` places
-    before it (the margin absorbs the jitter between leaving here and reaching the server) and half an
-    even spacing after the previous one (a window's worth takes half a window: a quick start, never one
-    burst). ``throttled()`` (the server said 429 anyway) multiplies the rate by ``backoff`` — once per
+    before it (the margin absorbs the jitter between leaving here and reaching the server) and a quarter
+    of an even spacing after the previous one (a window's worth takes a quarter of a window: a quick
+    start and a quick last window, never one burst). ``throttled()`` (the server said 429 anyway) multiplies the rate by ``backoff`` — once per
     window, so one burst of 429s counts once — and the rate then climbs back linearly to ``rate`` over
     ``recovery`` seconds. ``rate=math.inf`` never waits. ``clock``/``sleep`` are injectable for tests.
     """
@@ -111,7 +111,7 @@ class WindowPacer:
             if len(latest) >= per_window:
                 ready = max(ready, latest[0] + span)
             if latest:
-                ready = max(ready, latest[-1] + span / (2 * per_window))
+                ready = max(ready, latest[-1] + span / (4 * per_window))
             if ready > now:
                 return ready - now, None
             self._grants.append(now)

@@ -14,6 +14,7 @@ from .errors import StripeError
 from .pagination import PageWalk
 from .ratelimit import RateLimiter
 from .retry import RetryPolicy
+from .tls import shared_tls_context
 
 __all__ = ["StripeClient"]
 
@@ -42,7 +43,8 @@ class StripeClient(ClientBase):
             timeout=timeout,
         )
         self._http = httpx.Client(
-            transport=transport, timeout=timeout, follow_redirects=False, event_hooks=dict(event_hooks or {})
+            transport=transport, timeout=timeout, follow_redirects=False, event_hooks=dict(event_hooks or {}),
+            verify=shared_tls_context(),
         )
 
     def request(

@@ -36,6 +36,7 @@ import pandas as pd
 
 from .sequential import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
 from .throttle import stream_target, twin_async_client
+from .balance import rebalance
 from .windows import PartitionTuning, Stream, Walk, merge
 
 __all__ = ["list_partitioned", "use_partitioned", "PartitionTuning", "PARTITION_MIN_LIMIT"]
@@ -130,36 +131,35 @@ class _Runner:
         if stream.deferred:
             await self._wait_for_newer(stream)
         while walk.wanted(stream):
+            stream.in_flight = True
             response = await client.request(
                 "GET", walk.path, walk.window_params(stream), stripe_account=walk.stripe_account)
+            stream.in_flight = False
             if response.request_id:
                 walk.request_ids.append(response.request_id)
             page = response.data if isinstance(response.data, dict) else {}
-            objects = list(page.get("data") or [])
-            first_page = stream.pages == 0
-            met = walk.add_rows(stream, objects)
-            if first_page and objects and not stream.upward:
+            objects, beyond = walk.clip(stream, list(page.get("data") or []))
+            if stream.pages == 0 and objects and not stream.upward:
                 stream.top = objects[0]
-                above = walk.window_above(stream)
-                density = len(objects) / (int(objects[0]["created"]) - int(objects[-1]["created"]) + 1)
-                up = walk.walk_up(above, density) if above is not None else None
-                if up is not None:
-                    self._group.create_task(self._walk_stream(up))
-            if met or not (page.get("has_more") and objects):
+            met = walk.add_rows(stream, objects)
+            if met or beyond or not (page.get("has_more") and objects):
+                if not (met or beyond):
+                    walk.ended(stream, objects)
                 break
-            if stream.upward:
-                stream.cursor, stream.reach = objects[0]["id"], int(objects[0]["created"])
-                if walk.met_soon(stream, objects):
-                    break
-                continue
-            stream.cursor, stream.hi = objects[-1]["id"], int(objects[-1]["created"])
-            for child in walk.split(stream, objects[-1], objects[0], len(objects)):
-                self._group.create_task(self._walk_stream(child))
+            walk.advance(stream, objects, full=len(objects) == walk.page_size)
+            if stream.upward and walk.met_soon(stream, objects):
+                break
+            self._start(rebalance(walk))
         stream.done = True  # only on a normal end: a cancelled stream's rows stop the result's prefix
+        self._start(rebalance(walk))
         progress = self._progress
         assert progress is not None
         async with progress:
             progress.notify_all()
+
+    def _start(self, streams: list[Stream]) -> None:
+        for stream in streams:
+            self._group.create_task(self._walk_stream(stream))
 
     async def _wait_for_newer(self, stream: Stream) -> None:
         progress = self._progress
@@ -207,8 +207,9 @@ def list_partitioned(
         root = walk.new_stream(_lower_bound(params.get("created")), 0, order=math.inf)
         walk.add_rows(root, objects)
         if page.get("has_more") and objects:
-            root.cursor, root.hi = objects[-1]["id"], int(objects[-1]["created"])
-            walk.split(root, objects[-1], objects[0], len(objects))
+            walk.density = len(objects) / (int(objects[0]["created"]) - int(objects[-1]["created"]) + 1)
+            walk.advance(root, objects, full=True)
+            rebalance(walk)
             _Runner(walk, client).run()
         else:
             root.done = True

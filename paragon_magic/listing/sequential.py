@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from tqdm.auto import tqdm  # at import, not in the first listing's time (importing it takes ~60 ms)
 
 from ..frames import FrameBuilder
 
@@ -26,8 +27,6 @@ class ListingInterrupted(UserWarning):
 
 
 def _progress_bar(enabled: bool, total: int | None, desc: str):
-    from tqdm.auto import tqdm
-
     # delay: a read that finishes within a second shows no bar (no leftover "0%" lines in saved notebooks)
     return tqdm(total=total, unit=" obj", desc=desc, disable=not enabled, leave=False, delay=1.0)
 

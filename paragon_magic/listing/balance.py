@@ -1,0 +1,150 @@
+"""Which walker a partitioned listing adds next, whenever a page arrives or a walker ends.
+
+While fewer than ``walk.target`` walkers run, one at a time:
+
+1. *Probe* the open end (the oldest window, open below, where the data's end is unknown): cut it where
+   the data known so far would double, so a listing finds its oldest objects in a few round trips, not
+   by walking to them. The first fan-out makes up to ``tuning.probes`` such windows at once (growing
+   geometrically); later the open end is cut only once its walker has shown that data goes on. Once it
+   has reached the end (``walk.floor``), no window is thought to hold anything below it.
+2. Relieve the window that would finish last (most pages left per walker). *Pair* it if it has one
+   walker (and never had a partner) and the newest object of the window below is known: an up walker
+   climbs from there; free, as the window then ends in one seam page instead of one at its lower edge.
+   Else *cut* it, if it would finish clearly after the rest (its pages per walker exceed the even share
+   of everything left by more than a page): a paired window's gap is halved (a new down walker meets
+   the old up walker; the old down walker gets a partner once the new one's first page is in), a
+   window with one walker is halved. Windows that would not finish last are only paired.
+
+Every new window costs about half a page (one more seam), so cuts happen only where they shorten the
+walk. Pages already in flight are counted as fetched. With a ``limit`` only the newest rows matter: no up
+walkers (they fetch a window's oldest rows first), and the open end is cut once, below about 1.5× the
+pages the limit still needs, the rest left to a deferred walker.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .windows import STRIPE_EPOCH, Stream, Walk
+
+__all__ = ["rebalance", "pages_left"]
+
+
+def rebalance(walk: Walk) -> list[Stream]:
+    """New walkers for the idle slots (the caller starts a task for each)."""
+    made: list[Stream] = []
+    probe = _probe(walk)  # finding where the data ends is worth one walker over the target
+    if probe is not None:
+        made.append(probe)
+    while len(made) < walk.tuning.max_split and walk.active() < walk.target:
+        walker = _probe(walk) or _relieve(walk)
+        if walker is None:
+            break
+        made.append(walker)
+    return made
+
+
+def pages_left(walk: Walk, stream: Stream) -> float:
+    """Estimated pages a down walker's window still holds (above its partner's reach, if it has one)."""
+    density = stream.density or walk.density
+    span = walk.page_size / density  # seconds one page covers
+    top = stream.hi - (span if stream.in_flight else 0)
+    if stream.lo is None:
+        return _open_estimate(walk)
+    partner = stream.partner
+    bottom = stream.lo - 1 if partner is None else partner.reach + (span if partner.in_flight else 0)
+    return max(0.0, (top - max(bottom, walk.floor - 1)) * density / walk.page_size)
+
+
+def _open_estimate(walk: Walk) -> float:
+    """Pages assumed below the open end: as many as are known above it (walked or estimated)."""
+    known = walk.pages() + sum(pages_left(walk, s) for s in _walkers(walk) if s.lo is not None)
+    if walk.limit is not None:
+        known = 1.5 * walk.limit / walk.page_size - known
+    return max(walk.tuning.window_pages, known)
+
+
+def _walkers(walk: Walk) -> list[Stream]:
+    return [s for s in walk.streams if not s.done and not s.upward and not s.deferred]
+
+
+def _time_left(walk: Walk, stream: Stream) -> float:
+    return pages_left(walk, stream) / (2 if stream.active_partner() else 1)
+
+
+def _relieve(walk: Walk) -> Stream | None:
+    """A walker for the window that would finish last: a partner if it can have one (free), else a cut
+    if it would finish clearly after the rest; windows that would not are only paired."""
+    walkers = [s for s in _walkers(walk) if s.lo is not None]
+    share = sum(pages_left(walk, s) for s in _walkers(walk)) / walk.target
+    for stream in sorted(walkers, key=lambda s: _time_left(walk, s), reverse=True):
+        time = _time_left(walk, stream)
+        if time < 2 * walk.tuning.balance_pages:
+            return None
+        partner = _pair(walk, stream)
+        if partner is not None:
+            return partner
+        if time > share + 1:
+            child = _halve(walk, stream)
+            if child is not None:
+                return child
+    return None
+
+
+def _pair(walk: Walk, window: Stream) -> Stream | None:
+    """An up walker for ``window`` from the newest object of the window below, if it can have one."""
+    below = walk.below(window)
+    if walk.limit is not None or window.partner is not None or below is None or below.top is None:
+        return None
+    up = walk.new_stream(window.lo, window.hi, cursor=below.top["id"], order=window.lo - 0.5)
+    up.upward, up.partner, window.partner = True, window, up
+    up.reach, up.density = int(below.top["created"]), window.density
+    return up
+
+
+def _probe(walk: Walk) -> Stream | None:
+    stream = next((s for s in _walkers(walk) if s.lo is None), None)
+    if stream is None:
+        return None
+    if stream.pages == 0:  # not known to hold data yet: only the first fan-out cuts further
+        if walk.pages() > 1 or sum(1 for s in walk.streams if s.probe) >= walk.tuning.probes:
+            return None
+    pages = _open_estimate(walk)
+    if walk.limit is not None and (stream.probe or pages <= walk.tuning.window_pages):
+        return None  # with a limit: one cut, and only if the limit needs more than a window
+    density = stream.density or walk.density
+    top = stream.hi - (walk.page_size / density if stream.in_flight else 0)
+    edge = max(STRIPE_EPOCH, math.floor(top - pages * walk.page_size / density))
+    if edge >= top:
+        return None
+    child = walk.new_stream(None, edge, deferred=walk.limit is not None)
+    child.probe, child.density = True, stream.density
+    stream.lo = edge + 1
+    return child
+
+
+def _halve(walk: Walk, stream: Stream) -> Stream | None:
+    """Cut ``stream``'s window (what it and its partner have not walked) in two; the new down walker
+    takes the lower half (and the partner, if any)."""
+    assert stream.lo is not None
+    density = stream.density or walk.density
+    span = walk.page_size / density
+    top = math.floor(stream.hi - (span if stream.in_flight else 0))
+    partner = stream.partner
+    if partner is not None and partner.done:
+        return None  # the gap is about a page: the down walker closes it
+    below = walk.below(stream)
+    if partner is None and (stream.pages == 0 or (below is not None and below.pages == 0 and not below.done)):
+        return None  # not before its own first page, and the window below's, show where data is
+    bottom = stream.lo - 1 if partner is None else math.ceil(partner.reach + (span if partner.in_flight else 0))
+    bottom = max(bottom, walk.floor - 1)
+    middle = (bottom + top) // 2
+    if not bottom < middle < top:
+        return None  # one second (or less) left: walked by cursor only
+    child = walk.new_stream(stream.lo, middle)
+    child.density = stream.density
+    if partner is not None:
+        child.partner, partner.partner, stream.partner = partner, child, None
+        partner.hi = min(partner.hi, middle)
+    stream.lo = middle + 1
+    return child
