@@ -1,6 +1,8 @@
 """Which walker a partitioned listing adds next, whenever a page arrives or a walker ends.
 
-While fewer than ``walk.target`` walkers run, one at a time:
+While fewer than ``walk.target`` walkers run, one at a time (and beyond that, up to
+``tuning.max_concurrency``, only a partner for the window that would finish last: an extra walker only
+queues at the pacer and costs nothing, a window left to one walker is the walk's tail):
 
 1. *Probe* the open end (the oldest window, open below, where the data's end is unknown): cut it where
    the data known so far would double, so a listing finds its oldest objects in a few round trips, not
@@ -27,7 +29,7 @@ import math
 
 from .windows import STRIPE_EPOCH, Stream, Walk
 
-__all__ = ["rebalance", "pages_left"]
+__all__ = ["rebalance", "pages_left", "probably_unneeded"]
 
 
 def rebalance(walk: Walk) -> list[Stream]:
@@ -36,8 +38,9 @@ def rebalance(walk: Walk) -> list[Stream]:
     probe = _probe(walk)  # finding where the data ends is worth one walker over the target
     if probe is not None:
         made.append(probe)
-    while len(made) < walk.tuning.max_split and walk.active() < walk.target:
-        walker = _probe(walk) or _relieve(walk)
+    while len(made) < walk.tuning.max_split and walk.active() < walk.tuning.max_concurrency:
+        full = walk.active() >= walk.target  # then only the window that would finish last is relieved
+        walker = (None if full else _probe(walk)) or _relieve(walk, critical_only=full)
         if walker is None:
             break
         made.append(walker)
@@ -56,11 +59,21 @@ def pages_left(walk: Walk, stream: Stream) -> float:
     return max(0.0, (top - max(bottom, walk.floor - 1)) * density / walk.page_size)
 
 
+def probably_unneeded(walk: Walk, stream: Stream) -> bool:
+    """With a ``limit``: whether the newer windows probably fill it (rows fetched plus pages they still
+    hold), so ``stream`` had better wait until they are done (and then see whether it is needed)."""
+    if walk.limit is None:
+        return False
+    newer = [s for s in _walkers(walk) if s.order > stream.order]
+    expected = walk.rows_newer_than(stream) + walk.page_size * sum(pages_left(walk, s) for s in newer)
+    return expected >= walk.limit
+
+
 def _open_estimate(walk: Walk) -> float:
     """Pages assumed below the open end: as many as are known above it (walked or estimated)."""
     known = walk.pages() + sum(pages_left(walk, s) for s in _walkers(walk) if s.lo is not None)
     if walk.limit is not None:
-        known = 1.5 * walk.limit / walk.page_size - known
+        known = 1.1 * walk.limit / walk.page_size - known
     return max(walk.tuning.window_pages, known)
 
 
@@ -72,19 +85,21 @@ def _time_left(walk: Walk, stream: Stream) -> float:
     return pages_left(walk, stream) / (2 if stream.active_partner() else 1)
 
 
-def _relieve(walk: Walk) -> Stream | None:
+def _relieve(walk: Walk, *, critical_only: bool = False) -> Stream | None:
     """A walker for the window that would finish last: a partner if it can have one (free), else a cut
-    if it would finish clearly after the rest; windows that would not are only paired."""
+    if it would finish clearly after the rest; windows that would not are only paired (and only while
+    slots are idle: ``critical_only`` when all are taken)."""
     walkers = [s for s in _walkers(walk) if s.lo is not None]
-    share = sum(pages_left(walk, s) for s in _walkers(walk)) / walk.target
+    share = sum(pages_left(walk, s) for s in _walkers(walk)) / walk.target + 1
     for stream in sorted(walkers, key=lambda s: _time_left(walk, s), reverse=True):
         time = _time_left(walk, stream)
-        if time < 2 * walk.tuning.balance_pages:
+        critical = time > share
+        if time < 2 * walk.tuning.balance_pages or (critical_only and not critical):
             return None
         partner = _pair(walk, stream)
         if partner is not None:
             return partner
-        if time > share + 1:
+        if critical and not critical_only:
             child = _halve(walk, stream)
             if child is not None:
                 return child
@@ -134,7 +149,8 @@ def _halve(walk: Walk, stream: Stream) -> Stream | None:
     if partner is not None and partner.done:
         return None  # the gap is about a page: the down walker closes it
     below = walk.below(stream)
-    if partner is None and (stream.pages == 0 or (below is not None and below.pages == 0 and not below.done)):
+    unknown_below = below is not None and below.pages == 0 and not (below.done or below.deferred)
+    if partner is None and (stream.pages == 0 or unknown_below):
         return None  # not before its own first page, and the window below's, show where data is
     bottom = stream.lo - 1 if partner is None else math.ceil(partner.reach + (span if partner.in_flight else 0))
     bottom = max(bottom, walk.floor - 1)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from .sequential import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
 from .throttle import stream_target, twin_async_client
-from .balance import rebalance
+from .balance import probably_unneeded, rebalance
 from .windows import PartitionTuning, Stream, Walk, merge
 
 __all__ = ["list_partitioned", "use_partitioned", "PartitionTuning", "PARTITION_MIN_LIMIT"]
@@ -131,6 +131,9 @@ class _Runner:
         if stream.deferred:
             await self._wait_for_newer(stream)
         while walk.wanted(stream):
+            if probably_unneeded(walk, stream):
+                await self._wait_for_newer(stream)
+                continue
             stream.in_flight = True
             response = await client.request(
                 "GET", walk.path, walk.window_params(stream), stripe_account=walk.stripe_account)

@@ -1,0 +1,125 @@
+"""The partitioned listing's policy (``listing.balance``) on hand-made walks: pure state, no I/O.
+
+Over real HTTP, tests/test_listing_partitioned.py checks that whatever this policy decides, the rows and
+their order are exactly a cursor walk's; here, that it decides what it says it does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paragon_magic.listing.balance import pages_left, probably_unneeded, rebalance
+from paragon_magic.listing.windows import PartitionTuning, Stream, Walk
+
+TOP = 1_766_000_000
+DENSITY = 0.01  # objects per second: a 100-object page spans 10,000 s
+
+
+class _Bar:
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix(self, **kwargs: Any) -> None:
+        pass
+
+
+def _walk(limit: int | None = None, target: int = 10, **tuning: Any) -> tuple[Walk, Stream]:
+    """A walk right after its first page (100 objects over 10,000 s below ``TOP``), more to come."""
+    walk = Walk("/v1/customers", {}, "customer", False, limit, 100, None, PartitionTuning(**tuning), _Bar())
+    walk.target, walk.density = target, DENSITY
+    root = walk.new_stream(None, 0, order=float("inf"))
+    page = _objects(TOP, TOP - 9_999, 100)
+    walk.add_rows(root, page)
+    walk.advance(root, page, full=True)
+    return walk, root
+
+
+def _objects(newest: int, oldest: int, count: int, prefix: str = "cus") -> list[dict[str, Any]]:
+    step = (newest - oldest) / max(1, count - 1)
+    return [{"id": f"{prefix}_{newest}_{i}", "object": "customer", "created": round(newest - i * step)}
+            for i in range(count)]
+
+
+def test_the_first_fan_out_probes_the_past_in_growing_windows() -> None:
+    walk, root = _walk(probes=5)
+    made = rebalance(walk)
+    probes = [s for s in made if s.probe]
+    assert len(probes) == 5 and probes[-1].lo is None  # the oldest stays open below
+    widths = [s.hi - s.lo + 1 for s in probes[:-1]]
+    assert all(b >= 1.9 * a for a, b in zip(widths, widths[1:]))  # each about twice the one above
+    assert root.lo == probes[0].hi + 1  # contiguous, newest first, nothing cut twice
+    for newer, older in zip(probes, probes[1:]):
+        assert older.hi == newer.lo - 1
+    assert walk.active() <= walk.target
+
+
+def test_the_open_end_is_cut_again_only_once_it_has_shown_data() -> None:
+    walk, _ = _walk(probes=2)
+    rebalance(walk)
+    open_end = next(s for s in walk.streams if s.lo is None)
+    assert open_end.pages == 0 and not any(s.probe and s is not open_end and s.lo is None for s in walk.streams)
+    count = len(walk.streams)
+    rebalance(walk)  # nothing new is known: no deeper probe
+    assert len([s for s in walk.streams if s.probe]) == len([s for s in walk.streams[:count] if s.probe])
+    page = _objects(open_end.hi, open_end.hi - 9_999, 100, prefix="old")
+    walk.add_rows(open_end, page)
+    walk.advance(open_end, page, full=True)
+    deeper = [s for s in rebalance(walk) if s.lo is None]
+    assert len(deeper) == 1 and deeper[0].hi < open_end.hi and open_end.lo == deeper[0].hi + 1
+
+
+def test_once_the_data_ends_nothing_below_is_thought_to_hold_rows() -> None:
+    walk, _ = _walk()
+    rebalance(walk)
+    open_end = next(s for s in walk.streams if s.lo is None)
+    walk.ended(open_end, [])  # the open end's first page was empty: nothing at or below its top
+    assert walk.floor == open_end.hi + 1
+    window = next(s for s in walk.streams if s.lo == open_end.hi + 1)
+    assert pages_left(walk, window) > 0
+    walk.floor = window.hi  # learnt later: the data ends inside this window, one second from its top
+    assert pages_left(walk, window) <= 2 * DENSITY  # at most that last second's worth
+
+
+def test_a_window_that_would_finish_last_gets_a_partner_then_is_halved() -> None:
+    walk, root = _walk(target=6)
+    root.lo = TOP - 3_000_000  # a long window: about 300 pages below the root's cursor
+    below = walk.new_stream(root.lo - 20_000, root.lo - 1)  # the oldest window: two pages, one fetched
+    below_page = _objects(below.hi, below.hi - 9_999, 100, prefix="low")
+    walk.add_rows(below, below_page)
+    below.top = below_page[0]
+    walk.advance(below, below_page, full=True)
+    walk.floor = below.lo  # and nothing older
+    window_lo = root.lo
+    made = rebalance(walk)
+    up = next(s for s in made if s.upward)
+    assert up.cursor == below.top["id"] and up.lo == window_lo  # climbs from just above the window below
+    halves = [s for s in made if not s.upward]
+    assert halves, "a paired window far longer than the rest is cut as well"
+    downs = sorted((s for s in walk.streams if not s.upward), key=lambda s: s.order, reverse=True)
+    for newer, older in zip(downs, downs[1:]):
+        assert newer.lo == older.order + 1  # contiguous windows: nothing walked twice, nothing skipped
+    lowest = min(halves, key=lambda s: s.order)
+    assert up.partner is lowest and lowest.partner is up and up.hi == lowest.hi  # the up walker moved down
+    assert root.partner is None and all(pages_left(walk, s) < 160 for s in downs)
+
+
+def test_a_page_from_a_window_cut_while_in_flight_keeps_only_its_own_rows() -> None:
+    walk, root = _walk()
+    stream = walk.new_stream(TOP - 100_000, TOP - 50_000)
+    stream.pages = 1
+    stream.lo = TOP - 60_000  # cut while its next page was in flight
+    page = _objects(TOP - 55_000, TOP - 64_900, 100)
+    inside, beyond = walk.clip(stream, page)
+    assert beyond and inside and all(int(o["created"]) >= TOP - 60_000 for o in inside)
+
+
+def test_with_a_limit_older_windows_wait_while_newer_ones_probably_fill_it() -> None:
+    walk, root = _walk(limit=3_000)
+    made = rebalance(walk)
+    assert made and not any(s.upward for s in walk.streams)  # no up walkers with a limit
+    deferred = [s for s in walk.streams if s.deferred]
+    assert len(deferred) == 1 and deferred[0].lo is None  # the rest waits for everything newer
+    oldest_window = min((s for s in walk.streams if s.lo is not None and not s.deferred), key=lambda s: s.order)
+    assert not probably_unneeded(walk, root)
+    walk.limit = 200  # the root's own window already holds about that much
+    assert probably_unneeded(walk, oldest_window)
