@@ -1,17 +1,16 @@
 """List a large Stripe collection fast: concurrent ``created`` windows, same rows and order as a cursor walk.
 
 The first page is fetched sequentially (newest first); its round trip and the client's rate say how many
-streams keep the rate busy (``throttle.stream_target``): more would only queue at the pacer and cost a
-partly filled page each. If there is more, the rest of the range, ``[user's lower bound or -inf, created
-of the page's last object]``, becomes *streams*: contiguous, non-overlapping ``created[gte]..created[lte]``
-windows, each walked down with ``starting_after`` cursors by its own asyncio task, the oldest one open
-below. Once a window's lower neighbour has its first page, a second walker climbs the window from just
-above that page's newest object with ``ending_before``; the two stop where they meet, so a window costs
-one partly filled page at the seam and none at its edges. The open stream hands its past to a new window
-and a new open stream when slots are idle (sized from what was walked so far); a bounded stream without
-a partner gets one, or splits its remainder evenly, and a window's two walkers split the gap between
-them, to even out the end. One-second windows are only ever walked by cursor, so any number of objects
-sharing one ``created`` second come out in the server's order.
+walkers keep the rate busy (``throttle.stream_target``): more would only queue at the pacer. If there is
+more, the rest of the range, ``[user's lower bound or -inf, created of the page's last object]``, is cut
+into contiguous, non-overlapping ``created[gte]..created[lte]`` windows (``windows.Stream``), each walked
+down with ``starting_after`` cursors by its own asyncio task, the oldest one open below; a window can get a
+second walker climbing from just above the newest object of the window below (``ending_before``), the two
+stopping where they meet. After every page and every finished walker, ``balance.rebalance`` decides
+which walkers to add (probe the past, pair or halve the window that would finish last). A page that
+comes back after its window was cut keeps only the rows still inside it. One-second windows are only
+ever walked by cursor, so any number of objects sharing one ``created`` second come out in the server's
+order.
 
 Concatenating the streams newest-first (an upward walker's pages in reverse), each in server order, is
 exactly the sequential walk: same set, same order; an object two walkers fetched is kept once, by the
