@@ -149,3 +149,26 @@ def test_the_unknown_types_late_and_mixed_columns_keep_their_kinds() -> None:
     assert str(df["flag"].dtype) == "boolean" and df["flag"].isna().tolist() == [False, True, False, True, True]
     assert df["late_text"].tolist()[-1] == "only here" and df["late_text"].isna().sum() == 4
     assert "nested" not in df.columns and df["nested.b"].tolist()[2] == "x"
+
+
+def test_conversion_pauses_garbage_collection_and_restores_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Converting allocates many small, acyclic lists: no collection scans the caller's objects meanwhile,
+    and whatever the setting was (on, or off by the caller) it is again afterwards."""
+    import gc
+
+    import paragon_magic.frames as frames
+
+    seen: list[bool] = []
+    real = frames.flatten_columns
+    monkeypatch.setattr(frames, "flatten_columns", lambda *a, **k: (seen.append(gc.isenabled()), real(*a, **k))[1])
+    page = [{"id": f"cus_{i}", "object": "customer", "created": 1_700_000_000 + i} for i in range(3)]
+    assert gc.isenabled()
+    builder = frames.FrameBuilder("customer")
+    builder.add_page(page)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        builder.add_page(page)
+        assert not gc.isenabled() and len(builder.build()) == 6
+    finally:
+        gc.enable()
