@@ -33,9 +33,9 @@ from typing import Any
 
 import pandas as pd
 
+from .balance import probably_unneeded, rebalance
 from .sequential import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
 from .throttle import stream_target, twin_async_client
-from .balance import probably_unneeded, rebalance
 from .windows import PartitionTuning, Stream, Walk, merge
 
 __all__ = ["list_partitioned", "use_partitioned", "PartitionTuning", "PARTITION_MIN_LIMIT"]
