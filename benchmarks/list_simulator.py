@@ -40,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.customers import make_customers
+from benchmarks.customers import SHAPES, make_customers
 from paragon_magic.sandbox.front.faults import ServerTokenBucket
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -251,7 +251,7 @@ def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst
 async def _serve(args: argparse.Namespace) -> None:
     from aiohttp import web
 
-    index = CustomerIndex(make_customers(args.n, seed=args.seed))
+    index = CustomerIndex(make_customers(args.n, seed=args.seed, shape=args.shape))
     app = build_app(index, latency=args.latency, rate=args.rate or None, burst=args.burst,
                     should_retry_429=args.should_retry_429, limiter=args.limiter)
     runner = web.AppRunner(app, access_log=None)
@@ -275,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--n", type=int, default=20_000, help="number of customers")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shape", choices=SHAPES, default="uniform", help="how `created` is spread")
     parser.add_argument("--latency", type=float, default=0.25, help="seconds per request")
     parser.add_argument("--rate", type=float, default=25.0, help="requests per second; 0 = unlimited")
     parser.add_argument("--limiter", choices=LIMITERS, default="window",
@@ -290,9 +291,9 @@ class ListSimulator:
 
     def __init__(self, *, n: int = 20_000, latency: float = 0.25, rate: float = 25.0,
                  burst: float | None = None, seed: int = 0, should_retry_429: bool = False,
-                 limiter: str = "window", ready_timeout: float = 120.0) -> None:
+                 limiter: str = "window", shape: str = "uniform", ready_timeout: float = 120.0) -> None:
         self.args = ["--n", str(n), "--latency", str(latency), "--rate", str(rate), "--seed", str(seed),
-                     "--limiter", limiter]
+                     "--limiter", limiter, "--shape", shape]
         if burst is not None:
             self.args += ["--burst", str(burst)]
         if should_retry_429:

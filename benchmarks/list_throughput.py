@@ -18,7 +18,7 @@ bucket (``--limiter bucket``). Each variant's rows are checked against the simul
 (``order`` column: ``same`` = identical ids in identical order to a sequential cursor walk).
 
 Usage: ``python -m benchmarks.list_throughput [--n 20000] [--latency 0.25] [--rate 25] [--limiter window]
-[--only a,b,c]``
+[--shape uniform|growth|import] [--only a,b,c]``
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import sys
 import time
 from typing import Any, Callable
 
+from benchmarks.customers import SHAPES
 from benchmarks.list_simulator import LIMITERS, REPO_ROOT, ListSimulator
 
 API_KEY = "sk_test_benchmark0000000000000000"
@@ -137,18 +138,19 @@ def _digest(ids: Any) -> str:
     return hashlib.sha256("\n".join(map(str, ids)).encode()).hexdigest()
 
 
-def expected_digest(n: int, seed: int) -> str:
+def expected_digest(n: int, seed: int, shape: str = "uniform") -> str:
     """The digest of the ids a sequential walk of the simulator returns (newest first, ties by id)."""
     from benchmarks.customers import make_customers
 
-    ordered = sorted(make_customers(n, seed=seed), key=lambda c: (c["created"], c["id"]), reverse=True)
+    ordered = sorted(make_customers(n, seed=seed, shape=shape), key=lambda c: (c["created"], c["id"]),
+                     reverse=True)
     return _digest(c["id"] for c in ordered)
 
 
 def measure(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     """A fresh simulator and a fresh child process for one variant."""
     with ListSimulator(n=args.n, latency=args.latency, rate=args.rate, seed=args.seed,
-                       should_retry_429=args.should_retry_429, limiter=args.limiter) as sim:
+                       should_retry_429=args.should_retry_429, limiter=args.limiter, shape=args.shape) as sim:
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.list_throughput", "--child", variant, "--url", sim.url],
             cwd=REPO_ROOT, capture_output=True, text=True, timeout=args.timeout,
@@ -173,9 +175,9 @@ def _fmt(value: Any, spec: str) -> str:
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     pages = -(-args.n // 100)
     bound = pages / args.rate if args.rate else None
-    expected = expected_digest(args.n, args.seed)
+    expected = expected_digest(args.n, args.seed, args.shape)
     limiter = f"{args.limiter} limiter" if args.rate else "no limit"
-    print(f"\nN={args.n} customers, latency {args.latency * 1000:.0f} ms, rate limit "
+    print(f"\nN={args.n} customers ({args.shape}), latency {args.latency * 1000:.0f} ms, rate limit "
           f"{args.rate or 'off'} req/s ({limiter}), seed {args.seed}")
     if bound is not None:
         print(f"rate-limit bound: N/100/rate = {bound:.2f} s;  sequential latency floor: "
@@ -221,6 +223,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limiter", choices=LIMITERS, default="window",
                         help="the simulator's rate-limit model: sliding one-second window, or token bucket")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--shape", choices=SHAPES, default="uniform",
+                        help="how `created` is spread: uniform, growth (denser toward now), import (a bulk day)")
     parser.add_argument("--only", default="a,b,c", help="comma-separated subset of a,b,c")
     parser.add_argument("--should-retry-429", action="store_true",
                         help="simulator adds Stripe-Should-Retry: true to 429s")

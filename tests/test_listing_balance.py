@@ -123,3 +123,28 @@ def test_with_a_limit_older_windows_wait_while_newer_ones_probably_fill_it() -> 
     assert not probably_unneeded(walk, root)
     walk.limit = 200  # the root's own window already holds about that much
     assert probably_unneeded(walk, oldest_window)
+
+
+def test_a_window_walked_into_a_dense_stretch_keeps_a_share_and_hands_on_the_rest() -> None:
+    """A bulk import: the walker's last page is 50× denser than its window's other end. Cutting in the
+    middle of the seconds left would leave it nearly all the rows; it keeps a window's worth of its own
+    pages instead. Where the data ends is not known yet (``floor`` is -inf)."""
+    walk, root = _walk(target=4)
+    root.lo = TOP - 3_000_000
+    below = walk.new_stream(None, root.lo - 1)  # open below: the data goes on, its end is unknown
+    below_page = _objects(below.hi, below.hi - 9_999, 100, prefix="low")
+    walk.add_rows(below, below_page)
+    below.top = below_page[0]
+    walk.advance(below, below_page, full=True)
+    partner = next(s for s in rebalance(walk) if s.upward)  # a partner, climbing from the window below
+    dense = _objects(root.hi, root.hi - 199, 100, prefix="bulk")  # 100 objects in 200 s: 0.5 per second
+    walk.add_rows(root, dense)
+    walk.advance(root, dense, full=True)
+    assert root.density == 0.5 and walk.floor == float("-inf")
+    for stream in walk.streams:  # only these three still walk
+        stream.done = stream.done or stream not in (root, partner, below)
+    made = rebalance(walk)
+    child = next(s for s in made if not s.upward and s.lo is not None and s.hi < root.hi)
+    kept_seconds = root.hi - child.hi
+    assert kept_seconds <= 8 * 200 + 1  # 8 dense pages (200 s each), not half of the ~3,000,000 s left
+    assert child.partner is partner and partner.hi == child.hi and root.lo == child.hi + 1

@@ -140,21 +140,28 @@ def _probe(walk: Walk) -> Stream | None:
 
 def _halve(walk: Walk, stream: Stream) -> Stream | None:
     """Cut ``stream``'s window (what it and its partner have not walked) in two; the new down walker
-    takes the lower half (and the partner, if any)."""
+    takes the lower part (and the partner, if any, even one that has stopped: it still marks where the
+    rows it fetched begin).
+
+    The cut is in the middle, unless the walker is in a much denser stretch than the other end of its gap
+    (a bulk import, say): then it keeps about ``tuning.window_pages`` pages at its own density and the
+    rest, whose density is unknown, goes to the new walker (which is cut the same way if it is dense too).
+    """
     assert stream.lo is not None
     density = stream.density or walk.density
     span = walk.page_size / density
     top = math.floor(stream.hi - (span if stream.in_flight else 0))
     partner = stream.partner
-    if partner is not None and partner.done:
-        return None  # the gap is about a page: the down walker closes it
     below = walk.below(stream)
     unknown_below = below is not None and below.pages == 0 and not (below.done or below.deferred)
     if partner is None and (stream.pages == 0 or unknown_below):
         return None  # not before its own first page, and the window below's, show where data is
-    bottom = stream.lo - 1 if partner is None else math.ceil(partner.reach + (span if partner.in_flight else 0))
-    bottom = max(bottom, walk.floor - 1)
+    reach = None if partner is None else partner.reach + (span if partner.in_flight else 0)
+    bottom = int(max(stream.lo - 1 if reach is None else math.ceil(reach), walk.floor - 1))  # floor: -inf or int
     middle = (bottom + top) // 2
+    other_end = (partner.density if partner is not None else None) or walk.density
+    if density > 2 * other_end:
+        middle = max(middle, top - math.ceil(walk.tuning.window_pages * span))
     if not bottom < middle < top:
         return None  # one second (or less) left: walked by cursor only
     child = walk.new_stream(stream.lo, middle)

@@ -178,7 +178,8 @@ class Walk:
         if partner is None or partner.done:
             return True
         newest = int(objects[0]["created"])
-        density = up.density or self.density
+        density = max(up.density or self.density, partner.density or self.density)  # the denser end: a
+        # gap thought short but dense costs the partner many pages alone, one thought long costs one request
         return density * (partner.hi - newest) < self.page_size * (2 if partner.in_flight else 1)
 
     def wanted(self, stream: Stream) -> bool:
