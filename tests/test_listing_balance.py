@@ -148,3 +148,29 @@ def test_a_window_walked_into_a_dense_stretch_keeps_a_share_and_hands_on_the_res
     kept_seconds = root.hi - child.hi
     assert kept_seconds <= 8 * 200 + 1  # 8 dense pages (200 s each), not half of the ~3,000,000 s left
     assert child.partner is partner and partner.hi == child.hi and root.lo == child.hi + 1
+
+
+def test_a_stopped_partner_marks_where_a_cut_below_may_begin() -> None:
+    """The up walker's last page (the one before it stopped) counts in its reach: a window cut after it
+    stopped begins above everything it fetched, and the new lower walker meets it there."""
+    walk, root = _walk(target=3)
+    root.lo = TOP - 3_000_000
+    below = walk.new_stream(root.lo - 20_000, root.lo - 1)
+    below_page = _objects(below.hi, below.hi - 9_999, 100, prefix="low")
+    walk.add_rows(below, below_page)
+    below.top = below_page[0]
+    walk.advance(below, below_page, full=True)
+    walk.floor = below.lo
+    made = rebalance(walk)
+    assert [s.upward for s in made] == [True]  # all three slots taken: a partner, no cut
+    up = made[0]
+    last = _objects(root.lo + 1_000_000, root.lo + 990_001, 100, prefix="up")  # its last page, then it stopped
+    walk.add_rows(up, last)
+    up.done = True
+    assert up.reach == root.lo + 1_000_000
+    walk.target = 4
+    made = rebalance(walk)
+    meeting = up.partner
+    assert meeting in made and meeting.partner is up  # a new lower walker meets what it fetched
+    assert root.partner is None and up.reach < meeting.hi < root.lo  # every cut is above all it has
+    assert all(s.lo > up.reach for s in made if s is not meeting and not s.upward)

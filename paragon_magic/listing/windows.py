@@ -110,6 +110,9 @@ class Walk:
             elif owner is stream.partner:
                 met = True
         if stream.upward:
+            if objects:  # how far up it has come, its last page included (a stopped partner's reach is
+                # where a window cut below it may begin: never below what it fetched)
+                stream.reach = max(stream.reach, int(objects[0]["created"]))
             stream.up_pages.append(FrameBuilder(self.object_type, keep_raw=self.keep_raw))
             stream.up_pages[-1].add_page(fresh)
             stream.up_pages[-1].pack()  # one page a builder: pack it now, not at the final merge
