@@ -314,3 +314,29 @@ def test_ctrl_c_keeps_the_newest_contiguous_rows(own_sandbox: LocalStripe) -> No
     assert any(issubclass(w.category, ListingInterrupted) for w in caught)
     got = list(frame["id"])
     assert 100 <= len(got) < 600 and got == everything[: len(got)]  # a gap-free newest-first prefix
+
+
+def test_a_bulk_import_is_shared_out_and_listed_in_order(own_sandbox: LocalStripe) -> None:
+    """Half the customers arrive within one day (a bulk import), the rest over three years: the day is
+    shared among several windows (cut while walkers are in it, with stopped partners and pages cut in
+    flight), and the rows are still exactly the cursor walk's. Which cut the policy picks there is
+    checked on hand-made walks in tests/test_listing_balance.py."""
+    stripe_server = own_sandbox
+    ids = _create_customers(stripe_server, 400)
+    rng = random.Random(11)
+    day = END - 365 * DAY
+    stripe_server.backdate({i: (day + rng.randrange(DAY) if n % 2 else rng.randrange(START, END))
+                            for n, i in enumerate(ids)})
+    client = _client(stripe_server)
+    try:
+        expected = list(_sequential(client)["id"])
+        before = len(_window_requests(stripe_server))
+        frame, outcome = list_partitioned(client, "/v1/customers", {}, object_type="customer", limit=None,
+                                          page_size=10, progress=False, tuning=SMALL)
+    finally:
+        client.close()
+    assert outcome.complete and list(frame["id"]) == expected and len(expected) == 400
+    inside_the_day = {(w["query"].get("created[gte]"), w["query"]["created[lte]"])
+                      for w in _window_requests(stripe_server)[before:]
+                      if int(w["query"].get("created[gte]", 0)) >= day and int(w["query"]["created[lte]"]) < day + DAY}
+    assert len(inside_the_day) >= 2  # the day was walked by more than one window

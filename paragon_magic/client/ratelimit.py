@@ -45,8 +45,9 @@ class WindowPacer:
     connection setup), no sooner than ``window·(1+margin)`` after the grant ``rate`` places
     before it (the margin absorbs the jitter between leaving here and reaching the server) and a quarter
     of an even spacing after the previous one (a window's worth takes a quarter of a window: a quick
-    start and a quick last window, never one burst). ``throttled()`` (the server said 429 anyway) multiplies the rate by ``backoff`` — once per
-    window, so one burst of 429s counts once — and the rate then climbs back linearly to ``rate`` over
+    start and a quick last window, never one burst). ``throttled()`` (the server said 429 anyway)
+    multiplies the rate by ``backoff`` — once per window, so one burst of 429s counts once — and the
+    rate then climbs back linearly to ``rate`` over
     ``recovery`` seconds. ``rate=math.inf`` never waits. ``clock``/``sleep`` are injectable for tests.
     """
 

@@ -19,8 +19,9 @@ queues at the pacer and costs nothing, a window left to one walker is the walk's
 
 Every new window costs about half a page (one more seam), so cuts happen only where they shorten the
 walk. Pages already in flight are counted as fetched. With a ``limit`` only the newest rows matter: no up
-walkers (they fetch a window's oldest rows first), and the open end is cut once, below about 1.5× the
-pages the limit still needs, the rest left to a deferred walker.
+walkers (they fetch a window's oldest rows first), the open end is cut once, below about 1.1× the pages
+the limit still needs, the rest left to a deferred walker, and older windows wait while newer ones
+probably fill the limit (``probably_unneeded``).
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ def rebalance(walk: Walk) -> list[Stream]:
 
 def pages_left(walk: Walk, stream: Stream) -> float:
     """Estimated pages a down walker's window still holds (above its partner's reach, if it has one)."""
+    if stream.lo is None:
+        return _open_estimate(walk)
     density = stream.density or walk.density
     span = walk.page_size / density  # seconds one page covers
     top = stream.hi - (span if stream.in_flight else 0)
-    if stream.lo is None:
-        return _open_estimate(walk)
     partner = stream.partner
     bottom = stream.lo - 1 if partner is None else partner.reach + (span if partner.in_flight else 0)
     return max(0.0, (top - max(bottom, walk.floor - 1)) * density / walk.page_size)
@@ -118,6 +119,7 @@ def _pair(walk: Walk, window: Stream) -> Stream | None:
 
 
 def _probe(walk: Walk) -> Stream | None:
+    """Cut the open end where the data known so far would double (see the module docstring)."""
     stream = next((s for s in _walkers(walk) if s.lo is None), None)
     if stream is None:
         return None

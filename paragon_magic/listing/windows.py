@@ -27,7 +27,7 @@ STRIPE_EPOCH = 1_293_840_000
 class PartitionTuning:
     """Knobs of the partitioned walk (defaults tuned on ``benchmarks/list_throughput.py``)."""
 
-    window_pages: float = 8.0  # the first cut of the open end holds about this many pages
+    window_pages: float = 8.0  # the first probe's window, and what a walker in a dense stretch keeps
     max_split: int = 24  # at most this many new walkers per rebalance
     concurrency: int | None = None  # walkers at once; None: enough to keep the client's rate busy
     max_concurrency: int = 32
@@ -48,7 +48,7 @@ class Stream:
     done: bool = False
     in_flight: bool = False
     pages: int = 0
-    probe: bool = False  # made by cutting the open end: whether data goes on there is not known yet
+    probe: bool = False  # made by cutting the open end (until its first page: data there is not known)
     #: Objects per second seen on its last full page (None: use the walk's estimate).
     density: float | None = None
     #: The newest object of its first page (where an up walker of the window above starts).
@@ -132,12 +132,13 @@ class Walk:
             self.floor = max(self.floor, int(objects[-1]["created"]) if objects else stream.hi + 1)
 
     def advance(self, stream: Stream, objects: list[dict[str, Any]], full: bool) -> None:
-        """Move ``stream``'s cursor past a page that has more after it; a full page also updates its density."""
+        """Move ``stream``'s cursor past a page that has more after it; a full page also updates its density.
+        (An up walker's ``reach`` follows every page it adds, in ``add_rows``.)"""
         newest, oldest = int(objects[0]["created"]), int(objects[-1]["created"])
         if full:
             stream.density = len(objects) / (newest - oldest + 1)
         if stream.upward:
-            stream.cursor, stream.reach = objects[0]["id"], newest
+            stream.cursor = objects[0]["id"]
         else:
             stream.cursor, stream.hi = objects[-1]["id"], oldest
 
