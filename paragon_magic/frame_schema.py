@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import numpy as np
@@ -63,6 +63,12 @@ class TypeSchema:
     whole: frozenset[str] = frozenset()  # dict-valued columns kept as one column (not split into ``x.*``)
     flattened: frozenset[str] = frozenset()  # objects and hashes split into their fields: never a column
     expandable: frozenset[str] = frozenset()  # an id, or an expanded object: ``x`` keeps the id, ``x.*`` the rest
+
+    @cached_property
+    def leaves(self) -> frozenset[str]:
+        """Columns the model says hold scalars or lists, never an object to split."""
+        return frozenset(name for name, kind in self.columns.items()
+                         if kind != "object" and name not in self.expandable)
 
     def get(self, column: str) -> ColumnKind | None:
         """The kind of ``column`` that the model states (None: unknown, decide by name and values)."""

@@ -51,11 +51,14 @@ def _gc_paused() -> Iterator[None]:
 def flatten_columns(objects: Sequence[Mapping[str, Any]], schema: TypeSchema | None = None) -> dict[str, Sequence[Any]]:
     """Split objects into columns: ``{"id": [...], "address.city": [...], ...}``, one entry per object.
 
-    With a ``schema``, dicts under its ``whole`` names stay one column of dicts, and an expanded object under
-    an ``expandable`` name leaves its id in that column and its other fields in ``name.*`` columns.
+    With a ``schema``, dicts under its ``whole`` names stay one column of dicts, an expanded object under
+    an ``expandable`` name leaves its id in that column and its other fields in ``name.*`` columns, and a
+    name it calls a scalar or list (``leaves``) is one column without looking at its values (an odd dict
+    there stays a value, whichever value comes first).
     """
     columns: dict[str, Sequence[Any]] = {}
-    shape = (schema.whole, schema.expandable) if schema is not None else (frozenset(), frozenset())
+    shape = ((schema.whole, schema.expandable, schema.leaves) if schema is not None
+             else (frozenset(), frozenset(), frozenset()))
     for key, values in _split(objects).items():
         _add_column(columns, str(key), values, shape)
     return columns
@@ -76,8 +79,8 @@ def _split(dicts: Sequence[Mapping[str, Any]]) -> dict[Any, Sequence[Any]]:
 
 
 def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[Any],
-                shape: tuple[frozenset[str], frozenset[str]]) -> None:
-    whole, expandable = shape
+                shape: tuple[frozenset[str], frozenset[str], frozenset[str]]) -> None:
+    whole, expandable, leaves = shape
     if name in expandable and dict in set(map(type, values)):
         columns[name] = [v.get("id") if isinstance(v, dict) else v for v in values]
         expanded = [v if isinstance(v, dict) else _EMPTY for v in values]
@@ -86,7 +89,7 @@ def _add_column(columns: dict[str, Sequence[Any]], name: str, values: Sequence[A
                 _add_column(columns, f"{name}.{key}", sub, shape)
         return
     first = values[0]
-    if (first is not None and not isinstance(first, dict)) or name in whole:
+    if (first is not None and not isinstance(first, dict)) or name in whole or name in leaves:
         columns[name] = values  # a leaf; a later dict in it (mixed shapes) ends up in an object column
         return
     kinds = set(map(type, values))

@@ -277,6 +277,14 @@ def test_mixed_shapes_and_huge_integers_stay_objects() -> None:
     assert df["n"].dtype == np.dtype(object) and df.loc[0, "n"] == 2**70
 
 
+def test_a_field_the_model_calls_scalar_stays_one_column_whichever_value_comes_first() -> None:
+    odd = {"note": "not a string"}  # the model says a customer's description is text
+    for first in (None, "plain"):
+        df = to_frame([{"id": "cus_1", "description": first}, {"id": "cus_2", "description": odd}], "customer")
+        assert df.loc[1, "description"] == odd and df.loc[0, "description"] == first
+        assert not [c for c in df.columns if c.startswith("description.")]
+
+
 # --- property: any page split gives the same frame, and every cell is the object's own value -------------
 
 SCALARS = {"count": st.integers(-10**12, 10**12), "label": st.text(max_size=5), "flag": st.booleans(),
