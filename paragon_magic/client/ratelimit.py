@@ -43,9 +43,10 @@ class WindowPacer:
     An acquisition is granted when it actually proceeds (a caller that wakes late is counted when it
     goes, never when it was due; ``sent()`` moves it later still, to when its request left after
     connection setup), no sooner than ``window·(1+margin)`` after the grant ``rate`` places
-    before it (the margin absorbs the jitter between leaving here and reaching the server) and a quarter
-    of an even spacing after the previous one (a window's worth takes a quarter of a window: a quick
-    start and a quick last window, never one burst). ``throttled()`` (the server said 429 anyway)
+    before it and a quarter of an even spacing after the previous one (a window's worth takes a quarter
+    of a window: a quick start and a quick last window, never one burst). The margin (2%: 20 ms of a
+    second) absorbs the jitter between leaving here and reaching the server; a 429 it misses anyway is
+    retried and slows the pacer down. ``throttled()`` (the server said 429 anyway)
     multiplies the rate by ``backoff`` — once per window, so one burst of 429s counts once — and the
     rate then climbs back linearly to ``rate`` over
     ``recovery`` seconds. ``rate=math.inf`` never waits. ``clock``/``sleep`` are injectable for tests.
@@ -56,7 +57,7 @@ class WindowPacer:
         rate: float,
         *,
         window: float = 1.0,
-        margin: float = 0.03,
+        margin: float = 0.02,
         backoff: float = 0.9,
         recovery: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
