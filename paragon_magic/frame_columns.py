@@ -4,7 +4,9 @@
 ``Chunk`` (Arrow strings, int64 or bool arrays with a mask, a count of nulls, or the Python values
 when they are anything else), so a builder can drop the Python values as each page arrives; ``join``
 converts a column's chunks to exactly the array ``typed_column`` would give for all of its values
-(falling back to that, on the values unpacked, whenever the chunks are not all one packed kind).
+(falling back to that, on the values unpacked, whenever the chunks are not all one packed kind). Text
+stays in its pages' Arrow arrays, as one chunked array: joining copies no strings (at 100k rows, copying
+them was half of a listing's final build; Arrow's kernels run over the chunks at nearly the same speed).
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ def join(chunks: Sequence[Chunk], known: ColumnKind | None, by_name: ColumnKind 
     kind = known or by_name
     if kinds == {"str"} and _arrow_storage():
         parts = [c.data if c.kind == "str" else _pa.nulls(c.rows, type=_pa.large_string()) for c in chunks]
-        return pd.arrays.ArrowStringArray(_pa.concat_arrays(parts) if len(parts) > 1 else parts[0])
+        return pd.arrays.ArrowStringArray(_pa.chunked_array(parts, type=_pa.large_string()))  # no copy
     if kinds == {"int"} and kind != "float":
         ints, mask = _concat_masked(chunks, np.int64)
         return _typed_ints(ints, mask, kind)

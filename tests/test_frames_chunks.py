@@ -172,3 +172,18 @@ def test_conversion_pauses_garbage_collection_and_restores_it(monkeypatch: pytes
         assert not gc.isenabled() and len(builder.build()) == 6
     finally:
         gc.enable()
+
+
+def test_text_columns_keep_their_pages_arrow_data_and_behave_as_one_column() -> None:
+    """Joining text copies no strings: the column holds the packed pages' Arrow arrays as its chunks."""
+    pages = [[f"cus_{page}_{i}" if i % 3 else None for i in range(5)] for page in range(4)]
+    chunks = [pack(values, "string") for values in pages]
+    column = join(chunks, "string", None)
+    stored = column._pa_array  # pandas' ArrowStringArray keeps a pyarrow ChunkedArray
+    assert stored.num_chunks == 4
+    assert all(stored.chunk(i).buffers()[2].address == chunks[i].data.buffers()[2].address for i in range(4))
+    series = as_series(column)
+    everything = [value for values in pages for value in values]
+    assert series.tolist() == [pd.NA if v is None else v for v in everything]
+    assert series.str.startswith("cus_2").sum() == 3 and series.iloc[11] == "cus_2_1"
+    pd.testing.assert_series_equal(series, as_series(to_array(everything, "string", None)))
