@@ -179,7 +179,7 @@ def test_text_columns_keep_their_pages_arrow_data_and_behave_as_one_column() -> 
     pages = [[f"cus_{page}_{i}" if i % 3 else None for i in range(5)] for page in range(4)]
     chunks = [pack(values, "string") for values in pages]
     column = join(chunks, "string", None)
-    stored = column._pa_array  # pandas' ArrowStringArray keeps a pyarrow ChunkedArray
+    stored = column.__arrow_array__()  # the Arrow data itself (a ChunkedArray), through the public protocol
     assert stored.num_chunks == 4
     assert all(stored.chunk(i).buffers()[2].address == chunks[i].data.buffers()[2].address for i in range(4))
     series = as_series(column)
