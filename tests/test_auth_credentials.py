@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 import stat
 from pathlib import Path
 
@@ -293,7 +292,8 @@ def test_paragon_credentials_need_token_and_project() -> None:
         Credentials.paragon(TOKEN, "")
 
 
-def test_keyring_is_looked_for_only_when_a_secret_is_stored_or_read(tmp_path: Path, monkeypatch: Any) -> None:
+def test_keyring_is_looked_for_only_when_a_secret_is_stored_or_read(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Connecting with a key that is not saved never pays for the keyring's backend detection."""
     import paragon_magic.auth.credentials as credentials_module
 

@@ -46,10 +46,10 @@ class WindowPacer:
     before it and a quarter of an even spacing after the previous one (a window's worth takes a quarter
     of a window: a quick start and a quick last window, never one burst). The margin (2%: 20 ms of a
     second) absorbs the jitter between leaving here and reaching the server; a 429 it misses anyway is
-    retried and slows the pacer down. ``throttled()`` (the server said 429 anyway)
-    multiplies the rate by ``backoff`` — once per window, so one burst of 429s counts once — and the
-    rate then climbs back linearly to ``rate`` over
-    ``recovery`` seconds. ``rate=math.inf`` never waits. ``clock``/``sleep`` are injectable for tests.
+    retried and slows the pacer down. ``throttled()`` (the server said 429 anyway) multiplies the rate
+    by ``backoff`` — once per window, so one burst of 429s counts once — and the rate then climbs back
+    linearly to ``rate`` over ``recovery`` seconds. ``rate=math.inf`` never waits. ``clock``/``sleep``
+    are injectable for tests.
     """
 
     def __init__(

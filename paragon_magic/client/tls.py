@@ -23,4 +23,5 @@ def shared_tls_context() -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=4)
 def _context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    # the arguments are only the cache key: httpx reads the same two variables itself
     return httpx.create_ssl_context(trust_env=True)

@@ -209,8 +209,8 @@ def list_partitioned(
         root = walk.new_stream(_lower_bound(params.get("created")), 0, order=math.inf)
         walk.add_rows(root, objects)
         if page.get("has_more") and objects:
-            walk.density = len(objects) / (int(objects[0]["created"]) - int(objects[-1]["created"]) + 1)
             walk.advance(root, objects, full=True)
+            walk.density = root.density or walk.density  # the first page's: the estimate for unwalked windows
             rebalance(walk)
             _Runner(walk, client).run()
         else:
