@@ -19,6 +19,7 @@ from .auth import CredentialStore, Credentials, Secret, TokenInfo, inspect_user_
 from .client import APIConnectionError, ParagonBackend, StripePermissionError
 from .client.backends import API_BASE_ENV, DEFAULT_PARAGON_API_BASE, DEFAULT_PARAGON_BASE, PROXY_BASE_ENV
 from .client.backends import paragon_base
+from .client.bases import uses_environment_proxies
 from .connection import account_summary, build_client
 from .errors import ConfigurationError, UsageError
 from .session import Session, SessionConfig
@@ -174,7 +175,8 @@ class Paragon:
         url = f"{self.api_base}/projects/{quote(self.project_id or '', safe='')}/sdk/me"
         try:
             bearer = {"Authorization": backend.auth_headers()["Authorization"]}  # no credential header here
-            response = httpx.request(method, url, headers=bearer, json=body, timeout=30.0)
+            response = httpx.request(method, url, headers=bearer, json=body, timeout=30.0,
+                                     trust_env=uses_environment_proxies(url))  # never a proxy for loopback
         except httpx.TransportError as exc:
             raise APIConnectionError(f"Could not reach the Paragon Users API at {self.api_base}: "
                                      f"{type(exc).__name__}: {backend.scrub(str(exc))}") from None

@@ -3,7 +3,7 @@
 from ._base import DEFAULT_STRIPE_VERSION, StripeResponse
 from .async_ import AsyncStripeClient
 from .backends import Backend, DirectBackend, ParagonBackend
-from .bases import DEFAULT_STRIPE_BASE, check_base_url, is_loopback_host, is_stripe_base
+from .bases import DEFAULT_STRIPE_BASE, check_base_url, is_loopback_host, is_stripe_base, uses_environment_proxies
 from .encoding import encode_form, flatten_params
 from .errors import (
     APIConnectionError,
@@ -45,6 +45,7 @@ __all__ = [
     "check_base_url",
     "is_loopback_host",
     "is_stripe_base",
+    "uses_environment_proxies",
     "StripeError",
     "AuthenticationError",
     "StripePermissionError",

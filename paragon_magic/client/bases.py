@@ -12,9 +12,11 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
+import httpx
+
 from ..errors import UsageError
 
-__all__ = ["DEFAULT_STRIPE_BASE", "check_base_url", "is_loopback_host", "is_stripe_base"]
+__all__ = ["DEFAULT_STRIPE_BASE", "check_base_url", "is_loopback_host", "is_stripe_base", "uses_environment_proxies"]
 
 DEFAULT_STRIPE_BASE = "https://api.stripe.com"
 _LOOPBACK_NAMES = frozenset({"localhost"})
@@ -33,6 +35,18 @@ def is_loopback_host(host: str | None) -> bool:
         return False
     mapped = getattr(address, "ipv4_mapped", None)
     return (mapped or address).is_loopback
+
+
+def uses_environment_proxies(url: str) -> bool:
+    """Whether requests to ``url`` may follow ``$HTTP_PROXY``/``$HTTPS_PROXY``/``$ALL_PROXY`` (httpx's
+    ``trust_env``): yes for another machine (corporate proxies are real), never for this one. httpx
+    does not exempt ``127.0.0.1`` from a proxy, which would carry the key, the sandbox's per-run
+    secrets and Paragon tokens to the proxy in clear text."""
+    try:
+        host = httpx.URL(str(url)).host
+    except (httpx.InvalidURL, TypeError):
+        return False
+    return not is_loopback_host(host)
 
 
 def is_stripe_base(url: str) -> bool:

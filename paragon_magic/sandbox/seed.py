@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from ..client import CardError, DirectBackend, RetryPolicy, StripeClient, TokenBucket
+from ..client import CardError, DirectBackend, RetryPolicy, StripeClient, TokenBucket, uses_environment_proxies
 from .seed_plan import CURRENCIES, CURRENCY_OF_COUNTRY, DAY, MONTHS_OF_HISTORY, TIERS, Event, build_timeline, price_amount
 
 __all__ = ["DAY", "MONTHS_OF_HISTORY", "SeedReport", "seed"]
@@ -66,7 +66,8 @@ def seed(
     timeline = build_timeline(customers=customers, rng_seed=rng_seed, now=int(now if now is not None else time.time()))  # fmt: skip
     client = StripeClient(DirectBackend(api_key, base_url=base_url), rate_limiter=TokenBucket(10_000),
                           retry=RetryPolicy(max_retries=3, base_delay=0.05))  # fmt: skip
-    control = httpx.Client(base_url=base_url.rstrip("/"), headers=dict(control_headers or {}), timeout=60.0)
+    control = httpx.Client(base_url=base_url.rstrip("/"), headers=dict(control_headers or {}), timeout=60.0,
+                           trust_env=uses_environment_proxies(base_url))
     report = SeedReport()
     with client, control:
         player = _Player(client, control, report)

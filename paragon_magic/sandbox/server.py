@@ -192,7 +192,8 @@ class LocalStripe:
         except BaseException:
             _stop_all(self._children)
             raise
-        self._control = httpx.Client(base_url=front.url, timeout=60.0, headers=self.control_headers)
+        self._control = httpx.Client(base_url=front.url, timeout=60.0, headers=self.control_headers,
+                                     trust_env=False)  # loopback: never through $HTTP_PROXY
         return self
 
     def stop(self) -> None:
@@ -211,7 +212,7 @@ class LocalStripe:
         """Poll until the child answers HTTP (no fixed sleep: short back-off between attempts)."""
         deadline = time.monotonic() + self._start_timeout
         delay = 0.01
-        with httpx.Client(base_url=child.url, timeout=5.0) as client:
+        with httpx.Client(base_url=child.url, timeout=5.0, trust_env=False) as client:
             while True:
                 if not child.alive():
                     raise SandboxStartError(f"{child.name} exited: {child.stderr_tail()}")
