@@ -16,7 +16,7 @@ import httpx
 import pandas as pd
 
 from .auth import CredentialStore, Credentials, Secret, TokenInfo, inspect_user_token
-from .client import APIConnectionError, ParagonBackend, StripePermissionError
+from .client import APIConnectionError, ParagonBackend, StripePermissionError, check_caller_headers
 from .client.backends import API_BASE_ENV, DEFAULT_PARAGON_API_BASE, DEFAULT_PARAGON_BASE, PROXY_BASE_ENV
 from .client.backends import paragon_base
 from .client.bases import uses_environment_proxies
@@ -146,7 +146,12 @@ class Paragon:
         selected_credential_id: str | None = None,
         live: bool = False,
     ) -> pd.DataFrame:
-        """Like the SDK's ``paragon.request``; the answer comes back as a DataFrame."""
+        """Like the SDK's ``paragon.request``; the answer comes back as a DataFrame.
+
+        ``headers`` may not hold ``Authorization``, ``X-Paragon-Credential``, ``Stripe-Account`` or
+        ``Stripe-Version`` (refused before anything is sent: use ``selected_credential_id`` and the
+        session's options)."""
+        check_caller_headers(headers)  # before the live-write guard, which checks the selected credential
         with self.session.selecting(_credential(selected_credential_id)):
             return self.session.request(integration, path, method=method, body=body, params=params,
                                         headers=headers, live=live)

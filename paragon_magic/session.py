@@ -14,6 +14,7 @@ import pandas as pd
 
 from .catalog import ACTIONS, get_action
 from .catalog_types import Action
+from .client import check_caller_headers
 from .action_methods import make_action_method
 from .dates import to_epoch_seconds, to_epoch_span
 from .errors import UsageError
@@ -329,7 +330,7 @@ class Session:
         (for POST) is form-encoded the way Stripe expects.
         """
         call = self._plan_request(integration, path, method, body, params, limit=limit, page=page, account=account)
-        headers = dict(headers or {})
+        headers = check_caller_headers(headers)  # Authorization, Stripe-Account, … refused before the guard
         with self.selecting(credential):
             self._guard_live(call, live)
             if call.method == "GET" and not page and answers_a_list(call.path):

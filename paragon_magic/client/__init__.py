@@ -1,6 +1,6 @@
 """Stripe HTTP client layer: httpx only (no IPython, no widgets, no pandas)."""
 
-from ._base import DEFAULT_STRIPE_VERSION, StripeResponse
+from ._base import DEFAULT_STRIPE_VERSION, StripeResponse, check_caller_headers
 from .async_ import AsyncStripeClient
 from .backends import Backend, DirectBackend, ParagonBackend
 from .bases import DEFAULT_STRIPE_BASE, check_base_url, is_loopback_host, is_stripe_base, uses_environment_proxies
@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_STRIPE_VERSION",
     "DEFAULT_STRIPE_BASE",
     "check_base_url",
+    "check_caller_headers",
     "is_loopback_host",
     "is_stripe_base",
     "uses_environment_proxies",
