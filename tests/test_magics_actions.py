@@ -183,6 +183,7 @@ def test_stripe_404_is_one_line(ip: InteractiveShell, session: Session) -> None:
 
 def test_live_writes_need_live(ip: InteractiveShell, ctx: MagicContext, stripe_server: Any) -> None:
     live_key = "sk_live_" + "MagicLiveTest0000000042"
+    stripe_server.add_secret_key(live_key)
     ctx.adopt(connect(live_key, base_url=stripe_server.url, save=False, store=ctx.store,
                      allow_live_on_custom_base=True))  # the sandbox stands in for Stripe
     start = len(stripe_server.requests())

@@ -24,9 +24,7 @@ RESERVED = ("Authorization", "X-Paragon-Credential", "Stripe-Account", "Stripe-V
 @pytest.fixture
 def accounts(stripe_server: Any) -> Iterator[tuple[ParagonDouble, ParagonDoubleServer, str]]:
     """user-1: a test credential (Paragon's default) and a live one; returns the live credential's id."""
-    register = getattr(stripe_server, "add_secret_key", None)
-    if register is not None:
-        register(LIVE_KEY)
+    stripe_server.add_secret_key(LIVE_KEY)
     double = ParagonDouble.with_new_key(stripe_server.url)
     double.connect_user("user-1", stripe_server.key, account="acct_1HeaderTestShop01")
     live = double.add_credential("user-1", LIVE_KEY, account="acct_1HeaderLiveShop02")

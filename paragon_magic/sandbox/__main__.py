@@ -9,13 +9,18 @@ import sys
 import threading
 
 from ..errors import ParagonMagicError
-from .server import LocalStripe
+from .server import SANDBOX_KEY, LocalStripe
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m paragon_magic.sandbox",
         description="Run localstripe behind a Stripe-faithful front layer on 127.0.0.1.",
+        epilog=(f"Keys: the Stripe API here accepts only the sandbox's public demo key {SANDBOX_KEY} "
+                "(and keys registered through the control plane by the process that started it); any "
+                "other key is refused (401). The key being public, any local process can use the demo "
+                "data it holds; nothing reaches Stripe. The control plane (/_sandbox/*) answers only "
+                "this run's secret, which is never printed. See SECURITY.md."),
     )
     parser.add_argument("--port", type=int, default=0, help="front layer port (default: any free)")
     parser.add_argument("--seed", action="store_true", help="fill the store with demo data")

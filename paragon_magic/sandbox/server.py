@@ -1,8 +1,9 @@
 """``LocalStripe``: starts localstripe and the front layer as child processes and controls them.
 
 localstripe (GPL-3.0) is only ever imported inside its own child process, started with ``python -c``
-so nothing in this package imports it. Both children bind 127.0.0.1 on a free port, report the port
-on stdout, and exit when their stdin pipe closes (i.e. when this process exits or dies).
+so nothing in this package imports it. Both children get their per-run secrets as the first line of
+stdin, bind 127.0.0.1 on a free port, report the port on stdout, and exit when their stdin pipe
+closes (i.e. when this process exits or dies).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import httpx
 
 from ..errors import ConfigurationError
 from ._child import CONTROL_HEADER, CONTROL_SECRET_ENV, UPSTREAM_HEADER, UPSTREAM_SECRET_ENV, minimal_environment
+from ._child import secrets_line
+from ._child import SANDBOX_KEY  # the fixed demo key (the data plane accepts it and the keys registered here)
 
-#: The secret key the sandbox hands out (any well-formed ``sk_test_`` key is accepted too).
-SANDBOX_KEY = "sk_test_paragonMagicSandbox4242"
 
 _LOCALSTRIPE_CHILD = """
 import warnings
@@ -79,7 +80,7 @@ class _Child:
     def __init__(self, name: str, args: list[str], secrets: dict[str, str] | None = None) -> None:
         self.name = name
         self._stderr: IO[bytes] = tempfile.TemporaryFile(prefix=f"paragon-sandbox-{name}-")
-        env = minimal_environment(secrets)  # never the parent's keys and tokens
+        env = minimal_environment()  # never the parent's keys and tokens, nor this run's secrets
         self.proc = subprocess.Popen(
             [sys.executable, *args],
             stdin=subprocess.PIPE,
@@ -88,6 +89,12 @@ class _Child:
             env=env,
             start_new_session=True,  # Ctrl-C in a terminal/notebook goes to the parent only
         )
+        if self.proc.stdin is not None:  # the secrets go on stdin: not in /proc/<pid>/environ or cmdline
+            try:
+                self.proc.stdin.write(secrets_line(secrets))
+                self.proc.stdin.flush()
+            except OSError:
+                pass  # the child died at once: its stderr says why, below
         line = self.proc.stdout.readline() if self.proc.stdout else b""
         if not line.strip().isdigit():
             try:
@@ -295,7 +302,13 @@ class LocalStripe:
         "forward", "delay"}`` (``forward``: execute for real first, then drop/replace)."""
         self._post("/_sandbox/script", {"responses": [dict(r) for r in responses]})
 
+    def add_secret_key(self, key: str) -> None:
+        """Let the data plane accept ``key`` (an ``sk_test_``/``sk_live_`` key; a live-shaped one gets
+        ``livemode: true`` answers) until the next reset; only :attr:`key` is accepted otherwise."""
+        self._post("/_sandbox/keys", {"secret": [key]})
+
     def add_restricted_key(self, key: str, permissions: Iterable[str]) -> None:
+        """Let the data plane accept the restricted ``key`` with these ``rak_…`` permissions."""
         self._post("/_sandbox/keys", {"restricted": {key: list(permissions)}})
 
     def revoke_key(self, key: str) -> None:

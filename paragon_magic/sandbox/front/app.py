@@ -11,15 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-from ...client.redaction import mask_url
 from ..account import PLATFORM_ACCOUNT_ID, account_object
 from .auth import KeyRegistry, key_is_live
 from .clock import SandboxClock
@@ -32,11 +30,11 @@ from .lists import ListCache, answer_list
 from .precheck import refuse_doomed_create
 from .price_refs import subscription_upstream_pairs, write_product
 from .prices import PriceStore, handle_prices, prices_oldest_first
+from .request_log import log_entry, new_request_log
 from .proxy import Upstream, apply_backdates, check_required, mark_live
 from .search import answer_search
 from .shapes import ShapeContext, expand_params, expand_paths, to_current
 
-LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
     429,
     "Request rate limit exceeded. You can learn more about rate limits here "
@@ -62,7 +60,7 @@ class FrontState:
     backdates: dict[str, int] = field(default_factory=dict)
     backdate_version: int = 0
     backdate_fields: dict[str, dict[str, int | None]] = field(default_factory=dict)
-    log: list[dict[str, Any]] = field(default_factory=list)
+    log: deque[dict[str, Any]] = field(default_factory=new_request_log)
     stats: Counter[str] = field(default_factory=Counter)
     connected_accounts: dict[str, None] = field(default_factory=dict)
     prices: PriceStore = field(default_factory=PriceStore)
@@ -127,21 +125,13 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         account=request.headers.get("Stripe-Account") or PLATFORM_ACCOUNT_ID,
         request_id=new_request_id(),
     )
-    entry: dict[str, Any] = {  # what the log keeps: secret-shaped values masked (mask_url)
-        "method": call.method,
-        "path": mask_url(call.path),
-        "query": {mask_url(k): mask_url(v) for k, v in call.query},
-        "form": {mask_url(k): mask_url(v) for k, v in form.items()},
-        "headers": {h: request.headers[h] for h in LOGGED_HEADERS if h in request.headers},
-        "request_id": call.request_id,
-        "status": None,
-        "received": time.monotonic(),  # seconds, this process's clock: for counting requests per window
-    }
-    state.log.append(entry)
+    entry = log_entry(call.method, call.path, call.query, form, request.headers, call.request_id)
     state.stats["requests"] += 1
     try:
-        response = await _process(state, call, request.headers.get("Authorization"),
-                                  request.headers.get("Idempotency-Key"))  # fmt: skip
+        call.key = state.keys.identify(request.headers.get("Authorization"))
+        state.log.append(entry)  # only requests with an accepted key are logged (bounded, masked: request_log)
+        state.keys.authorize(call.key, call.method, call.path, call.account)
+        response = await _process(state, call, request.headers.get("Idempotency-Key"))
     except StripeErrorResponse as exc:
         response = exc.to_response(call.request_id)
     except DropConnection:
@@ -158,9 +148,8 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _process(
-    state: FrontState, call: Call, authorization: str | None, idem_key: str | None
-) -> web.Response:
+async def _process(state: FrontState, call: Call, idem_key: str | None) -> web.Response:
+    """An authenticated request: a scripted answer, injected faults, else the real one."""
     scripted = state.faults.next_scripted()
     if scripted is not None:
         state.stats["scripted"] += 1
@@ -168,7 +157,6 @@ async def _process(
             await asyncio.sleep(scripted.delay)
         if not scripted.forward:
             return _scripted_response(scripted, call)
-    call.key = state.keys.authenticate(authorization, call.method, call.path, call.account)
     decision = state.faults.decide(call.key)
     if decision.rate_limited:
         raise _RATE_LIMITED
@@ -338,7 +326,7 @@ def create_app(upstream_url: str, *, control_secret: str = "", upstream_secret: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The child's entry point; its secrets come in the environment, never on the command line."""
+    """The child's entry point; its secrets come on stdin, never in the environment or on the command line."""
     from .._child import serve_app, take_secret
     from .guard import CONTROL_SECRET_ENV, UPSTREAM_SECRET_ENV
 

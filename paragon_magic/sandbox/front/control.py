@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import STATE, FrontState
+from .auth import is_secret_key
 from .errors import json_response
 from .faults import FaultConfig, ScriptedResponse
 from .proxy import BACKDATABLE_FIELDS
@@ -122,22 +123,29 @@ async def clock(request: web.Request) -> web.Response:
 
 
 async def keys(request: web.Request) -> web.Response:
+    """Register keys the data plane accepts besides ``SANDBOX_KEY`` (``secret``: ``sk_…`` keys,
+    ``restricted``: ``rk_…`` keys with their permissions) and revoke keys."""
     data = await _json_object(request)
     registry = _state(request).keys
+    secret = data.get("secret", [])
     restricted = data.get("restricted", {})
     revoked = data.get("revoked", [])
-    if not isinstance(restricted, dict) or not isinstance(revoked, list):
-        return _bad('expected {"restricted": {key: [permissions]}, "revoked": [keys]}')
+    if not isinstance(secret, list) or not isinstance(restricted, dict) or not isinstance(revoked, list):
+        return _bad('expected {"secret": [keys], "restricted": {key: [permissions]}, "revoked": [keys]}')
+    if not all(is_secret_key(str(key)) for key in secret):
+        return _bad("secret keys look like sk_test_… or sk_live_… (letters, digits, _)")
     for key, permissions in restricted.items():
         if not str(key).startswith(("rk_test_", "rk_live_")):
             return _bad("restricted keys start with rk_test_ or rk_live_")
         registry.restricted[key] = set(permissions)
+    registry.secret.update(str(key) for key in secret)
     registry.revoked.update(revoked)
-    return json_response({"restricted": len(registry.restricted), "revoked": len(registry.revoked)})
+    return json_response({"secret": len(registry.secret), "restricted": len(registry.restricted),
+                          "revoked": len(registry.revoked)})
 
 
 async def requests_log(request: web.Request) -> web.Response:
-    return json_response(_state(request).log)
+    return json_response(list(_state(request).log))
 
 
 async def stats(request: web.Request) -> web.Response:
