@@ -20,6 +20,7 @@ import httpx
 from .._version import __version__
 from ..errors import UsageError
 from .backends import Backend
+from .bases import check_request_path
 from .encoding import encode_form
 from .errors import APIConnectionError, StripeError
 from .ratelimit import RateLimiter, WindowPacer
@@ -89,7 +90,7 @@ class ClientCore:
     ) -> httpx.Request:
         """The exact request ``request()`` would send (POSTs get a fresh idempotency key if none given)."""
         method = method.upper()
-        url = self.backend.url(path)
+        url = self.backend.url(check_request_path(path))
         content: bytes | None = None
         all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **self.backend.auth_headers()}
         if self.stripe_version:
