@@ -115,15 +115,10 @@ class KeyRegistry:
         self.restricted.clear()
         self.revoked.clear()
 
-    def authenticate(self, authorization: str | None, method: str, path: str, account: str) -> str:
-        """Return the accepted key or raise the Stripe-shaped 401/403 (:meth:`identify`, :meth:`authorize`)."""
-        key = self.identify(authorization)
-        self.authorize(key, method, path, account)
-        return key
-
     def identify(self, authorization: str | None) -> str:
         """The key of an ``Authorization`` header (Bearer, or HTTP Basic with the key as user name) when
-        this sandbox accepts it, else the Stripe-shaped 401."""
+        this sandbox accepts it, else the Stripe-shaped 401. The front logs a request only after this;
+        :meth:`authorize` (a restricted key's permissions) comes next."""
         key = extract_key(authorization)
         if key is None:
             raise StripeErrorResponse(
