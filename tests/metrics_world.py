@@ -74,16 +74,25 @@ class World:
     def subscribe(self, id: str, customer: str, items: list[tuple[str, int]], start: str, *, status: str = "active",
                   trial_end: str | None = None, ended: str | None = None, reason: str | None = None,
                   discounts: list[dict[str, Any]] | None = None, currency: str | None = None,
-                  invoice: bool = True) -> dict[str, Any]:
-        """A subscription (items: price id, quantity) and, with ``invoice``, an invoice per period to now."""
+                  changes: list[tuple[str, str, int]] | None = None, invoice: bool = True) -> dict[str, Any]:
+        """A subscription (items: price id, quantity) and, with ``invoice``, an invoice per period up to now.
+
+        ``changes``: (date, new price, new quantity) of the first item, each billed at once with proration
+        lines (a credit for the old price and a charge for the new one over the rest of the period)."""
         begin, stop = ts(start), ts(ended) if ended else None
+        horizon = ts(self.now)
+        moves = sorted((ts(d), p, q) for d, p, q in changes or [])
+        final = list(items)
+        for when, p, q in moves:
+            if when <= horizon:
+                final[0] = (p, q)
         first_price = self.prices[items[0][0]]
         currency = currency or first_price["currency"]
         trial = ts(trial_end) if trial_end else None
-        step = first_price["recurring"]["interval_count"] * (12 if first_price["recurring"]["interval"] == "year" else 1)
+        recurring = first_price["recurring"]
+        step = recurring["interval_count"] * (12 if recurring["interval"] == "year" else 1)
         anchor = trial or begin
         period_start = anchor
-        horizon = ts(self.now)
         while add_months(period_start, step) <= horizon and (stop is None or add_months(period_start, step) < stop):
             period_start = add_months(period_start, step)
         sub = {
@@ -94,26 +103,39 @@ class World:
             "cancellation_details": {"reason": reason, "comment": None, "feedback": None},
             "collection_method": "charge_automatically", "discounts": discounts or [], "livemode": False,
             "metadata": {},
-            "items": {"object": "list", "has_more": False, "total_count": len(items), "url": "/v1/subscription_items",
+            "items": {"object": "list", "has_more": False, "total_count": len(final), "url": "/v1/subscription_items",
                       "data": [{"id": f"si_{id}_{n}", "object": "subscription_item", "quantity": q,
                                 "price": self.prices[p], "current_period_start": period_start,
                                 "current_period_end": add_months(period_start, step), "discounts": [],
                                 "subscription": id, "created": begin}
-                               for n, (p, q) in enumerate(items)]},
+                               for n, (p, q) in enumerate(final)]},
         }
         self.subscriptions.append(sub)
-        if invoice:
-            if trial:
-                self.invoice(customer, currency, [self.line(id, 0, p, q, begin, trial) for p, q in items],
-                             created=begin, reason="subscription_create")
-            moment, first = anchor, True
-            while moment <= horizon and (stop is None or moment < stop):
-                end = add_months(moment, step)
-                lines = [self.line(id, self.prices[p]["unit_amount"] * q, p, q, moment, end,
-                                   discounts=self.discounted(self.prices[p]["unit_amount"] * q, discounts, first))
-                         for p, q in items]
-                self.invoice(customer, currency, lines, created=moment)
-                moment, first = end, False
+        if not invoice:
+            return sub
+        if trial:
+            self.invoice(customer, currency, [self.line(id, 0, p, q, begin, trial) for p, q in items],
+                         created=begin, reason="subscription_create")
+        moment, first, state = anchor, True, list(items)
+        while moment <= horizon and (stop is None or moment < stop):
+            end = add_months(moment, step)
+            for when, p, q in moves:
+                if when <= moment:
+                    state[0] = (p, q)
+            lines = [self.line(id, self.prices[p]["unit_amount"] * q, p, q, moment, end,
+                               discounts=self.discounted(self.prices[p]["unit_amount"] * q, discounts, first))
+                     for p, q in state]
+            self.invoice(customer, currency, lines, created=moment)
+            for when, p, q in moves:
+                if moment < when < end and when <= horizon and (stop is None or when < stop):
+                    (old, old_q), share = state[0], (end - when) / (end - moment)
+                    credit = self.line(id, -round(self.prices[old]["unit_amount"] * old_q * share), old, old_q, when,
+                                       end, proration=True)
+                    charge = self.line(id, round(self.prices[p]["unit_amount"] * q * share), p, q, when, end,
+                                       proration=True)
+                    self.invoice(customer, currency, [credit, charge], created=when, reason="subscription_update")
+                    state[0] = (p, q)
+            moment, first = end, False
         return sub
 
     def discounted(self, amount: int, discounts: list[dict[str, Any]] | None, first: bool

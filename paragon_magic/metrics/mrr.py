@@ -126,8 +126,9 @@ def customer_mrr(inputs: Inputs, at: Any, function: str, to: str | None = None, 
                  ) -> ledger_module.Ledger:
     """Each customer's MRR at each month's end (the ledger), converted to ``to`` when asked."""
     lines, subs, now = inputs.spans(function)
-    moment = _at(at, now, _first_start(inputs.subscriptions), function)
-    book = ledger_module.build(lines, subs, moment, now)
+    first = _first_start(inputs.subscriptions)
+    moment = _at(at, now, first, function)
+    book = ledger_module.build(lines, subs, moment, now, first)
     if to is not None:
         from .money import convert_values
 
