@@ -34,12 +34,16 @@ def rates_from_balance_transactions(transactions: pd.DataFrame, charges: pd.Data
     """``date, currency, rate, to`` from balance transactions that Stripe converted (``exchange_rate`` set)."""
     require(transactions, ("exchange_rate", "currency", "created"), "balance_transactions", "convert")
     converted = transactions[transactions["exchange_rate"].notna().to_numpy()]
+    expanded = [c.get("currency") if isinstance(c, Mapping) else None
+                for c in (converted["source"] if "source" in converted.columns else ())]
     if "source.currency" in converted.columns:
         source_currency = converted["source.currency"].astype(object)
+    elif expanded and all(c is not None for c in expanded):
+        source_currency = pd.Series(expanded, index=converted.index, dtype=object)
     elif charges is not None:
         require(charges, ("id", "currency"), "charges", "convert")
         owner = pd.Series(charges["currency"].astype(object).to_numpy(), index=charges["id"].astype(object))
-        source_currency = converted["source"].astype(object).map(owner)
+        source_currency = converted["source"].map(lambda c: c.get("id") if isinstance(c, Mapping) else c).map(owner)
     elif len(converted):
         raise UsageError("convert: the balance transactions do not say which currency they were converted from; "
                          "list them with --expand source, or pass charges=<the frame of %stripe list_charges>")
