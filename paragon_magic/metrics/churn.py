@@ -23,7 +23,7 @@ _DAY = 86_400 * 1_000_000_000
 def _values_at(spans: pd.DataFrame, moment: int) -> pd.Series:
     """Each (customer, currency)'s MRR at ``moment``, minor units (only those with some)."""
     covering = spans[(spans["start"] <= moment) & (spans["end"] > moment)]
-    summed = covering.groupby(["customer", "currency"], sort=False)["value"].sum()
+    summed = covering.groupby(["customer", "currency"], sort=False, observed=True)["value"].sum()
     rounded = (summed + MICRO // 2) // MICRO
     return rounded[rounded > 0]
 
@@ -76,7 +76,7 @@ def churn(subscriptions: pd.DataFrame, *, at: Any = None, days: int = 30, coupon
 def _canceled_between(subscriptions: pd.DataFrame, spans: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
     """Subscriptions that ended in (start, end] while they had MRR: currency, kind of churn, MRR lost."""
     ended = spans[(spans["end"] > start) & (spans["end"] <= end) & (spans["start"] < spans["end"])]
-    lost = ended.groupby(["subscription", "currency"], sort=False)["value"].sum()
+    lost = ended.groupby(["subscription", "currency"], sort=False, observed=True)["value"].sum()
     lost = ((lost + MICRO // 2) // MICRO).reset_index()
     lost = lost[lost["value"] > 0]
     reason = (subscriptions.set_index(subscriptions["id"].astype(object))["cancellation_details.reason"]

@@ -52,39 +52,51 @@ def build(line_spans: pd.DataFrame | None, subscription_spans: pd.DataFrame, at_
           first_ns: int | None = None) -> Ledger:
     """The ledger from both kinds of spans: lines before ``now``'s month, subscriptions from it on."""
     current_month = int(month_starts(now_ns, now_ns)[0])
-    parts = [s for s in (line_spans, subscription_spans) if s is not None and len(s)]
-    starts = [int(s.loc[s["value"] != 0, "start"].min()) for s in parts if (s["value"] != 0).any()]
+    parts = [s for s in (line_spans, subscription_spans) if s is not None]
+    starts = [int(s["start"].to_numpy()[s["value"].to_numpy() != 0].min()) for s in parts
+              if (s["value"].to_numpy() != 0).any()]
     first = min(starts + ([first_ns] if first_ns is not None else []), default=at_ns)
     first = min(first, at_ns)
     months, snaps = snapshots_for(first, at_ns)
     cut = int(np.searchsorted(snaps, current_month, side="left")) if line_spans is not None else 0
-
-    frames = []
-    if line_spans is not None and len(line_spans):
-        frames.append(line_spans.assign(_lo=0, _hi=cut))
-    if len(subscription_spans):
-        frames.append(subscription_spans.assign(_lo=cut, _hi=len(snaps)))
-    if frames:
-        spans = pd.concat(frames, ignore_index=True)
-    else:
-        spans = subscription_spans.assign(_lo=0, _hi=0)
-    keys, key = _keys(spans)
-    first_m = np.maximum(np.searchsorted(snaps, spans["start"].to_numpy(), side="left"), spans["_lo"].to_numpy())
-    stop_m = np.minimum(np.searchsorted(snaps, spans["end"].to_numpy(), side="left"), spans["_hi"].to_numpy())
+    bounds = [(0, cut)] * (line_spans is not None) + [(cut, len(snaps))]
+    keys, key = _keys(parts)
+    start = np.concatenate([s["start"].to_numpy(np.int64) for s in parts])
+    end = np.concatenate([s["end"].to_numpy(np.int64) for s in parts])
+    value = np.concatenate([s["value"].to_numpy(np.int64) for s in parts])
+    lo = np.concatenate([np.full(len(s), b[0]) for s, b in zip(parts, bounds)])
+    hi = np.concatenate([np.full(len(s), b[1]) for s, b in zip(parts, bounds)])
+    first_m = np.maximum(np.searchsorted(snaps, start, side="left"), lo)
+    stop_m = np.minimum(np.searchsorted(snaps, end, side="left"), hi)
     live = first_m < stop_m
-    mrr = _accumulate(key[live], first_m[live], stop_m[live], spans["value"].to_numpy()[live], len(keys), len(snaps))
-    spans = spans.drop(columns=["_lo", "_hi"]).assign(key=key, first=first_m, stop=stop_m)
+    mrr = _accumulate(key[live], first_m[live], stop_m[live], value[live], len(keys), len(snaps))
+    spans = pd.DataFrame({"key": key, "start": start, "end": end, "value": value, "first": first_m, "stop": stop_m})
     return Ledger(keys, months, snaps, mrr, spans, cut)
 
 
-def _keys(spans: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    customer_code, customers = pd.factorize(spans["customer"].astype(object), use_na_sentinel=False)
-    currency_code, currencies = pd.factorize(spans["currency"].astype(object), use_na_sentinel=False)
-    combined = customer_code.astype(np.int64) * max(len(currencies), 1) + currency_code
-    key, unique = pd.factorize(combined)
+def _codes(parts: list[pd.DataFrame], column: str) -> tuple[list[np.ndarray], pd.Index]:
+    """Each part's ``column`` as codes into one shared index of values (categoricals read without a copy)."""
+    cats = [s[column] if isinstance(s[column].dtype, pd.CategoricalDtype) else s[column].astype("category")
+            for s in parts]
+    index = pd.Index(pd.unique(np.concatenate([np.asarray(c.cat.categories, dtype=object) for c in cats]))
+                     if cats else [], dtype=object)
+    codes = []
+    for c in cats:
+        mapping = index.get_indexer(np.asarray(c.cat.categories, dtype=object))
+        raw = c.cat.codes.to_numpy()
+        codes.append(np.where(raw >= 0, mapping[np.maximum(raw, 0)] if len(mapping) else -1, -1))
+    return codes, index
+
+
+def _keys(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, np.ndarray]:
+    customer_codes, customers = _codes(parts, "customer")
+    currency_codes, currencies = _codes(parts, "currency")
     width = max(len(currencies), 1)
-    keys = pd.DataFrame({"customer": np.asarray(customers, dtype=object)[unique // width],
-                         "currency": np.asarray(currencies, dtype=object)[unique % width]})
+    combined = (np.concatenate(customer_codes).astype(np.int64) * width + np.concatenate(currency_codes)
+                if parts else np.empty(0, np.int64))
+    key, unique = pd.factorize(combined)
+    keys = pd.DataFrame({"customer": np.asarray(customers, dtype=object)[unique // width] if len(unique) else [],
+                         "currency": np.asarray(currencies, dtype=object)[unique % width] if len(unique) else []})
     return keys, key.astype(np.int64)
 
 

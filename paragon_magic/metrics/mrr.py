@@ -99,9 +99,11 @@ def mrr(subscriptions: pd.DataFrame, *, at: Any = None, by: str = "currency", in
     spans = lines if lines is not None and moment < current_month else subs
     covering = spans[(spans["start"] <= moment) & (spans["end"] > moment)]
     group = ["customer", "currency"] + ([by] if by not in ("currency", "customer") else [])
-    per = covering.groupby(group, dropna=False, sort=False).agg(value=("value", "sum"),
+    per = covering.groupby(group, dropna=False, sort=False, observed=True).agg(value=("value", "sum"),
                                                               subscriptions=("subscription", "nunique"))
     per = per.reset_index()
+    for column in group:
+        per[column] = per[column].astype(object)
     per["mrr"] = np.floor_divide(per["value"].to_numpy(dtype=np.int64) + MICRO // 2, MICRO)
     per = per[per["mrr"] != 0]
     if to is not None:

@@ -74,62 +74,86 @@ def subscription_spans(subscriptions: pd.DataFrame, book: CouponBook, customer_d
     rows = np.flatnonzero(keep)
     ids = subs["id"].astype(object).to_numpy()
     customers = subs["customer"].astype(object).to_numpy()
-    currencies = subs["currency"].astype(object).to_numpy()
+    currencies = subs["currency"].astype(object).str.lower().to_numpy()
     items = subs["items.data"].to_numpy()
     discounts = subs["discounts"].to_numpy() if "discounts" in subs.columns else np.full(len(subs), None)
-    out: dict[str, list[Any]] = {c: [] for c in SPAN_COLUMNS}
-    for i in rows:
-        currency = str(currencies[i]).lower()
-        values, prices, products = _item_values(items[i], currency, book, ids[i])
-        if not values:
-            continue
-        coupons = _subscription_coupons(discounts[i], customer_discounts.get(customers[i]), book)
-        total = sum(v for v, _ in values)
-        if coupons and total > 0:
-            ratio = apply_coupons(total, coupons, currency) / total
-        else:
-            ratio = 1.0
-        for (amount, factor), price, product in zip(values, prices, products):
-            out["customer"].append(customers[i])
-            out["currency"].append(currency)
-            out["subscription"].append(ids[i])
-            out["price"].append(price)
-            out["product"].append(product)
-            out["start"].append(begin[i])
-            out["end"].append(end[i])
-            out["value"].append(round(amount * ratio * factor * MICRO))
-    return _frame(out)
+    at, amount, factor, prices, products = _items(rows, items, currencies, ids, book)
+    ratio = np.ones(len(at))
+    coupons = {i: c for i in np.unique(at) if (c := _subscription_coupons(
+        discounts[i], customer_discounts.get(customers[i]), book))}
+    if coupons:
+        totals = pd.Series(amount).groupby(at).sum()
+        for i, chosen in coupons.items():
+            before = float(totals.get(i, 0.0))
+            if before > 0:
+                ratio[at == i] = apply_coupons(before, chosen, currencies[i]) / before
+    frame = pd.DataFrame({
+        "customer": pd.Categorical(customers[at]), "currency": pd.Categorical(currencies[at]),
+        "subscription": pd.Categorical(ids[at]), "price": pd.Categorical(np.asarray(prices, dtype=object)),
+        "product": pd.Categorical(np.asarray(products, dtype=object)),
+    })
+    frame["start"] = begin[at].astype(np.int64)
+    frame["end"] = end[at].astype(np.int64)
+    frame["value"] = np.rint(amount * ratio * factor * MICRO).astype(np.int64)
+    return frame
 
 
-def _item_values(items: Any, currency: str, book: CouponBook, subscription: Any
-                 ) -> tuple[list[tuple[float, float]], list[Any], list[Any]]:
-    """(amount per interval after item coupons, months factor), price id, product id of each licensed item."""
-    values: list[tuple[float, float]] = []
+def _items(rows: np.ndarray, items: np.ndarray, currencies: np.ndarray, ids: np.ndarray, book: CouponBook
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], list[Any]]:
+    """Per licensed item: its subscription's row, amount per interval after item coupons, months factor,
+    price id and product id. Each price is read once per currency."""
+    at: list[int] = []
+    amount: list[float] = []
+    factor: list[float] = []
     prices: list[Any] = []
     products: list[Any] = []
-    if not isinstance(items, (list, tuple)):
-        return values, prices, products
-    for item in items:
-        price = item.get("price") or item.get("plan")
-        if not isinstance(price, Mapping):
-            raise UsageError(f"mrr: the items of subscription {subscription} name their price by id only; pass "
-                             "the frame of list_subscriptions as Stripe returns it (items carry their price)")
-        recurring = price.get("recurring") or {}
-        interval = recurring.get("interval", price.get("interval"))
-        count = recurring.get("interval_count", price.get("interval_count"))
-        usage = recurring.get("usage_type", price.get("usage_type"))
-        if usage == "metered" or recurring.get("meter") or price.get("meter"):
+    known: dict[tuple[Any, str], tuple[float | None, float, bool, Any]] = {}
+    for i in rows:
+        cell = items[i]
+        if not isinstance(cell, (list, tuple)):
             continue
-        quantity = item.get("quantity")
-        quantity = 1 if quantity is None else quantity
-        amount = per_interval_amount(_in_currency(price, currency), float(quantity))
-        item_coupons = [c for c in (book.resolve(d) for d in item.get("discounts") or []) if c is not None]
-        amount = apply_coupons(amount, item_coupons, currency)
-        values.append((amount, monthly_factor(interval, count)))
-        prices.append(price.get("id"))
-        product = price.get("product")
-        products.append(product.get("id") if isinstance(product, Mapping) else product)
-    return values, prices, products
+        currency = currencies[i]
+        for item in cell:
+            price = item.get("price") or item.get("plan")
+            if not isinstance(price, Mapping):
+                raise UsageError(f"mrr: the items of subscription {ids[i]} name their price by id only; pass the "
+                                 "frame of list_subscriptions as Stripe returns it (items carry their price)")
+            key = (price.get("id"), currency)
+            info = known.get(key)
+            if info is None:
+                info = known[key] = _price_info(price, currency)
+            unit, months_factor, metered, product = info
+            if metered:
+                continue
+            quantity = item.get("quantity")
+            quantity = 1 if quantity is None else quantity
+            value = unit * quantity if unit is not None else per_interval_amount(_in_currency(price, currency),
+                                                                                  float(quantity))
+            if item.get("discounts"):
+                chosen = [c for c in (book.resolve(d) for d in item["discounts"]) if c is not None]
+                value = apply_coupons(value, chosen, currency)
+            at.append(i)
+            amount.append(value)
+            factor.append(months_factor)
+            prices.append(key[0])
+            products.append(product)
+    return (np.asarray(at, dtype=np.int64), np.asarray(amount, dtype="float64"), np.asarray(factor, dtype="float64"),
+            prices, products)
+
+
+def _price_info(price: Mapping[str, Any], currency: str) -> tuple[float | None, float, bool, Any]:
+    """(unit amount when a plain per-unit price, else None; months factor; metered; product id)."""
+    recurring = price.get("recurring") or {}
+    interval = recurring.get("interval", price.get("interval"))
+    count = recurring.get("interval_count", price.get("interval_count"))
+    usage = recurring.get("usage_type", price.get("usage_type"))
+    metered = usage == "metered" or bool(recurring.get("meter") or price.get("meter"))
+    product = price.get("product")
+    product = product.get("id") if isinstance(product, Mapping) else product
+    in_currency = _in_currency(price, currency)
+    simple = in_currency.get("billing_scheme") != "tiered" and not in_currency.get("transform_quantity")
+    unit = per_interval_amount(in_currency, 1.0) if simple else None
+    return unit, monthly_factor(interval, count), metered, product
 
 
 def _in_currency(price: Mapping[str, Any], currency: str) -> Mapping[str, Any]:
@@ -145,13 +169,6 @@ def _subscription_coupons(discounts: Any, customer_discount: Any, book: CouponBo
     own = list(discounts) if isinstance(discounts, (list, tuple)) else []
     chosen = own or ([customer_discount] if customer_discount is not None else [])
     return [c for c in (book.resolve(d) for d in chosen) if c is not None]
-
-
-def _frame(out: Mapping[str, list[Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in SPAN_COLUMNS[:5]})
-    for c in ("start", "end", "value"):
-        frame[c] = np.asarray(out[c], dtype=np.int64)
-    return frame
 
 
 # -- invoice lines ----------------------------------------------------------------------------------------
@@ -177,54 +194,69 @@ def line_spans(invoices: pd.DataFrame, prices: pd.DataFrame, subscriptions: pd.D
     require(prices, _PRICE_COLUMNS, "prices", function)
     require(subscriptions, ("id", "customer"), "subscriptions", function)
     if parents is not None and "status" in parents.columns and len(lines):
-        void = set(parents.loc[parents["status"] == "void", "id"].astype(object))
+        void = set(parents.loc[(parents["status"] == "void").fillna(False).to_numpy(), "id"].astype(object))
         if void:
             lines = lines[~lines["parent_id"].astype(object).isin(void).to_numpy()]
-    subscription = _first_present(lines, _LINE_SUBSCRIPTION)
+    sub_code, sub_ids = pd.factorize(_first_present(lines, _LINE_SUBSCRIPTION), use_na_sentinel=True)
+    price_code, price_ids = pd.factorize(lines["pricing.price_details.price"], use_na_sentinel=True)
     amount = lines["amount"].to_numpy(dtype="float64", na_value=0.0)
     quantity = lines["quantity"].to_numpy(dtype="float64", na_value=1.0) if "quantity" in lines.columns \
         else np.ones(len(lines))
-    price_ids = lines["pricing.price_details.price"]
-    price_index = pd.Index(prices["id"].astype(object))
-    at = price_index.get_indexer(price_ids.astype(object))
-    known = at >= 0
-    factor = np.where(known, monthly_factors(prices["recurring.interval"], prices["recurring.interval_count"])[at], 0)
-    metered = _metered(prices)[at] & known
-    usable = known & (factor > 0) & ~metered & (amount != 0) & subscription.notna().to_numpy()
-    per = _per_interval(lines, prices, at, quantity)
+    # what each distinct price says, looked up once
+    at_price = pd.Index(prices["id"].astype(object)).get_indexer(np.asarray(price_ids, dtype=object))
+    known = at_price >= 0
+    factors = monthly_factors(prices["recurring.interval"], prices["recurring.interval_count"])
+    price_factor = np.where(known, factors[at_price], 0.0)
+    price_usable = known & (price_factor > 0) & ~(_metered(prices)[at_price] & known)
+    line_price = np.where(price_code >= 0, price_code, 0)
+    usable = (price_code >= 0) & (sub_code >= 0) & (amount != 0)
+    usable &= price_usable[line_price] if len(price_ids) else False
+    per = _per_interval(lines, prices, at_price, price_code, quantity)
     share = _forever_share(lines, amount, book)
-    value = np.sign(amount) * per * (1.0 - share) * factor * MICRO
+    value = np.sign(amount) * per * (1.0 - share) * price_factor[line_price] * MICRO if len(price_ids) else amount
     rows = np.flatnonzero(usable)
 
-    sub_ids = subscription.astype(object).to_numpy()[rows]
     subs = subscriptions.drop_duplicates("id")
-    sub_index = pd.Index(subs["id"].astype(object))
-    where = sub_index.get_indexer(sub_ids)
-    customer = np.where(where >= 0, subs["customer"].astype(object).to_numpy()[where], None)
-    if parents is not None and (where < 0).any():
-        owner = pd.Series(parents["customer"].astype(object).to_numpy(), index=parents["id"].astype(object))
-        fallback = lines["parent_id"].astype(object).map(owner).to_numpy()[rows]
-        customer = np.where(where >= 0, customer, fallback)
+    where = pd.Index(subs["id"].astype(object)).get_indexer(np.asarray(sub_ids, dtype=object))
+    sub_customer = np.where(where >= 0, subs["customer"].astype(object).to_numpy()[where], None)
     ended = _ns(subs["ended_at"]) if "ended_at" in subs.columns else np.full(len(subs), NAT)
     ended = np.where(ended == NAT, NO_END, ended)
-    stop = np.minimum(_ns(lines["period.end"])[rows], np.where(where >= 0, ended[where], NO_END))
-    product = prices["product"].astype(object).to_numpy()[at[rows]] if "product" in prices.columns \
-        else np.full(len(rows), None)
+    sub_end = np.where(where >= 0, ended[where], NO_END)
+    line_sub = sub_code[rows]
+    customer = sub_customer[line_sub]
+    if parents is not None and (where < 0).any():
+        owner = pd.Series(parents["customer"].astype(object).to_numpy(), index=parents["id"].astype(object))
+        fallback = lines["parent_id"].astype(object).to_numpy()[rows]
+        missing = where[line_sub] < 0
+        customer[missing] = pd.Series(fallback[missing]).map(owner).to_numpy(dtype=object)
+    currency_code, currencies = pd.factorize(lines["currency"].str.lower())
+    product = (prices["product"].astype(object).to_numpy()[np.where(known, at_price, 0)] if "product" in prices.columns
+               else np.full(len(price_ids), None))
+    product = np.where(known, product, None)
     frame = pd.DataFrame({
-        "customer": customer, "currency": lines["currency"].astype(object).str.lower().to_numpy()[rows],
-        "subscription": sub_ids, "price": price_ids.astype(object).to_numpy()[rows], "product": product,
+        "customer": pd.Categorical(customer),
+        "currency": pd.Categorical.from_codes(currency_code[rows], categories=pd.Index(currencies, dtype=object)),
+        "subscription": pd.Categorical.from_codes(line_sub, categories=pd.Index(sub_ids, dtype=object)),
+        "price": pd.Categorical.from_codes(price_code[rows], categories=pd.Index(price_ids, dtype=object)),
+        "product": pd.Categorical(product[price_code[rows]]),
     })
     frame["start"] = _ns(lines["period.start"])[rows]
-    frame["end"] = stop
+    frame["end"] = np.minimum(_ns(lines["period.end"])[rows], sub_end[line_sub])
     frame["value"] = np.rint(value[rows]).astype(np.int64)
-    return frame[(frame["start"] < frame["end"]).to_numpy() & frame["customer"].notna().to_numpy()]
+    return frame[(frame["start"].to_numpy() < frame["end"].to_numpy()) & frame["customer"].notna().to_numpy()]
 
 
 def _first_present(lines: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     found: pd.Series | None = None
     for column in columns:
-        if column in lines.columns:
-            found = lines[column] if found is None else found.fillna(lines[column])
+        if column not in lines.columns:
+            continue
+        if found is None:
+            found = lines[column]
+        else:
+            missing = found.isna().to_numpy()
+            if missing.any():
+                found = found.where(~missing, lines[column])
     if found is None:
         raise UsageError("mrr_history: the invoice lines name no subscription (no 'parent.subscription_item_details."
                          "subscription' column); pass the frame of list_invoices as Stripe returns it")
@@ -238,22 +270,29 @@ def _metered(prices: pd.DataFrame) -> np.ndarray:
     return ((usage == "metered") | meter).to_numpy(dtype=bool)
 
 
-def _per_interval(lines: pd.DataFrame, prices: pd.DataFrame, at: np.ndarray, quantity: np.ndarray) -> np.ndarray:
+def _per_interval(lines: pd.DataFrame, prices: pd.DataFrame, at_price: np.ndarray, price_code: np.ndarray,
+                  quantity: np.ndarray) -> np.ndarray:
     """A line's full-interval amount before discounts: its unit amount × quantity (tiered prices priced whole)."""
+    unit = np.full(len(lines), np.nan)
     if "pricing.unit_amount_decimal" in lines.columns:
-        unit = pd.to_numeric(lines["pricing.unit_amount_decimal"], errors="coerce").to_numpy(dtype="float64")
-    else:
-        unit = np.full(len(lines), np.nan)
-    price_unit = pd.to_numeric(prices.get("unit_amount_decimal", prices.get("unit_amount")), errors="coerce")
-    if "unit_amount" in prices.columns:
-        price_unit = price_unit.fillna(pd.to_numeric(prices["unit_amount"], errors="coerce"))
-    fallback = np.where(at >= 0, price_unit.to_numpy(dtype="float64", na_value=np.nan)[at], np.nan)
+        code, decimals = pd.factorize(lines["pricing.unit_amount_decimal"], use_na_sentinel=True)
+        parsed = pd.to_numeric(pd.Series(np.asarray(decimals, dtype=object)), errors="coerce").to_numpy("float64")
+        unit = np.where(code >= 0, parsed[np.maximum(code, 0)] if len(parsed) else np.nan, np.nan)
+    price_unit = pd.Series(np.nan, index=prices.index)
+    for column in ("unit_amount_decimal", "unit_amount"):
+        if column in prices.columns:
+            price_unit = price_unit.fillna(pd.to_numeric(prices[column], errors="coerce"))
+    by_price = np.where(at_price >= 0, price_unit.to_numpy("float64")[np.maximum(at_price, 0)], np.nan) \
+        if len(at_price) else np.empty(0)
+    fallback = np.where(price_code >= 0, by_price[np.maximum(price_code, 0)], np.nan) if len(by_price) else unit
     per = np.where(np.isnan(unit), fallback, unit) * quantity
-    if "billing_scheme" in prices.columns:
-        tiered = np.flatnonzero((prices["billing_scheme"].astype(object) == "tiered").to_numpy()[at] & (at >= 0))
+    if "billing_scheme" in prices.columns and len(at_price):
+        tiered_price = (prices["billing_scheme"].astype(object) == "tiered").to_numpy()[np.maximum(at_price, 0)]
+        tiered_price &= at_price >= 0
+        tiered = np.flatnonzero((price_code >= 0) & tiered_price[np.maximum(price_code, 0)])
         records = prices.to_dict("records") if len(tiered) else []
         for i in tiered:
-            per[i] = per_interval_amount(records[at[i]], quantity[i])
+            per[i] = per_interval_amount(records[at_price[price_code[i]]], quantity[i])
     return np.nan_to_num(per)
 
 
@@ -263,7 +302,7 @@ def _forever_share(lines: pd.DataFrame, amount: np.ndarray, book: CouponBook) ->
     if "discount_amounts" not in lines.columns:
         return share
     cells = lines["discount_amounts"].to_numpy()
-    for i in [i for i, cell in enumerate(cells) if isinstance(cell, (list, tuple)) and cell]:
+    for i in [i for i, cell in enumerate(cells) if cell.__class__ in (list, tuple) and cell]:
         off = 0.0
         for entry in cells[i]:
             coupon = book.resolve(entry.get("discount"), strict=False)
