@@ -81,10 +81,10 @@ def _canceled_between(subscriptions: pd.DataFrame, spans: pd.DataFrame, start: i
     lost = lost[lost["value"] > 0]
     reason = (subscriptions.set_index(subscriptions["id"].astype(object))["cancellation_details.reason"]
               if "cancellation_details.reason" in subscriptions.columns else pd.Series(dtype=object))
-    why = lost["subscription"].map(reason.astype(object)).to_numpy(dtype=object)
+    why = lost["subscription"].astype(object).map(reason.astype(object)).to_numpy(dtype=object, na_value=None)
     kind = np.where(np.isin(why, list(INVOLUNTARY)), "involuntary",
                     np.where(why == "cancellation_requested", "voluntary", "other"))
-    return pd.DataFrame({"currency": lost["currency"].to_numpy(dtype=object), "kind": kind,
+    return pd.DataFrame({"currency": lost["currency"].astype(object).to_numpy(dtype=object), "kind": kind,
                          "mrr": lost["value"].to_numpy(dtype=np.int64)})
 
 

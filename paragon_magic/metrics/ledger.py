@@ -18,9 +18,6 @@ from .pricing import MICRO
 
 __all__ = ["Ledger", "build"]
 
-_SPLIT = 26  # values are summed as two float-exact halves (high and low 26 bits)
-
-
 @dataclass
 class Ledger:
     """``mrr[k, m]``: customer ``keys.iloc[k]`` (customer, currency) at month ``months[m]``, minor units."""
@@ -102,15 +99,18 @@ def _keys(parts: list[pd.DataFrame]) -> tuple[pd.DataFrame, np.ndarray]:
 
 def _accumulate(key: np.ndarray, first: np.ndarray, stop: np.ndarray, value: np.ndarray, n_keys: int,
                 n_months: int) -> np.ndarray:
-    """Sum each span's value over its months (a difference table, exact), rounded to minor units per cell."""
-    width = n_months + 1
-    size = n_keys * width
-    high = value >> _SPLIT
-    low = value - (high << _SPLIT)
-    table = np.zeros(size, dtype=np.int64)
-    for index, sign in ((key * width + first, 1), (key * width + stop, -1)):
-        for part, shift in ((high, _SPLIT), (low, 0)):
-            summed = np.bincount(index, weights=part * sign, minlength=size)
-            table += np.rint(summed).astype(np.int64) << shift
-    micro = np.cumsum(table.reshape(n_keys, width), axis=1)[:, :n_months]
+    """Sum each span's value over its months, exactly (int64), rounded to minor units per cell.
+
+    A span of one month (most invoice lines) adds to its cell; longer ones go through a difference table."""
+    single = stop == first + 1
+    cells = np.zeros(n_keys * n_months, dtype=np.int64)
+    np.add.at(cells, key[single] * n_months + first[single], value[single])
+    micro = cells.reshape(n_keys, n_months)
+    if not single.all():
+        many = ~single
+        width = n_months + 1
+        table = np.zeros(n_keys * width, dtype=np.int64)
+        np.add.at(table, key[many] * width + first[many], value[many])
+        np.add.at(table, key[many] * width + stop[many], -value[many])
+        micro = micro + np.cumsum(table.reshape(n_keys, width), axis=1)[:, :n_months]
     return np.floor_divide(micro + MICRO // 2, MICRO)

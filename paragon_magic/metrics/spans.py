@@ -72,14 +72,20 @@ def subscription_spans(subscriptions: pd.DataFrame, book: CouponBook, customer_d
     end = np.where(ended == NAT, NO_END, ended)
     keep &= begin < end
     rows = np.flatnonzero(keep)
-    ids = subs["id"].astype(object).to_numpy()
-    customers = subs["customer"].astype(object).to_numpy()
-    currencies = subs["currency"].astype(object).str.lower().to_numpy()
+    id_code, id_values = pd.factorize(subs["id"])
+    customer_code, customer_values = pd.factorize(subs["customer"])
+    currency_code, currency_values = pd.factorize(subs["currency"].str.lower())
+    ids = np.asarray(id_values, dtype=object)[id_code]
+    customers = np.asarray(customer_values, dtype=object)[customer_code]
+    currencies = np.asarray(currency_values, dtype=object)[currency_code]
     items = subs["items.data"].to_numpy()
     discounts = subs["discounts"].to_numpy() if "discounts" in subs.columns else np.full(len(subs), None)
     at, amount, factor, prices, products = _items(rows, items, currencies, ids, book)
     ratio = np.ones(len(at))
-    coupons = {i: c for i in np.unique(at) if (c := _subscription_coupons(
+    counted = np.unique(at)
+    with_discounts = counted[[bool(isinstance(discounts[i], (list, tuple)) and discounts[i])
+                              or customers[i] in customer_discounts for i in counted]] if len(counted) else counted
+    coupons = {i: c for i in with_discounts if (c := _subscription_coupons(
         discounts[i], customer_discounts.get(customers[i]), book))}
     if coupons:
         totals = pd.Series(amount).groupby(at).sum()
@@ -88,14 +94,21 @@ def subscription_spans(subscriptions: pd.DataFrame, book: CouponBook, customer_d
             if before > 0:
                 ratio[at == i] = apply_coupons(before, chosen, currencies[i]) / before
     frame = pd.DataFrame({
-        "customer": pd.Categorical(customers[at]), "currency": pd.Categorical(currencies[at]),
-        "subscription": pd.Categorical(ids[at]), "price": pd.Categorical(np.asarray(prices, dtype=object)),
+        "customer": _categorical(customer_code[at], customer_values),
+        "currency": _categorical(currency_code[at], currency_values),
+        "subscription": _categorical(id_code[at], id_values),
+        "price": pd.Categorical(np.asarray(prices, dtype=object)),
         "product": pd.Categorical(np.asarray(products, dtype=object)),
     })
     frame["start"] = begin[at].astype(np.int64)
     frame["end"] = end[at].astype(np.int64)
     frame["value"] = np.rint(amount * ratio * factor * MICRO).astype(np.int64)
     return frame
+
+
+def _categorical(codes: np.ndarray, values: Any) -> pd.Categorical:
+    """Codes into ``values`` (from ``pd.factorize``) as a Categorical, without touching each row's string."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(values))
 
 
 def _items(rows: np.ndarray, items: np.ndarray, currencies: np.ndarray, ids: np.ndarray, book: CouponBook
@@ -217,28 +230,38 @@ def line_spans(invoices: pd.DataFrame, prices: pd.DataFrame, subscriptions: pd.D
     rows = np.flatnonzero(usable)
 
     subs = subscriptions.drop_duplicates("id")
-    where = pd.Index(subs["id"].astype(object)).get_indexer(np.asarray(sub_ids, dtype=object))
-    sub_customer = np.where(where >= 0, subs["customer"].astype(object).to_numpy()[where], None)
+    where = pd.Index(subs["id"]).get_indexer(sub_ids)
     ended = _ns(subs["ended_at"]) if "ended_at" in subs.columns else np.full(len(subs), NAT)
     ended = np.where(ended == NAT, NO_END, ended)
     sub_end = np.where(where >= 0, ended[where], NO_END)
     line_sub = sub_code[rows]
-    customer = sub_customer[line_sub]
-    if parents is not None and (where < 0).any():
-        owner = pd.Series(parents["customer"].astype(object).to_numpy(), index=parents["id"].astype(object))
-        fallback = lines["parent_id"].astype(object).to_numpy()[rows]
-        missing = where[line_sub] < 0
-        customer[missing] = pd.Series(fallback[missing]).map(owner).to_numpy(dtype=object)
-    currency_code, currencies = pd.factorize(lines["currency"].str.lower())
+    owner_code, owners = pd.factorize(subs["customer"])
+    sub_owner = np.where(where >= 0, owner_code[where], -1)
+    if parents is not None and (where < 0).any():  # a subscription the frame lacks: the invoice's customer
+        by_invoice = pd.Series(parents["customer"].astype(object).to_numpy(), index=parents["id"].astype(object))
+        missing = sub_owner[line_sub] < 0
+        fallback = lines["parent_id"].astype(object).to_numpy()[rows][missing]
+        known_owners = pd.Index(np.asarray(owners, dtype=object))
+        extra = pd.Index(pd.unique(pd.Series(fallback).map(by_invoice).dropna().to_numpy(dtype=object)))
+        extra = extra.difference(known_owners)
+        owners = known_owners.append(extra)
+        customer_code = sub_owner[line_sub]
+        customer_code[missing] = owners.get_indexer(pd.Series(fallback).map(by_invoice).to_numpy(dtype=object))
+    else:
+        customer_code = sub_owner[line_sub]
+    currency_code, currencies = pd.factorize(lines["currency"])
+    currencies = pd.Index(currencies).str.lower()
     product = (prices["product"].astype(object).to_numpy()[np.where(known, at_price, 0)] if "product" in prices.columns
                else np.full(len(price_ids), None))
     product = np.where(known, product, None)
+    product_code, products = pd.factorize(product)
     frame = pd.DataFrame({
-        "customer": pd.Categorical(customer),
-        "currency": pd.Categorical.from_codes(currency_code[rows], categories=pd.Index(currencies, dtype=object)),
-        "subscription": pd.Categorical.from_codes(line_sub, categories=pd.Index(sub_ids, dtype=object)),
-        "price": pd.Categorical.from_codes(price_code[rows], categories=pd.Index(price_ids, dtype=object)),
-        "product": pd.Categorical(product[price_code[rows]]),
+        "customer": _categorical(customer_code, owners),
+        "currency": _categorical(currency_code[rows], currencies) if currencies.is_unique
+        else pd.Categorical(np.asarray(currencies, dtype=object)[currency_code[rows]]),
+        "subscription": _categorical(line_sub, sub_ids),
+        "price": _categorical(price_code[rows], price_ids),
+        "product": _categorical(product_code[price_code[rows]], products),
     })
     frame["start"] = _ns(lines["period.start"])[rows]
     frame["end"] = np.minimum(_ns(lines["period.end"])[rows], sub_end[line_sub])
@@ -302,7 +325,11 @@ def _forever_share(lines: pd.DataFrame, amount: np.ndarray, book: CouponBook) ->
     if "discount_amounts" not in lines.columns:
         return share
     cells = lines["discount_amounts"].to_numpy()
-    for i in [i for i, cell in enumerate(cells) if cell.__class__ in (list, tuple) and cell]:
+    try:  # lists everywhere (the usual frame): their lengths in one C loop
+        has = np.flatnonzero(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)))
+    except TypeError:  # some rows hold None or NaN
+        has = [i for i, cell in enumerate(cells) if cell.__class__ in (list, tuple) and cell]
+    for i in has:
         off = 0.0
         for entry in cells[i]:
             coupon = book.resolve(entry.get("discount"), strict=False)
