@@ -97,21 +97,30 @@ def cohorts(subscriptions: pd.DataFrame, invoices: pd.DataFrame | None = None, p
     _months(months, "cohorts")
     book = customer_mrr(Inputs(subscriptions, invoices, prices, coupons, customers), at, "cohorts")
     paying = book.mrr > 0
+    n_months = len(book.months)
     has = paying.any(axis=1)
-    first = np.where(has, paying.argmax(axis=1), -1)
-    k, m = np.nonzero(paying)
-    cohort_m = first[k]
-    long = pd.DataFrame({"cohort_m": cohort_m, "months_since": m - cohort_m,
-                         "currency": book.keys["currency"].to_numpy(dtype=object)[k], "mrr": book.mrr[k, m]})
-    table = long.groupby(["cohort_m", "currency", "months_since"], sort=True).agg(
-        subscribers=("mrr", "size"), mrr=("mrr", "sum")).reset_index()
-    full = _every_month(table, len(book.months))
-    size = full[full["months_since"] == 0].set_index(["cohort_m", "currency"])
-    index = pd.MultiIndex.from_frame(full[["cohort_m", "currency"]])
-    full["retention"] = full["subscribers"].to_numpy() / size["subscribers"].reindex(index).to_numpy()
+    first = paying.argmax(axis=1)
+    currency_code, currencies = pd.factorize(book.keys["currency"])
+    width = max(len(currencies), 1)
+    # per (cohort month, currency) and months since: subscribers still paying and their MRR, by bincount
+    since = np.arange(n_months)[None, :] - first[:, None]
+    cell = ((first * width + currency_code)[:, None] * n_months + since)
+    live = paying & has[:, None]
+    size = n_months * width * n_months
+    subscribers = np.bincount(cell[live], minlength=size)
+    mrr_sum = np.zeros(size, dtype=np.int64)
+    np.add.at(mrr_sum, cell[live], book.mrr[live])
+    cohort_m, cur, months_since = np.unravel_index(np.arange(size), (n_months, width, n_months))
+    present = np.zeros((n_months, width), dtype=bool)
+    present[first[has], currency_code[has]] = True
+    rows = present[cohort_m, cur] & (months_since < n_months - cohort_m)
+    full = pd.DataFrame({"cohort_m": cohort_m[rows], "currency": np.asarray(currencies, dtype=object)[cur[rows]],
+                         "months_since": months_since[rows], "subscribers": subscribers[rows],
+                         "mrr": mrr_sum[rows]})
+    head = (cohort_m[rows] * width + cur[rows]) * n_months
+    full["retention"] = full["subscribers"].to_numpy() / subscribers[head]
     with np.errstate(invalid="ignore", divide="ignore"):
-        full["mrr_retention"] = full["mrr"].to_numpy(dtype="float64") / size["mrr"].reindex(index).to_numpy(
-            dtype="float64")
+        full["mrr_retention"] = full["mrr"].to_numpy(dtype="float64") / mrr_sum[head].astype("float64")
     full.insert(0, "cohort", book.months[full["cohort_m"].to_numpy()])
     if months is not None:
         full = full[full["cohort_m"] >= len(book.months) - int(months)]
@@ -121,16 +130,6 @@ def cohorts(subscriptions: pd.DataFrame, invoices: pd.DataFrame | None = None, p
         full[column] = full[column].astype("Int64")
     frame = declare_amounts(full, ["mrr"], "cohorts")
     return CohortTable.of(frame)
-
-
-def _every_month(table: pd.DataFrame, n_months: int) -> pd.DataFrame:
-    """Each cohort with a row for every month since signup up to now (0 subscribers where none is left)."""
-    heads = table[table["months_since"] == 0][["cohort_m", "currency"]]
-    rows = [(c, cur, s) for c, cur in heads.itertuples(index=False) for s in range(n_months - c)]
-    grid = pd.DataFrame(rows, columns=["cohort_m", "currency", "months_since"])
-    merged = grid.merge(table, on=["cohort_m", "currency", "months_since"], how="left")
-    merged[["subscribers", "mrr"]] = merged[["subscribers", "mrr"]].fillna(0).astype(np.int64)
-    return merged
 
 
 def trial_conversion(subscriptions: pd.DataFrame, *, at: Any = None) -> pd.DataFrame:

@@ -116,11 +116,13 @@ def _change_dates(ledger: Ledger, key: np.ndarray, month: np.ndarray) -> pd.Seri
     live = (first < stop) & (value != 0)
     own_start = live & (first == np.searchsorted(snaps, start, side="left"))
     own_end = live & (stop == np.searchsorted(snaps, end, side="left"))
-    points = pd.DataFrame({
-        "key": np.concatenate([spans["key"].to_numpy()[own_start], spans["key"].to_numpy()[own_end]]),
-        "t": np.concatenate([start[own_start], end[own_end]]),
-        "v": np.concatenate([value[own_start], -value[own_end]]),
-    })
+    keys = np.concatenate([spans["key"].to_numpy()[own_start], spans["key"].to_numpy()[own_end]])
+    times = np.concatenate([start[own_start], end[own_end]])
+    months = np.searchsorted(snaps, times, side="left")  # the month whose window (previous end, end] holds t
+    width = len(snaps) + 1
+    wanted = np.isin(keys.astype(np.int64) * width + months, key.astype(np.int64) * width + month)
+    points = pd.DataFrame({"key": keys[wanted], "t": times[wanted],
+                           "v": np.concatenate([value[own_start], -value[own_end]])[wanted]})
     points = points.groupby(["key", "t"], sort=True, as_index=False)["v"].sum()
     points = points[points["v"] != 0]
     shift, second = np.int64(1 << 34), 1_000_000_000
