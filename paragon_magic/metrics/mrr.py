@@ -14,7 +14,7 @@ from ._inputs import declare_amounts, instant_ns, month_starts, now_of, require
 from .frames import MrrHistory
 from .movements import MOVEMENTS, change_log_frame, history_frame
 from .pricing import MICRO, CouponBook
-from .spans import customer_coupons, line_spans, subscription_spans
+from .spans import customer_coupons, line_spans, nonempty, subscription_spans
 
 __all__ = ["mrr", "mrr_history", "change_log", "customer_mrr", "Inputs"]
 
@@ -48,14 +48,11 @@ class Inputs:
 
 
 def _learn(subscriptions: pd.DataFrame, book: CouponBook) -> None:
-    """Remember the expanded discounts of subscriptions and their items (lines name them by id)."""
+    """Remember the expanded discounts of subscriptions (lines name them by id; items' are learnt as read)."""
     if "discounts" in subscriptions.columns:
-        for cell in subscriptions["discounts"].to_numpy():
-            for discount in cell if isinstance(cell, (list, tuple)) else ():
-                book.learn(discount)
-    for items in subscriptions["items.data"].to_numpy() if "items.data" in subscriptions.columns else ():
-        for item in items if isinstance(items, (list, tuple)) else ():
-            for discount in item.get("discounts") or ():
+        cells = subscriptions["discounts"].to_numpy()
+        for i in np.flatnonzero(nonempty(cells)):
+            for discount in cells[i]:
                 book.learn(discount)
 
 

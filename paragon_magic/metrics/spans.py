@@ -83,8 +83,10 @@ def subscription_spans(subscriptions: pd.DataFrame, book: CouponBook, customer_d
     at, amount, factor, prices, products = _items(rows, items, currencies, ids, book)
     ratio = np.ones(len(at))
     counted = np.unique(at)
-    with_discounts = counted[[bool(isinstance(discounts[i], (list, tuple)) and discounts[i])
-                              or customers[i] in customer_discounts for i in counted]] if len(counted) else counted
+    discounted = nonempty(discounts)
+    if customer_discounts:
+        discounted |= np.isin(customers, list(customer_discounts))
+    with_discounts = counted[discounted[counted]]
     coupons = {i: c for i in with_discounts if (c := _subscription_coupons(
         discounts[i], customer_discounts.get(customers[i]), book))}
     if coupons:
@@ -104,6 +106,15 @@ def subscription_spans(subscriptions: pd.DataFrame, book: CouponBook, customer_d
     frame["end"] = end[at].astype(np.int64)
     frame["value"] = np.rint(amount * ratio * factor * MICRO).astype(np.int64)
     return frame
+
+
+def nonempty(cells: np.ndarray) -> np.ndarray:
+    """Which cells of a list column hold a non-empty list (None, NaN and ``[]`` do not)."""
+    try:  # lists everywhere (the usual frame): their lengths in one C loop
+        return np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) > 0
+    except TypeError:  # some rows hold None or NaN
+        return np.fromiter((c.__class__ in (list, tuple) and len(c) > 0 for c in cells), dtype=bool,
+                           count=len(cells))
 
 
 def _categorical(codes: np.ndarray, values: Any) -> pd.Categorical:
@@ -128,7 +139,7 @@ def _items(rows: np.ndarray, items: np.ndarray, currencies: np.ndarray, ids: np.
         currency = currencies[i]
         for item in cell:
             price = item.get("price") or item.get("plan")
-            if not isinstance(price, Mapping):
+            if price.__class__ is not dict and not isinstance(price, Mapping):
                 raise UsageError(f"mrr: the items of subscription {ids[i]} name their price by id only; pass the "
                                  "frame of list_subscriptions as Stripe returns it (items carry their price)")
             key = (price.get("id"), currency)
@@ -143,6 +154,8 @@ def _items(rows: np.ndarray, items: np.ndarray, currencies: np.ndarray, ids: np.
             value = unit * quantity if unit is not None else per_interval_amount(_in_currency(price, currency),
                                                                                   float(quantity))
             if item.get("discounts"):
+                for discount in item["discounts"]:
+                    book.learn(discount)
                 chosen = [c for c in (book.resolve(d) for d in item["discounts"]) if c is not None]
                 value = apply_coupons(value, chosen, currency)
             at.append(i)
@@ -325,11 +338,7 @@ def _forever_share(lines: pd.DataFrame, amount: np.ndarray, book: CouponBook) ->
     if "discount_amounts" not in lines.columns:
         return share
     cells = lines["discount_amounts"].to_numpy()
-    try:  # lists everywhere (the usual frame): their lengths in one C loop
-        has = np.flatnonzero(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)))
-    except TypeError:  # some rows hold None or NaN
-        has = [i for i, cell in enumerate(cells) if cell.__class__ in (list, tuple) and cell]
-    for i in has:
+    for i in np.flatnonzero(nonempty(cells)):
         off = 0.0
         for entry in cells[i]:
             coupon = book.resolve(entry.get("discount"), strict=False)
