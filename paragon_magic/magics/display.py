@@ -50,10 +50,12 @@ Examples:
   %stripe list_charges --customer {{ customers.id[0] }} --limit 50
   %stripe search_customers "email:'jenny@example.com'"
   %stripe request GET /v1/charges --limit 250
+  %stripe mrr --by product
+  %stripe mrr-history --months 6 -o history
 Finance: charges, refunds, disputes, fees and net per currency and month (payouts left out):
   %stripe list_balance_transactions --month last-month -o txns
-  paragon_magic.metrics.net_revenue(txns).stripe.to_major()
-""" + METRIC_USAGE
+  from paragon_magic.metrics import net_revenue; net_revenue(txns).stripe.to_major()"""
+USAGE = USAGE.replace("\nValues may be Python", "\n" + METRIC_USAGE + "\nValues may be Python", 1)
 
 
 def actions_text() -> str:
