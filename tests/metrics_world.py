@@ -162,7 +162,8 @@ class World:
             "discounts": [d for _, d in discounts or []], "discountable": True, "livemode": False, "metadata": {},
             "period": {"start": start, "end": end}, "quantity": quantity,
             "parent": {"type": "subscription_item_details", "invoice_item_details": None,
-                       "subscription_item_details": {"subscription": subscription, "subscription_item": f"si_{subscription}",
+                       "subscription_item_details": {"subscription": subscription,
+                                                     "subscription_item": f"si_{subscription}",
                                                      "proration": proration, "invoice_item": None,
                                                      "proration_details": {"credited_items": None}}},
             "pricing": {"type": "price_details", "unit_amount_decimal": str(self.prices[price_id]["unit_amount"]),
@@ -175,7 +176,7 @@ class World:
         self._i = getattr(self, "_i", 0) + 1
         made = {"id": f"in_{self._i}", "object": "invoice", "customer": customer, "currency": currency,
                 "status": status, "created": created, "billing_reason": reason, "livemode": False,
-                "amount_due": sum(l["amount"] for l in lines),
+                "amount_due": sum(line["amount"] for line in lines),
                 "lines": {"object": "list", "data": lines, "has_more": False, "total_count": len(lines),
                           "url": "/v1/invoices/x/lines"}}
         self.invoices.append(made)

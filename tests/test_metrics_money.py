@@ -40,7 +40,8 @@ def transactions() -> pd.DataFrame:
 def test_net_revenue_includes_refunds_disputes_and_fees_not_payouts(transactions: pd.DataFrame) -> None:
     result = net_revenue(transactions, by=None).set_index("currency")
     usd = result.loc["usd"]
-    assert (usd["charges"], usd["refunds"], usd["disputes"], usd["fees"]) == (15000, -2000, -4750, 320 + 175 + 1500 + 500)
+    fees = 320 + 175 + 1500 + 500
+    assert (usd["charges"], usd["refunds"], usd["disputes"], usd["fees"]) == (15000, -2000, -4750, fees)
     assert usd["net"] == 15000 - 2000 - 4750 - 2495
     for _, row in result.iterrows():
         assert row["net"] == row["charges"] + row["refunds"] + row["disputes"] + row["other"] - row["fees"]

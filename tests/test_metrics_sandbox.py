@@ -82,7 +82,8 @@ def test_session_mrr_matches_mrr_computed_from_raw_api_json(business: Session, s
     history = business.mrr_history()
     last = history[history["month"] == history["month"].max()].set_index("currency")["mrr"].astype(int).to_dict()
     assert last == totals
-    moved = history["new"] + history["expansion"] + history["reactivation"] - history["contraction"] - history["churned"]
+    moved = (history["new"] + history["expansion"] + history["reactivation"] - history["contraction"]
+             - history["churned"])
     assert (history["starting_mrr"] + moved == history["mrr"]).all()
     churn = business.churn().set_index("currency")
     assert int(churn.loc["usd", "new_subscribers"]) == 2 and int(churn.loc["usd", "churned_subscribers"]) == 0
@@ -95,7 +96,8 @@ def test_magics_show_and_store_the_metrics(ip: InteractiveShell, business: Sessi
     history = ip.run_line_magic("stripe", "mrr-history --months 2 -o h")
     assert len(history) <= 4 and set(history["currency"]) == {"usd", "jpy"}
     converted = ip.run_line_magic("stripe", "mrr --to usd --rates jpy=0.0067")
-    assert converted["currency"].tolist() == ["usd"] and int(converted["mrr"][0]) == 5000 + 1042 + 2900 + 1341  # 2001 JPY × 0.0067 = 13.4067 USD
+    assert converted["currency"].tolist() == ["usd"]
+    assert int(converted["mrr"][0]) == 5000 + 1042 + 2900 + 1341  # 2001 JPY × 0.0067 = 13.4067 USD
     changes = ip.run_line_magic("stripe", "mrr-changes")
     assert sorted(changes["type"].unique()) == ["new"]
     assert len(ip.run_line_magic("stripe", "churn --days 7")) == 2

@@ -169,9 +169,9 @@ class CouponBook:
             if discount in self.coupons:
                 return self.coupons[discount]
         if strict:
-            raise UsageError(f"{self.function}: cannot tell which coupon discount {discount!r} applies; fetch subscriptions with "
-                             "expand=['data.discounts', 'data.items.data.discounts'] and pass coupons=<the coupons "
-                             "frame> (session.mrr() does both)")
+            raise UsageError(f"{self.function}: cannot tell which coupon discount {discount!r} applies; fetch "
+                             "subscriptions with expand=['data.discounts', 'data.items.data.discounts'] and "
+                             "pass coupons=<the coupons frame> (session.mrr() does both)")
         return None
 
     def _coupon_from(self, discount: Mapping[str, Any]) -> Coupon | None:
