@@ -18,6 +18,7 @@ class MetricsMethods:
 
     run: Any
     request: Any
+    config: Any
 
     def metric_frames(self, *, history: bool = False, progress: bool | None = None) -> dict[str, pd.DataFrame]:
         """The frames the metrics read: subscriptions (all statuses, discounts expanded), coupons and
@@ -39,10 +40,16 @@ class MetricsMethods:
             return invoices
         invoices = invoices.copy()
         cells = invoices["lines.data"].tolist()
-        for row in range(len(invoices)):
-            if bool(invoices["lines.has_more"].iloc[row]):
-                raw = self.request("stripe", f"/v1/invoices/{invoices['id'].iloc[row]}/lines", progress=progress)
-                cells[row] = _records(raw)
+        keep_raw = self.config.keep_raw
+        self.config.keep_raw = True  # the lines go back into the invoices as the objects Stripe sent
+        try:
+            for row in range(len(invoices)):
+                if bool(invoices["lines.has_more"].iloc[row]):
+                    path = f"/v1/invoices/{invoices['id'].iloc[row]}/lines"
+                    cells[row] = [dict(o) for o in self.request("stripe", path, progress=progress).attrs[
+                        "stripe_raw"].objects]
+        finally:
+            self.config.keep_raw = keep_raw
         invoices["lines.data"] = pd.Series(cells, index=invoices.index, dtype=object)
         return invoices
 
@@ -96,23 +103,3 @@ class MetricsMethods:
         from .metrics import net_revenue
 
         return net_revenue(self.run("list_balance_transactions", month=month), by=by)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The raw line objects of a fetched lines frame (kept raw when available, else rebuilt from columns)."""
-    holder = frame.attrs.get("stripe_raw")
-    if holder is not None:
-        return [dict(o) for o in holder.objects]
-    return [_nest(row) for row in frame.to_dict("records")]
-
-
-def _nest(row: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        node = out
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = None if value is pd.NaT or (not isinstance(value, (list, dict)) and pd.isna(value)) else (
-            int(value.timestamp()) if isinstance(value, pd.Timestamp) else value)
-    return out
