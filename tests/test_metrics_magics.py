@@ -55,3 +55,10 @@ def test_bad_lines_are_one_line_errors(command: str, line: str, message: str) ->
     with pytest.raises(UsageError, match=message) as raised:
         parse_metric(command, line, {}.get)
     assert "\n" not in str(raised.value)
+
+
+def test_the_metrics_package_is_reachable_from_the_top() -> None:
+    import paragon_magic
+    from paragon_magic.metrics import mrr
+
+    assert paragon_magic.metrics.mrr is mrr and "metrics" in paragon_magic.__all__
