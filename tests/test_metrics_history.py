@@ -245,3 +245,13 @@ def test_roll_forward_is_exact_every_month_on_random_histories(plan: list[dict])
     entries = log(world)
     moved = frame[MOVES].to_numpy(dtype=np.int64).sum()
     assert np.abs(entries["amount"].to_numpy(dtype=np.int64)).sum() == moved
+
+
+def test_a_credit_without_its_charge_never_makes_mrr_negative(world: World) -> None:
+    world.subscribe("sub_1", "cus_1", [("p_10", 1)], "2026-03-01")
+    world.invoices = world.invoices[1:]  # the March invoice is missing from the data
+    world.invoice("cus_1", "usd", [world.line("sub_1", -500, "p_10", 1, ts("2026-03-16"), ts("2026-04-01"),
+                                              proration=True)], created=ts("2026-03-16"))
+    frame = history(world)
+    assert by_month(frame, "mrr")["2026-03"] == 0
+    assert_rolls_forward(frame)

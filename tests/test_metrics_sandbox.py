@@ -106,3 +106,13 @@ def test_magics_show_and_store_the_metrics(ip: InteractiveShell, business: Sessi
     with pytest.raises(UsageError, match="before the data"):
         ip.run_line_magic("stripe", "mrr --at 2001-01-01")
     assert isinstance(ip.run_line_magic("stripe", "cohorts -o c"), pd.DataFrame)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    ip.run_line_magic("stripe", "mrr-history --plot")
+    titles = sorted(plt.figure(n).axes[0].get_title() for n in set(plt.get_fignums()) - before)
+    assert titles == ["MRR and its movements (JPY)", "MRR and its movements (USD)"]
+    plt.close("all")

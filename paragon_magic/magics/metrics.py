@@ -88,8 +88,9 @@ def _run(ctx: MagicContext, command: str, args: str) -> Any:
     frame: pd.DataFrame = method(**call.options)
     if call.out:
         ctx.shell.user_ns[call.out] = frame
-    if call.plot:
-        frame.plot()
+    if call.plot:  # one chart per currency
+        for currency in pd.unique(frame["currency"].astype(object)):
+            frame.plot(currency=currency)
     return frame
 
 

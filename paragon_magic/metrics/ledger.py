@@ -113,4 +113,5 @@ def _accumulate(key: np.ndarray, first: np.ndarray, stop: np.ndarray, value: np.
         np.add.at(table, key[many] * width + first[many], value[many])
         np.add.at(table, key[many] * width + stop[many], -value[many])
         micro = micro + np.cumsum(table.reshape(n_keys, width), axis=1)[:, :n_months]
-    return np.floor_divide(micro + MICRO // 2, MICRO)
+    # a customer's month below zero (a credit whose charge is not in the data) counts as no MRR
+    return np.maximum(np.floor_divide(micro + MICRO // 2, MICRO), 0)
