@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics_world import World, add_months, discount, ts
+from paragon_magic import errors as metrics_errors
 from paragon_magic import metrics
 from paragon_magic.metrics import MrrHistory
 
@@ -255,3 +256,18 @@ def test_a_credit_without_its_charge_never_makes_mrr_negative(world: World) -> N
     frame = history(world)
     assert by_month(frame, "mrr")["2026-03"] == 0
     assert_rolls_forward(frame)
+
+
+def test_history_converted_to_one_currency_rolls_forward_with_each_month_rate(world: World) -> None:
+    world.add_price("p_jpy", 1000, currency="jpy")
+    world.subscribe("sub_u", "cus_u", [("p_10", 1)], "2026-04-02")
+    world.subscribe("sub_j", "cus_j", [("p_jpy", 3)], "2026-04-02")
+    rates = pd.DataFrame({"currency": ["jpy", "jpy"], "rate": [0.0060, 0.0070],
+                          "date": pd.to_datetime(["2026-01-01", "2026-05-15"], utc=True)})
+    frame = history(world, to="usd", rates=rates)
+    assert set(frame["currency"]) == {"usd"}
+    assert by_month(frame, "mrr") == {"2026-04": 1000 + 1800, "2026-05": 1000 + 2100, "2026-06": 1000 + 2100}
+    assert by_month(frame, "expansion")["2026-05"] == 300  # the rate moved, so did the customer's MRR
+    assert_rolls_forward(frame)
+    with pytest.raises(metrics_errors.UsageError, match="no rate from jpy to usd"):
+        history(world, to="usd", rates={"eur": 1.1})

@@ -11,7 +11,7 @@ import pandas as pd
 from ..dates import to_epoch_seconds, utc_now
 from ..errors import UsageError
 
-__all__ = ["require", "instant_ns", "month_starts", "declare_amounts", "NO_END", "now_of"]
+__all__ = ["require", "instant_ns", "month_starts", "declare_amounts", "NO_END", "now_of", "epoch_ns"]
 
 #: "Still going": the end of a span that has not ended.
 NO_END = np.iinfo(np.int64).max
@@ -43,6 +43,11 @@ def instant_ns(value: Any, field: str) -> int:
         stamp = value if value.tzinfo else value.tz_localize("UTC")
         return int(stamp.value)
     return int(to_epoch_seconds(value, field=field)) * 1_000_000_000
+
+
+def epoch_ns(values: Any) -> np.ndarray:
+    """Epoch nanoseconds of dates in any unit or form (pandas 3 parses to microseconds; NaT -> int64 min)."""
+    return pd.to_datetime(values, utc=True).astype("datetime64[ns, UTC]").array.asi8
 
 
 def now_of(*frames: pd.DataFrame | None) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from ._inputs import declare_amounts, instant_ns, require
+from ._inputs import declare_amounts, epoch_ns, instant_ns, require
 from .frames import CohortTable
 from .mrr import Inputs, _at, _first_start, _months, customer_mrr
 from .pricing import MICRO
@@ -142,7 +142,7 @@ def trial_conversion(subscriptions: pd.DataFrame, *, at: Any = None) -> pd.DataF
     trial_end = subs["trial_end"]
     done = trial_end.notna()
     if moment is not None:
-        done &= trial_end.array.asi8 <= moment
+        done &= epoch_ns(trial_end) <= moment
     rows = subs[done.to_numpy()]
     status = rows["status"].astype(object)
     went_on = status.isin(["active", "past_due", "unpaid", "paused"]).to_numpy(dtype=bool).copy()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..frame_schema import THREE_DECIMAL, ZERO_DECIMAL
-from ._inputs import declare_amounts, require
+from ._inputs import declare_amounts, epoch_ns, require
 
 __all__ = ["rates_from_balance_transactions", "convert_values", "convert_frame", "net_revenue", "exponent"]
 
@@ -72,7 +72,7 @@ def _table(rates: Any, to: str, function: str) -> dict[str, tuple[np.ndarray, np
         if other:
             raise UsageError(f"{function}: the rates convert into {', '.join(sorted(other))}, not {to}; "
                              f"convert to {sorted(other)[0]} or pass rates into {to}")
-    dates = (pd.to_datetime(rates["date"], utc=True).array.asi8 if "date" in rates.columns
+    dates = (epoch_ns(rates["date"]) if "date" in rates.columns
              else np.full(len(rates), np.iinfo(np.int64).min))
     table: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     frame = pd.DataFrame({"currency": rates["currency"].astype(str).str.lower(), "date": dates,
@@ -114,7 +114,7 @@ def convert_frame(df: pd.DataFrame, columns: list[str], to: str, rates: Any, dat
         date = "created" if "created" in df.columns else None
     elif date not in df.columns:
         raise UsageError(f"convert: the frame has no column {date!r} to date the rates by")
-    times = (pd.to_datetime(df[date], utc=True).array.asi8 if date is not None
+    times = (epoch_ns(df[date]) if date is not None
              else np.full(len(df), np.iinfo(np.int64).max))
     currencies = df["currency"].astype(object).fillna("").to_numpy()
     out = df.copy()
