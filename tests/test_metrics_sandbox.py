@@ -106,6 +106,8 @@ def test_magics_show_and_store_the_metrics(ip: InteractiveShell, business: Sessi
     with pytest.raises(UsageError, match="before the data"):
         ip.run_line_magic("stripe", "mrr --at 2001-01-01")
     assert isinstance(ip.run_line_magic("stripe", "cohorts -o c"), pd.DataFrame)
+    trials = ip.run_line_magic("stripe", "trials")
+    assert list(trials.columns) == ["month", "trials_ended", "converted", "conversion_rate"] and trials.empty
     import matplotlib
 
     matplotlib.use("Agg")
