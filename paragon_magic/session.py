@@ -21,6 +21,7 @@ from .errors import UsageError
 from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
 from .listing.request import answer_frame, answers_a_list, first_page_params, walk_request
+from .session_metrics import MetricsMethods
 from .values import stripe_values
 
 
@@ -93,11 +94,12 @@ def missing_required(action: Action, params: Mapping[str, Any], id: str | None) 
     return None
 
 
-class Session:
+class Session(MetricsMethods):
     """One connection (direct key, sandbox or Paragon proxy) and the actions run through it.
 
     ``session.list_customers(email=...)`` and every other catalog row are methods; ``run`` is the
-    generic form, ``request`` the raw one. Concurrent listings build async twins of ``client``
+    generic form, ``request`` the raw one; ``mrr``, ``mrr_history``, ``churn``, ``cohorts``, ... the
+    finance metrics (:mod:`paragon_magic.session_metrics`). Concurrent listings build async twins of ``client``
     that share its rate limiter and retry policy.
     """
 

@@ -22,6 +22,7 @@ from ..session import Session
 from . import display
 from .context import MagicContext
 from .history import redact_current_input
+from .metrics import METRIC_COMMANDS
 from .parser import SUBCOMMANDS, ParsedCall, parse_cell, parse_line
 from .templating import holds_secret
 
@@ -257,6 +258,7 @@ _SUBCOMMANDS = {
     "actions": cmd_actions, "help": cmd_help, "status": cmd_status, "connect": cmd_connect,
     "use": cmd_use, "disconnect": cmd_disconnect, "profiles": cmd_profiles, "form": cmd_form,
 }
+_SUBCOMMANDS.update(METRIC_COMMANDS)  # %stripe mrr, mrr-history, churn, cohorts, ... (magics/metrics.py)
 
 
 # -- %paragon -----------------------------------------------------------------------------------
