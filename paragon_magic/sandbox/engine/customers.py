@@ -1,0 +1,89 @@
+"""Customers: create, retrieve, update, delete (``customer.*`` events); invoice numbering fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import Request, route
+from .common import email, merged_metadata, required  # noqa: F401
+from .store import new_object  # noqa: F401
+
+_SIMPLE = ("name", "description", "phone", "preferred_locales", "shipping", "tax_exempt", "address",
+           "invoice_settings", "balance", "business_name", "individual_name")  # fmt: skip
+
+
+def _prefix(engine: Any) -> str:
+    """A customer's ``invoice_prefix``: 8 upper-case letters and digits, unique in the account."""
+    taken = {c.get("invoice_prefix") for c in engine.store.all("customer")}
+    while True:
+        candidate = engine.store.new_id("", 8).upper()
+        if candidate not in taken:
+            return candidate
+
+
+@route("POST", "/v1/customers")
+def create_customer(req: Request) -> dict[str, Any]:
+    p, engine = req.params, req.engine
+    address = email(p.get("email"))
+    metadata = merged_metadata({}, p.get("metadata"))
+    clock = p.get("test_clock") or ""
+    if clock:
+        engine.get("test_helpers.test_clock", clock, noun="test_clock", param="test_clock")
+    fields = {key: p[key] for key in _SIMPLE if key in p and p[key] != ""}
+    customer = engine.create(
+        "customer", "cus_", clock=clock, email=address, metadata=metadata, test_clock=clock or None,
+        invoice_prefix=p.get("invoice_prefix") or _prefix(engine), next_invoice_sequence=int(p.get("next_invoice_sequence") or 1),
+        balance=int(p.get("balance") or 0), livemode=req.livemode,
+        invoice_settings={"custom_fields": None, "default_payment_method": None, "footer": None,
+                          "rendering_options": None, **(p.get("invoice_settings") or {})},
+        **{k: v for k, v in fields.items() if k not in ("balance", "invoice_settings")},
+    )  # fmt: skip
+    if p.get("payment_method"):
+        from .payment_methods import attach  # the payments module owns payment methods
+
+        method = attach(engine, p["payment_method"], customer["id"])
+        settings = {**customer["invoice_settings"], "default_payment_method": method["id"]}
+        customer["invoice_settings"] = settings
+    return customer
+
+
+@route("GET", "/v1/customers/{}")
+def retrieve_customer(req: Request) -> dict[str, Any]:
+    deleted = req.engine.store.deleted.get(req.arg())
+    if deleted is not None and deleted["object"] == "customer":
+        return deleted
+    return req.engine.get("customer", req.arg())
+
+
+@route("POST", "/v1/customers/{}")
+def update_customer(req: Request) -> dict[str, Any]:
+    engine, p = req.engine, req.params
+    customer = engine.get("customer", req.arg())
+    changes: dict[str, Any] = {key: (None if p[key] == "" else p[key]) for key in _SIMPLE if key in p}
+    if "email" in p:
+        changes["email"] = email(p["email"])
+    if "metadata" in p:
+        changes["metadata"] = merged_metadata(customer.get("metadata"), p["metadata"])
+    if "invoice_settings" in p:
+        settings = {**(customer.get("invoice_settings") or {}), **(p["invoice_settings"] or {})}
+        if settings.get("default_payment_method"):
+            from .payment_methods import attached_to
+
+            attached_to(engine, settings["default_payment_method"], customer["id"],
+                        param="invoice_settings[default_payment_method]")  # fmt: skip
+        changes["invoice_settings"] = settings
+    if "balance" in changes:
+        changes["balance"] = int(changes["balance"] or 0)
+    return engine.update(customer, changes, clock=engine.clock_of(customer))
+
+
+@route("DELETE", "/v1/customers/{}")
+def delete_customer(req: Request) -> dict[str, Any]:
+    engine = req.engine
+    customer = engine.get("customer", req.arg())
+    for sub in list(engine.store.all("subscription")):
+        if sub.get("customer") == customer["id"] and sub.get("status") not in ("canceled", "incomplete_expired"):
+            from .billing.subscriptions import cancel_now
+
+            cancel_now(engine, sub, reason="cancellation_requested")
+    return engine.delete(customer, clock=engine.clock_of(customer))
