@@ -103,8 +103,9 @@ class Engine:
         """Make, store and announce a ``kind`` object dated now on ``clock`` (``event=None``: none;
         ``""``: ``<kind>.created``)."""
         at = self.now(clock)
+        given_created = "created" in fields
         obj = new_object(kind, id=fields.pop("id", None) or self.store.new_id(prefix), **fields)
-        if "created" in obj and obj.get("created") is None:
+        if not given_created and "created" in obj:
             obj["created"] = at
         self.store.add(obj)
         if event is not None:
