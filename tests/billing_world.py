@@ -51,7 +51,7 @@ def coupon(engine: Engine, **fields: Any) -> dict[str, Any]:
                          times_redeemed=0, **fields)  # fmt: skip
 
 
-def test_clock(engine: Engine, frozen_time: int = T0) -> str:
+def new_clock(engine: Engine, frozen_time: int = T0) -> str:
     if _has("POST", "/v1/test_helpers/test_clocks"):
         return call(engine, "POST", "/v1/test_helpers/test_clocks", {"frozen_time": frozen_time})["id"]
     clock = engine.create("test_helpers.test_clock", "clock_", event=None, frozen_time=frozen_time, status="ready")
@@ -93,3 +93,12 @@ def invoices_of(engine: Engine, customer_id: str) -> list[dict[str, Any]]:
 
 def lines_of(engine: Engine, invoice_id: str) -> list[dict[str, Any]]:
     return [line for line in engine.store.all("line_item") if line["invoice"] == invoice_id]
+
+
+def switch_card(engine: Engine, cus: dict[str, Any], card: str) -> None:
+    """Make ``card`` the customer's default payment method (a card that starts failing later)."""
+    if _has("POST", "/v1/payment_methods"):
+        method = call(engine, "POST", f"/v1/payment_methods/{card}/attach", {"customer": cus["id"]})
+        call(engine, "POST", f"/v1/customers/{cus['id']}", {"invoice_settings": {"default_payment_method": method["id"]}})
+        return
+    engine.store.get(cus["id"])["invoice_settings"]["default_payment_method"] = card
