@@ -97,6 +97,8 @@ def _set_time(obj: Any, name: str, moment: int | None) -> None:
         for item in (obj.get("items") or {}).get("data") or []:
             item[name] = moment
         return
+    if name not in obj:  # not a field of this object (a payout's available_on on a subscription)
+        return
     obj[name] = moment
     if name == "created" and obj.get("object") == "balance_transaction" and "available_on" in obj:
         obj["available_on"] = None if moment is None else (moment // 86_400 + 2) * 86_400
