@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
+import re
 import json
 import time
 import traceback
@@ -21,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
+from ...client import DEFAULT_STRIPE_VERSION
 from ...client.redaction import mask_url
 from ..account import PLATFORM_ACCOUNT_ID, account_object
 from ..engine import Engine
@@ -100,6 +103,7 @@ class Call:
     request_id: str
     key: str = ""
     idempotency_key: str | None = None
+    version: str | None = None  # the Stripe-Version header; after authentication, the version answered in
 
     @property
     def fingerprint(self) -> tuple[str, str, bytes]:
@@ -123,6 +127,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         account=request.headers.get("Stripe-Account") or PLATFORM_ACCOUNT_ID,
         request_id=new_request_id(),
         idempotency_key=request.headers.get("Idempotency-Key"),
+        version=request.headers.get("Stripe-Version"),
     )
     entry: dict[str, Any] = {  # what the log keeps: secret-shaped values masked (mask_url)
         "method": call.method,
@@ -153,6 +158,8 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         traceback.print_exc()
         response = StripeErrorResponse(500, "An unknown error occurred on the sandbox's end.", type="api_error").to_response(call.request_id)  # fmt: skip
     response.headers.setdefault("Request-Id", call.request_id)
+    if call.version:
+        response.headers.setdefault("Stripe-Version", call.version)
     entry["status"] = response.status
     state.stats[f"status_{response.status}"] += 1
     if response.status == 429:
@@ -171,6 +178,7 @@ async def _process(
         if not scripted.forward:
             return _scripted_response(scripted, call)
     call.key = state.keys.authenticate(authorization, call.method, call.path, call.account)
+    call.version = api_version(call.version)
     decision = state.faults.decide(call.key)
     if decision.rate_limited:
         raise _RATE_LIMITED
@@ -272,6 +280,26 @@ def _answer(state: FrontState, call: Call, query: list[tuple[str, str]], body_pa
     pairs = call.query if call.method in ("GET", "DELETE") else body_pairs
     return state.engine.handle(call.method, call.path, pairs, account=call.account, livemode=key_is_live(call.key),
                                request_id=call.request_id, idempotency_key=call.idempotency_key)  # fmt: skip
+
+
+_VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.[a-z]+)?$")
+
+
+def api_version(given: str | None) -> str:
+    """The API version a request is answered in (Stripe echoes it as ``Stripe-Version``): the header's,
+    else the account's default (the sandbox's: the version stripe-python 16.1 pins). A header that is not
+    a Stripe version (``YYYY-MM-DD[.name]``, from 2011 to the pinned one) is refused as Stripe does."""
+    if not given:
+        return DEFAULT_STRIPE_VERSION
+    match = _VERSION.match(given)
+    try:
+        day = datetime.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        day = None
+    if day is None or not datetime.date(2011, 1, 1) <= day <= datetime.date.fromisoformat(DEFAULT_STRIPE_VERSION[:10]):
+        raise StripeErrorResponse(400, f"Invalid Stripe API version: {given}", param="Stripe-Version",
+                                  code="api_version_invalid")  # fmt: skip
+    return given
 
 
 def mark_live(data: Any) -> Any:
