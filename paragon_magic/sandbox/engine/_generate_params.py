@@ -101,37 +101,52 @@ def endpoints(root: Path) -> dict[str, tuple[str, str]]:
                     continue
                 module = imports[class_name]
                 path = root.parent.joinpath(*module.split(".")).with_suffix(".py")
-                key = f"{call.args[0].value.upper()} {template}"  # type: ignore[attr-defined]
+                method = call.args[0]
+                assert isinstance(method, ast.Constant) and isinstance(method.value, str)
+                key = f"{method.value.upper()} {template}"
                 found.setdefault(key, (str(path), class_name))
     return found
 
 
 class ParamsModule:
-    """The TypedDicts of one ``stripe/params`` module: fields, required names, enum order from docs."""
+    """The TypedDicts of one ``stripe/params`` module: per class, ``(field, annotation, docstring)``."""
 
     def __init__(self, path: str) -> None:
         tree = ast.parse(Path(path).read_text(encoding="utf-8"))
         self.classes: dict[str, list[tuple[str, ast.expr, str]]] = {}
         for node in tree.body:
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                call = node.value
-                if getattr(call.func, "id", "") == "TypedDict" and len(call.args) == 2:
-                    fields = call.args[1]
-                    assert isinstance(fields, ast.Dict)
-                    self.classes[node.targets[0].id] = [  # type: ignore[attr-defined]
-                        (key.value, value, "") for key, value in zip(fields.keys, fields.values)  # type: ignore[union-attr]
-                    ]
-            if isinstance(node, ast.ClassDef):
-                fields_list: list[tuple[str, ast.expr, str]] = []
-                for base in node.bases:
-                    fields_list.extend(self.classes.get(getattr(base, "id", ""), []))
-                body = node.body
-                for index, statement in enumerate(body):
-                    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-                        doc = body[index + 1] if index + 1 < len(body) else None
-                        text = doc.value.value if isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) else ""
-                        fields_list.append((statement.target.id, statement.annotation, str(text)))
-                self.classes[node.name] = fields_list
+                self._functional(node)
+            elif isinstance(node, ast.ClassDef):
+                self._class(node)
+
+    def _functional(self, node: ast.Assign) -> None:
+        """``_Base = TypedDict("Name", {"in": ...})``: fields whose names are Python keywords."""
+        call = node.value
+        assert isinstance(call, ast.Call)
+        target = node.targets[0]
+        if getattr(call.func, "id", "") != "TypedDict" or not isinstance(target, ast.Name):
+            return
+        fields = call.args[1]
+        assert isinstance(fields, ast.Dict)
+        self.classes[target.id] = [
+            (key.value, value, "") for key, value in zip(fields.keys, fields.values)
+            if isinstance(key, ast.Constant)
+        ]  # fmt: skip
+
+    def _class(self, node: ast.ClassDef) -> None:
+        fields: list[tuple[str, ast.expr, str]] = []
+        for base in node.bases:
+            fields.extend(self.classes.get(getattr(base, "id", ""), []))
+        body = node.body
+        for index, statement in enumerate(body):
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                following = body[index + 1] if index + 1 < len(body) else None
+                doc = ""
+                if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+                    doc = str(following.value.value)
+                fields.append((statement.target.id, statement.annotation, doc))
+        self.classes[node.name] = fields
 
 
 class Builder:
@@ -174,7 +189,7 @@ class Builder:
         for member in _union_members(node):
             if isinstance(member, ast.Subscript) and getattr(member.value, "id", "") == "Literal":
                 items = member.slice.elts if isinstance(member.slice, ast.Tuple) else [member.slice]
-                literals.extend(item.value for item in items)  # type: ignore[attr-defined]
+                literals.extend(str(item.value) for item in items if isinstance(item, ast.Constant))
             else:
                 kind = self._single(member, path, doc, seen)
                 if kind is not None and kind not in others:
@@ -199,7 +214,8 @@ class Builder:
             if outer == "List":
                 return ("l", self.kind(_unquote(node.slice), path, doc, seen))
             if outer == "Dict":
-                value = self.kind(_unquote(node.slice.elts[1]), path, "", seen)  # type: ignore[attr-defined]
+                assert isinstance(node.slice, ast.Tuple)
+                value = self.kind(_unquote(node.slice.elts[1]), path, "", seen)
                 return "h" if value == "s" else ("h", value)
             if outer == "UntypedStripeObject":
                 return None  # the same hash as the Dict beside it
@@ -236,7 +252,10 @@ def stripe_version(root: Path) -> str:
 
 def render(root: Path) -> str:
     objects, routes = generate(root)
-    lines = [HEADER.format(version=stripe_version(root)), "OBJECTS: tuple[tuple[dict[str, Any], tuple[str, ...]], ...] = ("]
+    lines = [
+        HEADER.format(version=stripe_version(root)),
+        "OBJECTS: tuple[tuple[dict[str, Any], tuple[str, ...]], ...] = (",
+    ]
     lines += [f"    ({fields!r}, {required!r}),  # {index}" for index, (fields, required) in enumerate(objects)]
     lines += [")", "", "ENDPOINTS: dict[str, int] = {"]
     lines += [f"    {key!r}: {index}," for key, index in routes.items()]

@@ -33,7 +33,7 @@ _NUMBER = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 # --- the bracket encoding ------------------------------------------------------------------------
 
 
-class IndexedList(list):  # type: ignore[type-arg]
+class IndexedList(list[Any]):
     """A list decoded from ``name[0]``/``name[]`` keys; ``indices`` are the indices as posted."""
 
     indices: tuple[str, ...] = ()
@@ -345,7 +345,9 @@ def check_metadata(value: Any, param: str = "metadata") -> None:
     for key, item in value.items():
         name = _name(param, key)
         if not key or "[" in key or "]" in key:
-            raise _invalid(f"Invalid {param}: metadata keys can't be empty or contain square brackets ([ or ]).", name)  # fmt: skip
+            raise _invalid(
+                f"Invalid {param}: metadata keys can't be empty or contain square brackets ([ or ]).", name
+            )
         if len(key) > METADATA_MAX_KEY_LENGTH:
             raise _invalid(
                 f"Invalid {param}: metadata keys can be at most {METADATA_MAX_KEY_LENGTH} characters "
