@@ -12,6 +12,7 @@ from typing import Any
 
 from paragon_magic.client import flatten_params
 from paragon_magic.sandbox.engine import Engine
+from paragon_magic.sandbox.engine.billing import add_interval
 from paragon_magic.sandbox.engine.routes import find
 
 DAY = 86_400
@@ -60,11 +61,15 @@ def new_clock(engine: Engine, frozen_time: int = T0) -> str:
 
 
 def advance(engine: Engine, clock: str, to: int) -> None:
-    if _has("POST", "/v1/test_helpers/test_clocks/{}/advance"):
-        call(engine, "POST", f"/v1/test_helpers/test_clocks/{clock}/advance", {"frozen_time": to})
-        return
-    engine.clocks.run_until(clock, to)
-    engine.clocks.test_clocks[clock]["frozen_time"] = to
+    """Advance ``clock`` to ``to`` in steps of at most a month (Stripe refuses more than two
+    intervals of the shortest subscription at once)."""
+    while (now := engine.now(clock)) < to:
+        step = min(to, add_interval(now, "month"))
+        if _has("POST", "/v1/test_helpers/test_clocks/{}/advance"):
+            call(engine, "POST", f"/v1/test_helpers/test_clocks/{clock}/advance", {"frozen_time": step})
+            continue
+        engine.clocks.run_until(clock, step)
+        engine.clocks.test_clocks[clock]["frozen_time"] = step
 
 
 def customer(engine: Engine, clock: str | None, card: str | None = "pm_card_visa", **fields: Any) -> dict[str, Any]:
@@ -73,8 +78,7 @@ def customer(engine: Engine, clock: str | None, card: str | None = "pm_card_visa
     if clock:
         params["test_clock"] = clock
     if card and _has("POST", "/v1/payment_methods"):
-        params["payment_method"] = card
-        params["invoice_settings"] = {"default_payment_method": None}
+        params["payment_method"] = card  # attached and made the invoice default
     cus = call(engine, "POST", "/v1/customers", params)
     if card and not _has("POST", "/v1/payment_methods"):
         cus["invoice_settings"]["default_payment_method"] = card

@@ -76,7 +76,7 @@ def _state(engine: Engine) -> tuple:
 def test_first_payment_failure_per_payment_behavior() -> None:
     engine = Engine(seed=8)
     clock = new_clock(engine, T0)
-    cus = customer(engine, clock, card="pm_card_chargeDeclined")
+    cus = customer(engine, clock, card="pm_card_chargeCustomerFail")  # attaches, every charge declined
     price = product_price(engine, 900)
     sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}]})
     invoice = engine.store.get(sub["latest_invoice"])

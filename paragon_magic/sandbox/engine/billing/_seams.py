@@ -1,7 +1,8 @@
 """Where billing meets the catalog and payments helpers' modules (issue 23).
 
-Each function calls the owning module when it exists (``prices.price_of``, ``coupons.coupon_of``,
-``payment_methods.default_method``/``attached_to``, ``payments.charge_customer``) and otherwise a
+Each function calls the owning module when it exists (``prices.price_of``, ``coupons.coupon_of``/``coupon_terms``/
+``new_discount``/``remove_discount``, ``payment_methods.default_method``/``attached_to``,
+``payments.charge_customer``) and otherwise a
 minimal stand-in, so billing runs before those branches land. Delete a stand-in when its owner lands.
 """
 
@@ -11,6 +12,7 @@ import importlib
 from typing import Any
 
 from ...front.errors import StripeErrorResponse, no_such
+from .periods import add_interval
 
 
 def _owner(module: str, name: str) -> Any:
@@ -31,15 +33,51 @@ def price_of(engine: Any, price_id: Any, *, param: str) -> dict[str, Any]:
     return found
 
 
-def coupon_of(engine: Any, coupon_id: Any, *, param: str) -> dict[str, Any]:
-    """The valid coupon ``coupon_id``, or Stripe's 404 naming ``param``."""
+def coupon_of(engine: Any, coupon_id: Any, *, param: str, at: int | None = None) -> dict[str, Any]:
+    """The coupon ``coupon_id`` if it can be redeemed at ``at``, or Stripe's 404/400 naming ``param``."""
     owner = _owner("coupons", "coupon_of")
     if owner is not None:
-        return owner(engine, coupon_id, param=param)
+        return owner(engine, coupon_id, param=param, at=at)
     found = engine.store.get(coupon_id, "coupon") if isinstance(coupon_id, str) else None
     if found is None:
         raise no_such("coupon", str(coupon_id), param=param)
+    if found.get("valid") is False:
+        raise StripeErrorResponse(400, f"Coupon expired: {found['id']}", param=param, code="coupon_expired")
     return found
+
+
+def coupon_terms(engine: Any, discount: dict[str, Any]) -> dict[str, Any] | None:
+    """The coupon a discount was made of (even once the coupon is deleted, when the owner keeps it)."""
+    owner = _owner("coupons", "coupon_terms")
+    if owner is not None:
+        try:
+            return owner(engine, discount)
+        except StripeErrorResponse:
+            return None
+    return engine.store.get((discount.get("source") or {}).get("coupon") or "", "coupon")
+
+
+def new_discount(engine: Any, coupon: dict[str, Any], *, customer: str, subscription: str | None,
+                 invoice: str | None, start: int) -> dict[str, Any]:  # fmt: skip
+    """A stored ``discount`` of ``coupon`` from ``start`` (the redemption counted)."""
+    owner = _owner("coupons", "new_discount")
+    if owner is not None:
+        return owner(engine, coupon, customer=customer, subscription=subscription, invoice=invoice, start=start)
+    end = add_interval(start, "month", int(coupon["duration_in_months"])) if coupon.get("duration") == "repeating" else None
+    discount = engine.create("discount", "di_", clock=engine.clock_of(customer), event="customer.discount.created",
+                             customer=customer, subscription=subscription, invoice=invoice, start=start, end=end,
+                             source={"coupon": coupon["id"], "type": "coupon"})  # fmt: skip
+    engine.update(coupon, {"times_redeemed": int(coupon.get("times_redeemed") or 0) + 1}, event=None)
+    return discount
+
+
+def remove_discount(engine: Any, discount: dict[str, Any]) -> None:
+    """Delete a discount (``customer.discount.deleted``)."""
+    owner = _owner("coupons", "remove_discount")
+    if owner is not None:
+        owner(engine, discount)
+        return
+    engine.delete(discount, clock=engine.clock_of(discount.get("customer")), event="customer.discount.deleted")
 
 
 def default_method(engine: Any, customer: dict[str, Any]) -> str | None:

@@ -54,7 +54,7 @@ def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any
         changes["metadata"] = merged_metadata(sub.get("metadata"), p["metadata"])
     if "description" in p:
         changes["description"] = p["description"] or None
-    coupons = discounts_mod.parse(engine, p["discounts"]) if "discounts" in p else None
+    coupons = discounts_mod.parse(engine, p["discounts"], at=now) if "discounts" in p else None
     cancel_flag = as_bool(p["cancel_at_period_end"], "cancel_at_period_end") if "cancel_at_period_end" in p else None
     cancel_at = None
     if p.get("cancel_at") not in (None, ""):
@@ -90,8 +90,8 @@ def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any
         changes.update(trial_end=trial_end, billing_cycle_anchor=trial_end, status="trialing",
                        trial_start=sub.get("trial_start") or now)  # fmt: skip
     if coupons is not None:
-        changes["discounts"] = [discounts_mod.new_discount(engine, c, customer=sub["customer"], clock=clock,
-                                                           subscription=sub["id"])["id"] for c in coupons]  # fmt: skip
+        changes["discounts"] = [discounts_mod.new_discount(engine, c, customer=sub["customer"], subscription=sub["id"],
+                                                           invoice=None, start=now)["id"] for c in coupons]  # fmt: skip
     new_period = cycle.period_of(engine, sub)
     if cancel_flag is not None:
         changes.update(cancel_at_period_end=cancel_flag, cancel_at=new_period[1] if cancel_flag else None,

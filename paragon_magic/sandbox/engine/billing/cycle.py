@@ -19,6 +19,7 @@ from typing import Any
 from ...front.errors import StripeErrorResponse
 from . import discounts as discounts_mod
 from . import invoicing
+from ._seams import coupon_terms
 from . import items as items_mod
 from .lines import subscription_line
 from .periods import DAY, period_end_after
@@ -75,14 +76,19 @@ def _use_once_discounts(engine: Any, sub: dict[str, Any], invoice: dict[str, Any
     charge used it."""
     if int(invoice.get("subtotal") or 0) <= 0:
         return
-    keep = []
+    keep: list[str] = []
+    used: list[dict[str, Any]] = []
     for discount_id in sub.get("discounts") or []:
         discount = engine.store.get(discount_id, "discount")
-        coupon = discounts_mod.coupon_of_discount(engine, discount) if discount else None
-        if not (coupon and coupon.get("duration") == "once" and discount_id in (invoice.get("discounts") or [])):
+        coupon = coupon_terms(engine, discount) if discount else None
+        if coupon and coupon.get("duration") == "once" and discount_id in (invoice.get("discounts") or []):
+            used.append(discount)
+        else:
             keep.append(discount_id)
-    if keep != list(sub.get("discounts") or []):
+    if used:
         update_sub(engine, sub, {"discounts": keep})
+        for discount in used:
+            discounts_mod.remove_discount(engine, discount)
 
 
 def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str) -> dict[str, Any]:

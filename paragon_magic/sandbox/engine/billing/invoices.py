@@ -60,7 +60,7 @@ def create_invoice(req: Request) -> dict[str, Any]:
     payment_method = p.get("default_payment_method") or None
     if payment_method:
         attached_to(engine, payment_method, customer["id"], param="default_payment_method")
-    coupons = discounts_mod.parse(engine, p.get("discounts"))
+    coupons = discounts_mod.parse(engine, p.get("discounts"), at=engine.now(engine.clock_of(customer)))
     metadata = merged_metadata({}, p.get("metadata"))
     due_date = as_int(p["due_date"], "due_date") if p.get("due_date") not in (None, "") else None
     clock = engine.clock_of(customer)
@@ -71,7 +71,8 @@ def create_invoice(req: Request) -> dict[str, Any]:
     if due_date is not None:
         invoice["due_date"] = due_date
     invoice["footer"] = p.get("footer") or None
-    invoice["discounts"] = [discounts_mod.new_discount(engine, c, customer=customer["id"], clock=clock, invoice=invoice["id"])["id"]
+    invoice["discounts"] = [discounts_mod.new_discount(engine, c, customer=customer["id"], subscription=None, invoice=invoice["id"],
+                                                       start=engine.now(clock))["id"]
                             for c in coupons]  # fmt: skip
     if behavior == "include":
         invoicing.take_pending(engine, invoice, subscription=(sub or {}).get("id"))
@@ -123,9 +124,9 @@ def update_invoice(req: Request) -> dict[str, Any]:
                                                         param="default_payment_method")["id"]  # fmt: skip
     clock = engine.clock_of(invoice["customer"])
     if "discounts" in p:
-        coupons = discounts_mod.parse(engine, p["discounts"])
-        changes["discounts"] = [discounts_mod.new_discount(engine, c, customer=invoice["customer"], clock=clock,
-                                                           invoice=invoice["id"])["id"] for c in coupons]  # fmt: skip
+        coupons = discounts_mod.parse(engine, p["discounts"], at=engine.now(clock))
+        changes["discounts"] = [discounts_mod.new_discount(engine, c, customer=invoice["customer"], subscription=None,
+                                                           invoice=invoice["id"], start=engine.now(clock))["id"] for c in coupons]  # fmt: skip
     if invoice["status"] == "draft":
         if changes.get("auto_advance") and not invoice.get("automatically_finalizes_at"):
             changes["automatically_finalizes_at"] = engine.now(clock) + HOUR

@@ -157,10 +157,14 @@ def attempt(engine: Any, invoice: dict[str, Any], *, payment_method: str | None 
     intent = None
     ok = False
     if method is not None:
-        intent, charged = charge(engine, customer, int(invoice["amount_remaining"]), invoice["currency"],
-                                 payment_method=method, description=f"Payment for Invoice {invoice['number']}",
-                                 metadata=None)  # fmt: skip
-        ok = charged.get("status") == "succeeded"
+        try:
+            intent, charged = charge(engine, customer, int(invoice["amount_remaining"]), invoice["currency"],
+                                     payment_method=method, description=f"Payment for Invoice {invoice['number']}",
+                                     metadata=None)  # fmt: skip
+        except StripeErrorResponse:  # the method is gone (detached, deleted): a failed attempt, no charge
+            intent = charged = None
+        ok = charged is not None and charged.get("status") == "succeeded"
+    if intent is not None:
         if (link := default_payment(engine, invoice)) is not None:
             engine.update(link, {"payment": {**link["payment"], "payment_intent": intent["id"]}},
                           clock=engine.clock_of(customer), event=None)  # fmt: skip

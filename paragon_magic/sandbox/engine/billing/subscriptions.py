@@ -73,7 +73,7 @@ def _trial_end(p: dict[str, Any], now: int, prices: list[dict[str, Any]]) -> int
 def _first_due(engine: Any, prices: list[tuple[dict[str, Any], int]], coupons: list[dict[str, Any]], currency: str) -> int:
     """What the first invoice will ask for (to know whether a payment method is needed)."""
     amounts = [int(price.get("unit_amount") or 0) * quantity for price, quantity in prices]
-    off = sum(sum(discounts_mod._split(coupon, amounts, currency)) for coupon in coupons)
+    off = sum(sum(discounts_mod.take_off(coupon, amounts, currency)) for coupon in coupons)
     return max(0, sum(amounts) - off)
 
 
@@ -98,7 +98,7 @@ def create_subscription(req: Request) -> dict[str, Any]:
     payment_method = p.get("default_payment_method") or None
     if payment_method:
         payment_method = attached_to(engine, payment_method, customer["id"], param="default_payment_method")["id"]
-    coupons = discounts_mod.parse(engine, p.get("discounts"))
+    coupons = discounts_mod.parse(engine, p.get("discounts"), at=now)
     trial_end = _trial_end(p, now, [price for price, _, _ in plan.adds])
     metadata = merged_metadata({}, p.get("metadata"))
     cancel_at_period_end = as_bool(p.get("cancel_at_period_end", False), "cancel_at_period_end")
@@ -137,7 +137,8 @@ def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod
         end = trial_end or period_end_after(anchor, price, now)
         items_mod.new_item(engine, sub, price, quantity, (now, end), item_metadata, clock)
     sub["items"] = items_mod.embedded(engine, sub["id"])
-    sub["discounts"] = [discounts_mod.new_discount(engine, c, customer=customer["id"], clock=clock, subscription=sub["id"])["id"]
+    sub["discounts"] = [discounts_mod.new_discount(engine, c, customer=customer["id"], subscription=sub["id"], invoice=None,
+                                                   start=now)["id"]
                         for c in coupons]  # fmt: skip
     if cancel_at_period_end:
         sub["cancel_at"], sub["canceled_at"] = sub["items"]["data"][0]["current_period_end"], now
