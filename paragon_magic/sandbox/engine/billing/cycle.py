@@ -18,7 +18,7 @@ from typing import Any
 
 from ...front.errors import StripeErrorResponse
 from . import discounts as discounts_mod
-from . import invoicing
+from . import index, invoicing
 from ._seams import coupon_terms
 from . import items as items_mod
 from .lines import subscription_line
@@ -244,9 +244,7 @@ def settled(engine: Any, invoice: dict[str, Any]) -> None:
     """A subscription invoice got paid: a ``past_due``/``unpaid``/``incomplete`` subscription is active again."""
     sub = subscription_of(engine, invoice)
     if sub is not None and sub["status"] in ("past_due", "unpaid", "incomplete"):
-        open_left = [i for i in engine.store.all("invoice") if i["status"] == "open"
-                     and (subscription_of(engine, i) or {}).get("id") == sub["id"]]  # fmt: skip
-        if not open_left:
+        if not any(i["status"] == "open" for i in index.related(engine, "invoices", sub["id"])):
             update_sub(engine, sub, {"status": "active"})
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ...front.errors import StripeErrorResponse
 from .. import Request, route
 from ..common import as_bool, as_int, currency as check_currency, merged_metadata, ref, required
-from . import invoicing, lines as lines_mod
+from . import index, invoicing, lines as lines_mod
 from ._seams import price_of
 
 
@@ -34,6 +34,7 @@ def new_invoiceitem(engine: Any, customer: dict[str, Any], *, amount: int, curre
         pricing=pricing, quantity=quantity, proration=proration, parent=parent, net_amount=amount,
         invoice=invoice["id"] if invoice else None, discountable=discountable, metadata=dict(metadata or {}),
         test_clock=customer.get("test_clock"), livemode=livemode)  # fmt: skip
+    index.add(engine, "invoiceitems", customer["id"], ii["id"])
     if invoice is not None:
         lines_mod.invoiceitem_line(engine, invoice, ii)
         invoicing.refresh(engine, invoice, event="invoice.updated")

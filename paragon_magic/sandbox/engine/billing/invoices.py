@@ -15,7 +15,7 @@ from typing import Any
 from ...front.errors import StripeErrorResponse
 from .. import Request, route
 from ..common import as_bool, as_int, currency as check_currency, merged_metadata
-from . import cycle, discounts as discounts_mod, invoicing, lines as lines_mod
+from . import cycle, discounts as discounts_mod, index, invoicing, lines as lines_mod
 from ._seams import attached_to
 
 HOUR = 3_600
@@ -89,7 +89,7 @@ def _auto_finalize(engine: Any, invoice: dict[str, Any]) -> None:
 
 def with_payments(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
     """The invoice with its includable ``payments`` list (``expand[]=payments``)."""
-    found = [p for p in engine.store.all("invoice_payment") if p["invoice"] == invoice["id"]]
+    found = index.related(engine, "payments", invoice["id"])
     return {**invoice, "payments": {"object": "list", "data": copy.deepcopy(found), "has_more": False,
                                     "url": f"/v1/invoice_payments?invoice={invoice['id']}"}}  # fmt: skip
 
@@ -150,7 +150,7 @@ def delete_invoice(req: Request) -> dict[str, Any]:
     clock = engine.clock_of(invoice["customer"])
     for line in lines_mod.lines_of(engine, invoice["id"]):
         engine.delete(line, clock=clock, event=None)
-    for ii in list(engine.store.all("invoiceitem")):
+    for ii in index.related(engine, "invoiceitems", invoice["customer"]):
         if ii.get("invoice") == invoice["id"]:
             engine.update(ii, {"invoice": None}, clock=clock)
     return engine.delete(invoice, clock=clock)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...front.errors import StripeErrorResponse
-from . import lines as lines_mod
+from . import index, lines as lines_mod
 from ._seams import charge, default_method
 
 HOUR = 3_600
@@ -37,7 +37,7 @@ def new_invoice(engine: Any, customer: dict[str, Any], *, currency: str, billing
                   "subscription_details": {"metadata": dict(subscription.get("metadata") or {}),
                                            "subscription": subscription["id"], "subscription_proration_date": None}}  # fmt: skip
     start, end = period or (now, now)
-    return engine.create(
+    invoice = engine.create(
         "invoice", "in_", clock=clock, event=None, customer=customer["id"], currency=currency, status="draft",
         billing_reason=billing_reason, collection_method=collection_method, auto_advance=auto_advance,
         automatically_finalizes_at=now + HOUR if auto_advance else None, description=description,
@@ -48,6 +48,9 @@ def new_invoice(engine: Any, customer: dict[str, Any], *, currency: str, billing
         account_name="Paragon Sandbox", customer_tax_exempt=customer.get("tax_exempt") or "none",
         **_customer_copy(customer), lines={"object": "list", "data": [], "has_more": False, "url": ""},
     )  # fmt: skip
+    if subscription is not None:
+        index.add(engine, "invoices", subscription["id"], invoice["id"])
+    return invoice
 
 
 def _customer_copy(customer: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def take_pending(engine: Any, invoice: dict[str, Any], *, subscription: str | No
     own and the customer's unattached ones); returns how many."""
     clock = engine.clock_of(invoice["customer"])
     taken = 0
-    for ii in list(engine.store.all("invoiceitem")):
+    for ii in index.related(engine, "invoiceitems", invoice["customer"]):
         owner = ((ii.get("parent") or {}).get("subscription_details") or {}).get("subscription")
         if ii.get("invoice") or ii.get("customer") != invoice["customer"] or ii.get("currency") != invoice["currency"]:
             continue
@@ -126,17 +129,18 @@ def finalize(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
     if due == 0:
         mark_paid(engine, invoice)
     else:
-        engine.create("invoice_payment", "inpay_", clock=clock, event=None, created=now, amount_paid=None, amount_requested=due,
+        link = engine.create("invoice_payment", "inpay_", clock=clock, event=None, created=now, amount_paid=None, amount_requested=due,
                       currency=invoice["currency"], invoice=invoice["id"], is_default=True,
                       livemode=invoice.get("livemode", False), status="open",
                       payment={"type": "payment_intent", "payment_intent": None, "charge": None, "payment_record": None},
                       status_transitions={"canceled_at": None, "paid_at": None})  # fmt: skip
+        index.add(engine, "payments", invoice["id"], link["id"])
     return invoice
 
 
 def default_payment(engine: Any, invoice: dict[str, Any]) -> dict[str, Any] | None:
     """The invoice's default ``invoice_payment`` (created at finalization when something is due)."""
-    return next((p for p in engine.store.all("invoice_payment") if p["invoice"] == invoice["id"] and p["is_default"]), None)
+    return next((p for p in index.related(engine, "payments", invoice["id"]) if p["is_default"]), None)
 
 
 def payment_method_for(engine: Any, invoice: dict[str, Any], customer: dict[str, Any]) -> str | None:

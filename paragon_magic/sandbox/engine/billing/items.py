@@ -19,6 +19,7 @@ from typing import Any
 from ...front.errors import StripeErrorResponse, no_such
 from ..common import as_bool, as_int, merged_metadata
 from ..store import new_object
+from . import index
 from ._seams import price_of
 from .invoiceitems import new_invoiceitem
 from .lines import describe_item
@@ -44,8 +45,7 @@ def plan_of(price: dict[str, Any]) -> dict[str, Any]:
 
 
 def items_of(engine: Any, sub_id: str) -> list[dict[str, Any]]:
-    ids = engine.store.kinds.get("subscription_item", {})
-    return [item for i in ids if (item := engine.store.objects[i]).get("subscription") == sub_id]
+    return index.related(engine, "items", sub_id)
 
 
 def embedded(engine: Any, sub_id: str) -> dict[str, Any]:
@@ -56,10 +56,12 @@ def embedded(engine: Any, sub_id: str) -> dict[str, Any]:
 
 def new_item(engine: Any, sub: dict[str, Any], price: dict[str, Any], quantity: int, period: tuple[int, int],
              metadata: dict[str, Any] | None, clock: str) -> dict[str, Any]:  # fmt: skip
-    return engine.create(
+    item = engine.create(
         "subscription_item", "si_", clock=clock, event=None, subscription=sub["id"], price=copy.deepcopy(price),
         plan=plan_of(price), quantity=quantity, metadata=dict(metadata or {}), current_period_start=period[0],
         current_period_end=period[1], discounts=[], tax_rates=[])  # fmt: skip
+    index.add(engine, "items", sub["id"], item["id"])
+    return item
 
 
 def check_price(engine: Any, price_id: Any, param: str, currency: str | None) -> dict[str, Any]:
@@ -143,7 +145,7 @@ def prorate(engine: Any, sub: dict[str, Any], item_id: str, price: dict[str, Any
     """One proration invoice item: ``credit`` for the unused time on ``price × quantity``, else the
     charge for the remaining time (None when nothing is left of the period)."""
     start, end = period
-    if not start < at < end:
+    if not start <= at < end:
         return None
     full = int(price.get("unit_amount") or 0) * quantity
     amount = round(full * (end - at) / (end - start))

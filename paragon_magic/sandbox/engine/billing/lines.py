@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import discounts as discounts_mod
+from . import discounts as discounts_mod, index
 from .periods import recurring_of
 
 EMBEDDED = 10
@@ -81,18 +81,19 @@ def invoiceitem_line(engine: Any, invoice: dict[str, Any], ii: dict[str, Any]) -
 def _new_line(engine: Any, invoice: dict[str, Any], *, amount: int, description: str | None, quantity: int,
               price: dict[str, Any] | None, period: tuple[int, int], subscription: str | None,
               parent: dict[str, Any], discountable: bool = True, metadata: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    return engine.create(
+    line = engine.create(
         "line_item", "il_", clock=engine.clock_of(invoice.get("customer")), event=None, amount=amount,
         subtotal=amount, currency=invoice["currency"], description=description, quantity=quantity,
         pricing=_pricing(price), period={"start": period[0], "end": period[1]}, invoice=invoice["id"],
         subscription=subscription, parent=parent, discountable=bool(discountable), metadata=metadata or {},
         livemode=invoice.get("livemode", False), taxes=[], pretax_credit_amounts=[])  # fmt: skip
+    index.add(engine, "lines", invoice["id"], line["id"])
+    return line
 
 
 def lines_of(engine: Any, invoice_id: str) -> list[dict[str, Any]]:
     """An invoice's lines in the order they were added."""
-    ids = engine.store.kinds.get("line_item", {})
-    return [line for i in ids if (line := engine.store.objects[i]).get("invoice") == invoice_id]
+    return index.related(engine, "lines", invoice_id)
 
 
 def totals(engine: Any, invoice: dict[str, Any], at: int) -> dict[str, Any]:

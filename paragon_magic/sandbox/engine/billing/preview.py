@@ -15,7 +15,7 @@ from typing import Any
 from ...front.errors import StripeErrorResponse
 from .. import Request, route
 from ..store import new_object
-from . import discounts as discounts_mod, items as items_mod, lines as lines_mod
+from . import discounts as discounts_mod, index, items as items_mod, lines as lines_mod
 from .periods import period_end_after
 
 
@@ -61,7 +61,7 @@ def create_preview(req: Request) -> dict[str, Any]:
                                pricing=lines_mod._pricing(item["price"]), subscription=sub["id"],
                                parent=lines_mod._item_parent(sub["id"], item["id"], None, False)))  # fmt: skip
         invoice.update(period_start=start, period_end=end)
-    for ii in engine.store.all("invoiceitem"):
+    for ii in index.related(engine, "invoiceitems", customer["id"]):
         owner = ((ii.get("parent") or {}).get("subscription_details") or {}).get("subscription")
         if ii.get("invoice") or ii["customer"] != customer["id"] or ii["currency"] != currency:
             continue

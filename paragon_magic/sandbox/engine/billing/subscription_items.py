@@ -8,7 +8,7 @@ from typing import Any
 
 from ...front.errors import missing_param
 from .. import Request, route
-from . import changes
+from . import changes, items as items_mod
 
 
 def _update(engine: Any, sub_id: str, item: dict[str, Any], p: dict[str, Any]) -> None:
@@ -24,10 +24,9 @@ def create_subscription_item(req: Request) -> dict[str, Any]:
         raise missing_param("subscription")
     engine.get("subscription", p["subscription"], param="subscription")
     spec = {key: p[key] for key in ("price", "plan", "quantity", "metadata") if key in p}
-    before = set(engine.store.kinds.get("subscription_item", {}))
+    before = {item["id"] for item in items_mod.items_of(engine, p["subscription"])}
     _update(engine, p["subscription"], spec, p)
-    made = [i for i in engine.store.kinds.get("subscription_item", {}) if i not in before]
-    return engine.store.get(made[-1])
+    return next(item for item in items_mod.items_of(engine, p["subscription"]) if item["id"] not in before)
 
 
 @route("GET", "/v1/subscription_items/{}")
