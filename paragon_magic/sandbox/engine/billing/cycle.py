@@ -67,7 +67,15 @@ def _invoice(engine: Any, sub: dict[str, Any], reason: str, *, period: tuple[int
                               (item["current_period_start"], item["current_period_end"]), trial=trial)  # fmt: skip
     invoicing.take_pending(engine, invoice, subscription=sub["id"])
     invoicing.announce_created(engine, invoice)
-    _use_once_discounts(engine, sub, invoice)
+    return invoice
+
+
+def _finalize(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
+    """Finalize a subscription invoice; a ``once`` coupon it used is then gone from the subscription."""
+    invoicing.finalize(engine, invoice)
+    sub = subscription_of(engine, invoice)
+    if sub is not None:
+        _use_once_discounts(engine, sub, invoice)
     return invoice
 
 
@@ -97,7 +105,7 @@ def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str) -> dict[st
     clock = _clock(engine, sub)
     trial = sub["status"] == "trialing"
     invoice = _invoice(engine, sub, "subscription_create", period=(engine.now(clock),) * 2, trial=trial)
-    invoicing.finalize(engine, invoice)
+    _finalize(engine, invoice)
     changes: dict[str, Any] = {"latest_invoice": invoice["id"]}
     if sub["collection_method"] == "send_invoice" and invoice["status"] == "open":
         engine.announce("invoice.sent", invoice, clock=clock)
@@ -201,7 +209,7 @@ def finalize_and_collect(engine: Any, invoice_id: str) -> None:
     invoice = engine.store.get(invoice_id, "invoice")
     if invoice is None or not invoice.get("auto_advance") or invoice["status"] != "draft":
         return
-    invoicing.finalize(engine, invoice)
+    _finalize(engine, invoice)
     if invoice["status"] != "open":
         settled(engine, invoice)
         return
@@ -264,7 +272,7 @@ def invoice_now(engine: Any, sub: dict[str, Any], *, bill_items: bool = False) -
     billing cycle): finalized and collected immediately."""
     invoice = _invoice(engine, sub, "subscription_update", period=(engine.now(_clock(engine, sub)),) * 2,
                        bill_items=bill_items)  # fmt: skip
-    invoicing.finalize(engine, invoice)
+    _finalize(engine, invoice)
     if invoice["status"] == "open" and invoice["collection_method"] == "charge_automatically":
         collect(engine, invoice)
     elif invoice["status"] == "open":
