@@ -8,7 +8,7 @@ minimal stand-in, so billing runs before those branches land. Delete a stand-in 
 
 from __future__ import annotations
 
-import importlib
+import sys
 from typing import Any
 
 from ...front.errors import StripeErrorResponse, no_such
@@ -16,10 +16,8 @@ from .periods import add_interval
 
 
 def _owner(module: str, name: str) -> Any:
-    try:
-        return getattr(importlib.import_module(f"paragon_magic.sandbox.engine.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
+    """The owner's function, or None (the engine imports every resource module when it starts)."""
+    return getattr(sys.modules.get(f"paragon_magic.sandbox.engine.{module}"), name, None)
 
 
 def price_of(engine: Any, price_id: Any, *, param: str) -> dict[str, Any]:

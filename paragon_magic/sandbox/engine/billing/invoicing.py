@@ -6,7 +6,7 @@ customer's ``next_invoice_sequence`` (which advances); finalization sets ``final
 (credit lowers ``amount_due``; ``starting_balance``/``ending_balance``) and makes an invoice with
 nothing due ``paid`` at once. A payment attempt records an ``invoice_payment`` (the invoice ↔ payment
 link since basil) and the invoice's ``attempted``/``attempt_count``; success sets ``paid_at`` and
-``amount_paid``. Every transition is an ``invoice.updated`` event plus its own type.
+``amount_paid``. Every transition is announced by its own event type.
 """
 
 from __future__ import annotations
@@ -89,8 +89,10 @@ def take_pending(engine: Any, invoice: dict[str, Any], *, subscription: str | No
 
 
 def _transition(engine: Any, invoice: dict[str, Any], changes: dict[str, Any], *types: str) -> dict[str, Any]:
+    """Apply a status change and announce it by its own types (``invoice.finalized``, ``invoice.paid``
+    …); the change is in those events' objects, so no ``invoice.updated`` doubles them."""
     clock = engine.clock_of(invoice["customer"])
-    engine.update(invoice, changes, clock=clock, event="invoice.updated")
+    engine.update(invoice, changes, clock=clock, event=None)
     for type in types:
         engine.announce(type, invoice, clock=clock)
     return invoice
