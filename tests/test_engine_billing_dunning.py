@@ -105,6 +105,8 @@ def test_first_payment_failure_per_payment_behavior() -> None:
         ({"items": [{"price": "{price}"}, {"price": "{yearly}"}]}, 400, "items"),
         ({"items": [{"price": "{price}"}], "customer": "cus_nope"}, 404, "customer"),
         ({"items": [{"price": "{price}"}], "metadata": {"k" * 41: "v"}}, 400, None),
+        ({"items": [{"price": "{price}"}], "add_invoice_items": [{"price": "{price}"}]}, 400, "add_invoice_items"),
+        ({"items": [{"price": "{price}", "tax_rates": ["txr_1"]}]}, 400, "items[0][tax_rates]"),
     ],
 )
 def test_a_refused_subscription_leaves_nothing_behind(params: dict, status: int, param: str | None) -> None:
@@ -113,7 +115,10 @@ def test_a_refused_subscription_leaves_nothing_behind(params: dict, status: int,
     cus = customer(engine, clock)
     price, yearly = product_price(engine, 900), product_price(engine, 9_000, interval="year")
     body = {"customer": cus["id"], **params}
-    body["items"] = [{k: {"{price}": price["id"], "{yearly}": yearly["id"]}.get(v, v) for k, v in item.items()} for item in body["items"]]
+    names = {"{price}": price["id"], "{yearly}": yearly["id"]}
+    for key in ("items", "add_invoice_items"):
+        if key in body:
+            body[key] = [{k: names.get(v, v) if isinstance(v, str) else v for k, v in item.items()} for item in body[key]]
     before = _state(engine)
     with pytest.raises(StripeErrorResponse) as refused:
         call(engine, "POST", "/v1/subscriptions", body)
@@ -135,3 +140,24 @@ def test_no_payment_method_is_refused_without_side_effects() -> None:
     assert _state(engine) == before
     trial = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}], "trial_period_days": 7})
     assert trial["status"] == "trialing"  # a trial needs no payment method yet
+
+
+def test_a_custom_schedule_and_the_unpaid_action() -> None:
+    engine = Engine(seed=14)
+    engine.settings.retry_days = (2,)
+    engine.settings.dunning_action = "unpaid"
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": product_price(engine, 1_200)["id"]}]})
+    switch_card(engine, cus, "pm_card_chargeCustomerFail")
+    first_failure = add_interval(T0, "month") + HOUR
+    advance(engine, clock, first_failure + 2 * DAY)
+    failing = invoices_of(engine, cus["id"])[1]
+    assert (failing["attempt_count"], failing["next_payment_attempt"], failing["status"]) == (2, None, "open")
+    assert engine.store.get(sub["id"])["status"] == "unpaid"
+    advance(engine, clock, add_interval(T0, "month", 2) + 2 * HOUR)
+    later = invoices_of(engine, cus["id"])[2]
+    assert (later["billing_reason"], later["status"], later["auto_advance"]) == ("subscription_cycle", "draft", False)
+    switch_card(engine, cus, "pm_card_visa")
+    call(engine, "POST", f"/v1/invoices/{failing['id']}/pay")
+    assert engine.store.get(sub["id"])["status"] == "active"

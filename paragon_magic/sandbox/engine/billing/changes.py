@@ -18,13 +18,14 @@ from ..common import as_bool, as_int, merged_metadata
 from . import cycle, discounts as discounts_mod, items as items_mod
 from ._seams import attached_to
 from .periods import DAY, period_end_after, recurring_of
-from .subscriptions import COLLECTION_METHODS, MAX_TRIAL_DAYS, PAYMENT_BEHAVIORS, _collection, _enum
+from .subscriptions import COLLECTION_METHODS, MAX_TRIAL_DAYS, PAYMENT_BEHAVIORS, _collection, _enum, refuse_unsupported
 
 
 def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
     """Check every parameter, then apply them in one update (and bill what must be billed now)."""
     clock = engine.clock_of(sub["customer"])
     now = engine.now(clock)
+    refuse_unsupported(p, creating=False)
     current = items_mod.items_of(engine, sub["id"])
     period = cycle.period_of(engine, sub)
     plan = items_mod.parse_items(engine, p["items"], current=current, currency=sub["currency"]) if "items" in p else None

@@ -209,6 +209,11 @@ def finalize_and_collect(engine: Any, invoice_id: str) -> None:
     invoice = engine.store.get(invoice_id, "invoice")
     if invoice is None or not invoice.get("auto_advance") or invoice["status"] != "draft":
         return
+    if (subscription_of(engine, invoice) or {}).get("status") == "unpaid":
+        # Stripe: an unpaid subscription's new invoices stay drafts (no automatic collection)
+        engine.update(invoice, {"auto_advance": False, "automatically_finalizes_at": None},
+                      clock=engine.clock_of(invoice["customer"]), event="invoice.updated")  # fmt: skip
+        return
     _finalize(engine, invoice)
     if invoice["status"] != "open":
         settled(engine, invoice)

@@ -24,6 +24,29 @@ __all__ = ["cancel_now"]
 PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
 COLLECTION_METHODS = ("charge_automatically", "send_invoice")
 MAX_TRIAL_DAYS = 730
+#: Parameters Stripe takes that the sandbox does not bill by (refused, rather than silently ignored).
+UNSUPPORTED = ("add_invoice_items", "application_fee_percent", "backdate_start_date", "billing_cycle_anchor_config",
+               "billing_schedules", "billing_thresholds", "pause_collection", "pending_invoice_item_interval",
+               "transfer_data", "on_behalf_of", "customer_account")  # fmt: skip
+UNSUPPORTED_ITEM = ("price_data", "billing_thresholds", "current_trial", "discounts")
+
+
+def refuse_unsupported(p: dict[str, Any], *, creating: bool) -> None:
+    """A clear 400 for what the sandbox does not do (tiers of billing it has no model for)."""
+    names = [*UNSUPPORTED, *(("billing_cycle_anchor", "cancel_at") if creating else ())]
+    if (p.get("automatic_tax") or {}).get("enabled") in (True, "true"):
+        names.append("automatic_tax")
+    if p.get("default_tax_rates"):
+        names.append("default_tax_rates")
+    for name in names:
+        if p.get(name) not in (None, "", [], {}, False):
+            raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on subscriptions.", param=name,
+                                      code="parameter_invalid_empty")  # fmt: skip
+    for index, item in enumerate(p.get("items") or []):
+        for name in (*UNSUPPORTED_ITEM, "tax_rates"):
+            if isinstance(item, dict) and item.get(name) not in (None, "", []):
+                raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on subscription items.",
+                                          param=f"items[{index}][{name}]", code="parameter_invalid_empty")  # fmt: skip
 
 
 def _enum(p: dict[str, Any], name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
@@ -85,6 +108,7 @@ def create_subscription(req: Request) -> dict[str, Any]:
     customer = engine.get("customer", p["customer"], param="customer")
     clock = engine.clock_of(customer)
     now = engine.now(clock)
+    refuse_unsupported(p, creating=True)
     if not p.get("items"):
         raise missing_param("items")
     plan = items_mod.parse_items(engine, p["items"], current=[], currency=None)
