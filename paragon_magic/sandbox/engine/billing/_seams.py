@@ -15,14 +15,14 @@ from ...front.errors import StripeErrorResponse, no_such
 from .periods import add_interval
 
 
-def _owner(module: str, name: str) -> Any:
+def owner_function(module: str, name: str) -> Any:
     """The owner's function, or None (the engine imports every resource module when it starts)."""
     return getattr(sys.modules.get(f"paragon_magic.sandbox.engine.{module}"), name, None)
 
 
 def price_of(engine: Any, price_id: Any, *, param: str) -> dict[str, Any]:
     """The price (or plan) ``price_id``, or Stripe's 404 naming ``param``."""
-    owner = _owner("prices", "price_of")
+    owner = owner_function("prices", "price_of")
     if owner is not None:
         return owner(engine, price_id, param=param)
     found = engine.store.get(price_id) if isinstance(price_id, str) else None
@@ -33,7 +33,7 @@ def price_of(engine: Any, price_id: Any, *, param: str) -> dict[str, Any]:
 
 def coupon_of(engine: Any, coupon_id: Any, *, param: str, at: int | None = None) -> dict[str, Any]:
     """The coupon ``coupon_id`` if it can be redeemed at ``at``, or Stripe's 404/400 naming ``param``."""
-    owner = _owner("coupons", "coupon_of")
+    owner = owner_function("coupons", "coupon_of")
     if owner is not None:
         return owner(engine, coupon_id, param=param, at=at)
     found = engine.store.get(coupon_id, "coupon") if isinstance(coupon_id, str) else None
@@ -46,7 +46,7 @@ def coupon_of(engine: Any, coupon_id: Any, *, param: str, at: int | None = None)
 
 def coupon_terms(engine: Any, discount: dict[str, Any]) -> dict[str, Any] | None:
     """The coupon a discount was made of (even once the coupon is deleted, when the owner keeps it)."""
-    owner = _owner("coupons", "coupon_terms")
+    owner = owner_function("coupons", "coupon_terms")
     if owner is not None:
         try:
             return owner(engine, discount)
@@ -58,7 +58,7 @@ def coupon_terms(engine: Any, discount: dict[str, Any]) -> dict[str, Any] | None
 def new_discount(engine: Any, coupon: dict[str, Any], *, customer: str, subscription: str | None,
                  invoice: str | None, start: int) -> dict[str, Any]:  # fmt: skip
     """A stored ``discount`` of ``coupon`` from ``start`` (the redemption counted)."""
-    owner = _owner("coupons", "new_discount")
+    owner = owner_function("coupons", "new_discount")
     if owner is not None:
         return owner(engine, coupon, customer=customer, subscription=subscription, invoice=invoice, start=start)
     end = add_interval(start, "month", int(coupon["duration_in_months"])) if coupon.get("duration") == "repeating" else None
@@ -71,7 +71,7 @@ def new_discount(engine: Any, coupon: dict[str, Any], *, customer: str, subscrip
 
 def remove_discount(engine: Any, discount: dict[str, Any]) -> None:
     """Delete a discount (``customer.discount.deleted``)."""
-    owner = _owner("coupons", "remove_discount")
+    owner = owner_function("coupons", "remove_discount")
     if owner is not None:
         owner(engine, discount)
         return
@@ -80,7 +80,7 @@ def remove_discount(engine: Any, discount: dict[str, Any]) -> None:
 
 def default_method(engine: Any, customer: dict[str, Any]) -> str | None:
     """The payment method a customer's invoices are charged to when none is named."""
-    owner = _owner("payment_methods", "default_method")
+    owner = owner_function("payment_methods", "default_method")
     if owner is not None:
         return owner(engine, customer)
     settings = customer.get("invoice_settings") or {}
@@ -89,7 +89,7 @@ def default_method(engine: Any, customer: dict[str, Any]) -> str | None:
 
 def attached_to(engine: Any, pm_id: str, customer_id: str, *, param: str) -> dict[str, Any]:
     """The payment method ``pm_id`` if it is attached to the customer, else Stripe's 4xx."""
-    owner = _owner("payment_methods", "attached_to")
+    owner = owner_function("payment_methods", "attached_to")
     if owner is not None:
         return owner(engine, pm_id, customer_id, param=param)
     found = engine.store.get(pm_id, "payment_method")
@@ -104,7 +104,7 @@ def attached_to(engine: Any, pm_id: str, customer_id: str, *, param: str) -> dic
 def charge(engine: Any, customer: dict[str, Any], amount: int, currency: str, *, payment_method: str | None,
            description: str | None, metadata: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
     """Charge ``customer`` off-session: ``(payment_intent, charge)``; a decline is a ``failed`` charge."""
-    owner = _owner("payments", "charge_customer")
+    owner = owner_function("payments", "charge_customer")
     if owner is not None:
         return owner(engine, customer, amount, currency, payment_method=payment_method,
                      description=description, metadata=metadata)  # fmt: skip

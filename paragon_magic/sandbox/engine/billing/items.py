@@ -20,7 +20,7 @@ from ...front.errors import StripeErrorResponse, no_such
 from ..common import as_bool, as_int, merged_metadata
 from ..store import new_object
 from . import index
-from ._seams import price_of
+from ._seams import owner_function, price_of
 from .invoiceitems import new_invoiceitem
 from .lines import describe_item
 from .periods import recurring_of
@@ -29,9 +29,13 @@ PRORATION_BEHAVIORS = ("create_prorations", "always_invoice", "none")
 
 
 def plan_of(price: dict[str, Any]) -> dict[str, Any]:
-    """The legacy ``plan`` view of a recurring price (what ``item.plan`` shows)."""
+    """The legacy ``plan`` view of a recurring price (what ``item.plan`` shows): the catalog's
+    ``plan_view`` when it is there, else the same fields made here."""
     if price.get("object") == "plan":
         return copy.deepcopy(price)
+    view = owner_function("prices", "plan_view")
+    if view is not None:
+        return view(price)
     interval, every = recurring_of(price)
     recurring = price.get("recurring") or {}
     return new_object(
