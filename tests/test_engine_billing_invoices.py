@@ -167,3 +167,20 @@ def test_trial_ended_now_bills_at_once() -> None:
     assert not events(engine, "customer.subscription.trial_will_end", sub["id"])  # the old trial's warning is stale
     assert len(invoices_of(engine, cus["id"])) == 2
     switch_card(engine, cus, "pm_card_visa")
+
+
+def test_removing_a_subscriptions_discount(world) -> None:
+    engine, clock, cus = world
+    price = product_price(engine, 2_000)
+    off = coupon(engine, percent_off=50, duration="forever")
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}],
+                                                     "discounts": [{"coupon": off["id"]}]})  # fmt: skip
+    (discount_id,) = sub["discounts"]
+    gone = call(engine, "DELETE", f"/v1/subscriptions/{sub['id']}/discount")
+    assert (gone["id"], gone["deleted"]) == (discount_id, True) and engine.store.get(sub["id"])["discounts"] == []
+    assert events(engine, "customer.discount.deleted")
+    advance(engine, clock, add_interval(T0, "month") + 2 * HOUR)
+    assert [i["total"] for i in invoices_of(engine, cus["id"])] == [1_000, 2_000]
+    with pytest.raises(StripeErrorResponse) as none:
+        call(engine, "DELETE", f"/v1/subscriptions/{sub['id']}/discount")
+    assert none.value.status == 404

@@ -69,13 +69,14 @@ def new_discount(engine: Any, coupon: dict[str, Any], *, customer: str, subscrip
     return discount
 
 
-def remove_discount(engine: Any, discount: dict[str, Any]) -> None:
-    """Delete a discount (``customer.discount.deleted``)."""
+def remove_discount(engine: Any, discount: dict[str, Any]) -> dict[str, Any]:
+    """Delete a discount (``customer.discount.deleted``); Stripe's answer: its keys and ``deleted``."""
     owner = owner_function("coupons", "remove_discount")
     if owner is not None:
-        owner(engine, discount)
-        return
+        return owner(engine, discount)
+    answer = {**{k: v for k, v in discount.items() if k != "end"}, "deleted": True}
     engine.delete(discount, clock=engine.clock_of(discount.get("customer")), event="customer.discount.deleted")
+    return answer
 
 
 def default_method(engine: Any, customer: dict[str, Any]) -> str | None:

@@ -219,3 +219,17 @@ def cancel_subscription(req: Request) -> dict[str, Any]:
     prorate = as_bool(p.get("prorate", False), "prorate")
     return cancel_now(engine, sub, reason="cancellation_requested", comment=details.get("comment") or None,
                       feedback=details.get("feedback") or None, invoice_pending=invoice_pending, prorate=prorate)  # fmt: skip
+
+
+@route("DELETE", "/v1/subscriptions/{}/discount")
+def delete_subscription_discount(req: Request) -> dict[str, Any]:
+    """Remove the subscription's discounts (``customer.discount.deleted``); answers the first one."""
+    engine = req.engine
+    sub = engine.get("subscription", req.arg())
+    found = [d for d in (engine.store.get(i, "discount") for i in sub.get("discounts") or []) if d is not None]
+    if not found:
+        raise StripeErrorResponse(404, f"No active discount for subscription: '{sub['id']}'", param="subscription",
+                                  code="resource_missing")  # fmt: skip
+    cycle.update_sub(engine, sub, {"discounts": []})
+    answers = [discounts_mod.remove_discount(engine, d) for d in found]
+    return answers[0]
