@@ -131,3 +131,39 @@ def test_cancel_now_with_comment_and_final_invoice() -> None:
     assert final["total"] == -round(2_800 * 21 / 28) and engine.store.get(cus["id"])["balance"] == final["total"]
     advance(engine, clock, T0 + 60 * DAY)
     assert len(invoices_of(engine, cus["id"])) == 2
+
+
+def test_switching_to_a_yearly_price_starts_a_new_cycle_now() -> None:
+    engine, clock, cus, sub, basic, _ = _upgrade_world()
+    yearly = product_price(engine, 30_000, interval="year", name="Basic yearly")
+    item = sub["items"]["data"][0]
+    now = T0 + 10 * DAY
+    sub = call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"items": [{"id": item["id"], "price": yearly["id"]}]})
+    assert sub["billing_cycle_anchor"] == now
+    assert (sub["items"]["data"][0]["current_period_start"], sub["items"]["data"][0]["current_period_end"]) == (now, add_interval(now, "year"))
+    bill = engine.store.get(sub["latest_invoice"])
+    assert (bill["billing_reason"], bill["created"], bill["status"]) == ("subscription_update", now, "paid")
+    assert sorted(line["amount"] for line in lines_of(engine, bill["id"])) == [-round(3_000 * 18 / 28), 30_000]
+    assert bill["amount_paid"] == 30_000 - 1_929
+    advance(engine, clock, now + 200 * DAY)
+    assert len(invoices_of(engine, cus["id"])) == 2  # nothing more until the year is over
+
+
+def test_send_invoice_subscriptions_fall_past_due_when_unpaid() -> None:
+    engine = Engine(seed=15)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock, card=None)
+    price = product_price(engine, 10_000)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}],
+                                                     "collection_method": "send_invoice", "days_until_due": 14})  # fmt: skip
+    first = engine.store.get(sub["latest_invoice"])
+    assert (sub["status"], first["status"], first["due_date"], first["attempted"]) == ("active", "open", T0 + 14 * DAY, False)
+    assert events(engine, "invoice.sent", first["id"])
+    advance(engine, clock, T0 + 14 * DAY)
+    assert engine.store.get(sub["id"])["status"] == "past_due"
+    call(engine, "POST", f"/v1/invoices/{first['id']}/pay", {"paid_out_of_band": True})
+    assert engine.store.get(sub["id"])["status"] == "active"
+    advance(engine, clock, add_interval(T0, "month") + 2 * HOUR)
+    renewal = invoices_of(engine, cus["id"])[1]
+    assert (renewal["status"], renewal["collection_method"], renewal["next_payment_attempt"]) == ("open", "send_invoice", None)
+    assert renewal["due_date"] == add_interval(T0, "month") + 14 * DAY

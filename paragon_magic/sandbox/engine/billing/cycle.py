@@ -119,6 +119,8 @@ def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str) -> dict[st
             changes["status"] = "active"
         elif payment_behavior == "error_if_incomplete":
             raise _declined(intent, invoice)
+    else:  # default_incomplete: the customer confirms the payment; nothing is attempted automatically
+        engine.update(invoice, {"next_payment_attempt": None}, clock=clock, event=None)
     update_sub(engine, sub, changes)
     if sub["status"] == "incomplete":
         engine.clocks.schedule(clock, engine.now(clock) + INCOMPLETE_EXPIRES, lambda: _expire(engine, sub["id"]),

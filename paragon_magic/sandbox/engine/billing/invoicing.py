@@ -41,6 +41,7 @@ def new_invoice(engine: Any, customer: dict[str, Any], *, currency: str, billing
         "invoice", "in_", clock=clock, event=None, customer=customer["id"], currency=currency, status="draft",
         billing_reason=billing_reason, collection_method=collection_method, auto_advance=auto_advance,
         automatically_finalizes_at=now + HOUR if auto_advance else None, description=description,
+        next_payment_attempt=now + HOUR if auto_advance and collection_method == "charge_automatically" else None,
         metadata=dict(metadata or {}), discounts=list(discounts or []), parent=parent,
         default_payment_method=default_payment_method, period_start=start, period_end=end,
         due_date=now + days_until_due * DAY if collection_method == "send_invoice" and days_until_due is not None else None,
