@@ -17,7 +17,9 @@ clear 400 instead of being ignored.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,6 +42,22 @@ def _bad(message: str, param: str, code: str | None = "parameter_invalid_empty")
 def _namer(prefix: str) -> Callable[[str], str]:
     """``key`` -> the name a client posted it under (``default_price_data[recurring][interval]``)."""
     return (lambda key: f"{prefix}[{key}]") if prefix else (lambda key: key)
+
+
+def add_interval(moment: int, interval: str, count: int = 1) -> int:
+    """``moment`` plus ``count`` intervals in UTC, as Stripe bills: months and years keep the day of
+    the month, clamped to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
+    start = datetime.fromtimestamp(moment, timezone.utc)
+    if interval in ("day", "week"):
+        return moment + count * (7 if interval == "week" else 1) * 86_400
+    months = count * (12 if interval == "year" else 1)
+    if interval not in ("month", "year"):
+        raise ValueError(f"unknown interval {interval!r}")
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    day = min(start.day, calendar.monthrange(year, month + 1)[1])
+    moved = start.replace(year=year, month=month + 1, day=day)
+    return int(moved.timestamp())
 
 
 # -- reading -------------------------------------------------------------------------------------
