@@ -272,20 +272,20 @@ def test_coupon_durations(engine: Engine) -> None:
     ({"amount_off": 100, "currency": "zzz"}, "currency", "parameter_invalid_string"),
     ({"percent_off": 0}, "percent_off", "parameter_invalid_decimal"),
     ({"percent_off": 100.5}, "percent_off", "parameter_invalid_decimal"),
-    ({"percent_off": "half"}, "percent_off", "parameter_invalid_decimal"),
+    ({"percent_off": "half"}, "percent_off", None),
     ({"percent_off": 10, "duration": "repeating"}, "duration_in_months", "parameter_missing"),
     ({"percent_off": 10, "duration": "repeating", "duration_in_months": 0}, "duration_in_months",
      "parameter_invalid_integer"),
     ({"percent_off": 10, "duration": "forever", "duration_in_months": 3}, "duration_in_months",
      "parameter_invalid_empty"),
-    ({"percent_off": 10, "duration": "weekly"}, "duration", "invalid_string"),
+    ({"percent_off": 10, "duration": "weekly"}, "duration", None),
     ({"percent_off": 10, "max_redemptions": 0}, "max_redemptions", "parameter_invalid_integer"),
     ({"percent_off": 10, "redeem_by": NOW}, "redeem_by", "parameter_invalid_integer"),
     ({"percent_off": 10, "redeem_by": NOW + 6 * 366 * 86_400}, "redeem_by", "parameter_invalid_integer"),
     ({"percent_off": 10, "applies_to": {"products": ["prod_1"]}}, "applies_to", "parameter_invalid_empty"),
     ({"percent_off": 10, "id": "TAKEN"}, "id", "resource_already_exists"),
 ])  # fmt: skip
-def test_coupon_validation_changes_nothing(engine: Engine, params: dict[str, Any], param: str, code: str) -> None:
+def test_coupon_validation_changes_nothing(engine: Engine, params: dict[str, Any], param: str, code: str | None) -> None:
     call(engine, "POST", "/v1/coupons", {"percent_off": 5, "id": "TAKEN"})
     error = refused(engine, "POST", "/v1/coupons", params)
     assert (error.param, error.code) == (param, code)

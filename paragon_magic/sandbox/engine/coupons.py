@@ -158,7 +158,7 @@ def _parse_coupon(engine: Engine, p: dict[str, Any]) -> dict[str, Any]:
         try:
             percent = float(p["percent_off"])
         except (TypeError, ValueError):
-            raise _bad(f"Invalid decimal: {p['percent_off']}", "percent_off", "parameter_invalid_decimal") from None
+            raise _bad(f"Invalid float: {p['percent_off']}", "percent_off", None) from None
         if not 0 < percent <= 100:
             raise _bad("percent_off must be greater than 0 and at most 100.", "percent_off", "parameter_invalid_decimal")
         fields["percent_off"] = int(percent) if percent == int(percent) else percent
@@ -171,7 +171,7 @@ def _parse_coupon(engine: Engine, p: dict[str, Any]) -> dict[str, Any]:
         fields["amount_off"] = amount
     duration = p.get("duration") or "once"
     if duration not in _DURATIONS:
-        raise _bad("Invalid duration: must be one of forever, once, or repeating", "duration", "invalid_string")
+        raise _bad("Invalid duration: must be one of forever, once, or repeating", "duration", None)
     months = p.get("duration_in_months")
     if duration == "repeating":
         if months in (None, ""):

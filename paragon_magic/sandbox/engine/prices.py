@@ -117,7 +117,7 @@ def parse_amount(params: dict[str, Any], int_key: str, decimal_key: str,
     try:
         value = Decimal(str(params[decimal_key]))
     except InvalidOperation:
-        raise _bad(f"Invalid decimal: {params[decimal_key]}", name(decimal_key), "parameter_invalid_decimal") from None  # fmt: skip
+        raise _bad(f"Invalid decimal: {params[decimal_key]}", name(decimal_key), None) from None  # fmt: skip
     if not value.is_finite() or value < 0:
         raise _bad("This value must be greater than or equal to 0.", name(decimal_key), "parameter_invalid_decimal")
     exponent = value.normalize().as_tuple().exponent
@@ -136,7 +136,7 @@ def parse_recurring(raw: Any, name: Callable[[str], str]) -> dict[str, Any]:
         raise missing_param(name("interval"))
     if interval not in MAX_INTERVAL_COUNT:
         raise _bad(f"Invalid {name('interval')}: must be one of day, week, month, or year",
-                   name("interval"), "invalid_string")  # fmt: skip
+                   name("interval"), None)  # fmt: skip
     count = as_int(raw.get("interval_count", 1), name("interval_count"))
     if count < 1:
         raise _bad("This value must be greater than or equal to 1.", name("interval_count"), "parameter_invalid_integer")  # fmt: skip
@@ -145,7 +145,7 @@ def parse_recurring(raw: Any, name: Callable[[str], str]) -> dict[str, Any]:
                    f"{count} {interval}s is too long.", name("interval_count"), "parameter_invalid_integer")  # fmt: skip
     usage = raw.get("usage_type") or "licensed"
     if usage not in ("licensed", "metered"):
-        raise _bad(f"Invalid {name('usage_type')}: must be one of licensed or metered", name("usage_type"), "invalid_string")  # fmt: skip
+        raise _bad(f"Invalid {name('usage_type')}: must be one of licensed or metered", name("usage_type"), None)  # fmt: skip
     if raw.get("meter"):
         raise _bad("The sandbox has no billing meters: a metered price is billed on the quantity reported "
                    "with the subscription item.", name("meter"))  # fmt: skip
@@ -162,7 +162,7 @@ def parse_recurring(raw: Any, name: Callable[[str], str]) -> dict[str, Any]:
 
 def tax_behavior(value: Any, param: str = "tax_behavior") -> str:
     if value not in _TAX_BEHAVIORS:
-        raise _bad(f"Invalid {param}: must be one of exclusive, inclusive, or unspecified", param, "invalid_string")
+        raise _bad(f"Invalid {param}: must be one of exclusive, inclusive, or unspecified", param, None)
     return str(value)
 
 

@@ -50,7 +50,7 @@ def _descriptive(p: dict[str, Any]) -> dict[str, Any]:
         fields["country"] = str(p["country"]).upper() if p["country"] else None
     if "tax_type" in p:
         if p["tax_type"] and p["tax_type"] not in TAX_TYPES:
-            raise _bad(f"Invalid tax_type: {p['tax_type']}", "tax_type", "invalid_string")
+            raise _bad(f"Invalid tax_type: {p['tax_type']}", "tax_type", None)
         fields["tax_type"] = p["tax_type"] or None
     if "active" in p:
         fields["active"] = as_bool(p["active"], "active")
@@ -66,7 +66,7 @@ def create_tax_rate(req: Request) -> dict[str, Any]:
     try:
         percentage = float(p["percentage"])
     except (TypeError, ValueError):
-        raise _bad(f"Invalid decimal: {p['percentage']}", "percentage", "parameter_invalid_decimal") from None
+        raise _bad(f"Invalid float: {p['percentage']}", "percentage", None) from None
     if not 0 <= percentage <= 100:
         raise _bad("percentage must be between 0 and 100.", "percentage", "parameter_invalid_decimal")
     number: float | int = int(percentage) if percentage == int(percentage) else percentage
