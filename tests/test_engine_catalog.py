@@ -148,6 +148,10 @@ def test_updating_a_price_updates_its_plan(engine: Engine) -> None:
     count = len(engine.collection("event"))
     call(engine, "POST", f"/v1/prices/{price['id']}", {"nickname": "Monthly"})  # no change: no event
     assert len(engine.collection("event")) == count
+    other = call(engine, "POST", "/v1/products", {"name": "Other"})["id"]
+    assert call(engine, "POST", f"/v1/plans/{price['id']}", {"product": other})["product"] == other
+    engine.create("subscription_item", "si_", subscription="sub_1", price=price["id"])  # billing's, made directly
+    assert refused(engine, "POST", f"/v1/plans/{price['id']}", {"product": product}).param == "product"
 
 
 def test_price_amounts(engine: Engine) -> None:

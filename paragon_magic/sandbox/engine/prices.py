@@ -25,7 +25,7 @@ from typing import Any
 
 from ..front.errors import StripeErrorResponse, missing_param, no_such
 from . import STARTUP, Engine, Request, route
-from .common import as_bool, as_int, currency, merged_metadata
+from .common import as_bool, as_int, currency, merged_metadata, ref
 from .events import diff
 
 #: The longest interval Stripe allows, per unit (three years).
@@ -358,6 +358,9 @@ def update_plan(req: Request) -> dict[str, Any]:
         changes["metadata"] = merged_metadata(price.get("metadata"), p["metadata"])
     if "product" in p:
         changes["product"] = engine.get("product", p["product"], param="product")["id"]
+        in_use = any(ref(item.get("price")) == price["id"] for item in engine.store.all("subscription_item"))
+        if in_use and changes["product"] != price["product"]:
+            raise _bad("The product of a plan cannot be changed once the plan is used in a subscription.", "product")
     if "trial_period_days" in p:
         raw = {**price["recurring"], "trial_period_days": p["trial_period_days"] or None}
         changes["recurring"] = parse_recurring(raw, _namer(""))
