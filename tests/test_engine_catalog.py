@@ -154,6 +154,19 @@ def test_updating_a_price_updates_its_plan(engine: Engine) -> None:
     assert refused(engine, "POST", f"/v1/plans/{price['id']}", {"product": product}).param == "product"
 
 
+def test_deleting_a_plan_deletes_its_price(engine: Engine) -> None:
+    product = call(engine, "POST", "/v1/products", {"name": "Legacy", "default_price_data": {
+        "currency": "usd", "unit_amount": 100, "recurring": {"interval": "month"}}})  # fmt: skip
+    old = monthly(engine, product["id"], 900)
+    assert refused(engine, "DELETE", f"/v1/plans/{product['default_price']}").param == "id"  # the default price
+    assert call(engine, "DELETE", f"/v1/plans/{old['id']}") == {"id": old["id"], "object": "plan", "deleted": True}
+    assert types(engine)[-2:] == ["plan.deleted", "price.deleted"]
+    assert refused(engine, "GET", f"/v1/prices/{old['id']}", status=404).code == "resource_missing"
+    assert [p["id"] for p in engine.collection("plan")] == [product["default_price"]]
+    once = call(engine, "POST", "/v1/prices", {"product": product["id"], "currency": "usd", "unit_amount": 5})
+    assert refused(engine, "DELETE", f"/v1/plans/{once['id']}", status=404).code == "resource_missing"
+
+
 def test_price_amounts(engine: Engine) -> None:
     product = call(engine, "POST", "/v1/products", {"name": "Usage"})["id"]
     decimal = call(engine, "POST", "/v1/prices", {"product": product, "currency": "usd", "unit_amount_decimal": "0.125"})

@@ -366,3 +366,18 @@ def update_plan(req: Request) -> dict[str, Any]:
         changes["recurring"] = parse_recurring(raw, _namer(""))
     update_price_fields(engine, price, changes)
     return plan_view(price)
+
+
+@route("DELETE", "/v1/plans/{}")
+def delete_plan(req: Request) -> dict[str, Any]:
+    """Delete a plan, and so its price (``plan.deleted``, ``price.deleted``): no new subscriptions to
+    it; subscriptions that have it keep their copy of it and renew as before (Stripe's docs)."""
+    engine = req.engine
+    price = _plan_of(engine, req.arg())
+    product = engine.store.get(price["product"], "product")
+    if product is not None and product.get("default_price") == price["id"]:
+        raise _bad(f"This plan is the default price of its product (`{product['id']}`): set another default_price "
+                   "on the product first.", "id")  # fmt: skip
+    engine.announce("plan.deleted", plan_view(price))
+    engine.delete(price, event="price.deleted")
+    return {"id": price["id"], "object": "plan", "deleted": True}

@@ -63,7 +63,8 @@ def advance_limit(engine: Engine, clock: dict[str, Any]) -> tuple[int, str]:
     for item in engine.store.all("subscription_item"):
         if ref(item.get("subscription")) not in subscriptions:
             continue
-        price = engine.store.get(str(ref(item.get("price"))), "price")
+        price = item.get("price")  # the item's own copy (it outlives a deleted plan), else the stored price
+        price = price if isinstance(price, dict) else engine.store.get(str(price), "price")
         recurring = (price or {}).get("recurring")
         if not recurring:
             continue
