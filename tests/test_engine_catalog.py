@@ -337,8 +337,10 @@ def test_discounts_end_for_repeating_coupons_and_count_redemptions(engine: Engin
     assert discount_applies(engine, discount, jan31 + 86_400, first_invoice=False)
     assert not discount_applies(engine, discount, 1_714_435_200, first_invoice=False)
     assert discount_amount(coupon, 999, "usd") == 200  # 199.8 rounded
+    count = len(engine.collection("event"))
     new_discount(engine, coupon, customer=customer, subscription=None, invoice="in_1", start=jan31)
     assert (coupon["times_redeemed"], coupon["valid"]) == (2, False)
+    assert len(engine.collection("event")) == count  # an invoice's discount: no customer.discount event
     with pytest.raises(StripeErrorResponse) as caught:
         coupon_of(engine, coupon["id"], param="coupon")
     assert (caught.value.code, caught.value.param) == ("coupon_expired", "coupon")

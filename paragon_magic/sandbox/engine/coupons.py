@@ -18,7 +18,8 @@ the front can expand ``discounts`` ids; its shape is today's (fixtures3.json)::
      "promotion_code": None, "subscription_item": None}
 
 Billing calls :func:`coupon_of` while validating (404 / ``coupon_expired``), then :func:`new_discount`
-(which counts the redemption and announces ``customer.discount.created`` on the customer's clock).
+(which counts the redemption and, for a customer's or subscription's discount, announces
+``customer.discount.created`` on the customer's clock; an invoice's discount has no event).
 How a discount applies: ``once`` to the first invoice only, ``repeating`` to invoices created before
 ``end``, ``forever`` to all (:func:`discount_applies`); :func:`discount_amount` gives the amount off
 a subtotal. :func:`coupon_terms` reads the coupon of a discount even after the coupon was deleted
@@ -111,7 +112,7 @@ def new_discount(engine: Engine, coupon: dict[str, Any], *, customer: str, subsc
     end = add_interval(start, "month", int(coupon["duration_in_months"])) if coupon["duration"] == "repeating" else None
     clock = engine.clock_of(customer)
     discount = engine.create(
-        "discount", "di_", clock=clock, event="customer.discount.created", customer=customer,
+        "discount", "di_", clock=clock, event="customer.discount.created" if invoice is None else None, customer=customer,
         subscription=subscription, invoice=invoice, start=start, end=end,
         source={"coupon": coupon["id"], "type": "coupon"},
     )  # fmt: skip
