@@ -168,6 +168,13 @@ def _make_available(engine: Any, key: tuple[str, int]) -> None:
         engine.announce("balance.available", balance(engine), clock=key[0])
 
 
+def settle_due(engine: Any, clock: str, moment: int) -> None:
+    """Make available now what is due by ``moment`` on ``clock`` (a payout at the same moment as a
+    settlement must see the settled funds, whichever job was scheduled first)."""
+    for key in sorted(k for k in state(engine).due if k[0] == (clock or "") and k[1] <= moment):
+        _make_available(engine, key)
+
+
 # -- reading ---------------------------------------------------------------------------------------
 def balance(engine: Any) -> dict[str, Any]:
     """The balance object: Σ ``net`` of available and of pending transactions per currency."""

@@ -20,7 +20,7 @@ from ..front.errors import StripeErrorResponse, missing_param
 from . import STARTUP, Request, route
 from .clock import SANDBOX
 from .common import as_int, check_metadata, currency, merged_metadata
-from .ledger import DAY, balance, record, reset_state, state
+from .ledger import DAY, balance, record, reset_state, settle_due, state
 
 #: The private field on a swept balance transaction naming its automatic payout (never served as is).
 PAYOUT_FIELD = "_payout"
@@ -105,6 +105,7 @@ def _arrive(engine: Any, payout_id: str) -> None:
 def sweep(engine: Any) -> dict[str, Any] | None:
     """Pay out every available, not yet paid out transaction now (one automatic payout)."""
     code = engine.settings.settlement_currency
+    settle_due(engine, SANDBOX, engine.now(SANDBOX))
     swept = [txn for txn in engine.store.all("balance_transaction")
              if txn["status"] == "available" and not txn.get(PAYOUT_FIELD) and txn["currency"] == code]  # fmt: skip
     amount = sum(txn["net"] for txn in swept)
