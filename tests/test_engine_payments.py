@@ -234,7 +234,10 @@ BAD_REQUESTS = [
      "resource_missing"),
     ("/v1/payment_intents", {"amount": 5000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
                              "capture_method": "later"}, "parameter_invalid_string"),
+    ("/v1/payment_intents", {"amount": 100_000_000, "currency": "usd", "payment_method": "pm_card_visa",
+                             "confirm": True}, "amount_too_large"),
     ("/v1/charges", {"amount": 20, "currency": "usd", "source": "tok_visa"}, "amount_too_small"),
+    ("/v1/customers/cus_missing/sources", {"source": "tok_visa"}, "resource_missing"),
     ("/v1/charges", {"amount": 2000, "currency": "usd", "source": "tok_visa", "metadata": {"k" * 41: "v"}}, None),
     ("/v1/refunds", {"charge": "ch_missing"}, "resource_missing"),
 ]  # fmt: skip
@@ -285,3 +288,22 @@ def test_refund_by_payment_intent_and_failed_charges(engine: Engine) -> None:
     error = refused(engine, "POST", "/v1/charges", {"amount": 999, "currency": "usd", "source": "tok_chargeDeclined"})
     failed = refused(engine, "POST", "/v1/refunds", {"charge": error.extra["charge"]})
     assert (failed.status, failed.code) == (400, "charge_not_refundable")
+
+
+def test_legacy_card_sources_from_tokens(engine: Engine) -> None:
+    buyer = customer(engine)
+    declined = refused(engine, "POST", f"/v1/customers/{buyer['id']}/sources", {"source": "tok_chargeDeclined"})
+    assert (declined.status, declined.code) == (402, "card_declined")
+    card = call(engine, "POST", f"/v1/customers/{buyer['id']}/sources", {"source": "tok_amex"})
+    assert (card["object"], card["brand"], card["last4"], card["customer"]) == ("card", "American Express", "0005", buyer["id"])
+    assert call(engine, "GET", f"/v1/customers/{buyer['id']}")["default_source"] == card["id"]
+    charge = call(engine, "POST", "/v1/charges", {"amount": 1234, "currency": "usd", "customer": buyer["id"]})
+    assert charge["payment_method"] == card["id"] and charge["source"]["id"] == card["id"]
+    intent = call(engine, "POST", "/v1/payment_intents", {"amount": 1234, "currency": "usd", "customer": buyer["id"],
+                                                          "payment_method": card["id"], "confirm": True})  # fmt: skip
+    assert intent["status"] == "succeeded"
+    assert call(engine, "GET", f"/v1/customers/{buyer['id']}/sources/{card['id']}")["id"] == card["id"]
+    gone = call(engine, "DELETE", f"/v1/customers/{buyer['id']}/sources/{card['id']}")
+    assert gone["deleted"] is True
+    assert call(engine, "GET", f"/v1/customers/{buyer['id']}")["default_source"] is None
+    assert {"customer.source.created", "customer.source.deleted"} <= set(event_types(engine))

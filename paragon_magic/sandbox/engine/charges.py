@@ -19,10 +19,20 @@ from ..front.errors import StripeErrorResponse, missing_param, no_such
 from . import Request, route
 from .cards import Card, Decline, by_fingerprint, card_error, card_hash, charge_details, lookup
 from .common import as_bool, as_int, check_metadata, currency, merged_metadata, minimum_amount
-from .ledger import record
+from .ledger import format_money, record
 from .payment_methods import behaviour, default_method, find
+from .store import new_object
 
 DESCRIPTOR = "PARAGON MAGIC SANDBOX"
+MAXIMUM_AMOUNT = 99_999_999  # "up to eight digits" (Stripe's amount docs)
+
+
+def check_amount(amount: int, code: str, param: str = "amount") -> None:
+    """Stripe's bounds on a charge amount: the currency's minimum, at most eight digits."""
+    minimum_amount(amount, code, param)
+    if amount > MAXIMUM_AMOUNT:
+        raise StripeErrorResponse(400, f"Amount must be no more than {format_money(MAXIMUM_AMOUNT, code)}", param=param,
+                                  code="amount_too_large")  # fmt: skip
 
 
 def _outcome(charge_id: str, decline: Decline | None) -> dict[str, Any]:
@@ -36,17 +46,14 @@ def _outcome(charge_id: str, decline: Decline | None) -> dict[str, Any]:
             "seller_message": decline.seller_message, "type": "issuer_declined"}  # fmt: skip
 
 
-def legacy_card(engine: Any, card: Card, *, clock: str) -> dict[str, Any]:
-    """The ``card`` object a test token becomes on a Charges API charge (``charge.source``)."""
+def legacy_card(engine: Any, card: Card, *, clock: str, customer: str | None = None) -> dict[str, Any]:
+    """The ``card`` object a test token becomes (``charge.source``, a customer's source); not stored."""
     moment = datetime.fromtimestamp(engine.now(clock), timezone.utc)
-    return {
-        "id": engine.store.new_id("card_"), "object": "card", "address_city": None, "address_country": None,
-        "address_line1": None, "address_line1_check": None, "address_line2": None, "address_state": None,
-        "address_zip": None, "address_zip_check": None, "brand": card.source_brand, "country": card.country,
-        "customer": None, "cvc_check": "pass", "dynamic_last4": None, "exp_month": moment.month,
-        "exp_year": moment.year + 1, "fingerprint": card.fingerprint, "funding": card.funding, "last4": card.last4,
-        "metadata": {}, "name": None, "tokenization_method": None, "wallet": None,
-    }  # fmt: skip
+    return new_object(
+        "card", id=engine.store.new_id("card_"), brand=card.source_brand, country=card.country, customer=customer,
+        cvc_check="pass", exp_month=moment.month, exp_year=moment.year + 1, fingerprint=card.fingerprint,
+        funding=card.funding, last4=card.last4, metadata={},
+    )  # fmt: skip
 
 
 def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any], customer: str | None,
@@ -55,11 +62,10 @@ def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any
                receipt_email: str | None = None, livemode: bool = False) -> dict[str, Any]:  # fmt: skip
     """One payment attempt on ``method`` (a PaymentMethod, or a legacy ``card`` source), stored with its events."""
     legacy = method.get("object") == "card"
+    card = behaviour(method)
     if legacy:
-        card = lookup_card(method)
         pm_card = card_hash(card, exp_month=method["exp_month"], exp_year=method["exp_year"]) if card else {}
     else:
-        card = behaviour(method)
         pm_card = method.get("card") or {}
     decline = card.decline if card is not None else None
     ok = decline is None
@@ -87,10 +93,6 @@ def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any
 
         dispute_later(engine, charge, card.dispute_reason, clock=clock)
     return charge
-
-
-def lookup_card(method: dict[str, Any]) -> Card | None:
-    return by_fingerprint(method.get("fingerprint"))
 
 
 def decline_of(charge: dict[str, Any]) -> Decline | None:
@@ -135,7 +137,7 @@ def create_charge(req: Request) -> dict[str, Any]:
             raise missing_param(name)
     amount = as_int(p["amount"], "amount")
     code = currency(p["currency"])
-    minimum_amount(amount, code)
+    check_amount(amount, code)
     customer = engine.get("customer", p["customer"], param="customer") if p.get("customer") else None
     check_metadata(p.get("metadata"))
     capture_now = as_bool(p.get("capture", True), "capture")

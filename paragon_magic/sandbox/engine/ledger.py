@@ -86,6 +86,17 @@ def decimals(currency: str) -> int:
     return 0 if currency in ZERO_DECIMAL else 3 if currency in THREE_DECIMAL else 2
 
 
+_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+def format_money(amount: int, currency: str) -> str:
+    """An amount as Stripe's messages write it (``$1,000.00``, ``12.50 CHF``)."""
+    places = decimals(currency)
+    text = f"{Decimal(amount) / (Decimal(10) ** places):,.{places}f}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
+
+
 def exchange_rate(currency: str, settlement: str) -> Decimal:
     """Smallest units of ``settlement`` per smallest unit of ``currency`` (Stripe's ``exchange_rate``)."""
     major = USD_PER_UNIT[currency] / USD_PER_UNIT[settlement]

@@ -27,7 +27,7 @@ def find(engine: Any, ref: Any, *, param: str = "payment_method") -> dict[str, A
     """A stored PaymentMethod, or the test card a test name stands for; Stripe's 404 otherwise.
     Creates nothing (validation)."""
     ref = str(ref or "")
-    stored = engine.store.get(ref, "payment_method")
+    stored = engine.store.get(ref, "payment_method") or engine.store.get(ref, "card")  # a card source works too
     if stored is not None:
         return stored
     card = lookup(ref) if ref.startswith("pm_card_") else None
@@ -40,6 +40,8 @@ def behaviour(method: dict[str, Any] | Card) -> Card | None:
     """The test card behind a PaymentMethod (its fingerprint names it)."""
     if isinstance(method, Card):
         return method
+    if method.get("object") == "card":
+        return by_fingerprint(method.get("fingerprint"))
     return by_fingerprint((method.get("card") or {}).get("fingerprint"))
 
 
@@ -61,9 +63,11 @@ def resolve(engine: Any, ref: Any, *, param: str = "payment_method", clock: str 
     return materialize(engine, find(engine, ref, param=param), clock=clock)
 
 
-def check_attach(engine: Any, ref: Any, customer_id: str, *, param: str = "payment_method") -> dict[str, Any] | Card:
-    """Everything :func:`attach` refuses, refused without side effects."""
-    engine.get("customer", customer_id, param="customer")
+def check_attach(engine: Any, ref: Any, customer_id: str | None, *, param: str = "payment_method") -> dict[str, Any] | Card:
+    """Everything :func:`attach` refuses, refused without side effects (``customer_id`` None: for a
+    customer about to be created, so that ``Customer.create(payment_method=…)`` can check first)."""
+    if customer_id is not None:
+        engine.get("customer", customer_id, param="customer")
     found = find(engine, ref, param=param)
     if isinstance(found, dict) and found.get("customer") not in (None, customer_id):
         raise StripeErrorResponse(400, "The payment method you provided has already been attached to a customer.",

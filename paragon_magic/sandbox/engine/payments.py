@@ -16,8 +16,8 @@ from typing import Any
 from ..front.errors import StripeErrorResponse, doc_url, missing_param
 from . import Request, route
 from .cards import card_error
-from .charges import capture, capture_amount, decline_of, new_charge
-from .common import as_bool, as_int, check_metadata, currency, merged_metadata, minimum_amount
+from .charges import capture, capture_amount, check_amount, decline_of, new_charge
+from .common import as_bool, as_int, check_metadata, currency, merged_metadata
 from .payment_methods import attach, default_method, find, materialize
 
 _CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -60,7 +60,7 @@ def _new_intent(engine: Any, *, amount: int, code: str, customer: str | None, me
 
 def confirm(engine: Any, intent: dict[str, Any], *, clock: str) -> dict[str, Any]:
     """Attempt the intent's payment: its charge, the intent's new state and their events (never raises)."""
-    method = engine.get("payment_method", intent["payment_method"], noun="PaymentMethod", param="payment_method")
+    method = materialize(engine, find(engine, intent["payment_method"]), clock=clock)
     manual = intent["capture_method"] == "manual"
     charge = new_charge(
         engine, amount=intent["amount"], currency=intent["currency"], method=method, customer=intent["customer"],
@@ -141,7 +141,7 @@ def create_intent(req: Request) -> dict[str, Any]:
             raise missing_param(name)
     amount = as_int(p["amount"], "amount")
     code = currency(p["currency"])
-    minimum_amount(amount, code)
+    check_amount(amount, code)
     customer = engine.get("customer", p["customer"], param="customer") if p.get("customer") else None
     customer_id = customer["id"] if customer else None
     check_metadata(p.get("metadata"))
@@ -188,7 +188,7 @@ def update_intent(req: Request) -> dict[str, Any]:
     code = currency(p["currency"]) if "currency" in p else intent["currency"]
     if "amount" in p:
         changes["amount"] = as_int(p["amount"], "amount")
-        minimum_amount(changes["amount"], code)
+        check_amount(changes["amount"], code)
     if "currency" in p:
         changes["currency"] = code
     customer_id = intent["customer"]

@@ -10,28 +10,15 @@ the balance with no fee returned (one ``refund`` balance transaction). Events: `
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from ..front.errors import StripeErrorResponse
 from . import Request, route
 from .common import as_int, check_metadata, merged_metadata
 from .events import diff
-from .ledger import decimals, record
+from .ledger import format_money, record
 
 _REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
-
-
-def _money(amount: int, currency: str) -> str:
-    """An amount as Stripe's messages write it (``$1,000.00``)."""
-    places = decimals(currency)
-    major = Decimal(amount) / (Decimal(10) ** places)
-    text = f"{major:,.{places}f}"
-    symbol = _SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency.upper()}"
-
-
 def _charge_of(engine: Any, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("charge"):
         return engine.get("charge", p["charge"], param="charge")
@@ -67,8 +54,8 @@ def refundable_amount(charge: dict[str, Any], value: Any) -> int:
     if amount > left:
         code = charge["currency"]
         what = "charge amount" if charge["amount_refunded"] == 0 else "unrefunded amount on charge"
-        raise StripeErrorResponse(400, f"Refund amount ({_money(amount, code)}) is greater than {what} "
-                                       f"({_money(left, code)})", param="amount", code="amount_too_large")  # fmt: skip
+        raise StripeErrorResponse(400, f"Refund amount ({format_money(amount, code)}) is greater than {what} "
+                                       f"({format_money(left, code)})", param="amount", code="amount_too_large")  # fmt: skip
     return amount
 
 
