@@ -307,3 +307,12 @@ def test_legacy_card_sources_from_tokens(engine: Engine) -> None:
     assert gone["deleted"] is True
     assert call(engine, "GET", f"/v1/customers/{buyer['id']}")["default_source"] is None
     assert {"customer.source.created", "customer.source.deleted"} <= set(event_types(engine))
+
+
+def test_a_customer_created_with_a_declining_card_is_not_created(engine: Engine) -> None:
+    for params in ({"payment_method": "pm_card_chargeDeclined"}, {"source": "tok_chargeDeclinedInsufficientFunds"}):
+        error = refused(engine, "POST", "/v1/customers", params)
+        assert (error.status, error.type) == (402, "card_error")
+        assert engine.collection("customer") == [] and engine.collection("event") == []
+    buyer = customer(engine, source="tok_visa")
+    assert buyer["default_source"].startswith("card_")
