@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import Request, route
-from .common import email, merged_metadata, required  # noqa: F401
-from .store import new_object  # noqa: F401
+from ..front.errors import StripeErrorResponse
+from .common import email, merged_metadata
 
 _SIMPLE = ("name", "description", "phone", "preferred_locales", "shipping", "tax_exempt", "address",
            "invoice_settings", "balance", "business_name", "individual_name")  # fmt: skip
@@ -29,6 +29,12 @@ def create_customer(req: Request) -> dict[str, Any]:
     clock = p.get("test_clock") or ""
     if clock:
         engine.get("test_helpers.test_clock", clock, noun="test_clock", param="test_clock")
+    default = (p.get("invoice_settings") or {}).get("default_payment_method")
+    if default and default != p.get("payment_method"):  # only the method attached by this request can be it
+        raise StripeErrorResponse(
+            400, f"The customer does not have a payment method with the ID {default}. The payment method must "
+                 "be attached to the customer.", param="invoice_settings[default_payment_method]",
+            code="resource_missing")  # fmt: skip
     fields = {key: p[key] for key in _SIMPLE if key in p and p[key] != ""}
     if p.get("payment_method"):
         from .payment_methods import check_attach
@@ -43,7 +49,7 @@ def create_customer(req: Request) -> dict[str, Any]:
         invoice_prefix=p.get("invoice_prefix") or _prefix(engine), next_invoice_sequence=int(p.get("next_invoice_sequence") or 1),
         balance=int(p.get("balance") or 0), livemode=req.livemode,
         invoice_settings={"custom_fields": None, "default_payment_method": None, "footer": None,
-                          "rendering_options": None, **(p.get("invoice_settings") or {})},
+                          "rendering_options": None, **(p.get("invoice_settings") or {}), "default_payment_method": None},
         **{k: v for k, v in fields.items() if k not in ("balance", "invoice_settings")},
     )  # fmt: skip
     if p.get("payment_method"):

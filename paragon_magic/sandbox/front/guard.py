@@ -18,11 +18,11 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from .._child import CONTROL_HEADER, CONTROL_SECRET_ENV, UPSTREAM_HEADER, UPSTREAM_SECRET_ENV
+from .._child import CONTROL_HEADER, CONTROL_SECRET_ENV
 from ...client.redaction import mask_url
 from .errors import StripeErrorResponse, new_request_id, unrecognized_url
 
-__all__ = ["CONTROL_HEADER", "CONTROL_SECRET_ENV", "UPSTREAM_HEADER", "UPSTREAM_SECRET_ENV", "guard_middleware"]
+__all__ = ["CONTROL_HEADER", "CONTROL_SECRET_ENV", "guard_middleware"]
 
 CONTROL_PREFIX = "/_sandbox/"
 CONTROL_SECRET: web.AppKey[str] = web.AppKey("sandbox_control_secret", str)
