@@ -148,7 +148,7 @@ def create_intent(req: Request) -> dict[str, Any]:
     capture_method = p.get("capture_method") or "automatic_async"
     if capture_method not in _CAPTURE_METHODS:
         raise StripeErrorResponse(400, f"Invalid capture_method: must be one of {', '.join(_CAPTURE_METHODS)}",
-                                  param="capture_method", code="parameter_invalid_string")  # fmt: skip
+                                  param="capture_method")  # fmt: skip
     confirm_now = as_bool(p.get("confirm", False), "confirm")
     if as_bool(p.get("off_session", False), "off_session") and not confirm_now:
         raise StripeErrorResponse(400, "You can only set off_session when confirm is true.", param="off_session")
@@ -243,7 +243,7 @@ def cancel_intent(req: Request) -> dict[str, Any]:
     reason = p.get("cancellation_reason") or None
     if reason is not None and reason not in _CANCEL_REASONS:
         raise StripeErrorResponse(400, f"Invalid cancellation_reason: must be one of {', '.join(_CANCEL_REASONS)}",
-                                  param="cancellation_reason", code="parameter_invalid_string")  # fmt: skip
+                                  param="cancellation_reason")  # fmt: skip
     clock = engine.clock_of(intent["customer"])
     if intent["status"] == "requires_capture":
         charge = engine.get("charge", intent["latest_charge"])

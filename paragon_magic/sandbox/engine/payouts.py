@@ -22,8 +22,9 @@ from .clock import SANDBOX
 from .common import as_int, check_metadata, currency, merged_metadata
 from .ledger import DAY, balance, record, reset_state, settle_due, state
 
-#: The private field on a swept balance transaction naming its automatic payout (never served as is).
-PAYOUT_FIELD = "_payout"
+#: The field on a swept balance transaction naming its automatic payout (not in the served shape;
+#: the front filters `balance_transactions?payout=` on it).
+PAYOUT_FIELD = "payout"
 ARRIVAL_DAYS = 2
 _MONDAY = 4  # 1970-01-05, the first Monday, is day 4 since the epoch
 _INSUFFICIENT = ("You have insufficient funds in your Stripe account for this transfer. Your card balance is too low. "

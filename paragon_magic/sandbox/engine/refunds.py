@@ -90,8 +90,7 @@ def create_refund(req: Request) -> dict[str, Any]:
     amount = refundable_amount(charge, p.get("amount"))
     reason = p.get("reason") or None
     if reason is not None and reason not in _REASONS:
-        raise StripeErrorResponse(400, f"Invalid reason: must be one of {', '.join(_REASONS)}", param="reason",
-                                  code="parameter_invalid_string")  # fmt: skip
+        raise StripeErrorResponse(400, f"Invalid reason: must be one of {', '.join(_REASONS)}", param="reason")
     check_metadata(p.get("metadata"))
     return refund_charge(engine, charge, amount, reason=reason, metadata=merged_metadata({}, p.get("metadata")))
 
