@@ -201,6 +201,14 @@ def test_manual_capture_and_cancel(engine: Engine) -> None:
     assert "charge.captured" in event_types(engine)
     again = refused(engine, "POST", f"/v1/payment_intents/{intent['id']}/cancel")
     assert (again.status, again.code) == (400, "payment_intent_unexpected_state")
+    held = call(engine, "POST", "/v1/payment_intents", {"amount": 900, "currency": "usd", "capture_method": "manual",
+                                                        "payment_method": "pm_card_visa", "confirm": True})  # fmt: skip
+    released = call(engine, "POST", f"/v1/payment_intents/{held['id']}/cancel", {"cancellation_reason": "duplicate"})
+    assert (released["status"], released["cancellation_reason"]) == ("canceled", "duplicate")
+    held_charge = call(engine, "GET", f"/v1/charges/{held['latest_charge']}")
+    assert (held_charge["refunded"], held_charge["amount_refunded"], held_charge["captured"]) == (True, 900, False)
+    [release] = [r for r in engine.collection("refund") if r["charge"] == held_charge["id"]]
+    assert release["balance_transaction"] is None  # nothing was captured, nothing leaves the balance
     pending = call(engine, "POST", "/v1/payment_intents", {"amount": 700, "currency": "usd"})
     assert pending["status"] == "requires_payment_method"
     canceled = call(engine, "POST", f"/v1/payment_intents/{pending['id']}/cancel", {"cancellation_reason": "abandoned"})

@@ -19,8 +19,10 @@ from .cards import card_error
 from .charges import capture, capture_amount, check_amount, decline_of, new_charge
 from .common import as_bool, as_int, check_metadata, currency, merged_metadata
 from .payment_methods import attach, default_method, find, materialize
+from .refunds import refund_charge
 
 _CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
+_REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 _CANCEL_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 _UPDATABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 _MISSING_METHOD = ("You cannot confirm this PaymentIntent because it's missing a payment method. You can either update "
@@ -245,10 +247,9 @@ def cancel_intent(req: Request) -> dict[str, Any]:
         raise StripeErrorResponse(400, f"Invalid cancellation_reason: must be one of {', '.join(_CANCEL_REASONS)}",
                                   param="cancellation_reason")  # fmt: skip
     clock = engine.clock_of(intent["customer"])
-    if intent["status"] == "requires_capture":
+    if intent["status"] == "requires_capture":  # the authorization is released: a refund of the uncaptured charge
         charge = engine.get("charge", intent["latest_charge"])
-        engine.update(charge, {"refunded": True, "amount_refunded": charge["amount"]}, clock=clock,
-                      event="charge.refunded")  # fmt: skip
+        refund_charge(engine, charge, charge["amount"], reason=reason if reason in _REFUND_REASONS else None)
     changes = {"status": "canceled", "canceled_at": engine.now(clock), "cancellation_reason": reason,
                "amount_capturable": 0}  # fmt: skip
     return engine.update(intent, changes, clock=clock, event="payment_intent.canceled")
