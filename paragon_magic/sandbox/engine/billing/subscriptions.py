@@ -1,0 +1,197 @@
+"""Subscriptions: create, retrieve, update (items with prorations, trials, cancel at period end,
+discounts, payment method), cancel; ``cancel_now`` for the rest of the engine.
+
+A request is checked in full before anything is made. The one outcome that cannot be known in
+advance, a declined first payment under ``payment_behavior=error_if_incomplete``, is undone by
+restoring the store as it was (Stripe answers 402 and keeps no subscription).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ...front.errors import StripeErrorResponse, missing_param
+from .. import Request, route
+from ..common import as_bool, as_int, merged_metadata
+from . import cycle, discounts as discounts_mod, items as items_mod
+from ._seams import attached_to, default_method
+from .cycle import cancel_now
+from .periods import DAY, period_end_after
+
+__all__ = ["cancel_now"]
+
+PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+COLLECTION_METHODS = ("charge_automatically", "send_invoice")
+MAX_TRIAL_DAYS = 730
+
+
+def _enum(p: dict[str, Any], name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
+    value = p.get(name, default)
+    if value is not None and value not in allowed:
+        raise StripeErrorResponse(400, f"Invalid {name}: must be one of {', '.join(allowed)}", param=name,
+                                  code="parameter_invalid_string")  # fmt: skip
+    return value
+
+
+def _collection(p: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, int | None]:
+    method = _enum(p, "collection_method", COLLECTION_METHODS, (current or {}).get("collection_method", "charge_automatically"))
+    days = as_int(p["days_until_due"], "days_until_due") if p.get("days_until_due") not in (None, "") else (current or {}).get("days_until_due")
+    if method == "send_invoice" and days is None:
+        raise missing_param("days_until_due")
+    if method == "charge_automatically" and p.get("days_until_due") not in (None, ""):
+        raise StripeErrorResponse(400, "Invalid days_until_due: only valid for collection_method=send_invoice.",
+                                  param="days_until_due")  # fmt: skip
+    return str(method), days if method == "send_invoice" else None
+
+
+def _trial_end(p: dict[str, Any], now: int, prices: list[dict[str, Any]]) -> int | None:
+    """The trial end a create asks for (``trial_end``, ``trial_period_days``, ``trial_from_plan``)."""
+    if p.get("trial_end") not in (None, ""):
+        if p["trial_end"] == "now":
+            return None
+        end = as_int(p["trial_end"], "trial_end")
+        if end <= now:
+            raise StripeErrorResponse(400, "Invalid timestamp: must be an integer Unix timestamp in the future.",
+                                      param="trial_end")  # fmt: skip
+        if end > now + MAX_TRIAL_DAYS * DAY:
+            raise StripeErrorResponse(400, "Invalid timestamp: can be no more than two years in the future.", param="trial_end")
+        return end
+    days = p.get("trial_period_days")
+    if days in (None, "") and as_bool(p.get("trial_from_plan", False), "trial_from_plan"):
+        days = next(((pr.get("recurring") or {}).get("trial_period_days") for pr in prices
+                     if (pr.get("recurring") or {}).get("trial_period_days")), None)  # fmt: skip
+    if days in (None, ""):
+        return None
+    count = as_int(days, "trial_period_days")
+    if not 0 <= count <= MAX_TRIAL_DAYS:
+        raise StripeErrorResponse(400, f"Invalid trial_period_days: must be between 0 and {MAX_TRIAL_DAYS}.",
+                                  param="trial_period_days")  # fmt: skip
+    return now + count * DAY if count else None
+
+
+def _first_due(engine: Any, prices: list[tuple[dict[str, Any], int]], coupons: list[dict[str, Any]], currency: str) -> int:
+    """What the first invoice will ask for (to know whether a payment method is needed)."""
+    amounts = [int(price.get("unit_amount") or 0) * quantity for price, quantity in prices]
+    off = sum(sum(discounts_mod.take_off(coupon, amounts, currency)) for coupon in coupons)
+    return max(0, sum(amounts) - off)
+
+
+@route("POST", "/v1/subscriptions")
+def create_subscription(req: Request) -> dict[str, Any]:
+    engine, p = req.engine, req.params
+    if not p.get("customer"):
+        raise missing_param("customer")
+    customer = engine.get("customer", p["customer"], param="customer")
+    clock = engine.clock_of(customer)
+    now = engine.now(clock)
+    if not p.get("items"):
+        raise missing_param("items")
+    plan = items_mod.parse_items(engine, p["items"], current=[], currency=None)
+    currencies = {price["currency"] for price, _, _ in plan.adds}
+    if len(currencies) > 1:
+        raise StripeErrorResponse(400, "All prices on a subscription must have the same currency.", param="items")
+    currency = currencies.pop()
+    method, days = _collection(p, None)
+    behavior = _enum(p, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
+    _enum(p, "proration_behavior", items_mod.PRORATION_BEHAVIORS, None)
+    payment_method = p.get("default_payment_method") or None
+    if payment_method:
+        payment_method = attached_to(engine, payment_method, customer["id"], param="default_payment_method")["id"]
+    coupons = discounts_mod.parse(engine, p.get("discounts"), at=now)
+    trial_end = _trial_end(p, now, [price for price, _, _ in plan.adds])
+    metadata = merged_metadata({}, p.get("metadata"))
+    cancel_at_period_end = as_bool(p.get("cancel_at_period_end", False), "cancel_at_period_end")
+    due = _first_due(engine, [(price, qty) for price, qty, _ in plan.adds], coupons, currency)
+    if (method == "charge_automatically" and trial_end is None and due > 0 and behavior != "default_incomplete"
+            and not payment_method and not default_method(engine, customer)):  # fmt: skip
+        raise StripeErrorResponse(400, "This customer has no attached payment source or default payment method. "
+                                       "Please consider adding a default payment method.", code="resource_missing")  # fmt: skip
+    snapshot = _snapshot(engine) if behavior == "error_if_incomplete" else None
+    try:
+        return _create(engine, req, customer, plan, currency=currency, method=method, days=days, behavior=str(behavior),
+                       payment_method=payment_method, coupons=coupons, trial_end=trial_end, metadata=metadata,
+                       cancel_at_period_end=cancel_at_period_end)  # fmt: skip
+    except StripeErrorResponse:
+        if snapshot is not None:
+            _restore(engine, snapshot)
+        raise
+
+
+def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod.ItemPlan, *, currency: str,
+            method: str, days: int | None, behavior: str, payment_method: str | None,
+            coupons: list[dict[str, Any]], trial_end: int | None, metadata: dict[str, Any],
+            cancel_at_period_end: bool) -> dict[str, Any]:  # fmt: skip
+    p = req.params
+    clock = engine.clock_of(customer)
+    now = engine.now(clock)
+    anchor = trial_end or now
+    sub = engine.create(
+        "subscription", "sub_", clock=clock, event=None, customer=customer["id"], currency=currency,
+        status="trialing" if trial_end else "incomplete", billing_cycle_anchor=anchor, start_date=now,
+        collection_method=method, days_until_due=days, default_payment_method=payment_method,
+        description=p.get("description") or None, metadata=metadata, cancel_at_period_end=cancel_at_period_end,
+        trial_start=now if trial_end else None, trial_end=trial_end, test_clock=customer.get("test_clock"),
+        livemode=req.livemode)  # fmt: skip
+    for price, quantity, item_metadata in plan.adds:
+        end = trial_end or period_end_after(anchor, price, now)
+        items_mod.new_item(engine, sub, price, quantity, (now, end), item_metadata, clock)
+    sub["items"] = items_mod.embedded(engine, sub["id"])
+    sub["discounts"] = [discounts_mod.new_discount(engine, c, customer=customer["id"], subscription=sub["id"], invoice=None,
+                                                   start=now)["id"]
+                        for c in coupons]  # fmt: skip
+    if cancel_at_period_end:
+        sub["cancel_at"], sub["canceled_at"] = sub["items"]["data"][0]["current_period_end"], now
+    engine.announce("customer.subscription.created", sub, clock=clock)
+    cycle.start(engine, sub, payment_behavior=behavior)
+    return sub
+
+
+def _snapshot(engine: Any) -> tuple[Any, ...]:
+    store = engine.store
+    return copy.deepcopy((store.objects, store.kinds, store.deleted)), store._rng.getstate(), store.generation
+
+
+def _restore(engine: Any, snapshot: tuple[Any, ...]) -> None:
+    (objects, kinds, deleted), rng, generation = snapshot
+    store = engine.store
+    store.objects, store.kinds, store.deleted = objects, kinds, deleted
+    store._rng.setstate(rng)
+    store.generation = generation + 1
+
+
+@route("GET", "/v1/subscriptions/{}")
+def retrieve_subscription(req: Request) -> dict[str, Any]:
+    return req.engine.get("subscription", req.arg())
+
+
+@route("POST", "/v1/subscriptions/{}")
+def update_subscription(req: Request) -> dict[str, Any]:
+    engine, p = req.engine, req.params
+    sub = engine.get("subscription", req.arg())
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        allowed = {"metadata", "cancellation_details"}
+        if set(p) - allowed:
+            raise StripeErrorResponse(400, "A canceled subscription can only update its cancellation_details and metadata.")
+        changes = {}
+        if "metadata" in p:
+            changes["metadata"] = merged_metadata(sub.get("metadata"), p["metadata"])
+        if "cancellation_details" in p:
+            changes["cancellation_details"] = {**sub["cancellation_details"], **(p["cancellation_details"] or {})}
+        return cycle.update_sub(engine, sub, changes)
+    from .changes import update
+
+    return update(engine, sub, p)
+
+
+@route("DELETE", "/v1/subscriptions/{}")
+def cancel_subscription(req: Request) -> dict[str, Any]:
+    engine, p = req.engine, req.params
+    sub = engine.get("subscription", req.arg())
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        raise StripeErrorResponse(400, f"This subscription has already been canceled ({sub['id']}).", param=None)
+    details = p.get("cancellation_details") or {}
+    invoice_pending = as_bool(p.get("invoice_now", False), "invoice_now")
+    prorate = as_bool(p.get("prorate", False), "prorate")
+    return cancel_now(engine, sub, reason="cancellation_requested", comment=details.get("comment") or None,
+                      feedback=details.get("feedback") or None, invoice_pending=invoice_pending, prorate=prorate)  # fmt: skip

@@ -1,0 +1,133 @@
+"""Trials, upgrades and downgrades with prorations, cancellation at period end (issue 23, item 3)."""
+
+from __future__ import annotations
+
+from billing_world import DAY, T0, advance, call, customer, events, invoices_of, lines_of, new_clock, product_price
+from paragon_magic.sandbox.engine import Engine
+from paragon_magic.sandbox.engine.billing import add_interval
+
+HOUR = 3_600
+
+
+def test_trial_bills_nothing_then_the_first_period_at_trial_end() -> None:
+    engine = Engine(seed=1)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    price = product_price(engine, 2_000)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}],
+                                                     "trial_period_days": 14})  # fmt: skip
+    trial_end = T0 + 14 * DAY
+    assert (sub["status"], sub["trial_start"], sub["trial_end"]) == ("trialing", T0, trial_end)
+    (first,) = invoices_of(engine, cus["id"])
+    assert (first["billing_reason"], first["status"], first["total"], first["amount_paid"]) == ("subscription_create", "paid", 0, 0)
+    (line,) = lines_of(engine, first["id"])
+    assert line["description"].startswith("Trial period for") and line["period"] == {"start": T0, "end": trial_end}
+    assert not [c for c in engine.store.all("charge")]
+    advance(engine, clock, trial_end - 3 * DAY)
+    (warning,) = events(engine, "customer.subscription.trial_will_end", sub["id"])
+    assert warning["created"] == trial_end - 3 * DAY
+    advance(engine, clock, trial_end + 2 * HOUR)
+    first_paid = invoices_of(engine, cus["id"])[1]
+    assert (first_paid["billing_reason"], first_paid["created"], first_paid["status"], first_paid["amount_paid"]) == (
+        "subscription_cycle", trial_end, "paid", 2_000)
+    assert lines_of(engine, first_paid["id"])[0]["period"] == {"start": trial_end, "end": add_interval(trial_end, "month")}
+    assert engine.store.get(sub["id"])["status"] == "active"
+    went_active = [e for e in events(engine, "customer.subscription.updated", sub["id"])
+                   if e["data"].get("previous_attributes", {}).get("status") == "trialing"]  # fmt: skip
+    assert [e["created"] for e in went_active] == [trial_end]
+
+
+def _upgrade_world() -> tuple[Engine, str, dict, dict, dict, dict]:
+    engine = Engine(seed=2)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    basic, pro = product_price(engine, 3_000, name="Basic"), product_price(engine, 6_000, name="Pro")
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": basic["id"]}]})
+    advance(engine, clock, T0 + 10 * DAY)
+    return engine, clock, cus, sub, basic, pro
+
+
+def test_upgrade_creates_exact_prorations_billed_on_the_next_invoice() -> None:
+    engine, clock, cus, sub, basic, pro = _upgrade_world()
+    item = sub["items"]["data"][0]
+    end = add_interval(T0, "month")  # Feb 28: a 28-day period, 18 days left
+    call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"items": [{"id": item["id"], "price": pro["id"]}]})
+    credit, charge = [ii for ii in engine.store.all("invoiceitem") if ii["customer"] == cus["id"]]
+    assert credit["amount"] == -round(3_000 * 18 / 28) == -1_929 and charge["amount"] == round(6_000 * 18 / 28) == 3_857
+    assert credit["proration"] and charge["proration"] and credit["invoice"] is None
+    assert credit["period"] == charge["period"] == {"start": T0 + 10 * DAY, "end": end}
+    assert credit["description"].startswith("Unused time on 1 × Basic") and charge["description"].startswith("Remaining time on 1 × Pro")
+    (updated,) = [e for e in events(engine, "customer.subscription.updated", sub["id"]) if e["created"] == T0 + 10 * DAY]
+    before = updated["data"]["previous_attributes"]["items"]["data"][0]
+    assert before["price"]["id"] == basic["id"] and updated["data"]["object"]["items"]["data"][0]["price"]["id"] == pro["id"]
+    assert len(invoices_of(engine, cus["id"])) == 1  # create_prorations: nothing billed yet
+    advance(engine, clock, end + 2 * HOUR)
+    renewal = invoices_of(engine, cus["id"])[1]
+    lines = lines_of(engine, renewal["id"])
+    assert [line["amount"] for line in lines] == [6_000, -1_929, 3_857]
+    assert [line["parent"]["subscription_item_details"]["proration"] for line in lines] == [False, True, True]
+    assert lines[1]["parent"]["subscription_item_details"]["invoice_item"] == credit["id"]
+    assert (renewal["subtotal"], renewal["total"], renewal["amount_paid"], renewal["status"]) == (7_928, 7_928, 7_928, "paid")
+    assert engine.store.get(credit["id"])["invoice"] == renewal["id"]
+
+
+def test_downgrade_always_invoice_bills_now_and_credits_the_balance() -> None:
+    engine, clock, cus, sub, basic, pro = _upgrade_world()
+    item = sub["items"]["data"][0]
+    call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"items": [{"id": item["id"], "price": pro["id"], "quantity": 2}],
+                                                            "proration_behavior": "none"})  # fmt: skip
+    assert not list(engine.store.all("invoiceitem"))
+    call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"items": [{"id": item["id"], "price": basic["id"], "quantity": 1}],
+                                                            "proration_behavior": "always_invoice"})  # fmt: skip
+    now_invoice = invoices_of(engine, cus["id"])[1]
+    assert (now_invoice["billing_reason"], now_invoice["created"]) == ("subscription_update", T0 + 10 * DAY)
+    assert [line["amount"] for line in lines_of(engine, now_invoice["id"])] == [-round(12_000 * 18 / 28), round(3_000 * 18 / 28)]
+    credit = -7_714 + 1_929
+    assert (now_invoice["total"], now_invoice["amount_due"], now_invoice["status"]) == (credit, 0, "paid")
+    assert now_invoice["ending_balance"] == credit and engine.store.get(cus["id"])["balance"] == credit
+    assert engine.store.get(sub["id"])["latest_invoice"] == now_invoice["id"]
+    advance(engine, clock, add_interval(T0, "month") + 2 * HOUR)
+    renewal = invoices_of(engine, cus["id"])[2]
+    # the credit (57.85) covers the whole 30.00 renewal: nothing is charged, 27.85 stays as credit
+    assert (renewal["starting_balance"], renewal["total"], renewal["amount_due"]) == (credit, 3_000, 0)
+    assert (renewal["status"], renewal["ending_balance"]) == ("paid", credit + 3_000)
+    assert engine.store.get(cus["id"])["balance"] == credit + 3_000
+    assert len([c for c in engine.store.all("charge") if c["customer"] == cus["id"]]) == 1
+
+
+def test_cancel_at_period_end_ends_at_the_period_end() -> None:
+    engine = Engine(seed=3)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    price = product_price(engine, 1_000)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}]})
+    advance(engine, clock, T0 + 5 * DAY)
+    end = add_interval(T0, "month")
+    sub = call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"cancel_at_period_end": True})
+    assert (sub["status"], sub["cancel_at"], sub["canceled_at"]) == ("active", end, T0 + 5 * DAY)
+    (updated,) = [e for e in events(engine, "customer.subscription.updated", sub["id"]) if e["created"] == T0 + 5 * DAY]
+    assert updated["data"]["previous_attributes"] == {"cancel_at_period_end": False, "cancel_at": None, "canceled_at": None}
+    advance(engine, clock, end + 40 * DAY)
+    sub = engine.store.get(sub["id"])
+    assert (sub["status"], sub["ended_at"], sub["canceled_at"]) == ("canceled", end, T0 + 5 * DAY)
+    assert sub["cancellation_details"]["reason"] == "cancellation_requested"
+    assert len(invoices_of(engine, cus["id"])) == 1
+    (deleted,) = events(engine, "customer.subscription.deleted", sub["id"])
+    assert deleted["created"] == end
+
+
+def test_cancel_now_with_comment_and_final_invoice() -> None:
+    engine = Engine(seed=4)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    price = product_price(engine, 2_800)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}]})
+    advance(engine, clock, T0 + 7 * DAY)
+    sub = call(engine, "DELETE", f"/v1/subscriptions/{sub['id']}",
+               {"invoice_now": True, "prorate": True, "cancellation_details": {"comment": "too pricey", "feedback": "too_expensive"}})  # fmt: skip
+    assert (sub["status"], sub["canceled_at"], sub["ended_at"]) == ("canceled", T0 + 7 * DAY, T0 + 7 * DAY)
+    assert sub["cancellation_details"] == {"comment": "too pricey", "feedback": "too_expensive", "reason": "cancellation_requested"}
+    final = invoices_of(engine, cus["id"])[-1]
+    assert final["total"] == -round(2_800 * 21 / 28) and engine.store.get(cus["id"])["balance"] == final["total"]
+    advance(engine, clock, T0 + 60 * DAY)
+    assert len(invoices_of(engine, cus["id"])) == 2
