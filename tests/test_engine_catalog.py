@@ -148,6 +148,23 @@ def test_updating_a_price_updates_its_plan(engine: Engine) -> None:
     count = len(engine.collection("event"))
     call(engine, "POST", f"/v1/prices/{price['id']}", {"nickname": "Monthly"})  # no change: no event
     assert len(engine.collection("event")) == count
+    other = call(engine, "POST", "/v1/products", {"name": "Other"})["id"]
+    assert call(engine, "POST", f"/v1/plans/{price['id']}", {"product": other})["product"] == other
+    engine.create("subscription_item", "si_", subscription="sub_1", price=price["id"])  # billing's, made directly
+    assert refused(engine, "POST", f"/v1/plans/{price['id']}", {"product": product}).param == "product"
+
+
+def test_deleting_a_plan_deletes_its_price(engine: Engine) -> None:
+    product = call(engine, "POST", "/v1/products", {"name": "Legacy", "default_price_data": {
+        "currency": "usd", "unit_amount": 100, "recurring": {"interval": "month"}}})  # fmt: skip
+    old = monthly(engine, product["id"], 900)
+    assert refused(engine, "DELETE", f"/v1/plans/{product['default_price']}").param == "id"  # the default price
+    assert call(engine, "DELETE", f"/v1/plans/{old['id']}") == {"id": old["id"], "object": "plan", "deleted": True}
+    assert types(engine)[-2:] == ["plan.deleted", "price.deleted"]
+    assert refused(engine, "GET", f"/v1/prices/{old['id']}", status=404).code == "resource_missing"
+    assert [p["id"] for p in engine.collection("plan")] == [product["default_price"]]
+    once = call(engine, "POST", "/v1/prices", {"product": product["id"], "currency": "usd", "unit_amount": 5})
+    assert refused(engine, "DELETE", f"/v1/plans/{once['id']}", status=404).code == "resource_missing"
 
 
 def test_price_amounts(engine: Engine) -> None:
@@ -248,3 +265,123 @@ def test_plan_create_validation(engine: Engine) -> None:
     assert refused(engine, "POST", "/v1/plans", {**base, "product": {"active": True}}).param == "product[name]"
     assert refused(engine, "POST", "/v1/plans", {**base, "currency": "xyz"}).param == "currency"
     assert refused(engine, "POST", "/v1/plans", {**base, "product": "prod_x"}, 404).param == "product"
+
+
+# -- coupons and discounts -------------------------------------------------------------------------
+def test_coupon_durations(engine: Engine) -> None:
+    once = call(engine, "POST", "/v1/coupons", {"percent_off": 25})
+    assert (once["duration"], once["duration_in_months"], once["percent_off"], once["valid"], once["created"]) == (
+        "once", None, 25, True, NOW)
+    assert len(once["id"]) == 8 and once["id"] == once["id"].upper()
+    repeating = call(engine, "POST", "/v1/coupons", {"percent_off": "12.5", "duration": "repeating",
+                                                       "duration_in_months": 3, "id": "SPRING"})  # fmt: skip
+    assert (repeating["id"], repeating["percent_off"], repeating["duration_in_months"]) == ("SPRING", 12.5, 3)
+    forever = call(engine, "POST", "/v1/coupons", {"amount_off": 500, "currency": "EUR", "duration": "forever"})
+    assert (forever["amount_off"], forever["currency"], forever["percent_off"]) == (500, "eur", None)
+    assert [e["type"] for e in engine.collection("event")] == ["coupon.created"] * 3
+
+
+@pytest.mark.parametrize(("params", "param", "code"), [
+    ({}, "percent_off", "parameter_missing"),
+    ({"percent_off": 10, "amount_off": 100, "currency": "usd"}, "amount_off", "parameter_invalid_empty"),
+    ({"amount_off": 100}, "currency", "parameter_missing"),
+    ({"amount_off": 0, "currency": "usd"}, "amount_off", "parameter_invalid_integer"),
+    ({"amount_off": 100, "currency": "zzz"}, "currency", "parameter_invalid_string"),
+    ({"percent_off": 0}, "percent_off", "parameter_invalid_decimal"),
+    ({"percent_off": 100.5}, "percent_off", "parameter_invalid_decimal"),
+    ({"percent_off": "half"}, "percent_off", None),
+    ({"percent_off": 10, "duration": "repeating"}, "duration_in_months", "parameter_missing"),
+    ({"percent_off": 10, "duration": "repeating", "duration_in_months": 0}, "duration_in_months",
+     "parameter_invalid_integer"),
+    ({"percent_off": 10, "duration": "forever", "duration_in_months": 3}, "duration_in_months",
+     "parameter_invalid_empty"),
+    ({"percent_off": 10, "duration": "weekly"}, "duration", None),
+    ({"percent_off": 10, "max_redemptions": 0}, "max_redemptions", "parameter_invalid_integer"),
+    ({"percent_off": 10, "redeem_by": NOW}, "redeem_by", "parameter_invalid_integer"),
+    ({"percent_off": 10, "redeem_by": NOW + 6 * 366 * 86_400}, "redeem_by", "parameter_invalid_integer"),
+    ({"percent_off": 10, "applies_to": {"products": ["prod_1"]}}, "applies_to", "parameter_invalid_empty"),
+    ({"percent_off": 10, "id": "TAKEN"}, "id", "resource_already_exists"),
+])  # fmt: skip
+def test_coupon_validation_changes_nothing(engine: Engine, params: dict[str, Any], param: str, code: str | None) -> None:
+    call(engine, "POST", "/v1/coupons", {"percent_off": 5, "id": "TAKEN"})
+    error = refused(engine, "POST", "/v1/coupons", params)
+    assert (error.param, error.code) == (param, code)
+
+
+def test_coupon_update_and_delete(engine: Engine) -> None:
+    coupon = call(engine, "POST", "/v1/coupons", {"percent_off": 10, "name": "Ten", "metadata": {"a": "1"}})
+    updated = call(engine, "POST", f"/v1/coupons/{coupon['id']}", {"name": "Ten off", "metadata": {"a": ""}})
+    assert (updated["name"], updated["metadata"]) == ("Ten off", {})
+    assert engine.collection("event")[-1]["data"]["previous_attributes"] == {"name": "Ten", "metadata": {"a": "1"}}
+    assert call(engine, "DELETE", f"/v1/coupons/{coupon['id']}") == {"id": coupon["id"], "object": "coupon", "deleted": True}  # fmt: skip
+    assert [e["type"] for e in engine.collection("event")] == ["coupon.created", "coupon.updated", "coupon.deleted"]
+    assert refused(engine, "GET", f"/v1/coupons/{coupon['id']}", status=404).code == "resource_missing"
+
+
+def test_discounts_end_for_repeating_coupons_and_count_redemptions(engine: Engine) -> None:
+    from paragon_magic.sandbox.engine.coupons import (coupon_of, coupon_terms, discount_amount, discount_applies,
+                                                      new_discount)  # fmt: skip
+
+    customer = call(engine, "POST", "/v1/customers", {"email": "a@example.com"})["id"]
+    repeating = call(engine, "POST", "/v1/coupons", {"percent_off": 20, "duration": "repeating",
+                                                       "duration_in_months": 3, "max_redemptions": 2})  # fmt: skip
+    jan31 = 1_706_659_200  # 2024-01-31T00:00:00Z
+    coupon = coupon_of(engine, repeating["id"], param="discounts[0][coupon]")
+    discount = new_discount(engine, coupon, customer=customer, subscription="sub_1", invoice=None, start=jan31)
+    assert discount["id"].startswith("di_") and discount["object"] == "discount"
+    assert (discount["source"], discount["customer"], discount["subscription"], discount["invoice"]) == (
+        {"coupon": repeating["id"], "type": "coupon"}, customer, "sub_1", None)
+    assert (discount["start"], discount["end"]) == (jan31, 1_714_435_200)  # 2024-04-30: Jan 31 + 3 months
+    assert engine.store.get(discount["id"]) is discount
+    assert engine.collection("event")[-1]["type"] == "customer.discount.created"
+    assert discount_applies(engine, discount, jan31 + 86_400, first_invoice=False)
+    assert not discount_applies(engine, discount, 1_714_435_200, first_invoice=False)
+    assert discount_amount(coupon, 999, "usd") == 200  # 199.8 rounded
+    count = len(engine.collection("event"))
+    new_discount(engine, coupon, customer=customer, subscription=None, invoice="in_1", start=jan31)
+    assert (coupon["times_redeemed"], coupon["valid"]) == (2, False)
+    assert len(engine.collection("event")) == count  # an invoice's discount: no customer.discount event
+    with pytest.raises(StripeErrorResponse) as caught:
+        coupon_of(engine, coupon["id"], param="coupon")
+    assert (caught.value.code, caught.value.param) == ("coupon_expired", "coupon")
+    # once and forever coupons have no end; a deleted coupon still gives its terms to its discounts
+    once = call(engine, "POST", "/v1/coupons", {"amount_off": 300, "currency": "usd"})
+    first = new_discount(engine, once, customer=customer, subscription=None, invoice=None, start=NOW)
+    assert first["end"] is None
+    assert discount_applies(engine, first, NOW, first_invoice=True)
+    assert not discount_applies(engine, first, NOW + 1, first_invoice=False)
+    assert (discount_amount(once, 1000, "usd"), discount_amount(once, 200, "usd"), discount_amount(once, 1000, "eur")) == (300, 200, 0)  # fmt: skip
+    call(engine, "DELETE", f"/v1/coupons/{once['id']}")
+    assert coupon_terms(engine, first)["amount_off"] == 300
+
+
+def test_a_coupon_expires_at_redeem_by(engine: Engine) -> None:
+    from paragon_magic.sandbox.engine.coupons import coupon_of
+
+    coupon = call(engine, "POST", "/v1/coupons", {"percent_off": 10, "redeem_by": NOW + 3600})
+    assert coupon_of(engine, coupon["id"], param="coupon") is coupon
+    engine.clocks.set_frozen(NOW + 3601)  # the sandbox clock passes redeem_by: the coupon's job runs
+    assert coupon["valid"] is False
+    with pytest.raises(StripeErrorResponse) as caught:
+        coupon_of(engine, coupon["id"], param="coupon")
+    assert caught.value.code == "coupon_expired"
+
+
+# -- tax rates -------------------------------------------------------------------------------------
+def test_tax_rates(engine: Engine) -> None:
+    rate = call(engine, "POST", "/v1/tax_rates", {"display_name": "VAT", "inclusive": False, "percentage": "19",
+                                                   "country": "de", "tax_type": "vat", "jurisdiction": "DE"})  # fmt: skip
+    assert rate["id"].startswith("txr_")
+    assert (rate["percentage"], rate["effective_percentage"], rate["inclusive"], rate["active"], rate["country"],
+            rate["rate_type"], rate["created"]) == (19, 19, False, True, "DE", "percentage", NOW)  # fmt: skip
+    assert call(engine, "GET", f"/v1/tax_rates/{rate['id']}") == rate
+    archived = call(engine, "POST", f"/v1/tax_rates/{rate['id']}", {"active": False, "display_name": "MwSt"})
+    assert (archived["active"], archived["display_name"]) == (False, "MwSt")
+    assert engine.collection("event")[-1]["data"]["previous_attributes"] == {"active": True, "display_name": "VAT"}
+    base = {"display_name": "GST", "inclusive": True, "percentage": 10}
+    for params, param in (({**base, "percentage": 101}, "percentage"), ({"inclusive": True, "percentage": 5}, "display_name"),
+                          ({**base, "inclusive": None}, "inclusive"), ({**base, "country": "AUS"}, "country"),
+                          ({**base, "tax_type": "poll_tax"}, "tax_type"), ({**base, "inclusive": "maybe"}, "inclusive")):  # fmt: skip
+        assert refused(engine, "POST", "/v1/tax_rates", {k: v for k, v in params.items() if v is not None}).param == param
+    assert refused(engine, "POST", f"/v1/tax_rates/{rate['id']}", {"percentage": 7}).param == "percentage"
+    assert [e["type"] for e in engine.collection("event")] == ["tax_rate.created", "tax_rate.updated"]

@@ -112,10 +112,14 @@ def test_declines_refunds_prorations_and_disputes_as_stripe_python_sees_them(cli
     assert pending and all(i.proration for i in pending)
     client.v1.subscriptions.cancel(sub.id)
 
-    disputed = client.v1.payment_intents.create({"amount": 5000, "currency": "usd", "customer": customer.id,
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": START})
+    buyer = client.v1.customers.create({"test_clock": clock.id, "payment_method": "pm_card_visa"})
+    disputed = client.v1.payment_intents.create({"amount": 5000, "currency": "usd", "customer": buyer.id,
                                                  "payment_method": "pm_card_createDispute", "confirm": True})
     assert disputed.status == "succeeded"
-    disputes = list(client.v1.disputes.list({"payment_intent": disputed.id}).auto_paging_iter())
-    if disputes:  # opened at once, or on the clock's next tick
-        dispute = client.v1.disputes.update(disputes[0].id, {"evidence": {"uncategorized_text": "winning_evidence"}})
-        assert dispute.status in ("under_review", "won")
+    client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": START + 3600})  # disputed shortly after
+    [dispute] = list(client.v1.disputes.list({"payment_intent": disputed.id}).auto_paging_iter())
+    assert dispute.status == "needs_response" and dispute.amount == 5000
+    dispute = client.v1.disputes.update(dispute.id, {"evidence": {"uncategorized_text": "winning_evidence"}})
+    client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": START + 2 * 3600})
+    assert client.v1.disputes.retrieve(dispute.id).status == "won"

@@ -79,7 +79,7 @@ def parse_product(engine: Engine, params: Any, *, prefix: str = "") -> dict[str,
                                   param=name("id"), code="resource_already_exists")  # fmt: skip
     kind = params.get("type") or "service"
     if kind not in _TYPES:
-        raise _bad(f"Invalid {name('type')}: must be one of good or service", name("type"), "invalid_string")
+        raise _bad(f"Invalid {name('type')}: must be one of good or service", name("type"), None)
     fields: dict[str, Any] = {
         "id": product_id, "name": str(params["name"]), "type": kind,
         "active": as_bool(params.get("active", True), name("active")),

@@ -36,6 +36,14 @@ def create_customer(req: Request) -> dict[str, Any]:
                  "be attached to the customer.", param="invoice_settings[default_payment_method]",
             code="resource_missing")  # fmt: skip
     fields = {key: p[key] for key in _SIMPLE if key in p and p[key] != ""}
+    if p.get("payment_method"):
+        from .payment_methods import check_attach
+
+        check_attach(engine, p["payment_method"], None)  # a declining card is refused before anything exists
+    if p.get("source"):
+        from .sources import check_source
+
+        check_source(engine, p["source"])
     customer = engine.create(
         "customer", "cus_", clock=clock, email=address, metadata=metadata, test_clock=clock or None,
         invoice_prefix=p.get("invoice_prefix") or _prefix(engine), next_invoice_sequence=int(p.get("next_invoice_sequence") or 1),
@@ -50,6 +58,10 @@ def create_customer(req: Request) -> dict[str, Any]:
         method = attach(engine, p["payment_method"], customer["id"])
         settings = {**customer["invoice_settings"], "default_payment_method": method["id"]}
         customer["invoice_settings"] = settings
+    if p.get("source"):
+        from .sources import add_source
+
+        add_source(engine, customer, p["source"])
     return customer
 
 

@@ -17,13 +17,15 @@ clear 400 instead of being ignored.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..front.errors import StripeErrorResponse, missing_param, no_such
 from . import STARTUP, Engine, Request, route
-from .common import as_bool, as_int, currency, merged_metadata
+from .common import as_bool, as_int, currency, merged_metadata, ref
 from .events import diff
 
 #: The longest interval Stripe allows, per unit (three years).
@@ -40,6 +42,22 @@ def _bad(message: str, param: str, code: str | None = "parameter_invalid_empty")
 def _namer(prefix: str) -> Callable[[str], str]:
     """``key`` -> the name a client posted it under (``default_price_data[recurring][interval]``)."""
     return (lambda key: f"{prefix}[{key}]") if prefix else (lambda key: key)
+
+
+def add_interval(moment: int, interval: str, count: int = 1) -> int:
+    """``moment`` plus ``count`` intervals in UTC, as Stripe bills: months and years keep the day of
+    the month, clamped to the month's last day (Jan 31 + 1 month = Feb 28/29)."""
+    start = datetime.fromtimestamp(moment, timezone.utc)
+    if interval in ("day", "week"):
+        return moment + count * (7 if interval == "week" else 1) * 86_400
+    months = count * (12 if interval == "year" else 1)
+    if interval not in ("month", "year"):
+        raise ValueError(f"unknown interval {interval!r}")
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    day = min(start.day, calendar.monthrange(year, month + 1)[1])
+    moved = start.replace(year=year, month=month + 1, day=day)
+    return int(moved.timestamp())
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -99,7 +117,7 @@ def parse_amount(params: dict[str, Any], int_key: str, decimal_key: str,
     try:
         value = Decimal(str(params[decimal_key]))
     except InvalidOperation:
-        raise _bad(f"Invalid decimal: {params[decimal_key]}", name(decimal_key), "parameter_invalid_decimal") from None  # fmt: skip
+        raise _bad(f"Invalid decimal: {params[decimal_key]}", name(decimal_key), None) from None  # fmt: skip
     if not value.is_finite() or value < 0:
         raise _bad("This value must be greater than or equal to 0.", name(decimal_key), "parameter_invalid_decimal")
     exponent = value.normalize().as_tuple().exponent
@@ -118,7 +136,7 @@ def parse_recurring(raw: Any, name: Callable[[str], str]) -> dict[str, Any]:
         raise missing_param(name("interval"))
     if interval not in MAX_INTERVAL_COUNT:
         raise _bad(f"Invalid {name('interval')}: must be one of day, week, month, or year",
-                   name("interval"), "invalid_string")  # fmt: skip
+                   name("interval"), None)  # fmt: skip
     count = as_int(raw.get("interval_count", 1), name("interval_count"))
     if count < 1:
         raise _bad("This value must be greater than or equal to 1.", name("interval_count"), "parameter_invalid_integer")  # fmt: skip
@@ -127,7 +145,7 @@ def parse_recurring(raw: Any, name: Callable[[str], str]) -> dict[str, Any]:
                    f"{count} {interval}s is too long.", name("interval_count"), "parameter_invalid_integer")  # fmt: skip
     usage = raw.get("usage_type") or "licensed"
     if usage not in ("licensed", "metered"):
-        raise _bad(f"Invalid {name('usage_type')}: must be one of licensed or metered", name("usage_type"), "invalid_string")  # fmt: skip
+        raise _bad(f"Invalid {name('usage_type')}: must be one of licensed or metered", name("usage_type"), None)  # fmt: skip
     if raw.get("meter"):
         raise _bad("The sandbox has no billing meters: a metered price is billed on the quantity reported "
                    "with the subscription item.", name("meter"))  # fmt: skip
@@ -144,7 +162,7 @@ def parse_recurring(raw: Any, name: Callable[[str], str]) -> dict[str, Any]:
 
 def tax_behavior(value: Any, param: str = "tax_behavior") -> str:
     if value not in _TAX_BEHAVIORS:
-        raise _bad(f"Invalid {param}: must be one of exclusive, inclusive, or unspecified", param, "invalid_string")
+        raise _bad(f"Invalid {param}: must be one of exclusive, inclusive, or unspecified", param, None)
     return str(value)
 
 
@@ -340,8 +358,26 @@ def update_plan(req: Request) -> dict[str, Any]:
         changes["metadata"] = merged_metadata(price.get("metadata"), p["metadata"])
     if "product" in p:
         changes["product"] = engine.get("product", p["product"], param="product")["id"]
+        in_use = any(ref(item.get("price")) == price["id"] for item in engine.store.all("subscription_item"))
+        if in_use and changes["product"] != price["product"]:
+            raise _bad("The product of a plan cannot be changed once the plan is used in a subscription.", "product")
     if "trial_period_days" in p:
         raw = {**price["recurring"], "trial_period_days": p["trial_period_days"] or None}
         changes["recurring"] = parse_recurring(raw, _namer(""))
     update_price_fields(engine, price, changes)
     return plan_view(price)
+
+
+@route("DELETE", "/v1/plans/{}")
+def delete_plan(req: Request) -> dict[str, Any]:
+    """Delete a plan, and so its price (``plan.deleted``, ``price.deleted``): no new subscriptions to
+    it; subscriptions that have it keep their copy of it and renew as before (Stripe's docs)."""
+    engine = req.engine
+    price = _plan_of(engine, req.arg())
+    product = engine.store.get(price["product"], "product")
+    if product is not None and product.get("default_price") == price["id"]:
+        raise _bad(f"This plan is the default price of its product (`{product['id']}`): set another default_price "
+                   "on the product first.", "id")  # fmt: skip
+    engine.announce("plan.deleted", plan_view(price))
+    engine.delete(price, event="price.deleted")
+    return {"id": price["id"], "object": "plan", "deleted": True}

@@ -285,6 +285,6 @@ def find_list_spec(path: str) -> ListSpec | None:
     spec = LIST_SPECS.get(path)
     for pattern, nested, (field_name, parent_kind) in _NESTED if spec is None else ():
         match = pattern.match(path)
-        if match and match.group(1) not in ("search", "upcoming"):
+        if match and match.group(1) not in ("search", "upcoming", "preview"):
             return dataclasses.replace(nested, parent=(field_name, parent_kind, match.group(1)))
     return spec
