@@ -1,9 +1,5 @@
-"""A small world for the billing engine tests: a catalog, customers with cards, test clocks.
-
-Each helper goes through the engine's own endpoint when its owner has landed (prices, test clocks,
-payment methods) and otherwise makes the object the way that owner's module will, so the billing
-tests run on every branch of issue 23 and switch to the real endpoints as they merge.
-"""
+"""A small world for the billing engine tests: a catalog, customers with Stripe's test cards, test
+clocks, all made through the engine's own endpoints."""
 
 from __future__ import annotations
 
@@ -13,7 +9,6 @@ from typing import Any
 from paragon_magic.client import flatten_params
 from paragon_magic.sandbox.engine import Engine
 from paragon_magic.sandbox.engine.billing import add_interval
-from paragon_magic.sandbox.engine.routes import find
 
 DAY = 86_400
 #: 2026-01-31 12:00 UTC: a month end, so day clamping shows.
@@ -24,65 +19,47 @@ def call(engine: Engine, method: str, path: str, params: dict[str, Any] | None =
     return engine.handle(method, path, flatten_params(params or {}))
 
 
-def _has(method: str, path: str) -> bool:
-    return find(method, path) is not None
-
-
 def product_price(engine: Engine, amount: int, *, interval: str = "month", currency: str = "usd",
                   name: str = "Pro", trial_days: int | None = None) -> dict[str, Any]:  # fmt: skip
     """A recurring price of a new product."""
-    if _has("POST", "/v1/prices") and _has("POST", "/v1/products"):
-        product = call(engine, "POST", "/v1/products", {"name": name})
-        recurring: dict[str, Any] = {"interval": interval}
-        if trial_days:
-            recurring["trial_period_days"] = trial_days
-        return call(engine, "POST", "/v1/prices", {"product": product["id"], "unit_amount": amount,
-                                                   "currency": currency, "recurring": recurring})  # fmt: skip
-    product = engine.create("product", "prod_", name=name, active=True)
-    return engine.create("price", "price_", product=product["id"], unit_amount=amount, currency=currency,
-                         active=True, type="recurring",
-                         recurring={"interval": interval, "interval_count": 1, "usage_type": "licensed",
-                                    "trial_period_days": trial_days, "meter": None})  # fmt: skip
+    product = call(engine, "POST", "/v1/products", {"name": name})
+    recurring: dict[str, Any] = {"interval": interval}
+    if trial_days:
+        recurring["trial_period_days"] = trial_days
+    return call(engine, "POST", "/v1/prices", {"product": product["id"], "unit_amount": amount, "currency": currency,
+                                               "recurring": recurring})  # fmt: skip
 
 
 def coupon(engine: Engine, **fields: Any) -> dict[str, Any]:
-    if _has("POST", "/v1/coupons"):
-        return call(engine, "POST", "/v1/coupons", fields)
-    return engine.create("coupon", "", id=fields.pop("id", None) or engine.store.new_id("", 8), valid=True,
-                         times_redeemed=0, **fields)  # fmt: skip
+    return call(engine, "POST", "/v1/coupons", fields)
 
 
 def new_clock(engine: Engine, frozen_time: int = T0) -> str:
-    if _has("POST", "/v1/test_helpers/test_clocks"):
-        return call(engine, "POST", "/v1/test_helpers/test_clocks", {"frozen_time": frozen_time})["id"]
-    clock = engine.create("test_helpers.test_clock", "clock_", event=None, frozen_time=frozen_time, status="ready")
-    engine.clocks.test_clocks[clock["id"]] = clock
-    return clock["id"]
+    return call(engine, "POST", "/v1/test_helpers/test_clocks", {"frozen_time": frozen_time})["id"]
 
 
 def advance(engine: Engine, clock: str, to: int) -> None:
     """Advance ``clock`` to ``to`` in steps of at most a month (Stripe refuses more than two
     intervals of the shortest subscription at once)."""
     while (now := engine.now(clock)) < to:
-        step = min(to, add_interval(now, "month"))
-        if _has("POST", "/v1/test_helpers/test_clocks/{}/advance"):
-            call(engine, "POST", f"/v1/test_helpers/test_clocks/{clock}/advance", {"frozen_time": step})
-            continue
-        engine.clocks.run_until(clock, step)
-        engine.clocks.test_clocks[clock]["frozen_time"] = step
+        call(engine, "POST", f"/v1/test_helpers/test_clocks/{clock}/advance", {"frozen_time": min(to, add_interval(now, "month"))})
 
 
 def customer(engine: Engine, clock: str | None, card: str | None = "pm_card_visa", **fields: Any) -> dict[str, Any]:
-    """A customer on ``clock`` whose invoices are charged to the test card ``card``."""
+    """A customer on ``clock`` whose invoices are charged to the test card ``card`` (attached and made
+    the invoice default)."""
     params: dict[str, Any] = {"name": "Ada Lovelace", "email": "ada@example.com", **fields}
     if clock:
         params["test_clock"] = clock
-    if card and _has("POST", "/v1/payment_methods"):
-        params["payment_method"] = card  # attached and made the invoice default
-    cus = call(engine, "POST", "/v1/customers", params)
-    if card and not _has("POST", "/v1/payment_methods"):
-        cus["invoice_settings"]["default_payment_method"] = card
-    return cus
+    if card:
+        params["payment_method"] = card
+    return call(engine, "POST", "/v1/customers", params)
+
+
+def switch_card(engine: Engine, cus: dict[str, Any], card: str) -> None:
+    """Make ``card`` the customer's default payment method (a card that starts failing later)."""
+    method = call(engine, "POST", f"/v1/payment_methods/{card}/attach", {"customer": cus["id"]})
+    call(engine, "POST", f"/v1/customers/{cus['id']}", {"invoice_settings": {"default_payment_method": method["id"]}})
 
 
 def events(engine: Engine, type: str, obj_id: str | None = None) -> list[dict[str, Any]]:
@@ -97,12 +74,3 @@ def invoices_of(engine: Engine, customer_id: str) -> list[dict[str, Any]]:
 
 def lines_of(engine: Engine, invoice_id: str) -> list[dict[str, Any]]:
     return [line for line in engine.store.all("line_item") if line["invoice"] == invoice_id]
-
-
-def switch_card(engine: Engine, cus: dict[str, Any], card: str) -> None:
-    """Make ``card`` the customer's default payment method (a card that starts failing later)."""
-    if _has("POST", "/v1/payment_methods"):
-        method = call(engine, "POST", f"/v1/payment_methods/{card}/attach", {"customer": cus["id"]})
-        call(engine, "POST", f"/v1/customers/{cus['id']}", {"invoice_settings": {"default_payment_method": method["id"]}})
-        return
-    engine.store.get(cus["id"])["invoice_settings"]["default_payment_method"] = card

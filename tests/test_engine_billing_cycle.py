@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing_world import DAY, T0, advance, call, customer, events, invoices_of, lines_of, product_price, new_clock
+from billing_world import T0, advance, call, customer, events, invoices_of, lines_of, product_price, new_clock
 from paragon_magic.sandbox.engine import Engine
 from paragon_magic.sandbox.engine.billing import add_interval
 

@@ -16,7 +16,7 @@ from typing import Any
 from ...front.errors import StripeErrorResponse
 from ..common import as_bool, as_int, merged_metadata
 from . import cycle, discounts as discounts_mod, items as items_mod
-from ._seams import attached_to
+from ..payment_methods import attached_to
 from .periods import DAY, period_end_after, recurring_of
 from .subscriptions import COLLECTION_METHODS, MAX_TRIAL_DAYS, PAYMENT_BEHAVIORS, _collection, _enum, refuse_unsupported
 

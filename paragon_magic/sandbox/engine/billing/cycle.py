@@ -19,7 +19,6 @@ from typing import Any
 from ...front.errors import StripeErrorResponse
 from . import discounts as discounts_mod
 from . import index, invoicing
-from ._seams import coupon_terms
 from . import items as items_mod
 from .lines import subscription_line
 from .periods import DAY, period_end_after
@@ -88,7 +87,7 @@ def _use_once_discounts(engine: Any, sub: dict[str, Any], invoice: dict[str, Any
     used: list[dict[str, Any]] = []
     for discount_id in sub.get("discounts") or []:
         discount = engine.store.get(discount_id, "discount")
-        coupon = coupon_terms(engine, discount) if discount else None
+        coupon = discounts_mod.coupon_terms(engine, discount) if discount else None
         if coupon and coupon.get("duration") == "once" and discount_id in (invoice.get("discounts") or []):
             used.append(discount)
         else:

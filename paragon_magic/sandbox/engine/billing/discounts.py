@@ -12,9 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from ...front.errors import StripeErrorResponse
-from ._seams import coupon_of, coupon_terms, new_discount, remove_discount
+from ..coupons import coupon_of, coupon_terms as _coupon_terms, new_discount, remove_discount
 
-__all__ = ["active", "line_amounts", "new_discount", "parse", "remove_discount", "take_off"]
+__all__ = ["active", "coupon_terms", "line_amounts", "new_discount", "parse", "remove_discount", "take_off"]
+
+
+def coupon_terms(engine: Any, discount: dict[str, Any]) -> dict[str, Any] | None:
+    """The coupon a discount was made of, or None if the catalog no longer knows it."""
+    try:
+        return _coupon_terms(engine, discount)
+    except StripeErrorResponse:
+        return None
 
 
 def parse(engine: Any, given: Any, *, at: int, param: str = "discounts") -> list[dict[str, Any]]:

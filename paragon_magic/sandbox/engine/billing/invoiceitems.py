@@ -10,7 +10,7 @@ from ...front.errors import StripeErrorResponse
 from .. import Request, route
 from ..common import as_bool, as_int, currency as check_currency, merged_metadata, ref, required
 from . import index, invoicing, lines as lines_mod
-from ._seams import price_of
+from ..prices import price_of
 
 
 def new_invoiceitem(engine: Any, customer: dict[str, Any], *, amount: int, currency: str, description: str | None,

@@ -16,7 +16,7 @@ from ...front.errors import StripeErrorResponse
 from .. import Request, route
 from ..common import as_bool, as_int, currency as check_currency, merged_metadata
 from . import cycle, discounts as discounts_mod, index, invoicing, lines as lines_mod
-from ._seams import attached_to
+from ..payment_methods import attached_to
 
 HOUR = 3_600
 

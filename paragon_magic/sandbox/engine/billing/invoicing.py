@@ -15,7 +15,8 @@ from typing import Any
 
 from ...front.errors import StripeErrorResponse
 from . import index, lines as lines_mod
-from ._seams import charge, default_method
+from ..payment_methods import default_method
+from ..payments import charge_customer
 
 HOUR = 3_600
 DAY = 86_400
@@ -165,9 +166,8 @@ def attempt(engine: Any, invoice: dict[str, Any], *, payment_method: str | None 
     ok = False
     if method is not None:
         try:
-            intent, charged = charge(engine, customer, int(invoice["amount_remaining"]), invoice["currency"],
-                                     payment_method=method, description=f"Payment for Invoice {invoice['number']}",
-                                     metadata=None)  # fmt: skip
+            intent, charged = charge_customer(engine, customer, int(invoice["amount_remaining"]), invoice["currency"],
+                                              payment_method=method, description=f"Payment for Invoice {invoice['number']}")  # fmt: skip
         except StripeErrorResponse:  # the method is gone (detached, deleted): a failed attempt, no charge
             intent = charged = None
         ok = charged is not None and charged.get("status") == "succeeded"

@@ -18,9 +18,8 @@ from typing import Any
 
 from ...front.errors import StripeErrorResponse, no_such
 from ..common import as_bool, as_int, merged_metadata
-from ..store import new_object
 from . import index
-from ._seams import owner_function, price_of
+from ..prices import plan_view, price_of
 from .invoiceitems import new_invoiceitem
 from .lines import describe_item
 from .periods import recurring_of
@@ -29,23 +28,8 @@ PRORATION_BEHAVIORS = ("create_prorations", "always_invoice", "none")
 
 
 def plan_of(price: dict[str, Any]) -> dict[str, Any]:
-    """The legacy ``plan`` view of a recurring price (what ``item.plan`` shows): the catalog's
-    ``plan_view`` when it is there, else the same fields made here."""
-    if price.get("object") == "plan":
-        return copy.deepcopy(price)
-    view = owner_function("prices", "plan_view")
-    if view is not None:
-        return view(price)
-    interval, every = recurring_of(price)
-    recurring = price.get("recurring") or {}
-    return new_object(
-        "plan", id=price["id"], active=price.get("active", True), amount=price.get("unit_amount"),
-        amount_decimal=str(price.get("unit_amount") or 0), billing_scheme=price.get("billing_scheme", "per_unit"),
-        created=price.get("created"), currency=price["currency"], interval=interval, interval_count=every,
-        livemode=price.get("livemode", False), metadata=dict(price.get("metadata") or {}),
-        nickname=price.get("nickname"), product=price.get("product"), tiers_mode=price.get("tiers_mode"),
-        trial_period_days=recurring.get("trial_period_days"), usage_type=recurring.get("usage_type", "licensed"),
-        meter=recurring.get("meter"))  # fmt: skip
+    """The legacy ``plan`` view of a recurring price (what ``item.plan`` shows)."""
+    return plan_view(price)
 
 
 def items_of(engine: Any, sub_id: str) -> list[dict[str, Any]]:

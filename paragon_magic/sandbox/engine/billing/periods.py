@@ -2,28 +2,21 @@
 
 Stripe bills a monthly price on the anchor's day of the month, clamped to the month's length (an
 anchor on Jan 31 renews Feb 28, then Mar 31): each period end is the anchor plus a whole number of
-intervals, never the previous end plus one (which would drift to the 28th).
+intervals, never the previous end plus one (which would drift to the 28th). The calendar arithmetic
+is the catalog's :func:`~paragon_magic.sandbox.engine.prices.add_interval` (one implementation).
 """
 
 from __future__ import annotations
 
-import calendar
 from datetime import datetime, timezone
 from typing import Any
 
+from ..prices import add_interval
+
+__all__ = ["DAY", "add_interval", "period_end_after", "recurring_of"]
+
 DAY = 86_400
 _SECONDS = {"day": DAY, "week": 7 * DAY}
-
-
-def add_interval(start: int, interval: str, count: int = 1) -> int:
-    """``start`` plus ``count`` intervals: calendar months or years (day clamped), days or weeks."""
-    if interval in _SECONDS:
-        return start + count * _SECONDS[interval]
-    moment = datetime.fromtimestamp(start, tz=timezone.utc)
-    months = moment.month - 1 + count * (12 if interval == "year" else 1)
-    year, month = moment.year + months // 12, months % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return int(moment.replace(year=year, month=month, day=day).timestamp())
 
 
 def recurring_of(price: dict[str, Any]) -> tuple[str, int]:
@@ -36,8 +29,7 @@ def period_end_after(anchor: int, price: dict[str, Any], moment: int) -> int:
     """The first period boundary (anchor + k intervals, k ≥ 1) strictly after ``moment``."""
     interval, every = recurring_of(price)
     k = 1
-    if interval in ("month", "year") and moment > anchor:
-        # jump close first: whole months between the two moments
+    if interval in ("month", "year") and moment > anchor:  # start close: whole months between the two
         a, m = datetime.fromtimestamp(anchor, tz=timezone.utc), datetime.fromtimestamp(moment, tz=timezone.utc)
         months = (m.year - a.year) * 12 + m.month - a.month
         k = max(1, months // (every * (12 if interval == "year" else 1)) - 1)

@@ -15,7 +15,7 @@ from ...front.errors import StripeErrorResponse, missing_param
 from .. import Request, route
 from ..common import as_bool, as_int, merged_metadata
 from . import cycle, discounts as discounts_mod, items as items_mod
-from ._seams import attached_to, default_method
+from ..payment_methods import attached_to, default_method
 from .cycle import cancel_now
 from .periods import DAY, period_end_after
 
