@@ -184,3 +184,47 @@ def test_removing_a_subscriptions_discount(world) -> None:
     with pytest.raises(StripeErrorResponse) as none:
         call(engine, "DELETE", f"/v1/subscriptions/{sub['id']}/discount")
     assert none.value.status == 404
+
+
+def _stripe_event_types() -> set[str]:
+    """Every event type Stripe has (the ``enabled_events`` enum of webhook endpoints, stripe-python 16.1)."""
+    from paragon_magic.sandbox.engine._params_generated import ENDPOINTS, OBJECTS
+
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, tuple) and node and node[0] == "e" and "invoice.paid" in node:
+            found.update(node[1:])
+        elif isinstance(node, (tuple, list)):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            for child in node.values():
+                walk(child)
+
+    walk(OBJECTS)
+    walk(ENDPOINTS)
+    assert "customer.subscription.trial_will_end" in found
+    return found
+
+
+def test_every_event_billing_emits_is_a_stripe_event_type() -> None:
+    engine = Engine(seed=16)
+    seen: set[str] = set()
+    engine.events.listeners.append(lambda event: seen.add(event["type"]))
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    basic, pro = product_price(engine, 3_000, name="Basic"), product_price(engine, 6_000, name="Pro", trial_days=14)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": pro["id"]}], "trial_from_plan": True,
+                                                     "discounts": [{"coupon": coupon(engine, percent_off=10, duration="once")["id"]}]})  # fmt: skip
+    advance(engine, clock, T0 + 20 * DAY)
+    item = engine.store.get(sub["id"])["items"]["data"][0]
+    call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"items": [{"id": item["id"], "price": basic["id"]}]})
+    ii = call(engine, "POST", "/v1/invoiceitems", {"customer": cus["id"], "amount": 700, "currency": "usd"})
+    call(engine, "POST", f"/v1/invoiceitems/{ii['id']}", {"description": "Extra"})
+    draft = call(engine, "POST", "/v1/invoices", {"customer": cus["id"], "pending_invoice_items_behavior": "include"})
+    call(engine, "DELETE", f"/v1/invoices/{draft['id']}")
+    switch_card(engine, cus, "pm_card_chargeCustomerFail")
+    advance(engine, clock, add_interval(T0 + 14 * DAY, "month", 2) + 10 * DAY)
+    assert {"invoice.payment_failed", "customer.subscription.deleted", "invoice.marked_uncollectible"} <= seen
+    assert seen - _stripe_event_types() == set()

@@ -121,7 +121,7 @@ def update_invoiceitem(req: Request) -> dict[str, Any]:
     if "metadata" in p:
         changes["metadata"] = merged_metadata(ii.get("metadata"), p["metadata"])
     clock = engine.clock_of(ii["customer"])
-    engine.update(ii, changes, clock=clock)
+    engine.update(ii, changes, clock=clock, event=None)  # Stripe has no invoiceitem.updated event
     if invoice is not None:
         for line in lines_mod.lines_of(engine, invoice["id"]):
             if ((line.get("parent") or {}).get("invoice_item_details") or {}).get("invoice_item") == ii["id"]:

@@ -152,7 +152,7 @@ def delete_invoice(req: Request) -> dict[str, Any]:
         engine.delete(line, clock=clock, event=None)
     for ii in index.related(engine, "invoiceitems", invoice["customer"]):
         if ii.get("invoice") == invoice["id"]:
-            engine.update(ii, {"invoice": None}, clock=clock)
+            engine.update(ii, {"invoice": None}, clock=clock, event=None)
     return engine.delete(invoice, clock=clock)
 
 

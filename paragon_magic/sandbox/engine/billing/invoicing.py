@@ -84,7 +84,7 @@ def take_pending(engine: Any, invoice: dict[str, Any], *, subscription: str | No
             continue
         if owner is not None and owner != subscription:
             continue
-        engine.update(ii, {"invoice": invoice["id"]}, clock=clock)
+        engine.update(ii, {"invoice": invoice["id"]}, clock=clock, event=None)  # no such Stripe event
         lines_mod.invoiceitem_line(engine, invoice, ii)
         taken += 1
     return taken
