@@ -132,6 +132,29 @@ def test_the_preview_shows_the_next_invoice_with_pending_prorations(world) -> No
     assert (none.value.status, none.value.code) == (404, "invoice_upcoming_none")
 
 
+def test_previewing_a_change_matches_what_the_change_bills(world) -> None:
+    engine, clock, cus = world
+    basic, pro = product_price(engine, 3_000, name="Basic"), product_price(engine, 6_000, name="Pro")
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": basic["id"]}]})
+    item = sub["items"]["data"][0]
+    advance(engine, clock, T0 + 10 * DAY)
+    change = {"items": [{"id": item["id"], "price": pro["id"]}], "proration_date": T0 + 10 * DAY}
+    before = copy.deepcopy(engine.store.objects)
+    upcoming = call(engine, "POST", "/v1/invoices/create_preview", {"subscription": sub["id"], "subscription_details": change})
+    now = call(engine, "POST", "/v1/invoices/create_preview",
+               {"subscription": sub["id"], "subscription_details": {**change, "proration_behavior": "always_invoice"}})  # fmt: skip
+    assert engine.store.objects == before
+    assert [line["amount"] for line in upcoming["lines"]["data"]] == [6_000, -1_929, 3_857]
+    assert upcoming["parent"]["subscription_details"]["subscription_proration_date"] == T0 + 10 * DAY
+    assert ([line["amount"] for line in now["lines"]["data"]], now["created"]) == ([-1_929, 3_857], T0 + 10 * DAY)
+    call(engine, "POST", f"/v1/subscriptions/{sub['id']}", change)
+    advance(engine, clock, add_interval(T0, "month") + 2 * HOUR)
+    renewal = invoices_of(engine, cus["id"])[-1]
+    assert [line["amount"] for line in lines_of(engine, renewal["id"])] == [line["amount"] for line in upcoming["lines"]["data"]]
+    assert [line["description"] for line in lines_of(engine, renewal["id"])] == [line["description"] for line in upcoming["lines"]["data"]]
+    assert renewal["total"] == upcoming["total"]
+
+
 def test_subscription_item_endpoints(world) -> None:
     engine, _, cus = world
     basic, addon = product_price(engine, 3_000, name="Basic"), product_price(engine, 700, name="Seats")

@@ -128,21 +128,44 @@ def _day(moment: int) -> str:
     return datetime.fromtimestamp(moment, tz=timezone.utc).strftime("%d %b %Y")
 
 
-def prorate(engine: Any, sub: dict[str, Any], item_id: str, price: dict[str, Any], quantity: int, *,
-            at: int, period: tuple[int, int], credit: bool) -> dict[str, Any] | None:  # fmt: skip
-    """One proration invoice item: ``credit`` for the unused time on ``price × quantity``, else the
-    charge for the remaining time (None when nothing is left of the period)."""
+def proration(price: dict[str, Any], quantity: int, *, at: int, period: tuple[int, int], credit: bool) -> int | None:
+    """Stripe's proration of ``price × quantity`` from ``at`` to the period end: ``round(amount ×
+    remaining / length)``, negative for a ``credit``; None when ``at`` is outside the period."""
     start, end = period
     if not start <= at < end:
         return None
-    full = int(price.get("unit_amount") or 0) * quantity
-    amount = round(full * (end - at) / (end - start))
-    customer = engine.get("customer", sub["customer"])
+    amount = round(int(price.get("unit_amount") or 0) * quantity * (end - at) / (end - start))
+    return -amount if credit else amount
+
+
+def proration_text(engine: Any, price: dict[str, Any], quantity: int, at: int, credit: bool) -> str:
+    """``Unused time on 1 × Basic after 10 Feb 2026`` / ``Remaining time on …``."""
     name = describe_item(engine, price, quantity).split(" (at ")[0]
-    text = f"{'Unused' if credit else 'Remaining'} time on {name} after {_day(at)}"
-    return new_invoiceitem(engine, customer, amount=-amount if credit else amount, currency=price["currency"],
-                           description=text, period=(at, end), price=price, quantity=quantity, proration=True,
-                           subscription=sub["id"], subscription_item=item_id, livemode=sub.get("livemode", False))  # fmt: skip
+    return f"{'Unused' if credit else 'Remaining'} time on {name} after {_day(at)}"
+
+
+def prorate(engine: Any, sub: dict[str, Any], item_id: str, price: dict[str, Any], quantity: int, *,
+            at: int, period: tuple[int, int], credit: bool) -> dict[str, Any] | None:  # fmt: skip
+    """One proration invoice item (:func:`proration`), pending for the next invoice."""
+    amount = proration(price, quantity, at=at, period=period, credit=credit)
+    if amount is None:
+        return None
+    customer = engine.get("customer", sub["customer"])
+    return new_invoiceitem(engine, customer, amount=amount, currency=price["currency"],
+                           description=proration_text(engine, price, quantity, at, credit), period=(at, period[1]),
+                           price=price, quantity=quantity, proration=True, subscription=sub["id"],
+                           subscription_item=item_id, livemode=sub.get("livemode", False))  # fmt: skip
+
+
+def planned_prorations(plan: ItemPlan) -> list[tuple[str | None, dict[str, Any], int, bool]]:
+    """The prorations a plan makes, as ``(item id, price, quantity, credit)`` (a new item has no id yet)."""
+    out: list[tuple[str | None, dict[str, Any], int, bool]] = []
+    for item, price, quantity, _ in plan.changes:
+        if price["id"] != item["price"]["id"] or quantity != item["quantity"]:
+            out += [(item["id"], item["price"], item["quantity"], True), (item["id"], price, quantity, False)]
+    out += [(item["id"], item["price"], item["quantity"], True) for item in plan.deletes]
+    out += [(None, price, quantity, False) for price, quantity, _ in plan.adds]
+    return out
 
 
 def apply(engine: Any, sub: dict[str, Any], plan: ItemPlan, *, prorations: bool, at: int,
