@@ -92,6 +92,8 @@ def test_first_payment_failure_per_payment_behavior() -> None:
                                                    "payment_behavior": "error_if_incomplete"})  # fmt: skip
     assert (declined.value.status, declined.value.code, declined.value.extra["decline_code"]) == (402, "card_declined", "generic_decline")
     assert _state(engine) == before
+    advance(engine, clock, T0 + 2 * DAY)  # the clock still moves: it is the same object in the store and the clocks
+    assert engine.now(clock) == T0 + 2 * DAY and engine.store.get(clock)["frozen_time"] == T0 + 2 * DAY
 
 
 @pytest.mark.parametrize(

@@ -172,14 +172,28 @@ def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod
 
 
 def _snapshot(engine: Any) -> tuple[Any, ...]:
+    """The store as it is (events are never changed once made, so they are kept, not copied)."""
     store = engine.store
-    return copy.deepcopy((store.objects, store.kinds, store.deleted)), store._rng.getstate(), store.generation
+    objects = {i: o if o.get("object") == "event" else copy.deepcopy(o) for i, o in store.objects.items()}
+    return objects, {k: dict(v) for k, v in store.kinds.items()}, dict(store.deleted), store._rng.getstate(), store.generation
 
 
 def _restore(engine: Any, snapshot: tuple[Any, ...]) -> None:
-    (objects, kinds, deleted), rng, generation = snapshot
+    """Put the store back as :func:`_snapshot` saw it, in place: objects that existed keep their
+    identity (a test clock is the same dict in the store and in the clocks), new ones go."""
+    objects, kinds, deleted, rng, generation = snapshot
     store = engine.store
-    store.objects, store.kinds, store.deleted = objects, kinds, deleted
+    for obj_id in [i for i in store.objects if i not in objects]:
+        del store.objects[obj_id]
+    for obj_id, saved in objects.items():
+        live = store.objects.setdefault(obj_id, saved)
+        if live is not saved:
+            live.clear()
+            live.update(saved)
+    store.kinds.clear()
+    store.kinds.update(kinds)
+    store.deleted.clear()
+    store.deleted.update(deleted)
     store._rng.setstate(rng)
     store.generation = generation + 1
 
