@@ -167,3 +167,35 @@ def test_send_invoice_subscriptions_fall_past_due_when_unpaid() -> None:
     renewal = invoices_of(engine, cus["id"])[1]
     assert (renewal["status"], renewal["collection_method"], renewal["next_payment_attempt"]) == ("open", "send_invoice", None)
     assert renewal["due_date"] == add_interval(T0, "month") + 14 * DAY
+
+
+def test_cancel_at_ends_mid_period_with_a_credit() -> None:
+    engine = Engine(seed=17)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": product_price(engine, 2_800)["id"]}]})
+    end_at = add_interval(T0, "month") + 7 * DAY  # a week into the second period
+    sub = call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"cancel_at": end_at})
+    assert (sub["cancel_at"], sub["canceled_at"], sub["status"]) == (end_at, T0, "active")
+    advance(engine, clock, end_at + DAY)
+    sub = engine.store.get(sub["id"])
+    assert (sub["status"], sub["ended_at"], sub["cancellation_details"]["reason"]) == ("canceled", end_at, "cancellation_requested")
+    (credit,) = [ii for ii in engine.store.all("invoiceitem") if ii["customer"] == cus["id"]]
+    second = (add_interval(T0, "month"), add_interval(T0, "month", 2))
+    assert credit["amount"] == -round(2_800 * (second[1] - end_at) / (second[1] - second[0])) and credit["invoice"] is None
+
+
+def test_a_new_interval_during_a_trial_keeps_the_trial() -> None:
+    engine = Engine(seed=18)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    monthly, yearly = product_price(engine, 2_000), product_price(engine, 20_000, interval="year")
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": monthly["id"]}], "trial_period_days": 14})
+    item = sub["items"]["data"][0]
+    sub = call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"items": [{"id": item["id"], "price": yearly["id"]}]})
+    assert (sub["status"], sub["items"]["data"][0]["current_period_end"]) == ("trialing", T0 + 14 * DAY)
+    assert len(invoices_of(engine, cus["id"])) == 1 and not list(engine.store.all("invoiceitem"))
+    advance(engine, clock, T0 + 14 * DAY + 2 * HOUR)
+    first = invoices_of(engine, cus["id"])[1]
+    assert (first["billing_reason"], first["amount_paid"]) == ("subscription_cycle", 20_000)
+    assert lines_of(engine, first["id"])[0]["period"] == {"start": T0 + 14 * DAY, "end": add_interval(T0 + 14 * DAY, "year")}

@@ -3,8 +3,9 @@
 Stripe's rules followed here: an item change mid-period prorates per ``proration_behavior``
 (``create_prorations``, the default: proration items billed on the next invoice; ``always_invoice``:
 billed now on a ``subscription_update`` invoice; ``none``). No prorations during a trial. A change to
-another billing interval, ``billing_cycle_anchor=now`` or ``trial_end=now`` starts a new cycle now:
-the unused time is credited and the new period billed at once. ``cancel_at_period_end`` sets
+another billing interval (outside a trial), ``billing_cycle_anchor=now`` or ``trial_end=now`` starts a
+new cycle now: the unused time is credited and the new period billed at once. ``cancel_at`` ends the
+subscription at that moment, crediting the unused time. ``cancel_at_period_end`` sets
 ``cancel_at`` (the period end) and ``canceled_at`` (now). One ``customer.subscription.updated``
 event carries every changed field's old value.
 """
@@ -68,8 +69,9 @@ def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any
     trialing = sub["status"] == "trialing"
     new_interval = plan is not None and {recurring_of(pr) for pr in plan.resulting_prices(current)} != {
         recurring_of(item["price"]) for item in current}
-    end_trial = trialing and trial_end == "now"
-    new_cycle = new_interval or anchor_now or end_trial
+    end_trial = trialing and (trial_end == "now" or anchor_now)
+    # a new interval during a trial keeps the trial: the new price is first billed when it ends
+    new_cycle = (new_interval and not trialing) or anchor_now or end_trial
     prorate = behavior != "none" and not trialing
     made = 0
     if plan is not None:
@@ -109,7 +111,7 @@ def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any
         cycle.update_sub(engine, sub, {"latest_invoice": invoice["id"]})
     if new_period != period:
         cycle.schedule(engine, sub)
-    if cancel_at is not None and cancel_at < new_period[1]:
+    if cancel_at is not None:
         engine.clocks.schedule(clock, cancel_at, lambda: _cancel_at(engine, sub["id"], cancel_at), f"cancel {sub['id']}")
     return sub
 
