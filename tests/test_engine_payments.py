@@ -324,3 +324,24 @@ def test_a_customer_created_with_a_declining_card_is_not_created(engine: Engine)
         assert engine.collection("customer") == [] and engine.collection("event") == []
     buyer = customer(engine, source="tok_visa")
     assert buyer["default_source"].startswith("card_")
+
+
+def test_setup_intents_save_a_card_or_refuse_a_declining_one(engine: Engine) -> None:
+    buyer = customer(engine)
+    saved = call(engine, "POST", "/v1/setup_intents", {"customer": buyer["id"], "payment_method": "pm_card_visa",
+                                                       "confirm": True})  # fmt: skip
+    assert (saved["status"], saved["usage"]) == ("succeeded", "off_session")
+    assert call(engine, "GET", f"/v1/payment_methods/{saved['payment_method']}")["customer"] == buyer["id"]
+    failing = refused(engine, "POST", "/v1/setup_intents", {"customer": buyer["id"], "confirm": True,
+                                                            "payment_method": "pm_card_chargeDeclinedStolenCard"})  # fmt: skip
+    assert (failing.status, failing.code, failing.extra["decline_code"]) == (402, "card_declined", "stolen_card")
+    intent = failing.extra["setup_intent"]
+    assert intent["status"] == "requires_payment_method" and intent["last_setup_error"]["decline_code"] == "stolen_card"
+    retry = call(engine, "POST", f"/v1/setup_intents/{intent['id']}/confirm", {"payment_method": "pm_card_chargeCustomerFail"})
+    assert retry["status"] == "succeeded"  # attaches fine; its charges will fail
+    later = call(engine, "POST", "/v1/setup_intents", {"customer": buyer["id"]})
+    assert refused(engine, "POST", f"/v1/setup_intents/{later['id']}/confirm").code == "setup_intent_unexpected_state"
+    assert call(engine, "POST", f"/v1/setup_intents/{later['id']}/cancel")["status"] == "canceled"
+    types = [t for t in event_types(engine) if t.startswith("setup_intent.")]
+    assert types == ["setup_intent.created", "setup_intent.succeeded", "setup_intent.created", "setup_intent.setup_failed",
+                     "setup_intent.succeeded", "setup_intent.created", "setup_intent.canceled"]
