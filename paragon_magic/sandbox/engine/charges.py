@@ -17,7 +17,7 @@ from typing import Any
 
 from ..front.errors import StripeErrorResponse, missing_param, no_such
 from . import Request, route
-from .cards import Card, Decline, by_fingerprint, card_error, card_hash, charge_details, lookup
+from .cards import AUTHENTICATION_REQUIRED, DECLINES, Card, Decline, card_error, card_hash, charge_details, lookup
 from .common import as_bool, as_int, check_metadata, currency, merged_metadata, minimum_amount
 from .ledger import format_money, record
 from .payment_methods import behaviour, default_method, find
@@ -60,7 +60,9 @@ def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any
                payment_intent: str | None, capture: bool, clock: str, description: str | None = None,
                metadata: dict[str, Any] | None = None, statement_descriptor: str | None = None,
                receipt_email: str | None = None, livemode: bool = False) -> dict[str, Any]:  # fmt: skip
-    """One payment attempt on ``method`` (a PaymentMethod, or a legacy ``card`` source), stored with its events."""
+    """One payment attempt on ``method`` (a PaymentMethod, or a legacy ``card`` source), stored with its
+    events. Made without the customer (off-session, or the Charges API), so a card that needs 3D
+    Secure is declined."""
     legacy = method.get("object") == "card"
     card = behaviour(method)
     if legacy:
@@ -68,6 +70,8 @@ def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any
     else:
         pm_card = method.get("card") or {}
     decline = card.decline if card is not None else None
+    if card is not None and card.authentication:
+        decline = AUTHENTICATION_REQUIRED
     ok = decline is None
     charge_id = engine.store.new_id("ch_")
     charge = engine.create(
@@ -99,10 +103,9 @@ def decline_of(charge: dict[str, Any]) -> Decline | None:
     """The decline a failed charge answered (from its test card), for errors and ``last_payment_error``."""
     if charge["status"] != "failed":
         return None
-    details = (charge.get("payment_method_details") or {}).get("card") or {}
-    card = by_fingerprint(details.get("fingerprint"))
-    if card is not None and card.decline is not None:
-        return card.decline
+    known = DECLINES.get((charge["failure_code"], (charge.get("outcome") or {}).get("reason")))
+    if known is not None:
+        return known
     return Decline(charge["failure_code"] or "card_declined", None, charge["failure_message"] or "Your card was declined.")
 
 

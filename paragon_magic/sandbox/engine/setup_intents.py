@@ -1,6 +1,7 @@
 """SetupIntents: save a card for later (create, retrieve, update, confirm, cancel).
 
-Confirming validates the card as Stripe does: the declining test cards fail (402 ``card_error`` with
+Confirming validates the card as Stripe does (a card that needs 3D Secure waits in
+``requires_action``): the declining test cards fail (402 ``card_error`` with
 ``setup_intent`` in the body, ``last_setup_error``, ``setup_intent.setup_failed``);
 ``pm_card_chargeCustomerFail`` and the good cards succeed, the PaymentMethod is attached to the
 intent's customer (``payment_method.attached``) and ``setup_intent.succeeded`` is sent.
@@ -46,6 +47,11 @@ def _confirm(engine: Any, intent: dict[str, Any], clock: str) -> dict[str, Any]:
         engine.update(intent, {"status": "requires_payment_method", "last_setup_error": error, "payment_method": None},
                       clock=clock, event="setup_intent.setup_failed")  # fmt: skip
         raise card_error(decline, setup_intent=copy.deepcopy(intent), payment_method=copy.deepcopy(method))
+    if card is not None and card.authentication:  # 3D Secure: the customer must act first
+        url = f"https://hooks.stripe.com/3d_secure_2/hosted?merchant=acct_sandbox&setup_intent={intent['id']}"
+        action = {"type": "redirect_to_url", "redirect_to_url": {"return_url": None, "url": url}}
+        return engine.update(intent, {"status": "requires_action", "next_action": action}, clock=clock,
+                             event="setup_intent.requires_action")  # fmt: skip
     if intent.get("customer") and method.get("customer") != intent["customer"]:
         attach(engine, method["id"], intent["customer"])
     return engine.update(intent, {"status": "succeeded", "last_setup_error": None}, clock=clock,
@@ -107,7 +113,7 @@ def update_setup_intent(req: Request) -> dict[str, Any]:
 def confirm_setup_intent(req: Request) -> dict[str, Any]:
     p, engine = req.params, req.engine
     intent = engine.get("setup_intent", req.arg())
-    if intent["status"] not in ("requires_payment_method", "requires_confirmation"):
+    if intent["status"] not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise _unexpected(f"You cannot confirm this SetupIntent because it has a status of {intent['status']}.")
     found = _method_for(engine, p["payment_method"], intent.get("customer")) if p.get("payment_method") else None
     if found is None and not intent.get("payment_method"):
