@@ -252,3 +252,28 @@ def test_every_timestamp_is_on_the_clock(engine: Engine) -> None:
             assert obj["created"] in allowed, (kind, obj["created"])
     assert {e["created"] for e in engine.collection("event")} <= allowed
     assert_reconciles(engine)
+
+
+def test_money_on_a_deleted_test_clock_still_settles(engine: Engine) -> None:
+    # a test clock as the clock core keeps it (the test_clocks resource drives these same calls)
+    clock = engine.create("test_helpers.test_clock", "clock_", frozen_time=T, status="ready")
+    engine.clocks.test_clocks[clock["id"]] = clock
+    buyer = call(engine, "POST", "/v1/customers", {"test_clock": clock["id"]})
+    intent = call(engine, "POST", "/v1/payment_intents", {"amount": 1000, "currency": "usd", "customer": buyer["id"],
+                                                          "payment_method": "pm_card_visa", "confirm": True})  # fmt: skip
+    charge = call(engine, "GET", f"/v1/charges/{intent['latest_charge']}")
+    assert txn_of(engine, charge)["status"] == "pending"
+    engine.clocks.run_until(clock["id"], MARCH_6)
+    clock["frozen_time"] = MARCH_6
+    assert txn_of(engine, charge)["status"] == "available"  # settled on its own clock
+    [event] = [e for e in engine.collection("event") if e["type"] == "balance.available"]
+    assert event["created"] == MARCH_6
+    assert balance_totals(engine)["available"] == {"usd": 1000 - 59}
+    second = call(engine, "POST", "/v1/payment_intents", {"amount": 2000, "currency": "usd", "customer": buyer["id"],
+                                                          "payment_method": "pm_card_visa", "confirm": True})  # fmt: skip
+    engine.clocks.drop(clock["id"])
+    advance(engine, T + 3 * DAY)  # the sandbox clock now reads the deleted clock's money (due March 8)
+    assert txn_of(engine, call(engine, "GET", f"/v1/charges/{second['latest_charge']}"))["status"] == "pending"
+    advance(engine, MONDAY)
+    assert_reconciles(engine)
+    assert [p["amount"] for p in engine.collection("payout")] == [(1000 - 59) + (2000 - 88)]

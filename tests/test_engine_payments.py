@@ -324,3 +324,49 @@ def test_a_customer_created_with_a_declining_card_is_not_created(engine: Engine)
         assert engine.collection("customer") == [] and engine.collection("event") == []
     buyer = customer(engine, source="tok_visa")
     assert buyer["default_source"].startswith("card_")
+
+
+def test_setup_intents_save_a_card_or_refuse_a_declining_one(engine: Engine) -> None:
+    buyer = customer(engine)
+    saved = call(engine, "POST", "/v1/setup_intents", {"customer": buyer["id"], "payment_method": "pm_card_visa",
+                                                       "confirm": True})  # fmt: skip
+    assert (saved["status"], saved["usage"]) == ("succeeded", "off_session")
+    assert call(engine, "GET", f"/v1/payment_methods/{saved['payment_method']}")["customer"] == buyer["id"]
+    failing = refused(engine, "POST", "/v1/setup_intents", {"customer": buyer["id"], "confirm": True,
+                                                            "payment_method": "pm_card_chargeDeclinedStolenCard"})  # fmt: skip
+    assert (failing.status, failing.code, failing.extra["decline_code"]) == (402, "card_declined", "stolen_card")
+    intent = failing.extra["setup_intent"]
+    assert intent["status"] == "requires_payment_method" and intent["last_setup_error"]["decline_code"] == "stolen_card"
+    retry = call(engine, "POST", f"/v1/setup_intents/{intent['id']}/confirm", {"payment_method": "pm_card_chargeCustomerFail"})
+    assert retry["status"] == "succeeded"  # attaches fine; its charges will fail
+    later = call(engine, "POST", "/v1/setup_intents", {"customer": buyer["id"]})
+    assert refused(engine, "POST", f"/v1/setup_intents/{later['id']}/confirm").code == "setup_intent_unexpected_state"
+    assert call(engine, "POST", f"/v1/setup_intents/{later['id']}/cancel")["status"] == "canceled"
+    types = [t for t in event_types(engine) if t.startswith("setup_intent.")]
+    assert types == ["setup_intent.created", "setup_intent.succeeded", "setup_intent.created", "setup_intent.setup_failed",
+                     "setup_intent.succeeded", "setup_intent.created", "setup_intent.canceled"]
+
+
+def test_a_card_that_needs_3d_secure_waits_on_session_and_declines_off_session(engine: Engine) -> None:
+    buyer = customer(engine, payment_method="pm_card_authenticationRequired")
+    method = buyer["invoice_settings"]["default_payment_method"]
+    waiting = call(engine, "POST", "/v1/payment_intents", {"amount": 2500, "currency": "eur", "customer": buyer["id"],
+                                                           "payment_method": method, "confirm": True,
+                                                           "return_url": "https://example.com/back"})  # fmt: skip
+    assert (waiting["status"], waiting["latest_charge"]) == ("requires_action", None)
+    assert waiting["next_action"]["type"] == "redirect_to_url"
+    assert waiting["next_action"]["redirect_to_url"]["return_url"] == "https://example.com/back"
+    assert engine.collection("charge") == [] and "payment_intent.requires_action" in event_types(engine)
+    error = refused(engine, "POST", "/v1/payment_intents", {"amount": 2500, "currency": "eur", "customer": buyer["id"],
+                                                            "payment_method": method, "confirm": True,
+                                                            "off_session": True})  # fmt: skip
+    assert (error.status, error.code, error.extra["decline_code"]) == (402, "authentication_required", "authentication_required")
+    assert error.message == "Your card was declined. This transaction requires authentication."
+    intent, charge = charge_customer(engine, buyer, 2500, "eur")
+    assert (charge["status"], charge["outcome"]["reason"]) == ("failed", "authentication_required")
+    assert intent["last_payment_error"]["decline_code"] == "authentication_required"
+    canceled = call(engine, "POST", f"/v1/payment_intents/{waiting['id']}/cancel")
+    assert canceled["status"] == "canceled"
+    setup = call(engine, "POST", "/v1/setup_intents", {"customer": buyer["id"], "confirm": True,
+                                                       "payment_method": "pm_card_authenticationRequired"})  # fmt: skip
+    assert setup["status"] == "requires_action" and setup["next_action"]["type"] == "redirect_to_url"

@@ -45,6 +45,7 @@ def _paying_customer(api: httpx.Client) -> str:
 
 
 def test_writes_under_the_clock_are_dated_at_its_moment(api: httpx.Client, control: httpx.Client) -> None:
+    _ok(control.post("/_sandbox/settings", json={"automatic_payouts": False}))  # only this test's two charges
     _set(control, T)
     customer = _paying_customer(api)
     plan = _ok(api.post("/v1/plans", data={"amount": 1_000, "currency": "usd", "interval": "month",
@@ -81,14 +82,15 @@ def test_a_payout_under_the_clock_sweeps_what_was_available_then(api: httpx.Clie
     customer = _paying_customer(api)
     _ok(api.post("/v1/payment_intents", data={"amount": 2_000, "currency": "eur", "customer": customer,
                                                "payment_method": "pm_card_visa", "confirm": "true"}))  # fmt: skip
-    refused = api.post("/v1/payouts", data={"amount": 1_945, "currency": "eur"})
+    # settled in USD: EUR 20.00 x 1.08 = $21.60, less 2.9 % + 1 % conversion + 30¢ = $1.14
+    refused = api.post("/v1/payouts", data={"amount": 2_046, "currency": "usd"})
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "balance_insufficient"  # pending
     _set(control, T + 3 * DAY)
-    payout = _ok(api.post("/v1/payouts", data={"amount": 1_945, "currency": "eur"}))
+    payout = _ok(api.post("/v1/payouts", data={"amount": 2_046, "currency": "usd"}))
     assert payout["created"] == T + 3 * DAY and payout["status"] == "pending"
     _set(control, None)
     assert _ok(api.get(f"/v1/payouts/{payout['id']}"))["status"] == "paid"
-    assert _ok(api.get("/v1/balance"))["available"] == [{"amount": 0, "currency": "eur", "source_types": {"card": 0}}]
+    assert _ok(api.get("/v1/balance"))["available"] == [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]
 
 
 def test_the_clock_takes_an_epoch_or_null(control: httpx.Client) -> None:

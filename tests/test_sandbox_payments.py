@@ -104,3 +104,16 @@ def test_a_dispute_opens_on_the_clock_and_winning_evidence_wins_it(api: httpx.Cl
     types = [e["type"] for e in _ok(api.get("/v1/events", params={"type": "charge.dispute.*"}))["data"]]
     assert sorted(types) == sorted(["charge.dispute.created", "charge.dispute.funds_withdrawn", "charge.dispute.updated",
                                     "charge.dispute.funds_reinstated", "charge.dispute.closed"])  # fmt: skip
+
+
+def test_stripe_python_saves_a_card_with_a_setup_intent(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create({"email": "setup@example.com"})
+    intent = client.v1.setup_intents.create({"customer": customer.id, "payment_method": "pm_card_mastercard",
+                                             "confirm": True})  # fmt: skip
+    assert intent.status == "succeeded"
+    methods = client.v1.customers.payment_methods.list(customer.id)
+    assert [m.card.brand for m in methods.data if m.card is not None] == ["mastercard"]
+    with pytest.raises(stripe.CardError) as declined:
+        client.v1.setup_intents.create({"customer": customer.id, "payment_method": "pm_card_chargeDeclined",
+                                        "confirm": True})  # fmt: skip
+    assert declined.value.code == "card_declined"

@@ -20,7 +20,10 @@ chargeCustomerFail                          4000000000000341    card_declined   
 
 The declining cards are also refused when attached to a customer (Stripe validates a card on
 attach); ``chargeCustomerFail`` attaches and then every charge fails. ``createDispute`` (…0259) and
-``createDisputeProductNotReceived`` (…2685) succeed and are disputed shortly after. Expiry dates of
+``createDisputeProductNotReceived`` (…2685) succeed and are disputed shortly after.
+``authenticationRequired`` (…3184) needs 3D Secure on every payment: a PaymentIntent confirmed
+on-session waits in ``requires_action``, an off-session one (billing) is declined with
+``authentication_required``. Expiry dates of
 test cards are not part of the table: a card created now expires in the same month next year.
 """
 
@@ -58,6 +61,9 @@ class Decline:
 
 
 GENERIC = Decline("card_declined", "generic_decline", "Your card was declined.")
+#: An off-session payment on a card that needs 3D Secure (``authenticationRequired``).
+AUTHENTICATION_REQUIRED = Decline("authentication_required", "authentication_required",
+                                  "Your card was declined. This transaction requires authentication.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Card:
     decline: Decline | None = None  # every charge fails with this
     attachable: bool = True  # False: attaching to a customer fails with ``decline``
     dispute_reason: str | None = None  # the charge succeeds, then is disputed with this reason
+    authentication: bool = False  # 3D Secure on every payment: on-session requires_action, off-session declined
 
     @property
     def last4(self) -> str:
@@ -159,11 +166,15 @@ CARDS: dict[str, Card] = {
     # disputes
     "createDispute": Card("4000000000000259", "visa", dispute_reason="fraudulent"),
     "createDisputeProductNotReceived": Card("4000000000002685", "visa", dispute_reason="product_not_received"),
+    # 3D Secure
+    "authenticationRequired": Card("4000002760003184", "visa", country="DE", authentication=True),
 }
 # Stripe's brand-prefixed spellings of the declines (``pm_card_visa_chargeDeclined``, …).
 CARDS.update({f"visa_{name}": card for name, card in list(CARDS.items()) if name.startswith("charge")})
 
 _BY_FINGERPRINT = {card.fingerprint: card for card in CARDS.values()}
+#: Every decline by (``failure_code``, ``outcome.reason``) of the charge it failed.
+DECLINES = {(d.code, d.reason): d for d in [AUTHENTICATION_REQUIRED, *(c.decline for c in CARDS.values() if c.decline)]}
 _BY_NUMBER = {card.number: card for card in CARDS.values()}
 
 

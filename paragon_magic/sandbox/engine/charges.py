@@ -17,8 +17,9 @@ from typing import Any
 
 from ..front.errors import StripeErrorResponse, missing_param, no_such
 from . import Request, route
-from .cards import Card, Decline, by_fingerprint, card_error, card_hash, charge_details, lookup
+from .cards import AUTHENTICATION_REQUIRED, DECLINES, Card, Decline, card_error, card_hash, charge_details, lookup
 from .common import as_bool, as_int, check_metadata, currency, merged_metadata, minimum_amount
+from .disputes import dispute_later
 from .ledger import format_money, record
 from .payment_methods import behaviour, default_method, find
 from .store import new_object
@@ -60,7 +61,9 @@ def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any
                payment_intent: str | None, capture: bool, clock: str, description: str | None = None,
                metadata: dict[str, Any] | None = None, statement_descriptor: str | None = None,
                receipt_email: str | None = None, livemode: bool = False) -> dict[str, Any]:  # fmt: skip
-    """One payment attempt on ``method`` (a PaymentMethod, or a legacy ``card`` source), stored with its events."""
+    """One payment attempt on ``method`` (a PaymentMethod, or a legacy ``card`` source), stored with its
+    events. Made without the customer (off-session, or the Charges API), so a card that needs 3D
+    Secure is declined."""
     legacy = method.get("object") == "card"
     card = behaviour(method)
     if legacy:
@@ -68,7 +71,10 @@ def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any
     else:
         pm_card = method.get("card") or {}
     decline = card.decline if card is not None else None
+    if card is not None and card.authentication:
+        decline = AUTHENTICATION_REQUIRED
     ok = decline is None
+    failure = {"failure_code": decline.code, "failure_message": decline.message} if decline is not None else {}
     charge_id = engine.store.new_id("ch_")
     charge = engine.create(
         "charge", "ch_", clock=clock, event=None, id=charge_id, amount=amount, currency=currency, customer=customer,
@@ -78,7 +84,7 @@ def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any
         {"address": None, "email": None, "name": None, "phone": None, "tax_id": None},
         source=copy.deepcopy(method) if legacy else None, status="succeeded" if ok else "failed", paid=ok,
         captured=ok and capture, amount_captured=amount if ok and capture else 0, outcome=_outcome(charge_id, decline),
-        failure_code=None if ok else decline.code, failure_message=None if ok else decline.message,  # type: ignore[union-attr]
+        **failure,
         statement_descriptor=statement_descriptor, receipt_email=receipt_email, livemode=livemode,
         calculated_statement_descriptor=(statement_descriptor or DESCRIPTOR)[:22],
         receipt_url=f"https://pay.stripe.com/receipts/payment/{charge_id}",
@@ -89,8 +95,6 @@ def new_charge(engine: Any, *, amount: int, currency: str, method: dict[str, Any
         charge["balance_transaction"] = txn["id"]
     engine.announce("charge.succeeded" if ok else "charge.failed", charge, clock=clock)
     if ok and card is not None and card.dispute_reason:
-        from .disputes import dispute_later
-
         dispute_later(engine, charge, card.dispute_reason, clock=clock)
     return charge
 
@@ -99,10 +103,9 @@ def decline_of(charge: dict[str, Any]) -> Decline | None:
     """The decline a failed charge answered (from its test card), for errors and ``last_payment_error``."""
     if charge["status"] != "failed":
         return None
-    details = (charge.get("payment_method_details") or {}).get("card") or {}
-    card = by_fingerprint(details.get("fingerprint"))
-    if card is not None and card.decline is not None:
-        return card.decline
+    known = DECLINES.get((charge["failure_code"], (charge.get("outcome") or {}).get("reason")))
+    if known is not None:
+        return known
     return Decline(charge["failure_code"] or "card_declined", None, charge["failure_message"] or "Your card was declined.")
 
 
@@ -204,7 +207,7 @@ def capture_charge(req: Request) -> dict[str, Any]:
     engine = req.engine
     charge = engine.get("charge", req.arg())
     if charge.get("payment_intent"):
-        from .payments import capture_intent
+        from .payments import capture_intent  # payments builds on charges
 
         intent = engine.get("payment_intent", charge["payment_intent"])
         capture_intent(engine, intent, req.params.get("amount"), param="amount")

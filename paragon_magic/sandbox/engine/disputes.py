@@ -63,7 +63,7 @@ def open_dispute(engine: Any, charge_id: str, reason: str, *, clock: str) -> dic
     )  # fmt: skip
     txn = record(engine, source=dispute, type="adjustment", amount=-amount, currency=charge["currency"],
                  fee=DISPUTE_FEE, description=f"Chargeback withdrawal for {charge_id}", clock=clock)  # fmt: skip
-    dispute["balance_transactions"] = [dict(txn)]
+    dispute["balance_transactions"] = [txn]  # the stored transactions themselves: always current
     engine.update(charge, {"disputed": True}, clock=clock, event=None)
     engine.announce("charge.dispute.created", dispute, clock=clock)
     engine.announce("charge.dispute.funds_withdrawn", dispute, clock=clock)
@@ -77,7 +77,7 @@ def _decide(engine: Any, dispute_id: str, won: bool, *, clock: str) -> None:
     if won:
         txn = record(engine, source=dispute, type="adjustment", amount=dispute["amount"], currency=dispute["currency"],
                      fee=0, description=f"Chargeback reversal for {dispute['charge']}", clock=clock)  # fmt: skip
-        engine.update(dispute, {"status": "won", "balance_transactions": [*dispute["balance_transactions"], dict(txn)]},
+        engine.update(dispute, {"status": "won", "balance_transactions": [*dispute["balance_transactions"], txn]},
                       clock=clock, event="charge.dispute.funds_reinstated")  # fmt: skip
     else:
         engine.update(dispute, {"status": "lost"}, clock=clock, event=None)
@@ -108,7 +108,7 @@ def update_dispute(req: Request) -> dict[str, Any]:
     evidence = p.get("evidence") or {}
     if not isinstance(evidence, dict):
         raise StripeErrorResponse(400, "Invalid hash", param="evidence", code="parameter_invalid_empty")
-    unknown = sorted(set(evidence) - set(_EVIDENCE_KEYS))
+    unknown = sorted(set(evidence) - {*_EVIDENCE_KEYS, "enhanced_evidence"})
     if unknown:
         raise StripeErrorResponse(400, f"Received unknown parameter: evidence[{unknown[0]}]",
                                   param=f"evidence[{unknown[0]}]", code="parameter_unknown")  # fmt: skip
@@ -119,7 +119,9 @@ def update_dispute(req: Request) -> dict[str, Any]:
     if evidence or submit:
         _open(dispute)
     if evidence:
-        changes["evidence"] = {**dispute["evidence"], **{k: (v or None) for k, v in evidence.items()}}
+        given = {k: (v or None) for k, v in evidence.items() if k != "enhanced_evidence"}
+        enhanced = {**dispute["evidence"].get("enhanced_evidence", {}), **(evidence.get("enhanced_evidence") or {})}
+        changes["evidence"] = {**dispute["evidence"], **given, "enhanced_evidence": enhanced}
     details = dict(dispute["evidence_details"])
     if evidence:
         details["has_evidence"] = True

@@ -18,7 +18,7 @@ from . import Request, route
 from .cards import card_error
 from .charges import capture, capture_amount, check_amount, decline_of, new_charge
 from .common import as_bool, as_int, check_metadata, currency, merged_metadata
-from .payment_methods import attach, default_method, find, materialize
+from .payment_methods import attach, behaviour, default_method, find, materialize
 from .refunds import refund_charge
 
 _CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -34,6 +34,13 @@ _SIMPLE = ("description", "receipt_email", "statement_descriptor", "statement_de
 
 def _unexpected(message: str) -> StripeErrorResponse:
     return StripeErrorResponse(400, message, code="payment_intent_unexpected_state")
+
+
+def _off_session(value: Any) -> bool:
+    """``off_session``: a boolean, or Stripe's ``one_off`` / ``recurring``."""
+    if value in ("one_off", "recurring"):
+        return True
+    return as_bool(value, "off_session") if value not in (None, "") else False
 
 
 def _check_method(engine: Any, ref: Any, customer: str | None, *, param: str = "payment_method") -> Any:
@@ -60,9 +67,18 @@ def _new_intent(engine: Any, *, amount: int, code: str, customer: str | None, me
     )  # fmt: skip
 
 
-def confirm(engine: Any, intent: dict[str, Any], *, clock: str) -> dict[str, Any]:
-    """Attempt the intent's payment: its charge, the intent's new state and their events (never raises)."""
+def confirm(engine: Any, intent: dict[str, Any], *, clock: str, off_session: bool = False,
+            return_url: str | None = None) -> dict[str, Any] | None:  # fmt: skip
+    """Attempt the intent's payment: its charge, the intent's new state and their events (never raises).
+    A card that needs 3D Secure, on-session, makes no charge: the intent waits in ``requires_action``."""
     method = materialize(engine, find(engine, intent["payment_method"]), clock=clock)
+    card = behaviour(method)
+    if card is not None and card.authentication and not off_session:
+        url = f"https://hooks.stripe.com/3d_secure_2/hosted?merchant=acct_sandbox&payment_intent={intent['id']}"
+        action = {"type": "redirect_to_url", "redirect_to_url": {"return_url": return_url, "url": url}}
+        engine.update(intent, {"status": "requires_action", "next_action": action}, clock=clock,
+                      event="payment_intent.requires_action")  # fmt: skip
+        return None
     manual = intent["capture_method"] == "manual"
     charge = new_charge(
         engine, amount=intent["amount"], currency=intent["currency"], method=method, customer=intent["customer"],
@@ -77,24 +93,24 @@ def confirm(engine: Any, intent: dict[str, Any], *, clock: str) -> dict[str, Any
                  "network_decline_code": None, "param": decline.param, "payment_method": copy.deepcopy(method),
                  "payment_method_type": "card", "type": "card_error"}  # fmt: skip
         changes = {"status": "requires_payment_method", "last_payment_error": error, "payment_method": None,
-                   "latest_charge": charge["id"]}  # fmt: skip
+                   "latest_charge": charge["id"], "next_action": None}  # fmt: skip
         engine.update(intent, changes, clock=clock, event="payment_intent.payment_failed")
         return charge
     if intent.get("setup_future_usage") and intent["customer"] and not method.get("customer"):
         attach(engine, method["id"], intent["customer"])
     if manual:
         changes = {"status": "requires_capture", "amount_capturable": intent["amount"], "latest_charge": charge["id"],
-                   "last_payment_error": None}  # fmt: skip
+                   "last_payment_error": None, "next_action": None}  # fmt: skip
         engine.update(intent, changes, clock=clock, event="payment_intent.amount_capturable_updated")
     else:
         changes = {"status": "succeeded", "amount_received": intent["amount"], "latest_charge": charge["id"],
-                   "last_payment_error": None}  # fmt: skip
+                   "last_payment_error": None, "next_action": None}  # fmt: skip
         engine.update(intent, changes, clock=clock, event="payment_intent.succeeded")
     return charge
 
 
-def _raise_if_declined(intent: dict[str, Any], charge: dict[str, Any]) -> None:
-    decline = decline_of(charge)
+def _raise_if_declined(intent: dict[str, Any], charge: dict[str, Any] | None) -> None:
+    decline = decline_of(charge) if charge is not None else None
     if decline is not None:
         raise card_error(decline, charge=charge["id"], payment_intent=copy.deepcopy(intent),
                          payment_method=copy.deepcopy(intent["last_payment_error"]["payment_method"]))  # fmt: skip
@@ -118,7 +134,8 @@ def charge_customer(engine: Any, customer: dict[str, Any], amount: int, currency
               "confirmation_method": "automatic", "capture_method": "automatic"}  # fmt: skip
     intent = _new_intent(engine, amount=amount, code=currency.lower(), customer=customer["id"], method=method["id"],
                          clock=clock, fields=fields, livemode=bool(customer.get("livemode")))  # fmt: skip
-    charge = confirm(engine, intent, clock=clock)
+    charge = confirm(engine, intent, clock=clock, off_session=True)
+    assert charge is not None  # off-session: always an attempt
     return intent, charge
 
 
@@ -152,7 +169,8 @@ def create_intent(req: Request) -> dict[str, Any]:
         raise StripeErrorResponse(400, f"Invalid capture_method: must be one of {', '.join(_CAPTURE_METHODS)}",
                                   param="capture_method")  # fmt: skip
     confirm_now = as_bool(p.get("confirm", False), "confirm")
-    if as_bool(p.get("off_session", False), "off_session") and not confirm_now:
+    off_session = _off_session(p.get("off_session"))
+    if off_session and not confirm_now:
         raise StripeErrorResponse(400, "You can only set off_session when confirm is true.", param="off_session")
     found = _check_method(engine, p["payment_method"], customer_id) if p.get("payment_method") else None
     if confirm_now and found is None:
@@ -166,7 +184,8 @@ def create_intent(req: Request) -> dict[str, Any]:
     intent = _new_intent(engine, amount=amount, code=code, customer=customer_id,
                          method=method["id"] if method else None, clock=clock, fields=fields, livemode=req.livemode)  # fmt: skip
     if confirm_now:
-        _raise_if_declined(intent, confirm(engine, intent, clock=clock))
+        _raise_if_declined(intent, confirm(engine, intent, clock=clock, off_session=off_session,
+                                                   return_url=p.get("return_url")))
     return intent
 
 
@@ -208,7 +227,7 @@ def update_intent(req: Request) -> dict[str, Any]:
 def confirm_intent(req: Request) -> dict[str, Any]:
     p, engine = req.params, req.engine
     intent = engine.get("payment_intent", req.arg())
-    if intent["status"] not in ("requires_confirmation", "requires_payment_method"):
+    if intent["status"] not in ("requires_confirmation", "requires_payment_method", "requires_action"):
         raise _unexpected(f"You cannot confirm this PaymentIntent because it has a status of {intent['status']}. Only a "
                           "PaymentIntent with one of the following statuses may be confirmed: requires_confirmation, "
                           "requires_action, requires_payment_method.")  # fmt: skip
@@ -223,7 +242,9 @@ def confirm_intent(req: Request) -> dict[str, Any]:
     for key in ("receipt_email", "setup_future_usage", "capture_method"):
         if p.get(key):
             engine.update(intent, {key: p[key]}, clock=clock, event=None)
-    _raise_if_declined(intent, confirm(engine, intent, clock=clock))
+    charge = confirm(engine, intent, clock=clock, off_session=_off_session(p.get("off_session")),
+                     return_url=p.get("return_url"))
+    _raise_if_declined(intent, charge)
     return intent
 
 

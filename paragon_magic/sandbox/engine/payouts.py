@@ -20,7 +20,7 @@ from ..front.errors import StripeErrorResponse, missing_param
 from . import STARTUP, Request, route
 from .clock import SANDBOX
 from .common import as_int, check_metadata, currency, merged_metadata
-from .ledger import DAY, balance, record, reset_state, settle_due, state
+from .ledger import DAY, balance, record, reset_state, settle_due, state, transactions
 
 #: The field on a swept balance transaction naming its automatic payout (not in the served shape;
 #: the front filters `balance_transactions?payout=` on it).
@@ -66,6 +66,7 @@ def _run(engine: Any, at: int) -> None:
 
 def _start(engine: Any) -> None:
     reset_state(engine)
+    engine.views["balance_transaction"] = lambda: transactions(engine)  # lists see settled statuses
     ensure_schedule(engine)
 
 
@@ -107,7 +108,7 @@ def sweep(engine: Any) -> dict[str, Any] | None:
     """Pay out every available, not yet paid out transaction now (one automatic payout)."""
     code = engine.settings.settlement_currency
     settle_due(engine, SANDBOX, engine.now(SANDBOX))
-    swept = [txn for txn in engine.store.all("balance_transaction")
+    swept = [txn for txn in transactions(engine)
              if txn["status"] == "available" and not txn.get(PAYOUT_FIELD) and txn["currency"] == code]  # fmt: skip
     amount = sum(txn["net"] for txn in swept)
     if amount <= 0:
