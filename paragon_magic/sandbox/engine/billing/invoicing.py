@@ -108,7 +108,6 @@ def finalize(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
     customer = engine.get("customer", invoice["customer"])
     clock = engine.clock_of(customer)
     now = engine.now(clock)
-    refresh(engine, invoice)
     sequence = int(customer.get("next_invoice_sequence") or 1)
     balance = int(customer.get("balance") or 0)
     total = int(invoice["total"])
