@@ -163,3 +163,17 @@ def test_a_custom_schedule_and_the_unpaid_action() -> None:
     switch_card(engine, cus, "pm_card_visa")
     call(engine, "POST", f"/v1/invoices/{failing['id']}/pay")
     assert engine.store.get(sub["id"])["status"] == "active"
+
+
+def test_canceling_during_dunning_stops_the_retries() -> None:
+    engine = Engine(seed=19)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": product_price(engine, 1_000)["id"]}]})
+    switch_card(engine, cus, "pm_card_chargeCustomerFail")
+    advance(engine, clock, add_interval(T0, "month") + 2 * HOUR)
+    failing = invoices_of(engine, cus["id"])[1]
+    call(engine, "DELETE", f"/v1/subscriptions/{sub['id']}")
+    assert (failing["status"], failing["auto_advance"], failing["next_payment_attempt"]) == ("open", False, None)
+    advance(engine, clock, add_interval(T0, "month") + 20 * DAY)
+    assert failing["attempt_count"] == 1 and failing["status"] == "open"

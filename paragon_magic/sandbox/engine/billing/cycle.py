@@ -245,7 +245,7 @@ def collect(engine: Any, invoice: dict[str, Any], *, first_failure: int | None =
         update_sub(engine, sub, {"status": "past_due"})
     if next_at is not None:
         def again() -> None:
-            if invoice["status"] == "open" and engine.store.get(invoice["id"], "invoice") is not None:
+            if invoice["status"] == "open" and invoice.get("auto_advance") and engine.store.get(invoice["id"], "invoice"):
                 collect(engine, invoice, first_failure=first, retry=retry + 1)
 
         engine.clocks.schedule(clock, next_at, again, f"retry {invoice['id']}")
@@ -289,8 +289,9 @@ def invoice_now(engine: Any, sub: dict[str, Any], *, bill_items: bool = False) -
 def cancel_now(engine: Any, sub: dict[str, Any], *, reason: str, comment: str | None = None,
                feedback: str | None = None, invoice_pending: bool = False, prorate: bool = False) -> dict[str, Any]:  # fmt: skip
     """End a subscription now (``canceled``, ``ended_at``, ``cancellation_details.reason``;
-    ``customer.subscription.deleted``). ``prorate`` credits the unused time; ``invoice_pending``
-    bills pending items (and that credit) on a final invoice."""
+    ``customer.subscription.deleted``); its open invoices are no longer collected automatically.
+    ``prorate`` credits the unused time; ``invoice_pending`` bills pending items (and that credit) on
+    a final invoice."""
     clock = _clock(engine, sub)
     now = engine.now(clock)
     if prorate and sub["status"] != "trialing":
@@ -299,6 +300,9 @@ def cancel_now(engine: Any, sub: dict[str, Any], *, reason: str, comment: str | 
             items_mod.prorate(engine, sub, item["id"], item["price"], item["quantity"], at=now, period=period, credit=True)
     if invoice_pending:
         invoice_now(engine, sub)
+    for invoice in index.related(engine, "invoices", sub["id"]):  # Stripe stops collecting them
+        if invoice["status"] == "open" and invoice.get("auto_advance"):
+            engine.update(invoice, {"auto_advance": False, "next_payment_attempt": None}, clock=clock, event="invoice.updated")
     details = {"comment": comment, "feedback": feedback, "reason": reason}
     engine.update(sub, {"status": "canceled", "ended_at": now, "canceled_at": sub.get("canceled_at") or now,
                         "cancellation_details": details}, clock=clock, event=None)  # fmt: skip
