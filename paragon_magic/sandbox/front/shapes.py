@@ -23,7 +23,7 @@ Fetch = Callable[[str, str], Awaitable[dict[str, Any] | None]]
 
 _LIST_KEYS = ("object", "data", "has_more", "url")
 #: Properties Stripe includes only when expanded (``expand[]=sources`` on a customer), by object type.
-INCLUDABLE: dict[str, tuple[str, ...]] = {"customer": ("sources", "subscriptions", "tax_ids")}
+INCLUDABLE: dict[str, tuple[str, ...]] = {"customer": ("sources", "subscriptions", "tax_ids"), "invoice": ("payments",)}
 MAX_EXPAND_DEPTH = 4
 
 
