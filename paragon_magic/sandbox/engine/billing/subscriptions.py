@@ -38,6 +38,9 @@ def refuse_unsupported(p: dict[str, Any], *, creating: bool) -> None:
         names.append("automatic_tax")
     if p.get("default_tax_rates"):
         names.append("default_tax_rates")
+    if p.get("payment_behavior") == "pending_if_incomplete":  # updates applied only once paid: no model here
+        raise StripeErrorResponse(400, "The sandbox does not support payment_behavior=pending_if_incomplete.",
+                                  param="payment_behavior", code="parameter_invalid_string")  # fmt: skip
     for name in names:
         if p.get(name) not in (None, "", [], {}, False):
             raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on subscriptions.", param=name,
