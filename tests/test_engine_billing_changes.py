@@ -199,3 +199,24 @@ def test_a_new_interval_during_a_trial_keeps_the_trial() -> None:
     first = invoices_of(engine, cus["id"])[1]
     assert (first["billing_reason"], first["amount_paid"]) == ("subscription_cycle", 20_000)
     assert lines_of(engine, first["id"])[0]["period"] == {"start": T0 + 14 * DAY, "end": add_interval(T0 + 14 * DAY, "year")}
+
+
+def test_a_billing_cycle_anchor_prorates_the_first_period() -> None:
+    engine = Engine(seed=20)
+    clock = new_clock(engine, T0)  # Jan 31; anchor on Feb 10: 10 days of a Jan 10 - Feb 10 period (31 days)
+    cus = customer(engine, clock)
+    price = product_price(engine, 3_100)
+    anchor = T0 + 10 * DAY
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}], "billing_cycle_anchor": anchor})
+    assert (sub["billing_cycle_anchor"], sub["items"]["data"][0]["current_period_end"], sub["status"]) == (anchor, anchor, "active")
+    first = engine.store.get(sub["latest_invoice"])
+    (line,) = lines_of(engine, first["id"])
+    assert (line["amount"], line["period"], first["amount_paid"]) == (1_000, {"start": T0, "end": anchor}, 1_000)
+    assert line["parent"]["subscription_item_details"]["proration"] is True
+    advance(engine, clock, anchor + 2 * HOUR)
+    second = invoices_of(engine, cus["id"])[1]
+    assert (second["billing_reason"], second["created"], second["total"]) == ("subscription_cycle", anchor, 3_100)
+    assert lines_of(engine, second["id"])[0]["period"] == {"start": anchor, "end": add_interval(anchor, "month")}
+    free = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": product_price(engine, 900)["id"]}],
+                                                      "billing_cycle_anchor": anchor + 5 * DAY, "proration_behavior": "none"})  # fmt: skip
+    assert engine.store.get(free["latest_invoice"])["total"] == 0

@@ -50,8 +50,9 @@ def subscription_of(engine: Any, invoice: dict[str, Any]) -> dict[str, Any] | No
 
 # -- invoices of a subscription ------------------------------------------------------------------
 def _invoice(engine: Any, sub: dict[str, Any], reason: str, *, period: tuple[int, int], trial: bool = False,
-             bill_items: bool = True) -> dict[str, Any]:  # fmt: skip
-    """A draft subscription invoice: one line per item for the item's current period (``bill_items``),
+             bill_items: bool = True, partial: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """A draft subscription invoice: one line per item for the item's current period (``bill_items``;
+    ``partial``: the first period is cut short by the anchor, billed per that proration behavior),
     then the subscription's pending invoice items; ``invoice.created`` once complete."""
     customer = engine.get("customer", sub["customer"])
     now = engine.now(_clock(engine, sub))
@@ -62,8 +63,12 @@ def _invoice(engine: Any, sub: dict[str, Any], reason: str, *, period: tuple[int
         discounts=running, period=period, livemode=sub.get("livemode", False))  # fmt: skip
     if bill_items:
         for item in items_mod.items_of(engine, sub["id"]):
-            subscription_line(engine, invoice, item, item["price"],
-                              (item["current_period_start"], item["current_period_end"]), trial=trial)  # fmt: skip
+            start, end = item["current_period_start"], item["current_period_end"]
+            prorated = None
+            if partial is not None and not trial and end < period_end_after(start, item["price"], start):
+                amount = items_mod.first_period_amount(item["price"], int(item["quantity"]), start, end, partial)
+                prorated = (amount, items_mod.proration_text(engine, item["price"], int(item["quantity"]), start, False))
+            subscription_line(engine, invoice, item, item["price"], (start, end), trial=trial, prorated=prorated)
     invoicing.take_pending(engine, invoice, subscription=sub["id"])
     invoicing.announce_created(engine, invoice)
     return invoice
@@ -98,12 +103,14 @@ def _use_once_discounts(engine: Any, sub: dict[str, Any], invoice: dict[str, Any
             discounts_mod.remove_discount(engine, discount)
 
 
-def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str) -> dict[str, Any]:
+def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str,
+          proration_behavior: str = "create_prorations") -> dict[str, Any]:  # fmt: skip
     """The first invoice of a new subscription; its outcome sets the status. ``error_if_incomplete``
     and a failed payment raise Stripe's 402 (the caller undoes everything)."""
     clock = _clock(engine, sub)
     trial = sub["status"] == "trialing"
-    invoice = _invoice(engine, sub, "subscription_create", period=(engine.now(clock),) * 2, trial=trial)
+    invoice = _invoice(engine, sub, "subscription_create", period=(engine.now(clock),) * 2, trial=trial,
+                       partial=proration_behavior)  # fmt: skip
     _finalize(engine, invoice)
     changes: dict[str, Any] = {"latest_invoice": invoice["id"]}
     if sub["collection_method"] == "send_invoice" and invoice["status"] == "open":

@@ -22,7 +22,7 @@ from . import index
 from ..prices import plan_view, price_of
 from .invoiceitems import new_invoiceitem
 from .lines import describe_item
-from .periods import recurring_of
+from .periods import add_interval, recurring_of
 
 PRORATION_BEHAVIORS = ("create_prorations", "always_invoice", "none")
 
@@ -155,6 +155,16 @@ def prorate(engine: Any, sub: dict[str, Any], item_id: str, price: dict[str, Any
                            description=proration_text(engine, price, quantity, at, credit), period=(at, period[1]),
                            price=price, quantity=quantity, proration=True, subscription=sub["id"],
                            subscription_item=item_id, livemode=sub.get("livemode", False))  # fmt: skip
+
+
+def first_period_amount(price: dict[str, Any], quantity: int, start: int, anchor: int, behavior: str) -> int:
+    """The first invoice's charge for a period cut short by ``billing_cycle_anchor``: the full period
+    ending at the anchor, prorated (``create_prorations``), or nothing (``none``)."""
+    if behavior == "none":
+        return 0
+    interval, every = recurring_of(price)
+    full_start = add_interval(anchor, interval, -every)
+    return round(int(price.get("unit_amount") or 0) * quantity * (anchor - start) / (anchor - full_start))
 
 
 def planned_prorations(plan: ItemPlan) -> list[tuple[str | None, dict[str, Any], int, bool]]:

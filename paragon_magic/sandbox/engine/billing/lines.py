@@ -50,14 +50,18 @@ def _item_parent(subscription: str | None, item: str, invoice_item: str | None, 
 
 
 def subscription_line(engine: Any, invoice: dict[str, Any], item: dict[str, Any], price: dict[str, Any],
-                      period: tuple[int, int], *, trial: bool = False) -> dict[str, Any]:  # fmt: skip
-    """The line billing ``item`` for ``period`` (a trial line is free: ``Trial period for …``)."""
-    quantity = int(item.get("quantity") or 1)
+                      period: tuple[int, int], *, trial: bool = False,
+                      prorated: tuple[int, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The line billing ``item`` for ``period`` (a trial line is free: ``Trial period for …``; a
+    ``prorated`` ``(amount, text)`` bills a partial first period, as a proration)."""
+    quantity = int(item["quantity"]) if item.get("quantity") is not None else 1
     amount = 0 if trial else int(price.get("unit_amount") or 0) * quantity
     text = f"Trial period for {_product_name(engine, price)}" if trial else describe_item(engine, price, quantity)
+    if prorated is not None:
+        amount, text = prorated
     return _new_line(engine, invoice, amount=amount, description=text, quantity=quantity, price=price,
                      period=period, subscription=item.get("subscription"),
-                     parent=_item_parent(item.get("subscription"), item["id"], None, False))  # fmt: skip
+                     parent=_item_parent(item.get("subscription"), item["id"], None, prorated is not None))  # fmt: skip
 
 
 def invoiceitem_line(engine: Any, invoice: dict[str, Any], ii: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from ..common import as_bool, as_int, merged_metadata
 from . import cycle, discounts as discounts_mod, items as items_mod
 from ..payment_methods import attached_to, default_method
 from .cycle import cancel_now
-from .periods import DAY, period_end_after
+from .periods import DAY, add_interval, period_end_after, recurring_of
 
 __all__ = ["cancel_now"]
 
@@ -33,7 +33,7 @@ UNSUPPORTED_ITEM = ("price_data", "billing_thresholds", "current_trial", "discou
 
 def refuse_unsupported(p: dict[str, Any], *, creating: bool) -> None:
     """A clear 400 for what the sandbox does not do (tiers of billing it has no model for)."""
-    names = [*UNSUPPORTED, *(("billing_cycle_anchor", "cancel_at") if creating else ())]
+    names = [*UNSUPPORTED, *(("cancel_at",) if creating else ())]
     if (p.get("automatic_tax") or {}).get("enabled") in (True, "true"):
         names.append("automatic_tax")
     if p.get("default_tax_rates"):
@@ -96,9 +96,29 @@ def _trial_end(p: dict[str, Any], now: int, prices: list[dict[str, Any]]) -> int
     return now + count * DAY if count else None
 
 
-def _first_due(engine: Any, prices: list[tuple[dict[str, Any], int]], coupons: list[dict[str, Any]], currency: str) -> int:
+def _anchor(p: dict[str, Any], now: int, prices: list[dict[str, Any]], trial_end: int | None) -> int | None:
+    """A future ``billing_cycle_anchor`` (Stripe: no later than the first natural period end)."""
+    if p.get("billing_cycle_anchor") in (None, ""):
+        return None
+    anchor = as_int(p["billing_cycle_anchor"], "billing_cycle_anchor")
+    if trial_end is not None:
+        raise StripeErrorResponse(400, "The sandbox does not combine a trial with billing_cycle_anchor.",
+                                  param="billing_cycle_anchor", code="parameter_invalid_empty")  # fmt: skip
+    if anchor <= now:
+        raise StripeErrorResponse(400, "Invalid timestamp: must be an integer Unix timestamp in the future.",
+                                  param="billing_cycle_anchor")  # fmt: skip
+    natural = min(add_interval(now, interval, every) for interval, every in map(recurring_of, prices))
+    if anchor > natural:
+        raise StripeErrorResponse(400, f"billing_cycle_anchor cannot be later than next natural billing date ({natural}) "
+                                       "for plan.", param="billing_cycle_anchor")  # fmt: skip
+    return anchor
+
+
+def _first_due(engine: Any, prices: list[tuple[dict[str, Any], int]], coupons: list[dict[str, Any]], currency: str,
+               now: int, anchor: int | None, behavior: str) -> int:  # fmt: skip
     """What the first invoice will ask for (to know whether a payment method is needed)."""
-    amounts = [int(price.get("unit_amount") or 0) * quantity for price, quantity in prices]
+    amounts = [int(price.get("unit_amount") or 0) * quantity if anchor is None
+               else items_mod.first_period_amount(price, quantity, now, anchor, behavior) for price, quantity in prices]  # fmt: skip
     off = sum(sum(discounts_mod.take_off(coupon, amounts, currency)) for coupon in coupons)
     return max(0, sum(amounts) - off)
 
@@ -121,15 +141,16 @@ def create_subscription(req: Request) -> dict[str, Any]:
     currency = currencies.pop()
     method, days = _collection(p, None)
     behavior = _enum(p, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
-    _enum(p, "proration_behavior", items_mod.PRORATION_BEHAVIORS, None)
+    proration = str(_enum(p, "proration_behavior", ("create_prorations", "none"), "create_prorations"))
     payment_method = p.get("default_payment_method") or None
     if payment_method:
         payment_method = attached_to(engine, payment_method, customer["id"], param="default_payment_method")["id"]
     coupons = discounts_mod.parse(engine, p.get("discounts"), at=now)
     trial_end = _trial_end(p, now, [price for price, _, _ in plan.adds])
+    anchor = _anchor(p, now, [price for price, _, _ in plan.adds], trial_end)
     metadata = merged_metadata({}, p.get("metadata"))
     cancel_at_period_end = as_bool(p.get("cancel_at_period_end", False), "cancel_at_period_end")
-    due = _first_due(engine, [(price, qty) for price, qty, _ in plan.adds], coupons, currency)
+    due = _first_due(engine, [(price, qty) for price, qty, _ in plan.adds], coupons, currency, now, anchor, proration)
     if (method == "charge_automatically" and trial_end is None and due > 0 and behavior != "default_incomplete"
             and not payment_method and not default_method(engine, customer)):  # fmt: skip
         raise StripeErrorResponse(400, "This customer has no attached payment source or default payment method. "
@@ -138,7 +159,7 @@ def create_subscription(req: Request) -> dict[str, Any]:
     try:
         return _create(engine, req, customer, plan, currency=currency, method=method, days=days, behavior=str(behavior),
                        payment_method=payment_method, coupons=coupons, trial_end=trial_end, metadata=metadata,
-                       cancel_at_period_end=cancel_at_period_end)  # fmt: skip
+                       cancel_at_period_end=cancel_at_period_end, anchor=anchor, proration=proration)  # fmt: skip
     except StripeErrorResponse:
         if snapshot is not None:
             _restore(engine, snapshot)
@@ -148,11 +169,12 @@ def create_subscription(req: Request) -> dict[str, Any]:
 def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod.ItemPlan, *, currency: str,
             method: str, days: int | None, behavior: str, payment_method: str | None,
             coupons: list[dict[str, Any]], trial_end: int | None, metadata: dict[str, Any],
-            cancel_at_period_end: bool) -> dict[str, Any]:  # fmt: skip
+            cancel_at_period_end: bool, anchor: int | None, proration: str) -> dict[str, Any]:  # fmt: skip
     p = req.params
     clock = engine.clock_of(customer)
     now = engine.now(clock)
-    anchor = trial_end or now
+    first_end = trial_end or anchor
+    anchor = first_end or now
     sub = engine.create(
         "subscription", "sub_", clock=clock, event=None, customer=customer["id"], currency=currency,
         status="trialing" if trial_end else "incomplete", billing_cycle_anchor=anchor, start_date=now,
@@ -161,7 +183,7 @@ def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod
         trial_start=now if trial_end else None, trial_end=trial_end, test_clock=customer.get("test_clock"),
         livemode=req.livemode)  # fmt: skip
     for price, quantity, item_metadata in plan.adds:
-        end = trial_end or period_end_after(anchor, price, now)
+        end = first_end or period_end_after(anchor, price, now)
         items_mod.new_item(engine, sub, price, quantity, (now, end), item_metadata, clock)
     sub["items"] = items_mod.embedded(engine, sub["id"])
     sub["discounts"] = [discounts_mod.new_discount(engine, c, customer=customer["id"], subscription=sub["id"], invoice=None,
@@ -170,7 +192,7 @@ def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod
     if cancel_at_period_end:
         sub["cancel_at"], sub["canceled_at"] = sub["items"]["data"][0]["current_period_end"], now
     engine.announce("customer.subscription.created", sub, clock=clock)
-    cycle.start(engine, sub, payment_behavior=behavior)
+    cycle.start(engine, sub, payment_behavior=behavior, proration_behavior=proration)
     return sub
 
 
