@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from billing_world import DAY, T0, advance, call, customer, events, invoices_of, lines_of, new_clock, product_price
 from paragon_magic.sandbox.engine import Engine
 from paragon_magic.sandbox.engine.billing import add_interval
@@ -220,3 +222,19 @@ def test_a_billing_cycle_anchor_prorates_the_first_period() -> None:
     free = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": product_price(engine, 900)["id"]}],
                                                       "billing_cycle_anchor": anchor + 5 * DAY, "proration_behavior": "none"})  # fmt: skip
     assert engine.store.get(free["latest_invoice"])["total"] == 0
+
+
+@pytest.mark.parametrize("behavior, status", [("keep_as_draft", "draft"), ("void", "void"), ("mark_uncollectible", "uncollectible")])
+def test_paused_collection_per_behavior_then_resumed(behavior: str, status: str) -> None:
+    engine = Engine(seed=21)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": product_price(engine, 1_500)["id"]}]})
+    resumes = add_interval(T0, "month") + 5 * DAY
+    sub = call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"pause_collection": {"behavior": behavior, "resumes_at": resumes}})
+    assert (sub["status"], sub["pause_collection"]) == ("active", {"behavior": behavior, "resumes_at": resumes})
+    advance(engine, clock, add_interval(T0, "month", 2) + 2 * HOUR)
+    paused, resumed = invoices_of(engine, cus["id"])[1:]
+    assert (paused["status"], paused["amount_paid"], paused["attempt_count"]) == (status, 0, 0)
+    assert (resumed["status"], resumed["amount_paid"]) == ("paid", 1_500)
+    assert engine.store.get(sub["id"])["pause_collection"] is None

@@ -21,6 +21,8 @@ from ..payment_methods import attached_to
 from .periods import DAY, period_end_after, recurring_of
 from .subscriptions import COLLECTION_METHODS, MAX_TRIAL_DAYS, PAYMENT_BEHAVIORS, _collection, _enum, refuse_unsupported
 
+PAUSE_BEHAVIORS = ("keep_as_draft", "mark_uncollectible", "void")
+
 
 def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
     """Check every parameter, then apply them in one update (and bill what must be billed now)."""
@@ -65,6 +67,8 @@ def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any
             raise StripeErrorResponse(400, "Invalid timestamp: must be an integer Unix timestamp in the future.", param="cancel_at")
     if "cancellation_details" in p:
         changes["cancellation_details"] = {**sub["cancellation_details"], **(p["cancellation_details"] or {})}
+    if "pause_collection" in p:
+        changes["pause_collection"] = _pause(p["pause_collection"], now)
     # -- everything is checked: act --------------------------------------------------------------
     trialing = sub["status"] == "trialing"
     new_interval = plan is not None and {recurring_of(pr) for pr in plan.resulting_prices(current)} != {
@@ -111,9 +115,37 @@ def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any
         cycle.update_sub(engine, sub, {"latest_invoice": invoice["id"]})
     if new_period != period:
         cycle.schedule(engine, sub)
+    resumes_at = (changes.get("pause_collection") or {}).get("resumes_at")
+    if resumes_at:
+        engine.clocks.schedule(clock, resumes_at, lambda: _resume(engine, sub["id"], resumes_at), f"resume {sub['id']}")
     if cancel_at is not None:
         engine.clocks.schedule(clock, cancel_at, lambda: _cancel_at(engine, sub["id"], cancel_at), f"cancel {sub['id']}")
     return sub
+
+
+def _pause(given: Any, now: int) -> dict[str, Any] | None:
+    """``pause_collection``: ``""`` resumes; else ``behavior`` (keep_as_draft, mark_uncollectible, void)
+    and an optional future ``resumes_at``."""
+    if given in (None, ""):
+        return None
+    given = given if isinstance(given, dict) else {}
+    behavior = given.get("behavior")
+    if behavior not in PAUSE_BEHAVIORS:
+        raise StripeErrorResponse(400, f"Invalid pause_collection[behavior]: must be one of {', '.join(PAUSE_BEHAVIORS)}",
+                                  param="pause_collection[behavior]", code="parameter_invalid_string")  # fmt: skip
+    resumes_at = None
+    if given.get("resumes_at") not in (None, ""):
+        resumes_at = as_int(given["resumes_at"], "pause_collection[resumes_at]")
+        if resumes_at <= now:
+            raise StripeErrorResponse(400, "Invalid timestamp: must be an integer Unix timestamp in the future.",
+                                      param="pause_collection[resumes_at]")  # fmt: skip
+    return {"behavior": behavior, "resumes_at": resumes_at}
+
+
+def _resume(engine: Any, sub_id: str, moment: int) -> None:
+    sub = engine.store.get(sub_id, "subscription")
+    if sub is not None and (sub.get("pause_collection") or {}).get("resumes_at") == moment:
+        cycle.update_sub(engine, sub, {"pause_collection": None})
 
 
 def _cancel_at(engine: Any, sub_id: str, moment: int) -> None:

@@ -217,12 +217,17 @@ def finalize_and_collect(engine: Any, invoice_id: str) -> None:
     invoice = engine.store.get(invoice_id, "invoice")
     if invoice is None or not invoice.get("auto_advance") or invoice["status"] != "draft":
         return
-    if (subscription_of(engine, invoice) or {}).get("status") == "unpaid":
-        # Stripe: an unpaid subscription's new invoices stay drafts (no automatic collection)
-        engine.update(invoice, {"auto_advance": False, "automatically_finalizes_at": None},
+    sub = subscription_of(engine, invoice)
+    paused = ((sub or {}).get("pause_collection") or {}).get("behavior")
+    if (sub or {}).get("status") == "unpaid" or paused == "keep_as_draft":
+        # Stripe: an unpaid (or paused keep_as_draft) subscription's new invoices stay drafts
+        engine.update(invoice, {"auto_advance": False, "automatically_finalizes_at": None, "next_payment_attempt": None},
                       clock=engine.clock_of(invoice["customer"]), event="invoice.updated")  # fmt: skip
         return
     _finalize(engine, invoice)
+    if paused and invoice["status"] == "open":  # collection paused: the invoice is voided or written off
+        (invoicing.void if paused == "void" else invoicing.mark_uncollectible)(engine, invoice)
+        return
     if invoice["status"] != "open":
         settled(engine, invoice)
         return

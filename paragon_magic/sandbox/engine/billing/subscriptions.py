@@ -26,7 +26,7 @@ COLLECTION_METHODS = ("charge_automatically", "send_invoice")
 MAX_TRIAL_DAYS = 730
 #: Parameters Stripe takes that the sandbox does not bill by (refused, rather than silently ignored).
 UNSUPPORTED = ("add_invoice_items", "application_fee_percent", "backdate_start_date", "billing_cycle_anchor_config",
-               "billing_schedules", "billing_thresholds", "pause_collection", "pending_invoice_item_interval",
+               "billing_schedules", "billing_thresholds", "pending_invoice_item_interval",
                "transfer_data", "on_behalf_of", "customer_account")  # fmt: skip
 UNSUPPORTED_ITEM = ("price_data", "billing_thresholds", "current_trial", "discounts")
 
