@@ -5,7 +5,9 @@ Stripe's rules followed here: an item change mid-period prorates per ``proration
 billed now on a ``subscription_update`` invoice; ``none``). No prorations during a trial. A change to
 another billing interval (outside a trial), ``billing_cycle_anchor=now`` or ``trial_end=now`` starts a
 new cycle now: the unused time is credited and the new period billed at once. ``cancel_at`` ends the
-subscription at that moment, crediting the unused time. ``cancel_at_period_end`` sets
+subscription at that moment, crediting the unused time. ``pause_collection`` keeps the subscription
+``active`` while the invoices it makes stay drafts, or are voided or marked uncollectible, until
+``resumes_at``. ``cancel_at_period_end`` sets
 ``cancel_at`` (the period end) and ``canceled_at`` (now). One ``customer.subscription.updated``
 event carries every changed field's old value.
 """

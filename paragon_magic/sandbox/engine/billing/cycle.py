@@ -8,7 +8,8 @@ invoice bills the *coming* period (its lines start when it is created) plus pend
 is finalized about an hour later and then charged. A failed renewal makes the subscription
 ``past_due`` and is retried ``Settings.retry_days`` days after the first failure; after the last
 one ``Settings.dunning_action`` applies (cancel with ``payment_failed`` and mark the invoice
-uncollectible, or ``unpaid``). Every job re-reads the state it acts on and does nothing when that
+uncollectible, or ``unpaid``: its new invoices then stay drafts, as with ``pause_collection``
+``keep_as_draft``). Every job re-reads the state it acts on and does nothing when that
 changed (a stale renewal after a trial ended early, a retry of an invoice paid by hand).
 """
 
