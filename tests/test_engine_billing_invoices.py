@@ -251,3 +251,22 @@ def test_every_event_billing_emits_is_a_stripe_event_type() -> None:
     advance(engine, clock, add_interval(T0 + 14 * DAY, "month", 2) + 10 * DAY)
     assert {"invoice.payment_failed", "customer.subscription.deleted", "invoice.marked_uncollectible"} <= seen
     assert seen - _stripe_event_types() == set()
+
+
+def test_a_draft_takes_a_coupon_and_says_what_changed(world) -> None:
+    engine, _, cus = world
+    draft = call(engine, "POST", "/v1/invoices", {"customer": cus["id"]})
+    call(engine, "POST", "/v1/invoiceitems", {"customer": cus["id"], "amount": 4_000, "currency": "usd", "invoice": draft["id"]})
+    off = coupon(engine, amount_off=1_000, currency="usd", duration="once")
+    updated = call(engine, "POST", f"/v1/invoices/{draft['id']}", {"discounts": [{"coupon": off["id"]}], "metadata": {"po": "42"}})
+    assert (updated["subtotal"], updated["total"], updated["amount_due"]) == (4_000, 3_000, 3_000)
+    change = events(engine, "invoice.updated", draft["id"])[-1]["data"]["previous_attributes"]
+    assert change["discounts"] == [] and change["total"] == 4_000 and change["metadata"] == {"po": None}
+    with pytest.raises(StripeErrorResponse):
+        call(engine, "POST", f"/v1/invoices/{draft['id']}", {"collection_method": "send_invoice"})  # needs days_until_due
+    paid = call(engine, "POST", f"/v1/invoices/{draft['id']}/pay")
+    assert (paid["status"], paid["amount_paid"]) == ("paid", 3_000)
+    assert call(engine, "POST", f"/v1/invoices/{draft['id']}", {"metadata": {"po": ""}})["metadata"] == {}
+    with pytest.raises(StripeErrorResponse) as finalized:
+        call(engine, "POST", f"/v1/invoices/{draft['id']}", {"discounts": ""})
+    assert finalized.value.code == "invoice_not_editable"

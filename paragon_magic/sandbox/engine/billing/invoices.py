@@ -132,8 +132,7 @@ def update_invoice(req: Request) -> dict[str, Any]:
             changes["automatically_finalizes_at"] = engine.now(clock) + HOUR
         elif changes.get("auto_advance") is False:
             changes["automatically_finalizes_at"] = None
-        invoice.update({k: v for k, v in changes.items() if k == "discounts"})
-        changes.update(lines_mod.totals(engine, invoice, engine.now(clock)))
+        changes.update(lines_mod.totals(engine, {**invoice, **changes}, engine.now(clock)))
     engine.update(invoice, changes, clock=clock)
     if changes.get("automatically_finalizes_at"):
         _auto_finalize(engine, invoice)
