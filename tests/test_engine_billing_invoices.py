@@ -270,3 +270,19 @@ def test_a_draft_takes_a_coupon_and_says_what_changed(world) -> None:
     with pytest.raises(StripeErrorResponse) as finalized:
         call(engine, "POST", f"/v1/invoices/{draft['id']}", {"discounts": ""})
     assert finalized.value.code == "invoice_not_editable"
+
+
+def test_an_invoice_for_a_subscription_takes_only_its_pending_items(world) -> None:
+    engine, clock, cus = world
+    basic, pro = product_price(engine, 3_000, name="Basic"), product_price(engine, 6_000, name="Pro")
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": basic["id"]}]})
+    advance(engine, clock, T0 + 10 * DAY)
+    call(engine, "POST", f"/v1/subscriptions/{sub['id']}", {"items": [{"id": sub["items"]["data"][0]["id"], "price": pro["id"]}]})
+    loose = call(engine, "POST", "/v1/invoiceitems", {"customer": cus["id"], "amount": 500, "currency": "usd"})
+    empty = call(engine, "POST", "/v1/invoices", {"customer": cus["id"], "subscription": sub["id"]})
+    assert (empty["total"], lines_of(engine, empty["id"])) == (0, [])  # pending items are excluded by default
+    now = call(engine, "POST", "/v1/invoices", {"customer": cus["id"], "subscription": sub["id"],
+                                                "pending_invoice_items_behavior": "include"})  # fmt: skip
+    assert [line["amount"] for line in lines_of(engine, now["id"])] == [-1_929, 3_857]
+    assert now["parent"]["subscription_details"]["subscription"] == sub["id"] and now["billing_reason"] == "manual"
+    assert engine.store.get(loose["id"])["invoice"] is None

@@ -75,7 +75,8 @@ def create_invoice(req: Request) -> dict[str, Any]:
                                                        start=engine.now(clock))["id"]
                             for c in coupons]  # fmt: skip
     if behavior == "include":
-        invoicing.take_pending(engine, invoice, subscription=(sub or {}).get("id"))
+        # Stripe: with `subscription`, "only pending invoice items for that subscription"
+        invoicing.take_pending(engine, invoice, subscription=(sub or {}).get("id"), only=sub is not None)
     invoicing.announce_created(engine, invoice)
     if auto_advance:
         _auto_finalize(engine, invoice)

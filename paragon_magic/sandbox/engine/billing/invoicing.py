@@ -73,16 +73,16 @@ def announce_created(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
     return invoice
 
 
-def take_pending(engine: Any, invoice: dict[str, Any], *, subscription: str | None = None) -> int:
+def take_pending(engine: Any, invoice: dict[str, Any], *, subscription: str | None = None, only: bool = False) -> int:
     """Move the customer's pending invoice items onto ``invoice`` (a subscription's invoice takes its
-    own and the customer's unattached ones); returns how many."""
+    own and the customer's unattached ones; ``only``: just the subscription's); returns how many."""
     clock = engine.clock_of(invoice["customer"])
     taken = 0
     for ii in index.related(engine, "invoiceitems", invoice["customer"]):
         owner = ((ii.get("parent") or {}).get("subscription_details") or {}).get("subscription")
         if ii.get("invoice") or ii.get("customer") != invoice["customer"] or ii.get("currency") != invoice["currency"]:
             continue
-        if owner is not None and owner != subscription:
+        if (owner is not None and owner != subscription) or (only and owner is None):
             continue
         engine.update(ii, {"invoice": invoice["id"]}, clock=clock, event=None)  # no such Stripe event
         lines_mod.invoiceitem_line(engine, invoice, ii)
