@@ -59,13 +59,15 @@ def test_paying_by_hand_during_dunning_reactivates() -> None:
     with pytest.raises(StripeErrorResponse) as declined:
         call(engine, "POST", f"/v1/invoices/{invoice['id']}/pay")
     assert (declined.value.status, declined.value.type, declined.value.code) == (402, "card_error", "card_declined")
-    assert invoice["attempt_count"] == 2
+    # Stripe: a manual attempt after the first does not count (nor move the retry schedule)
+    assert (invoice["attempt_count"], invoice["next_payment_attempt"]) == (1, add_interval(T0, "month") + HOUR + 3 * DAY)
+    assert len(events(engine, "invoice.payment_failed", invoice["id"])) == 2
     switch_card(engine, cus, "pm_card_visa")
     paid = call(engine, "POST", f"/v1/invoices/{invoice['id']}/pay")
-    assert (paid["status"], paid["attempt_count"], paid["next_payment_attempt"]) == ("paid", 3, None)
+    assert (paid["status"], paid["attempt_count"], paid["next_payment_attempt"]) == ("paid", 1, None)
     assert engine.store.get(sub["id"])["status"] == "active"
     advance(engine, clock, add_interval(T0, "month") + 30 * DAY)
-    assert invoice["attempt_count"] == 3  # the scheduled retries see a paid invoice and do nothing
+    assert invoice["attempt_count"] == 1  # the scheduled retries see a paid invoice and do nothing
 
 
 def _state(engine: Engine) -> tuple:

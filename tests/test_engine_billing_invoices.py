@@ -286,3 +286,18 @@ def test_an_invoice_for_a_subscription_takes_only_its_pending_items(world) -> No
     assert [line["amount"] for line in lines_of(engine, now["id"])] == [-1_929, 3_857]
     assert now["parent"]["subscription_details"]["subscription"] == sub["id"] and now["billing_reason"] == "manual"
     assert engine.store.get(loose["id"])["invoice"] is None
+
+
+def test_a_charge_below_the_minimum_is_carried_to_the_next_invoice(world) -> None:
+    engine, clock, cus = world
+    small = call(engine, "POST", "/v1/invoices", {"customer": cus["id"]})
+    call(engine, "POST", "/v1/invoiceitems", {"customer": cus["id"], "amount": 30, "currency": "usd", "invoice": small["id"]})
+    assert small["starting_balance"] == 0 and small["ending_balance"] is None
+    paid = call(engine, "POST", f"/v1/invoices/{small['id']}/finalize")
+    assert (paid["status"], paid["total"], paid["amount_due"], paid["ending_balance"]) == ("paid", 30, 0, 30)
+    assert engine.store.get(cus["id"])["balance"] == 30 and not list(engine.store.all("charge"))
+    later = call(engine, "POST", "/v1/invoices", {"customer": cus["id"]})
+    assert later["starting_balance"] == 30
+    call(engine, "POST", "/v1/invoiceitems", {"customer": cus["id"], "amount": 1_000, "currency": "usd", "invoice": later["id"]})
+    later = call(engine, "POST", f"/v1/invoices/{later['id']}/pay")
+    assert (later["amount_due"], later["amount_paid"], later["ending_balance"]) == (1_030, 1_030, 0)

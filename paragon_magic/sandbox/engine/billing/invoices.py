@@ -202,7 +202,7 @@ def pay_invoice(req: Request) -> dict[str, Any]:
         if out_of_band:
             invoicing.mark_paid(engine, invoice, out_of_band=True)
         else:
-            ok, intent = invoicing.attempt(engine, invoice, payment_method=method,
+            ok, intent = invoicing.attempt(engine, invoice, payment_method=method, automatic=False,
                                            next_attempt=invoice.get("next_payment_attempt"))  # fmt: skip
             if not ok:
                 raise cycle._declined(intent, invoice)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...front.errors import StripeErrorResponse
+from ..common import MINIMUM_CHARGE
 from . import index, lines as lines_mod
 from ..payment_methods import default_method
 from ..payments import charge_customer
@@ -46,7 +47,8 @@ def new_invoice(engine: Any, customer: dict[str, Any], *, currency: str, billing
         metadata=dict(metadata or {}), discounts=list(discounts or []), parent=parent,
         default_payment_method=default_payment_method, period_start=start, period_end=end,
         due_date=now + days_until_due * DAY if collection_method == "send_invoice" and days_until_due is not None else None,
-        test_clock=customer.get("test_clock"), livemode=livemode, account_country="US",
+        test_clock=customer.get("test_clock"), livemode=livemode, account_country="US", webhooks_delivered_at=now,
+        starting_balance=int(customer.get("balance") or 0),  # a draft shows the customer's current balance
         account_name="Paragon Sandbox", customer_tax_exempt=customer.get("tax_exempt") or "none",
         **_customer_copy(customer), lines={"object": "list", "data": [], "has_more": False, "url": ""},
     )  # fmt: skip
@@ -118,12 +120,14 @@ def finalize(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
         due, ending = total - applied, balance + applied
     else:
         due, ending = total + balance, 0
+    if invoice["collection_method"] == "charge_automatically" and 0 < due < MINIMUM_CHARGE.get(invoice["currency"], 50):
+        due, ending = 0, ending + due  # below Stripe's minimum charge: carried to the next invoice as a debit
     engine.update(customer, {"next_invoice_sequence": sequence + 1, "balance": ending}, clock=clock)
     changes = {
         "status": "open", "number": f"{customer.get('invoice_prefix')}-{sequence:04d}", "amount_due": due,
         "amount_remaining": due, "starting_balance": balance, "ending_balance": ending, "effective_at": now,
         "automatically_finalizes_at": None, "hosted_invoice_url": HOSTED + invoice["id"],
-        "invoice_pdf": HOSTED + invoice["id"] + "/pdf", "webhooks_delivered_at": now,
+        "invoice_pdf": HOSTED + invoice["id"] + "/pdf",
         "status_transitions": {**invoice["status_transitions"], "finalized_at": now}, **_customer_copy(customer),
     }  # fmt: skip
     if invoice["collection_method"] == "send_invoice" and invoice.get("due_date") is None:
@@ -156,9 +160,10 @@ def payment_method_for(engine: Any, invoice: dict[str, Any], customer: dict[str,
 
 
 def attempt(engine: Any, invoice: dict[str, Any], *, payment_method: str | None = None,
-            next_attempt: int | None = None) -> tuple[bool, dict[str, Any] | None]:  # fmt: skip
+            next_attempt: int | None = None, automatic: bool = True) -> tuple[bool, dict[str, Any] | None]:  # fmt: skip
     """One payment attempt on an open invoice: ``(paid, payment_intent)``; a failure is recorded with
-    ``next_payment_attempt=next_attempt`` and ``invoice.payment_failed``."""
+    ``next_payment_attempt=next_attempt`` and ``invoice.payment_failed``. Stripe's ``attempt_count``:
+    any first attempt counts, then only automatic retries (not a manual ``pay``)."""
     customer = engine.get("customer", invoice["customer"])
     method = payment_method or payment_method_for(engine, invoice, customer)
     intent = None
@@ -174,7 +179,8 @@ def attempt(engine: Any, invoice: dict[str, Any], *, payment_method: str | None 
         if (link := default_payment(engine, invoice)) is not None:
             engine.update(link, {"payment": {**link["payment"], "payment_intent": intent["id"]}},
                           clock=engine.clock_of(customer), event=None)  # fmt: skip
-    count = int(invoice.get("attempt_count") or 0) + 1
+    count = int(invoice.get("attempt_count") or 0)
+    count = count + 1 if automatic or not count else count
     if ok:
         mark_paid(engine, invoice, attempt_count=count)
     else:
