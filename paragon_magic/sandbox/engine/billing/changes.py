@@ -21,7 +21,7 @@ from ..common import as_bool, as_int, merged_metadata
 from . import cycle, discounts as discounts_mod, items as items_mod
 from ..payment_methods import attached_to
 from .periods import DAY, period_end_after, recurring_of
-from .subscriptions import COLLECTION_METHODS, MAX_TRIAL_DAYS, PAYMENT_BEHAVIORS, _collection, _enum, refuse_unsupported
+from .subscriptions import COLLECTION_METHODS, MAX_TRIAL_DAYS, PAYMENT_BEHAVIORS, collection_of, enum_param, refuse_unsupported
 
 PAUSE_BEHAVIORS = ("keep_as_draft", "mark_uncollectible", "void")
 
@@ -34,8 +34,8 @@ def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any
     current = items_mod.items_of(engine, sub["id"])
     period = cycle.period_of(engine, sub)
     plan = items_mod.parse_items(engine, p["items"], current=current, currency=sub["currency"]) if "items" in p else None
-    behavior = _enum(p, "proration_behavior", items_mod.PRORATION_BEHAVIORS, "create_prorations")
-    _enum(p, "payment_behavior", PAYMENT_BEHAVIORS, None)
+    behavior = enum_param(p, "proration_behavior", items_mod.PRORATION_BEHAVIORS, "create_prorations")
+    enum_param(p, "payment_behavior", PAYMENT_BEHAVIORS, None)
     at = now
     if p.get("proration_date") not in (None, ""):
         at = as_int(p["proration_date"], "proration_date")
@@ -52,7 +52,7 @@ def update(engine: Any, sub: dict[str, Any], p: dict[str, Any]) -> dict[str, Any
                                   param="billing_cycle_anchor", code="parameter_invalid_string")  # fmt: skip
     changes: dict[str, Any] = {}
     if "collection_method" in p or "days_until_due" in p:
-        changes["collection_method"], changes["days_until_due"] = _collection(p, sub)
+        changes["collection_method"], changes["days_until_due"] = collection_of(p, sub)
     if p.get("default_payment_method"):
         changes["default_payment_method"] = attached_to(engine, p["default_payment_method"], sub["customer"],
                                                         param="default_payment_method")["id"]  # fmt: skip

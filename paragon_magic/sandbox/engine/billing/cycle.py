@@ -125,7 +125,7 @@ def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str,
         if ok:
             changes["status"] = "active"
         elif payment_behavior == "error_if_incomplete":
-            raise _declined(intent, invoice)
+            raise declined_error(intent, invoice)
     else:  # default_incomplete: the customer confirms the payment; nothing is attempted automatically
         engine.update(invoice, {"next_payment_attempt": None}, clock=clock, event=None)
     update_sub(engine, sub, changes)
@@ -136,7 +136,7 @@ def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str,
     return invoice
 
 
-def _declined(intent: dict[str, Any] | None, invoice: dict[str, Any]) -> StripeErrorResponse:
+def declined_error(intent: dict[str, Any] | None, invoice: dict[str, Any]) -> StripeErrorResponse:
     error = (intent or {}).get("last_payment_error") or {}
     if not error:
         return StripeErrorResponse(400, "This customer has no attached payment source or default payment method.",

@@ -24,14 +24,10 @@ def new_invoiceitem(engine: Any, customer: dict[str, Any], *, amount: int, curre
     if subscription is not None:
         parent = {"type": "subscription_details",
                   "subscription_details": {"subscription": subscription, "subscription_item": subscription_item}}  # fmt: skip
-    pricing = None
-    if price is not None:
-        pricing = {"price_details": {"price": price["id"], "product": price.get("product")}, "type": "price_details",
-                   "unit_amount_decimal": str(price.get("unit_amount") or 0)}  # fmt: skip
     ii = engine.create(
         "invoiceitem", "ii_", clock=clock, customer=customer["id"], amount=amount, currency=currency,
         description=description, date=engine.now(clock), period={"start": period[0], "end": period[1]},
-        pricing=pricing, quantity=quantity, proration=proration, parent=parent, net_amount=amount,
+        pricing=lines_mod.pricing_of(price), quantity=quantity, proration=proration, parent=parent, net_amount=amount,
         invoice=invoice["id"] if invoice else None, discountable=discountable, metadata=dict(metadata or {}),
         test_clock=customer.get("test_clock"), livemode=livemode)  # fmt: skip
     index.add(engine, "invoiceitems", customer["id"], ii["id"])

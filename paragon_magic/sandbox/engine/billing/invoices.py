@@ -205,7 +205,7 @@ def pay_invoice(req: Request) -> dict[str, Any]:
             ok, intent = invoicing.attempt(engine, invoice, payment_method=method, automatic=False,
                                            next_attempt=invoice.get("next_payment_attempt"))  # fmt: skip
             if not ok:
-                raise cycle._declined(intent, invoice)
+                raise cycle.declined_error(intent, invoice)
     cycle.settled(engine, invoice)
     return invoice
 

@@ -35,14 +35,14 @@ def describe_item(engine: Any, price: dict[str, Any], quantity: int) -> str:
     return f"{quantity} × {_product_name(engine, price)} (at {_money(int(price.get('unit_amount') or 0), price['currency'])} / {per})"
 
 
-def _pricing(price: dict[str, Any] | None) -> dict[str, Any] | None:
+def pricing_of(price: dict[str, Any] | None) -> dict[str, Any] | None:
     if price is None:
         return None
     return {"price_details": {"price": price["id"], "product": price.get("product")}, "type": "price_details",
             "unit_amount_decimal": str(price.get("unit_amount") or 0)}  # fmt: skip
 
 
-def _item_parent(subscription: str | None, item: str, invoice_item: str | None, proration: bool) -> dict[str, Any]:
+def item_parent(subscription: str | None, item: str, invoice_item: str | None, proration: bool) -> dict[str, Any]:
     return {"invoice_item_details": None, "type": "subscription_item_details",
             "subscription_item_details": {"invoice_item": invoice_item, "proration": proration,
                                           "proration_details": {"credited_items": None},
@@ -61,7 +61,7 @@ def subscription_line(engine: Any, invoice: dict[str, Any], item: dict[str, Any]
         amount, text = prorated
     return _new_line(engine, invoice, amount=amount, description=text, quantity=quantity, price=price,
                      period=period, subscription=item.get("subscription"),
-                     parent=_item_parent(item.get("subscription"), item["id"], None, prorated is not None))  # fmt: skip
+                     parent=item_parent(item.get("subscription"), item["id"], None, prorated is not None))  # fmt: skip
 
 
 def invoiceitem_line(engine: Any, invoice: dict[str, Any], ii: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def invoiceitem_line(engine: Any, invoice: dict[str, Any], ii: dict[str, Any]) -
     price = engine.store.get(price_id) if price_id else None
     details = (ii.get("parent") or {}).get("subscription_details") or {}
     if details.get("subscription_item"):
-        parent = _item_parent(details.get("subscription"), details["subscription_item"], ii["id"], bool(ii.get("proration")))
+        parent = item_parent(details.get("subscription"), details["subscription_item"], ii["id"], bool(ii.get("proration")))
     else:
         parent = {"type": "invoice_item_details", "subscription_item_details": None,
                   "invoice_item_details": {"invoice_item": ii["id"], "proration": bool(ii.get("proration")),
@@ -88,7 +88,7 @@ def _new_line(engine: Any, invoice: dict[str, Any], *, amount: int, description:
     line = engine.create(
         "line_item", "il_", clock=engine.clock_of(invoice.get("customer")), event=None, amount=amount,
         subtotal=amount, currency=invoice["currency"], description=description, quantity=quantity,
-        pricing=_pricing(price), period={"start": period[0], "end": period[1]}, invoice=invoice["id"],
+        pricing=pricing_of(price), period={"start": period[0], "end": period[1]}, invoice=invoice["id"],
         subscription=subscription, parent=parent, discountable=bool(discountable), metadata=metadata or {},
         livemode=invoice.get("livemode", False), taxes=[], pretax_credit_amounts=[])  # fmt: skip
     index.add(engine, "lines", invoice["id"], line["id"])

@@ -55,8 +55,8 @@ class _Lines:
              period: tuple[int, int], *, amount: int | None = None, text: str | None = None) -> None:  # fmt: skip
         self.add(amount=int(price.get("unit_amount") or 0) * quantity if amount is None else amount,
                  description=text or lines_mod.describe_item(engine, price, quantity), quantity=quantity,
-                 period={"start": period[0], "end": period[1]}, pricing=lines_mod._pricing(price), subscription=sub["id"],
-                 parent=lines_mod._item_parent(sub["id"], item_id or "", None, amount is not None))  # fmt: skip
+                 period={"start": period[0], "end": period[1]}, pricing=lines_mod.pricing_of(price), subscription=sub["id"],
+                 parent=lines_mod.item_parent(sub["id"], item_id or "", None, amount is not None))  # fmt: skip
 
     def pending(self, engine: Any, customer: dict[str, Any], sub: dict[str, Any] | None) -> None:
         for ii in index.related(engine, "invoiceitems", customer["id"]):
@@ -64,7 +64,7 @@ class _Lines:
             owner = details.get("subscription")
             if ii.get("invoice") or ii["currency"] != self.invoice["currency"] or owner not in (None, (sub or {}).get("id")):
                 continue
-            parent = (lines_mod._item_parent(owner, details["subscription_item"], ii["id"], bool(ii.get("proration")))
+            parent = (lines_mod.item_parent(owner, details["subscription_item"], ii["id"], bool(ii.get("proration")))
                       if details.get("subscription_item") else
                       {"type": "invoice_item_details", "subscription_item_details": None,
                        "invoice_item_details": {"invoice_item": ii["id"], "proration": bool(ii.get("proration")),

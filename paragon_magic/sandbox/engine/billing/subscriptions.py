@@ -52,7 +52,7 @@ def refuse_unsupported(p: dict[str, Any], *, creating: bool) -> None:
                                           param=f"items[{index}][{name}]", code="parameter_invalid_empty")  # fmt: skip
 
 
-def _enum(p: dict[str, Any], name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
+def enum_param(p: dict[str, Any], name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
     value = p.get(name, default)
     if value is not None and value not in allowed:
         raise StripeErrorResponse(400, f"Invalid {name}: must be one of {', '.join(allowed)}", param=name,
@@ -60,8 +60,8 @@ def _enum(p: dict[str, Any], name: str, allowed: tuple[str, ...], default: str |
     return value
 
 
-def _collection(p: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, int | None]:
-    method = _enum(p, "collection_method", COLLECTION_METHODS, (current or {}).get("collection_method", "charge_automatically"))
+def collection_of(p: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, int | None]:
+    method = enum_param(p, "collection_method", COLLECTION_METHODS, (current or {}).get("collection_method", "charge_automatically"))
     days = as_int(p["days_until_due"], "days_until_due") if p.get("days_until_due") not in (None, "") else (current or {}).get("days_until_due")
     if method == "send_invoice" and days is None:
         raise missing_param("days_until_due")
@@ -139,9 +139,9 @@ def create_subscription(req: Request) -> dict[str, Any]:
     if len(currencies) > 1:
         raise StripeErrorResponse(400, "All prices on a subscription must have the same currency.", param="items")
     currency = currencies.pop()
-    method, days = _collection(p, None)
-    behavior = _enum(p, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
-    proration = str(_enum(p, "proration_behavior", ("create_prorations", "none"), "create_prorations"))
+    method, days = collection_of(p, None)
+    behavior = enum_param(p, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
+    proration = str(enum_param(p, "proration_behavior", ("create_prorations", "none"), "create_prorations"))
     payment_method = p.get("default_payment_method") or None
     if payment_method:
         payment_method = attached_to(engine, payment_method, customer["id"], param="default_payment_method")["id"]
