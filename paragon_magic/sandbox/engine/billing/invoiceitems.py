@@ -121,8 +121,9 @@ def update_invoiceitem(req: Request) -> dict[str, Any]:
     if invoice is not None:
         for line in lines_mod.lines_of(engine, invoice["id"]):
             if ((line.get("parent") or {}).get("invoice_item_details") or {}).get("invoice_item") == ii["id"]:
-                engine.update(line, {"amount": ii["amount"], "subtotal": ii["amount"], "description": ii["description"],
-                                     "quantity": ii["quantity"], "discountable": ii["discountable"]}, clock=clock, event=None)  # fmt: skip
+                mirrored = {"amount": ii["amount"], "subtotal": ii["amount"], "description": ii["description"],
+                            "quantity": ii["quantity"], "discountable": ii["discountable"]}  # fmt: skip
+                engine.update(line, mirrored, clock=clock, event=None)
         invoicing.refresh(engine, invoice, event="invoice.updated")
     return ii
 

@@ -127,7 +127,8 @@ def update_invoice(req: Request) -> dict[str, Any]:
     if "discounts" in p:
         coupons = discounts_mod.parse(engine, p["discounts"], at=engine.now(clock))
         changes["discounts"] = [discounts_mod.new_discount(engine, c, customer=invoice["customer"], subscription=None,
-                                                           invoice=invoice["id"], start=engine.now(clock))["id"] for c in coupons]  # fmt: skip
+                                                           invoice=invoice["id"], start=engine.now(clock))["id"]
+                                for c in coupons]  # fmt: skip
     if invoice["status"] == "draft":
         if changes.get("auto_advance") and not invoice.get("automatically_finalizes_at"):
             changes["automatically_finalizes_at"] = engine.now(clock) + HOUR

@@ -136,7 +136,8 @@ def finalize(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
     if due == 0:
         mark_paid(engine, invoice)
     else:
-        link = engine.create("invoice_payment", "inpay_", clock=clock, event=None, created=now, amount_paid=None, amount_requested=due,
+        link = engine.create("invoice_payment", "inpay_", clock=clock, event=None, created=now, amount_paid=None,
+                             amount_requested=due,
                       currency=invoice["currency"], invoice=invoice["id"], is_default=True,
                       livemode=invoice.get("livemode", False), status="open",
                       payment={"type": "payment_intent", "payment_intent": None, "charge": None, "payment_record": None},
@@ -171,7 +172,8 @@ def attempt(engine: Any, invoice: dict[str, Any], *, payment_method: str | None 
     if method is not None:
         try:
             intent, charged = charge_customer(engine, customer, int(invoice["amount_remaining"]), invoice["currency"],
-                                              payment_method=method, description=f"Payment for Invoice {invoice['number']}")  # fmt: skip
+                                              payment_method=method,
+                                              description=f"Payment for Invoice {invoice['number']}")  # fmt: skip
         except StripeErrorResponse:  # the method is gone (detached, deleted): a failed attempt, no charge
             intent = charged = None
         ok = charged is not None and charged.get("status") == "succeeded"
@@ -202,8 +204,9 @@ def mark_paid(engine: Any, invoice: dict[str, Any], *, attempt_count: int | None
         changes.update(attempted=True, attempt_count=attempt_count)
     link = default_payment(engine, invoice)
     if link is not None and not out_of_band:
-        engine.update(link, {"status": "paid", "amount_paid": link["amount_requested"],
-                             "status_transitions": {**link["status_transitions"], "paid_at": now}}, clock=clock, event=None)  # fmt: skip
+        paid = {"status": "paid", "amount_paid": link["amount_requested"],
+                "status_transitions": {**link["status_transitions"], "paid_at": now}}  # fmt: skip
+        engine.update(link, paid, clock=clock, event=None)
         engine.announce("invoice_payment.paid", link, clock=clock)
     elif link is not None:
         engine.update(link, {"status": "canceled", "status_transitions": {**link["status_transitions"], "canceled_at": now}},

@@ -62,7 +62,8 @@ def check_price(engine: Any, price_id: Any, param: str, currency: str | None) ->
         raise StripeErrorResponse(400, "The price specified is inactive. This field only accepts active prices.", param=param)
     if currency is not None and price["currency"] != currency:
         raise StripeErrorResponse(400, f"The price specified ({price['id']}) is in {price['currency']}, but this "
-                                       f"subscription is in {currency}. All prices must be in the same currency.", param=param)  # fmt: skip
+                                       f"subscription is in {currency}. All prices must be in the same currency.",
+                                  param=param)  # fmt: skip
     return price
 
 

@@ -32,7 +32,8 @@ def describe_item(engine: Any, price: dict[str, Any], quantity: int) -> str:
     """Stripe's line text: ``1 × Pro (at $29.00 / month)``."""
     interval, every = recurring_of(price)
     per = interval if every == 1 else f"every {every} {interval}s"
-    return f"{quantity} × {_product_name(engine, price)} (at {_money(int(price.get('unit_amount') or 0), price['currency'])} / {per})"
+    unit = _money(int(price.get("unit_amount") or 0), price["currency"])
+    return f"{quantity} × {_product_name(engine, price)} (at {unit} / {per})"
 
 
 def pricing_of(price: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -84,7 +85,8 @@ def invoiceitem_line(engine: Any, invoice: dict[str, Any], ii: dict[str, Any]) -
 
 def _new_line(engine: Any, invoice: dict[str, Any], *, amount: int, description: str | None, quantity: int,
               price: dict[str, Any] | None, period: tuple[int, int], subscription: str | None,
-              parent: dict[str, Any], discountable: bool = True, metadata: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+              parent: dict[str, Any], discountable: bool = True,
+              metadata: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     line = engine.create(
         "line_item", "il_", clock=engine.clock_of(invoice.get("customer")), event=None, amount=amount,
         subtotal=amount, currency=invoice["currency"], description=description, quantity=quantity,

@@ -112,7 +112,8 @@ def create_preview(req: Request) -> dict[str, Any]:
         raise StripeErrorResponse(400, "Missing required param: customer.", param="customer", code="parameter_missing")
     customer = engine.get("customer", customer_id, param="customer")
     if sub is not None and sub["customer"] != customer["id"]:
-        raise StripeErrorResponse(400, f"The subscription {sub['id']} does not belong to customer {customer['id']}.", param="subscription")
+        raise StripeErrorResponse(400, f"The subscription {sub['id']} does not belong to customer {customer['id']}.",
+                                  param="subscription")  # fmt: skip
     details = p.get("subscription_details") or {}
     if details and sub is None:
         raise StripeErrorResponse(400, "The sandbox previews subscription_details for an existing subscription only.",

@@ -61,8 +61,10 @@ def enum_param(p: dict[str, Any], name: str, allowed: tuple[str, ...], default: 
 
 
 def collection_of(p: dict[str, Any], current: dict[str, Any] | None) -> tuple[str, int | None]:
-    method = enum_param(p, "collection_method", COLLECTION_METHODS, (current or {}).get("collection_method", "charge_automatically"))
-    days = as_int(p["days_until_due"], "days_until_due") if p.get("days_until_due") not in (None, "") else (current or {}).get("days_until_due")
+    current = current or {}
+    method = enum_param(p, "collection_method", COLLECTION_METHODS, current.get("collection_method", "charge_automatically"))
+    given = p.get("days_until_due") not in (None, "")
+    days = as_int(p["days_until_due"], "days_until_due") if given else current.get("days_until_due")
     if method == "send_invoice" and days is None:
         raise missing_param("days_until_due")
     if method == "charge_automatically" and p.get("days_until_due") not in (None, ""):
@@ -118,7 +120,8 @@ def _first_due(engine: Any, prices: list[tuple[dict[str, Any], int]], coupons: l
                now: int, anchor: int | None, behavior: str) -> int:  # fmt: skip
     """What the first invoice will ask for (to know whether a payment method is needed)."""
     amounts = [int(price.get("unit_amount") or 0) * quantity if anchor is None
-               else items_mod.first_period_amount(price, quantity, now, anchor, behavior) for price, quantity in prices]  # fmt: skip
+               else items_mod.first_period_amount(price, quantity, now, anchor, behavior)
+               for price, quantity in prices]  # fmt: skip
     off = sum(sum(discounts_mod.take_off(coupon, amounts, currency)) for coupon in coupons)
     return max(0, sum(amounts) - off)
 
