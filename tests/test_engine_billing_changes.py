@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from billing_world import DAY, T0, advance, call, customer, events, invoices_of, lines_of, new_clock, product_price
+from billing_world import DAY, T0, advance, call, customer, events, invoices_of, lines_of, new_clock, product_price, switch_card
 from paragon_magic.sandbox.engine import Engine
 from paragon_magic.sandbox.engine.billing import add_interval
+from paragon_magic.sandbox.front.errors import StripeErrorResponse
 
 HOUR = 3_600
 
@@ -238,3 +239,38 @@ def test_paused_collection_per_behavior_then_resumed(behavior: str, status: str)
     assert (paused["status"], paused["amount_paid"], paused["attempt_count"]) == (status, 0, 0)
     assert (resumed["status"], resumed["amount_paid"]) == ("paid", 1_500)
     assert engine.store.get(sub["id"])["pause_collection"] is None
+
+
+def test_a_trial_without_a_card_pauses_then_resumes() -> None:
+    engine = Engine(seed=22)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock, card=None)
+    sub = call(engine, "POST", "/v1/subscriptions", {
+        "customer": cus["id"], "items": [{"price": product_price(engine, 2_000)["id"]}], "trial_period_days": 7,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}}})  # fmt: skip
+    advance(engine, clock, T0 + 10 * DAY)
+    assert engine.store.get(sub["id"])["status"] == "paused" and len(invoices_of(engine, cus["id"])) == 1
+    (paused,) = events(engine, "customer.subscription.paused", sub["id"])
+    assert paused["created"] == T0 + 7 * DAY
+    switch_card(engine, cus, "pm_card_visa")
+    sub = call(engine, "POST", f"/v1/subscriptions/{sub['id']}/resume")
+    assert (sub["status"], sub["billing_cycle_anchor"]) == ("active", T0 + 10 * DAY)
+    bill = engine.store.get(sub["latest_invoice"])
+    assert (bill["billing_reason"], bill["status"], bill["amount_paid"]) == ("subscription_update", "paid", 2_000)
+    assert events(engine, "customer.subscription.resumed", sub["id"])
+    advance(engine, clock, add_interval(T0 + 10 * DAY, "month") + 2 * HOUR)
+    assert invoices_of(engine, cus["id"])[-1]["billing_reason"] == "subscription_cycle"
+    with pytest.raises(StripeErrorResponse):
+        call(engine, "POST", f"/v1/subscriptions/{sub['id']}/resume")
+
+
+def test_a_trial_without_a_card_can_cancel_instead() -> None:
+    engine = Engine(seed=23)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock, card=None)
+    sub = call(engine, "POST", "/v1/subscriptions", {
+        "customer": cus["id"], "items": [{"price": product_price(engine, 2_000)["id"]}], "trial_period_days": 7,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "cancel"}}})  # fmt: skip
+    advance(engine, clock, T0 + 10 * DAY)
+    sub = engine.store.get(sub["id"])
+    assert (sub["status"], sub["ended_at"]) == ("canceled", T0 + 7 * DAY) and len(invoices_of(engine, cus["id"])) == 1

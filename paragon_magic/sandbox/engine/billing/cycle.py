@@ -22,6 +22,7 @@ from . import discounts as discounts_mod
 from . import index, invoicing
 from . import items as items_mod
 from .lines import subscription_line
+from ..payment_methods import default_method
 from .periods import DAY, period_end_after
 
 HOUR = 3_600
@@ -198,6 +199,8 @@ def renew(engine: Any, sub_id: str, expected_end: int) -> None:
     if sub.get("cancel_at_period_end") or (sub.get("cancel_at") and sub["cancel_at"] <= now):
         cancel_now(engine, sub, reason="cancellation_requested")
         return
+    if sub["status"] == "trialing" and _trial_ends_without_a_card(engine, sub):
+        return
     old = period_of(engine, sub)
     anchor = int(sub.get("billing_cycle_anchor") or old[0])
     for item in items_mod.items_of(engine, sub_id):
@@ -211,6 +214,49 @@ def renew(engine: Any, sub_id: str, expected_end: int) -> None:
     engine.clocks.schedule(clock, now + HOUR, lambda: finalize_and_collect(engine, invoice["id"]),
                            f"finalize {invoice['id']}")  # fmt: skip
     schedule(engine, sub)
+
+
+def _trial_ends_without_a_card(engine: Any, sub: dict[str, Any]) -> bool:
+    """``trial_settings.end_behavior.missing_payment_method`` when a trial ends with no payment method
+    to charge: ``cancel`` or ``pause`` (no invoice); ``create_invoice`` (the default) bills as usual."""
+    behavior = ((sub.get("trial_settings") or {}).get("end_behavior") or {}).get("missing_payment_method")
+    if behavior not in ("cancel", "pause") or sub["collection_method"] != "charge_automatically":
+        return False
+    customer = engine.get("customer", sub["customer"])
+    if sub.get("default_payment_method") or default_method(engine, customer):
+        return False
+    if behavior == "cancel":
+        cancel_now(engine, sub, reason="cancellation_requested")
+    else:
+        update_sub(engine, sub, {"status": "paused"})
+        engine.announce("customer.subscription.paused", sub, clock=_clock(engine, sub))
+    return True
+
+
+def resume(engine: Any, sub: dict[str, Any], *, reset_anchor: bool, proration_behavior: str) -> dict[str, Any]:
+    """A paused subscription restarts now: a new period (from now with ``reset_anchor``, else up to the
+    old anchor's next boundary, prorated per ``proration_behavior``) billed at once; ``active`` (and
+    ``customer.subscription.resumed``) once that invoice is paid, else it stays ``paused``."""
+    clock = _clock(engine, sub)
+    now = engine.now(clock)
+    anchor = now if reset_anchor else int(sub["billing_cycle_anchor"])
+    for item in items_mod.items_of(engine, sub["id"]):
+        end = period_end_after(anchor, item["price"], now)
+        engine.update(item, {"current_period_start": now, "current_period_end": end}, clock=clock, event=None)
+    update_sub(engine, sub, {"items": items_mod.embedded(engine, sub["id"]), "billing_cycle_anchor": anchor})
+    invoice = _invoice(engine, sub, "subscription_update", period=(now, now),
+                       partial=None if reset_anchor else proration_behavior)  # fmt: skip
+    _finalize(engine, invoice)
+    if invoice["status"] == "open":
+        invoicing.attempt(engine, invoice)
+    changes: dict[str, Any] = {"latest_invoice": invoice["id"]}
+    if invoice["status"] in ("paid", "uncollectible"):
+        changes["status"] = "active"
+    update_sub(engine, sub, changes)
+    if sub["status"] == "active":
+        engine.announce("customer.subscription.resumed", sub, clock=clock)
+        schedule(engine, sub)
+    return sub
 
 
 def finalize_and_collect(engine: Any, invoice_id: str) -> None:

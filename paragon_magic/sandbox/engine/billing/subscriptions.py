@@ -153,6 +153,11 @@ def create_subscription(req: Request) -> dict[str, Any]:
     anchor = _anchor(p, now, [price for price, _, _ in plan.adds], trial_end)
     metadata = merged_metadata({}, p.get("metadata"))
     cancel_at_period_end = as_bool(p.get("cancel_at_period_end", False), "cancel_at_period_end")
+    missing = ((p.get("trial_settings") or {}).get("end_behavior") or {}).get("missing_payment_method") or "create_invoice"
+    if missing not in ("cancel", "create_invoice", "pause"):
+        raise StripeErrorResponse(400, "Invalid trial_settings[end_behavior][missing_payment_method]: must be one of "
+                                       "cancel, create_invoice or pause", code="parameter_invalid_string",
+                                  param="trial_settings[end_behavior][missing_payment_method]")  # fmt: skip
     due = _first_due(engine, [(price, qty) for price, qty, _ in plan.adds], coupons, currency, now, anchor, proration)
     if (method == "charge_automatically" and trial_end is None and due > 0 and behavior != "default_incomplete"
             and not payment_method and not default_method(engine, customer)):  # fmt: skip
@@ -162,7 +167,8 @@ def create_subscription(req: Request) -> dict[str, Any]:
     try:
         return _create(engine, req, customer, plan, currency=currency, method=method, days=days, behavior=str(behavior),
                        payment_method=payment_method, coupons=coupons, trial_end=trial_end, metadata=metadata,
-                       cancel_at_period_end=cancel_at_period_end, anchor=anchor, proration=proration)  # fmt: skip
+                       cancel_at_period_end=cancel_at_period_end, anchor=anchor, proration=proration,
+                       missing_payment_method=missing)  # fmt: skip
     except StripeErrorResponse:
         if snapshot is not None:
             _restore(engine, snapshot)
@@ -172,7 +178,8 @@ def create_subscription(req: Request) -> dict[str, Any]:
 def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod.ItemPlan, *, currency: str,
             method: str, days: int | None, behavior: str, payment_method: str | None,
             coupons: list[dict[str, Any]], trial_end: int | None, metadata: dict[str, Any],
-            cancel_at_period_end: bool, anchor: int | None, proration: str) -> dict[str, Any]:  # fmt: skip
+            cancel_at_period_end: bool, anchor: int | None, proration: str,
+            missing_payment_method: str) -> dict[str, Any]:  # fmt: skip
     p = req.params
     clock = engine.clock_of(customer)
     now = engine.now(clock)
@@ -184,7 +191,7 @@ def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod
         collection_method=method, days_until_due=days, default_payment_method=payment_method,
         description=p.get("description") or None, metadata=metadata, cancel_at_period_end=cancel_at_period_end,
         trial_start=now if trial_end else None, trial_end=trial_end, test_clock=customer.get("test_clock"),
-        livemode=req.livemode)  # fmt: skip
+        trial_settings={"end_behavior": {"missing_payment_method": missing_payment_method}}, livemode=req.livemode)  # fmt: skip
     for price, quantity, item_metadata in plan.adds:
         end = first_end or period_end_after(anchor, price, now)
         items_mod.new_item(engine, sub, price, quantity, (now, end), item_metadata, clock)
@@ -275,3 +282,18 @@ def delete_subscription_discount(req: Request) -> dict[str, Any]:
     cycle.update_sub(engine, sub, {"discounts": []})
     answers = [discounts_mod.remove_discount(engine, d) for d in found]
     return answers[0]
+
+
+@route("POST", "/v1/subscriptions/{}/resume")
+def resume_subscription(req: Request) -> dict[str, Any]:
+    """Resume a paused subscription (``billing_cycle_anchor`` now, the default, or unchanged)."""
+    engine, p = req.engine, req.params
+    sub = engine.get("subscription", req.arg())
+    anchor = p.get("billing_cycle_anchor") or "now"
+    behavior = enum_param(p, "proration_behavior", items_mod.PRORATION_BEHAVIORS, "create_prorations")
+    if anchor not in ("now", "unchanged"):
+        raise StripeErrorResponse(400, "Invalid billing_cycle_anchor: must be one of now or unchanged",
+                                  param="billing_cycle_anchor", code="parameter_invalid_string")  # fmt: skip
+    if sub["status"] != "paused":
+        raise StripeErrorResponse(400, f"Only a paused subscription can be resumed; this one is {sub['status']}.")
+    return cycle.resume(engine, sub, reset_anchor=anchor == "now", proration_behavior=str(behavior))
