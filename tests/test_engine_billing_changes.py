@@ -1,4 +1,5 @@
-"""Trials, upgrades and downgrades with prorations, cancellation at period end (issue 23, item 3)."""
+"""Trials (and their end without a card), upgrades and downgrades with prorations, billing cycle anchors,
+pauses and resumes, cancellation now, at a moment or at the period end (issue 23, item 3)."""
 
 from __future__ import annotations
 

@@ -179,3 +179,15 @@ def test_canceling_during_dunning_stops_the_retries() -> None:
     assert (failing["status"], failing["auto_advance"], failing["next_payment_attempt"]) == ("open", False, None)
     advance(engine, clock, add_interval(T0, "month") + 20 * DAY)
     assert failing["attempt_count"] == 1 and failing["status"] == "open"
+
+
+def test_deleting_a_customer_mid_cycle_leaves_the_clock_running() -> None:
+    engine = Engine(seed=24)
+    clock = new_clock(engine, T0)
+    cus = customer(engine, clock)
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": product_price(engine, 1_000)["id"]}]})
+    manual = call(engine, "POST", "/v1/invoices", {"customer": cus["id"], "auto_advance": True})
+    call(engine, "DELETE", f"/v1/customers/{cus['id']}")
+    assert engine.store.get(sub["id"])["status"] == "canceled"
+    advance(engine, clock, add_interval(T0, "month", 2))  # the manual draft's finalization finds no customer
+    assert engine.store.get(manual["id"])["status"] == "draft"

@@ -45,6 +45,11 @@ def period_of(engine: Any, sub: dict[str, Any]) -> tuple[int, int]:
     return int(first["current_period_start"]), int(first["current_period_end"])
 
 
+def _orphan(engine: Any, invoice: dict[str, Any]) -> bool:
+    """Whether the invoice's customer was deleted (a job then leaves the invoice alone)."""
+    return engine.store.get(invoice["customer"], "customer") is None
+
+
 def subscription_of(engine: Any, invoice: dict[str, Any]) -> dict[str, Any] | None:
     sub_id = ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
     return engine.store.get(sub_id, "subscription") if sub_id else None
@@ -262,7 +267,7 @@ def resume(engine: Any, sub: dict[str, Any], *, reset_anchor: bool, proration_be
 def finalize_and_collect(engine: Any, invoice_id: str) -> None:
     """The auto-advance step: finalize a draft, then charge (or send) it."""
     invoice = engine.store.get(invoice_id, "invoice")
-    if invoice is None or not invoice.get("auto_advance") or invoice["status"] != "draft":
+    if invoice is None or not invoice.get("auto_advance") or invoice["status"] != "draft" or _orphan(engine, invoice):
         return
     sub = subscription_of(engine, invoice)
     paused = ((sub or {}).get("pause_collection") or {}).get("behavior")
@@ -304,7 +309,8 @@ def collect(engine: Any, invoice: dict[str, Any], *, first_failure: int | None =
         update_sub(engine, sub, {"status": "past_due"})
     if next_at is not None:
         def again() -> None:
-            if invoice["status"] == "open" and invoice.get("auto_advance") and engine.store.get(invoice["id"], "invoice"):
+            if (invoice["status"] == "open" and invoice.get("auto_advance") and engine.store.get(invoice["id"], "invoice")
+                    and not _orphan(engine, invoice)):  # fmt: skip
                 collect(engine, invoice, first_failure=first, retry=retry + 1)
 
         engine.clocks.schedule(clock, next_at, again, f"retry {invoice['id']}")
