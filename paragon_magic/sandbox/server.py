@@ -245,6 +245,11 @@ class LocalStripe:
             body["fields"] = {k: {f: int(t) for f, t in v.items()} for k, v in fields.items()}
         self._post("/_sandbox/backdate", body)
 
+    def set_clock(self, now: int | None) -> None:
+        """Freeze the sandbox clock at ``now`` (epoch seconds; jobs due by then run at their moments),
+        or give it back to real time (``None``)."""
+        self._post("/_sandbox/clock", {"now": now})
+
     def seed(self, *, customers: int = 100, rng_seed: int = 7, now: int | None = None) -> Any:
         """Play the seeded demo business (:mod:`.seed`) on this sandbox; returns its ``SeedReport``."""
         from .seed import SeedReport

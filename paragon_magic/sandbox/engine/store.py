@@ -18,6 +18,13 @@ from ..front._shapes_generated import SHAPES
 _ALPHABET = string.ascii_letters + string.digits
 
 
+def created_of(obj: dict[str, Any]) -> int:
+    """When an object was made: ``created``, or ``date`` for the few kinds that have only that
+    (invoice items); what lists order and filter by."""
+    value = obj.get("created", obj.get("date"))
+    return int(value or 0)
+
+
 def new_object(kind: str, **fields: Any) -> dict[str, Any]:
     """A ``kind`` object with every key of Stripe's shape, unset values where ``fields`` gives none."""
     shape = SHAPES.get(kind)
@@ -81,7 +88,7 @@ class Store:
         """Every live ``kind`` object, oldest created first (ties: creation order)."""
         ids = self.kinds.get(kind, {})
         objects = [self.objects[i] for i in ids]
-        return iter(sorted(objects, key=lambda o: o.get("created") or 0))
+        return iter(sorted(objects, key=created_of))
 
     def touch(self) -> None:
         self.generation += 1

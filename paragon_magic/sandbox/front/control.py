@@ -97,6 +97,8 @@ def _set_time(obj: Any, name: str, moment: int | None) -> None:
         for item in (obj.get("items") or {}).get("data") or []:
             item[name] = moment
         return
+    if name == "created" and "created" not in obj and "date" in obj:  # invoice items are dated, not created
+        name = "date"
     if name not in obj:  # not a field of this object (a payout's available_on on a subscription)
         return
     obj[name] = moment

@@ -222,6 +222,7 @@ LIST_SPECS: dict[str, ListSpec] = {
          "allow_redisplay": FilterSpec("enum", frozenset({"always", "limited", "unspecified"}))},
         fields_matcher({"customer": _eq("customer"), "customer_account": _eq("customer_account"),
                         "type": _eq("type"), "allow_redisplay": _eq("allow_redisplay", "unspecified")}),
+        filter_parent=("customer", "customer"),
     ),
     "/v1/subscription_items": ListSpec(
         "subscription_item", "subscription_item", {"subscription": _STR},

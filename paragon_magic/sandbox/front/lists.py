@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..engine.store import created_of
 from .errors import no_such
 from .list_query import ListQuery, parse_list_query, range_ok
 from .list_specs import ListSpec, find_list_spec
@@ -33,7 +34,7 @@ def order_collection(spec: ListSpec, collection: list[dict[str, Any]]) -> Ordere
     return Ordered(
         objects,
         {obj["id"]: index for index, obj in enumerate(objects)},
-        {obj["id"]: int(obj.get("created") or 0) for obj in objects},
+        {obj["id"]: created_of(obj) for obj in objects},
     )
 
 
@@ -116,7 +117,7 @@ def answer_list(state: ListState, path: str, pairs: list[tuple[str, str]]) -> di
     if spec.parent is not None and not state.exists(spec.parent[1], spec.parent[2]):
         raise no_such(spec.noun, spec.parent[2])
     query = parse_list_query(spec.filters, pairs, created=spec.created, exclusive=spec.exclusive, required=spec.required)
-    if spec.filter_parent is not None:
+    if spec.filter_parent is not None and spec.filter_parent[0] in query.filters:
         name, kind = spec.filter_parent
         if not state.exists(kind, str(query.filters.get(name))):
             raise no_such(kind, str(query.filters.get(name)), param=name)
