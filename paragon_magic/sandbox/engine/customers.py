@@ -62,7 +62,24 @@ def create_customer(req: Request) -> dict[str, Any]:
         from .sources import add_source
 
         add_source(engine, customer, p["source"])
-    return customer
+    return with_includes(req, customer)
+
+
+def with_includes(req: Request, customer: dict[str, Any]) -> dict[str, Any]:
+    """The customer with the properties Stripe includes only when expanded (``sources``,
+    ``subscriptions``, ``tax_ids``), as lists read from the engine."""
+    wanted = [name for name in ("sources", "subscriptions", "tax_ids") if name in req.expand]
+    if not wanted:
+        return customer
+    owner = customer["id"]
+    found = {
+        "sources": [c for c in req.engine.store.all("card") if c.get("customer") == owner],
+        "subscriptions": [s for s in req.engine.store.all("subscription") if s.get("customer") == owner
+                          and s.get("status") not in ("canceled", "incomplete_expired")][::-1],
+        "tax_ids": [],
+    }  # fmt: skip
+    return {**customer, **{name: {"object": "list", "data": found[name], "has_more": False,
+                                  "url": f"/v1/customers/{owner}/{name}"} for name in wanted}}  # fmt: skip
 
 
 @route("GET", "/v1/customers/{}")
@@ -70,7 +87,7 @@ def retrieve_customer(req: Request) -> dict[str, Any]:
     deleted = req.engine.store.deleted.get(req.arg())
     if deleted is not None and deleted["object"] == "customer":
         return deleted
-    return req.engine.get("customer", req.arg())
+    return with_includes(req, req.engine.get("customer", req.arg()))
 
 
 @route("POST", "/v1/customers/{}")
@@ -92,7 +109,7 @@ def update_customer(req: Request) -> dict[str, Any]:
         changes["invoice_settings"] = settings
     if "balance" in changes:
         changes["balance"] = int(changes["balance"] or 0)
-    return engine.update(customer, changes, clock=engine.clock_of(customer))
+    return with_includes(req, engine.update(customer, changes, clock=engine.clock_of(customer)))
 
 
 @route("DELETE", "/v1/customers/{}")

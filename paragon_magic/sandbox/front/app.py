@@ -277,7 +277,8 @@ def _answer(state: FrontState, call: Call, query: list[tuple[str, str]], body_pa
             result = answer_search(state, call.path, query)
         if result is not None:
             return result
-    pairs = call.query if call.method in ("GET", "DELETE") else body_pairs
+    pairs = call.query if call.method in ("GET", "DELETE") else [
+        *body_pairs, *((k, v) for k, v in call.query if k == "expand" or k.startswith("expand["))]  # fmt: skip
     return state.engine.handle(call.method, call.path, pairs, account=call.account, livemode=key_is_live(call.key),
                                request_id=call.request_id, idempotency_key=call.idempotency_key)  # fmt: skip
 

@@ -31,10 +31,18 @@ def new_invoiceitem(engine: Any, customer: dict[str, Any], *, amount: int, curre
         invoice=invoice["id"] if invoice else None, discountable=discountable, metadata=dict(metadata or {}),
         test_clock=customer.get("test_clock"), livemode=livemode)  # fmt: skip
     index.add(engine, "invoiceitems", customer["id"], ii["id"])
+    settle_currency(engine, customer, currency)
     if invoice is not None:
         lines_mod.invoiceitem_line(engine, invoice, ii)
         invoicing.refresh(engine, invoice, event="invoice.updated")
     return ii
+
+
+def settle_currency(engine: Any, customer: dict[str, Any], currency: str) -> None:
+    """Stripe sets a customer's ``currency`` (what it is billed in) from its first invoice item or
+    subscription."""
+    if customer.get("currency") is None:
+        engine.update(customer, {"currency": currency}, clock=engine.clock_of(customer))
 
 
 def _draft(engine: Any, invoice_id: Any, customer: dict[str, Any], param: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from ...front.errors import StripeErrorResponse, missing_param
 from .. import Request, route
 from ..common import as_bool, as_int, merged_metadata
+from .invoiceitems import settle_currency
 from . import cycle, discounts as discounts_mod, items as items_mod
 from ..payment_methods import attached_to, default_method
 from .cycle import cancel_now
@@ -192,6 +193,7 @@ def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod
         description=p.get("description") or None, metadata=metadata, cancel_at_period_end=cancel_at_period_end,
         trial_start=now if trial_end else None, trial_end=trial_end, test_clock=customer.get("test_clock"),
         trial_settings={"end_behavior": {"missing_payment_method": missing_payment_method}}, livemode=req.livemode)  # fmt: skip
+    settle_currency(engine, customer, currency)
     for price, quantity, item_metadata in plan.adds:
         end = first_end or period_end_after(anchor, price, now)
         items_mod.new_item(engine, sub, price, quantity, (now, end), item_metadata, clock)
