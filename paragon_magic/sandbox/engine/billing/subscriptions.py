@@ -163,7 +163,8 @@ def create_subscription(req: Request) -> dict[str, Any]:
     if (method == "charge_automatically" and trial_end is None and due > 0 and behavior != "default_incomplete"
             and not payment_method and not default_method(engine, customer)):  # fmt: skip
         raise StripeErrorResponse(400, "This customer has no attached payment source or default payment method. "
-                                       "Please consider adding a default payment method.", code="resource_missing")  # fmt: skip
+                                       "Please consider adding a default payment method.", param="customer",
+                                  code="resource_missing")  # fmt: skip
     snapshot = _snapshot(engine) if behavior == "error_if_incomplete" else None
     try:
         return _create(engine, req, customer, plan, currency=currency, method=method, days=days, behavior=str(behavior),
