@@ -67,7 +67,7 @@ def test_create_subscription_with_an_unknown_price(ip: InteractiveShell, session
 
 
 def test_create_subscription_with_a_price(ip: InteractiveShell, session: Session) -> None:
-    ip.user_ns["cid"] = _customer(session, name="Payer", invoice_settings={"default_payment_method": "pm_card_visa"})
+    ip.user_ns["cid"] = _customer(session, name="Payer", payment_method="pm_card_visa")
     product = session.create_product(name="Gold")["id"].iloc[0]
     ok(ip, f"%stripe request POST /v1/prices product={product} unit_amount=1500 currency=usd "
            "recurring[interval]=month lookup_key=gold_monthly")
@@ -80,7 +80,7 @@ def test_create_subscription_with_a_price(ip: InteractiveShell, session: Session
 
 
 def test_create_subscription_with_a_plan(ip: InteractiveShell, session: Session) -> None:
-    ip.user_ns["cid"] = _customer(session, name="Payer", invoice_settings={"default_payment_method": "pm_card_visa"})
+    ip.user_ns["cid"] = _customer(session, name="Payer", payment_method="pm_card_visa")
     product = session.create_product(name="Gold")["id"].iloc[0]
     plan = session.request("stripe", "/v1/plans", method="POST",
                            body={"currency": "usd", "interval": "month", "product": product, "amount": 1500})

@@ -1,4 +1,4 @@
-"""Plumbing shared by the sandbox's child processes (the localstripe child and the front layer child).
+"""Plumbing of the sandbox's child process (the engine behind its front).
 
 A child binds ``127.0.0.1`` itself (port 0 = any free port, so there is no race between choosing and
 binding), reports the port on the first line of stdout, then serves. The parent writes the child's
@@ -23,9 +23,6 @@ SANDBOX_KEY = "sk_test_paragonMagicSandbox4242"
 #: The per-run secret of the front's ``/_sandbox/*`` control routes (header, and its name on stdin).
 CONTROL_HEADER = "Paragon-Sandbox-Secret"
 CONTROL_SECRET_ENV = "PARAGON_SANDBOX_CONTROL_SECRET"
-#: The header the front adds on every call to its localstripe child, which answers nothing else.
-UPSTREAM_HEADER = "Paragon-Sandbox-Upstream"
-UPSTREAM_SECRET_ENV = "PARAGON_SANDBOX_UPSTREAM_SECRET"
 
 _secrets: dict[str, str] | None = None
 
@@ -83,23 +80,6 @@ def announce_port(sock: socket.socket) -> None:
 def take_secret(name: str) -> str:
     """The secret ``name`` the parent passed on stdin (and forget it here); ``""`` when not given."""
     return read_secrets().pop(name, "")
-
-
-def admit_only(app: Any, header: str, secret: str) -> None:
-    """Make ``app`` (localstripe's own, unmodified on disk) answer only requests carrying ``header:
-    secret`` (the front adds it); everything else, from any other local process, is 404."""
-    import hmac
-
-    from aiohttp import web
-
-    @web.middleware
-    async def only_the_front(request: Any, handler: Any) -> Any:
-        given = request.headers.get(header, "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-            return web.json_response({"error": {"message": "Not found"}}, status=404)
-        return await handler(request)
-
-    app.middlewares.insert(0, only_the_front)
 
 
 def minimal_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
