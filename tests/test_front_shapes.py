@@ -62,7 +62,7 @@ def test_deleted_objects_keep_only_their_keys() -> None:
 def test_expand_paths_fetch_ids_and_reject_what_is_not_expandable() -> None:
     fetched: list[tuple[str, str]] = []
 
-    async def fetch(field: str, obj_id: str) -> dict[str, Any]:
+    async def fetch(field: str, obj_id: str, rest: Any = ()) -> dict[str, Any]:
         fetched.append((field, obj_id))
         return {"id": obj_id, "object": "customer"}
 

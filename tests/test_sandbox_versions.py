@@ -30,3 +30,22 @@ def test_an_unknown_version_is_a_400_with_no_side_effect(stripe_server: LocalStr
         assert (error["type"], error["param"]) == ("invalid_request_error", "Stripe-Version")
         assert version in error["message"]
         assert api.get("/v1/customers").json()["data"] == []
+
+
+def test_a_write_with_an_expansion_stripe_refuses_changes_nothing(stripe_server: LocalStripe) -> None:
+    with _api(stripe_server) as api:
+        customer = api.post("/v1/customers", data={"payment_method": "pm_card_visa"}).json()["id"]
+        price = api.post("/v1/prices", data={"currency": "usd", "unit_amount": 900, "recurring[interval]": "month",
+                                             "product_data[name]": "Plan"}).json()["id"]  # fmt: skip
+        for bad in ("status", "latest_invoice.payment_intent", "plan", "a.b.c.d.e"):
+            refused = api.post("/v1/subscriptions", data={"customer": customer, "items[0][price]": price,
+                                                          "expand[]": bad})  # fmt: skip
+            assert refused.status_code == 400 and refused.json()["error"]["param"] == "expand", bad
+        assert api.get("/v1/subscriptions", params={"status": "all"}).json()["data"] == []
+        assert api.get("/v1/invoices").json()["data"] == [] and api.get("/v1/charges").json()["data"] == []
+        made = api.post("/v1/subscriptions", data={"customer": customer, "items[0][price]": price,
+                                                   "expand[]": ["latest_invoice.payments", "items.data.price.product"]})
+        assert made.status_code == 200, made.text
+        body = made.json()
+        assert body["latest_invoice"]["payments"]["data"][0]["status"] == "paid"
+        assert body["items"]["data"][0]["price"]["product"]["name"] == "Plan"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..front.errors import StripeErrorResponse, no_such, unrecognized_url
@@ -25,7 +25,7 @@ from .events import Events, diff
 from .routes import Request, find, route
 from .store import Store, new_object
 
-__all__ = ["SANDBOX", "Engine", "Request", "Settings", "new_object", "route"]
+__all__ = ["INCLUDES", "SANDBOX", "STARTUP", "Engine", "Request", "Settings", "new_object", "route"]
 
 
 @dataclass
@@ -132,6 +132,12 @@ class Engine:
             self.events.emit(event or f"{obj['object']}.deleted", obj, self.now(clock))
         return tombstone
 
+    def include(self, obj: Any, names: Iterable[str]) -> Any:
+        """``obj`` with the includable properties ``names`` filled in (a copy; ``obj`` when none apply)."""
+        builder = INCLUDES.get(obj.get("object")) if isinstance(obj, dict) else None
+        wanted = frozenset(names)
+        return builder(self, obj, wanted) if builder is not None and wanted else obj
+
     def announce(self, type: str, obj: dict[str, Any], *, clock: str | None = SANDBOX,
                  previous_attributes: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
         """An event about ``obj`` that is not a plain create/update (``invoice.paid``, ...)."""
@@ -158,7 +164,8 @@ class Engine:
         self.events.request = {"id": request_id if method != "GET" else None,
                                "idempotency_key": idempotency_key if method == "POST" else None}  # fmt: skip
         try:
-            return handler(Request(self, method.upper(), path, args, params, account, livemode, expand))
+            answer = handler(Request(self, method.upper(), path, args, params, account, livemode, expand))
+            return self.include(answer, {path.split(".")[0] for path in expand})
         finally:
             self.events.request = {"id": None, "idempotency_key": None}
 
@@ -166,6 +173,9 @@ class Engine:
 _LOADED: list[bool] = []
 #: Functions run on every new or reset engine (resources append to it at import time).
 STARTUP: list[Callable[[Engine], None]] = []
+#: Properties Stripe includes only when expanded, by object kind: ``kind -> (engine, obj, names) -> obj``
+#: (a customer's ``sources``, an invoice's ``payments``); resources register theirs at import time.
+INCLUDES: dict[str, Callable[[Engine, dict[str, Any], frozenset[str]], dict[str, Any]]] = {}
 
 
 def _load_resources() -> None:

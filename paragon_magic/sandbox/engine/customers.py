@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Request, route
+from . import INCLUDES, Request, route
 from ..front.errors import StripeErrorResponse
 from .common import email, merged_metadata
 
@@ -48,8 +48,8 @@ def create_customer(req: Request) -> dict[str, Any]:
         "customer", "cus_", clock=clock, email=address, metadata=metadata, test_clock=clock or None,
         invoice_prefix=p.get("invoice_prefix") or _prefix(engine), next_invoice_sequence=int(p.get("next_invoice_sequence") or 1),
         balance=int(p.get("balance") or 0), livemode=req.livemode,
-        invoice_settings={"custom_fields": None, "default_payment_method": None, "footer": None,
-                          "rendering_options": None, **(p.get("invoice_settings") or {}), "default_payment_method": None},
+        invoice_settings={"custom_fields": None, "footer": None, "rendering_options": None,
+                          **(p.get("invoice_settings") or {}), "default_payment_method": None},  # set once attached
         **{k: v for k, v in fields.items() if k not in ("balance", "invoice_settings")},
     )  # fmt: skip
     if p.get("payment_method"):
@@ -62,19 +62,19 @@ def create_customer(req: Request) -> dict[str, Any]:
         from .sources import add_source
 
         add_source(engine, customer, p["source"])
-    return with_includes(req, customer)
+    return customer
 
 
-def with_includes(req: Request, customer: dict[str, Any]) -> dict[str, Any]:
+def with_includes(engine: Any, customer: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
     """The customer with the properties Stripe includes only when expanded (``sources``,
     ``subscriptions``, ``tax_ids``), as lists read from the engine."""
-    wanted = [name for name in ("sources", "subscriptions", "tax_ids") if name in req.expand]
-    if not wanted:
+    wanted = [name for name in ("sources", "subscriptions", "tax_ids") if name in names]
+    if not wanted or customer.get("deleted"):
         return customer
     owner = customer["id"]
     found = {
-        "sources": [c for c in req.engine.store.all("card") if c.get("customer") == owner],
-        "subscriptions": [s for s in req.engine.store.all("subscription") if s.get("customer") == owner
+        "sources": [c for c in engine.store.all("card") if c.get("customer") == owner],
+        "subscriptions": [s for s in engine.store.all("subscription") if s.get("customer") == owner
                           and s.get("status") not in ("canceled", "incomplete_expired")][::-1],
         "tax_ids": [],
     }  # fmt: skip
@@ -87,7 +87,7 @@ def retrieve_customer(req: Request) -> dict[str, Any]:
     deleted = req.engine.store.deleted.get(req.arg())
     if deleted is not None and deleted["object"] == "customer":
         return deleted
-    return with_includes(req, req.engine.get("customer", req.arg()))
+    return req.engine.get("customer", req.arg())
 
 
 @route("POST", "/v1/customers/{}")
@@ -109,7 +109,7 @@ def update_customer(req: Request) -> dict[str, Any]:
         changes["invoice_settings"] = settings
     if "balance" in changes:
         changes["balance"] = int(changes["balance"] or 0)
-    return with_includes(req, engine.update(customer, changes, clock=engine.clock_of(customer)))
+    return engine.update(customer, changes, clock=engine.clock_of(customer))
 
 
 @route("DELETE", "/v1/customers/{}")
@@ -122,3 +122,6 @@ def delete_customer(req: Request) -> dict[str, Any]:
 
             cancel_now(engine, sub, reason="cancellation_requested")
     return engine.delete(customer, clock=engine.clock_of(customer))
+
+
+INCLUDES["customer"] = with_includes

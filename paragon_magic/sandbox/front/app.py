@@ -27,6 +27,8 @@ from ..account import PLATFORM_ACCOUNT_ID, account_object
 from ..engine import Engine
 from .auth import KeyRegistry, key_is_live
 from .errors import StripeErrorResponse, json_response, new_request_id
+from .expansions import answered_kind
+from .expansions import check as check_expansions
 from .faults import FaultInjector, ScriptedResponse
 from .idempotency import IdempotencyStore, SavedResponse
 from .fetch import expansion_fetcher
@@ -241,6 +243,9 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
         expand |= expand_params(body_pairs)[1]
     if "total_count" in expand and call.path.endswith("/search"):  # a search_result field, not an object
         query, expand = [*query, ("expand[]", "total_count")], expand - {"total_count"}
+    kind = answered_kind(call.path) if call.method != "GET" and expand else None
+    if kind is not None:  # refused expansions refuse the write before it changes anything
+        check_expansions(kind, expand)
     data = _answer(state, call, query, body_pairs)
     ctx = ShapeContext(expand=expand)
     data = await expand_paths(to_current(data, ctx), ctx, expansion_fetcher(state))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..account import account_object
@@ -12,10 +13,10 @@ if TYPE_CHECKING:
 
 
 def expansion_fetcher(state: FrontState) -> Fetch:
-    """Fetch ``(field, id)`` for ``expand[]``: the object in today's shape, or None when unknown."""
-    plain = ShapeContext()
+    """Fetch ``(field, id, rest)`` for ``expand[]``: the object in today's shape (with the includable
+    property ``rest`` goes on to, if any), or None when unknown."""
 
-    async def fetch(field_name: str, obj_id: str) -> dict[str, Any] | None:
+    async def fetch(field_name: str, obj_id: str, rest: Sequence[str] = ()) -> dict[str, Any] | None:
         if obj_id.startswith("acct_"):
             return account_object(obj_id)
         if field_name == "plan":
@@ -23,6 +24,9 @@ def expansion_fetcher(state: FrontState) -> Fetch:
             data: Any = plans.get(obj_id)
         else:
             data = state.engine.store.get(obj_id)
-        return None if data is None else to_current(data, plain)
+        if data is None:
+            return None
+        included = frozenset(rest[:1])  # the next step may be a property included when expanded (payments)
+        return to_current(state.engine.include(data, included), ShapeContext(expand=included))
 
     return fetch

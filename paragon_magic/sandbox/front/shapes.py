@@ -11,15 +11,15 @@ engine builds its objects in these shapes; this is the guarantee on the way out.
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ._shapes_generated import DELETED_KEYS, SHAPES
 from .errors import StripeErrorResponse
 
-#: Fetch an object by (field name, id) for an expansion: the translated object, or None.
-Fetch = Callable[[str, str], Awaitable[dict[str, Any] | None]]
+#: Fetch an object by (field name, id, the expansion's remaining segments): the translated object, or None.
+Fetch = Callable[[str, str, Sequence[str]], Awaitable[dict[str, Any] | None]]
 
 _LIST_KEYS = ("object", "data", "has_more", "url")
 #: Properties Stripe includes only when expanded (``expand[]=sources`` on a customer), by object type.
@@ -144,7 +144,7 @@ async def _expand(node: Any, segments: list[str], fetch: Fetch, expansion: str) 
     value = node[key]
     kind = node.get("object")
     if isinstance(value, str) and value and (kind not in SHAPES or key in SHAPES[kind]["expandable"]):
-        fetched = await fetch(key, value)
+        fetched = await fetch(key, value, rest)
         if fetched is not None:
             node[key] = value = fetched
     elif value is not None and not isinstance(value, (dict, list)):

@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from ...front.errors import StripeErrorResponse
-from .. import Request, route
+from .. import INCLUDES, Request, route
 from ..common import as_bool, as_int, currency as check_currency, merged_metadata
 from . import cycle, discounts as discounts_mod, index, invoicing, lines as lines_mod
 from ..payment_methods import attached_to
@@ -88,17 +88,21 @@ def _auto_finalize(engine: Any, invoice: dict[str, Any]) -> None:
                            lambda: cycle.finalize_and_collect(engine, invoice["id"]), f"finalize {invoice['id']}")  # fmt: skip
 
 
-def with_payments(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
+def with_payments(engine: Any, invoice: dict[str, Any], names: frozenset[str]) -> dict[str, Any]:
     """The invoice with its includable ``payments`` list (``expand[]=payments``)."""
+    if "payments" not in names:
+        return invoice
     found = index.related(engine, "payments", invoice["id"])
     return {**invoice, "payments": {"object": "list", "data": copy.deepcopy(found), "has_more": False,
                                     "url": f"/v1/invoice_payments?invoice={invoice['id']}"}}  # fmt: skip
 
 
+INCLUDES["invoice"] = with_payments
+
+
 @route("GET", "/v1/invoices/{}")
 def retrieve_invoice(req: Request) -> dict[str, Any]:
-    invoice = req.engine.get("invoice", req.arg())
-    return with_payments(req.engine, invoice) if "payments" in req.expand else invoice
+    return req.engine.get("invoice", req.arg())
 
 
 @route("POST", "/v1/invoices/{}")

@@ -105,7 +105,7 @@ def _transition(engine: Any, invoice: dict[str, Any], changes: dict[str, Any], *
 def finalize(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
     """Draft → open (or paid when nothing is due): number, balance, customer details, hosted URL."""
     if invoice["status"] != "draft":
-        raise StripeErrorResponse(400, f"This invoice is already finalized, you can't re-finalize a non-draft invoice.",
+        raise StripeErrorResponse(400, "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
                                   code="invoice_not_editable")  # fmt: skip
     customer = engine.get("customer", invoice["customer"])
     clock = engine.clock_of(customer)

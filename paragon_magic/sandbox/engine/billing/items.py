@@ -89,8 +89,8 @@ def parse_items(engine: Any, given: Any, *, current: list[dict[str, Any]], curre
         raise StripeErrorResponse(400, "Invalid array", param=param, code="parameter_invalid_array")
     by_id = {item["id"]: item for item in current}
     plan = ItemPlan()
-    for index, spec in enumerate(given):
-        at = f"{param}[{index}]"
+    for position, spec in enumerate(given):
+        at = f"{param}[{position}]"
         spec = spec if isinstance(spec, dict) else {}
         price_id = spec.get("price") or spec.get("plan")
         quantity = as_int(spec["quantity"], f"{at}[quantity]") if spec.get("quantity") not in (None, "") else None
