@@ -63,6 +63,23 @@ def test_a_customer_on_a_test_clock_is_billed_for_thirteen_months(client: stripe
     assert all(START <= c.created <= moment for c in charges)
     payments = list(client.v1.invoice_payments.list({"invoice": invoices[0].id}).auto_paging_iter())
     assert [p.status for p in payments] == ["paid"]
+    txns = list(client.v1.balance_transactions.list({"type": "charge", "limit": 100}).auto_paging_iter())
+    assert sorted(t.source for t in txns) == sorted(c.id for c in charges)  # one per charge, on the clock too
+    assert all(START <= t.created <= moment and t.fee > 0 and t.net == t.amount - t.fee for t in txns)
+
+    # The events are the history, each dated on the clock and kept 30 days of the clock's time.
+    events = [e for e in client.v1.events.list({"limit": 100}).auto_paging_iter()
+              if e.data.object.to_dict().get("customer") == customer.id]  # not the catalog's, on the sandbox clock
+    kept_from = moment - 30 * DAY
+    assert events and all(kept_from <= e.created <= moment for e in events)
+    recent = [i for i in invoices if i.created >= kept_from]
+    assert recent  # the last monthly renewal at least
+    for invoice in recent:
+        moments = {e.type: e.created for e in events if e.data.object["id"] == invoice.id}
+        assert moments["invoice.created"] == invoice.created
+        assert moments["invoice.finalized"] == invoice.status_transitions.finalized_at
+        assert moments["invoice.paid"] == invoice.status_transitions.paid_at
+    assert client.v1.events.retrieve(events[0].id).id == events[0].id
 
 
 def test_a_failing_card_walks_through_dunning(client: stripe.StripeClient) -> None:

@@ -65,6 +65,7 @@ class Engine:
         self.store.reset(self._seed)
         self.clocks.reset()
         self.events.retention_days = 30
+        self.events.clock_of.clear()
         self.settings = Settings()
         for start in self.startup:
             start(self)
@@ -93,9 +94,13 @@ class Engine:
             return self.views[kind]()
         objects = list(self.store.all(kind))
         if kind == "event":
-            now = self.now()
-            objects = [e for e in objects if self.events.visible(e, now)]
+            objects = [e for e in objects if self.event_kept(e)]
         return objects
+
+    def event_kept(self, event: dict[str, Any]) -> bool:
+        """Whether ``event`` is still kept: younger than the retention on the clock it happened on."""
+        clock = self.events.clock_of.get(event["id"], SANDBOX)
+        return self.events.visible(event, self.now(clock if clock in self.clocks.test_clocks else SANDBOX))
 
     # -- writing ---------------------------------------------------------------------------------
     def create(self, kind: str, prefix: str, *, clock: str | None = SANDBOX, event: str | None = "",
@@ -109,7 +114,7 @@ class Engine:
             obj["created"] = at
         self.store.add(obj)
         if event is not None:
-            self.events.emit(event or f"{kind}.created", obj, at)
+            self.events.emit(event or f"{kind}.created", obj, at, clock=clock or SANDBOX)
         return obj
 
     def update(self, obj: dict[str, Any], changes: dict[str, Any], *, clock: str | None = SANDBOX,
@@ -122,14 +127,14 @@ class Engine:
         if previous:
             self.store.touch()
             if event is not None:
-                self.events.emit(event or f"{obj['object']}.updated", obj, self.now(clock),
+                self.events.emit(event or f"{obj['object']}.updated", obj, self.now(clock), clock=clock or SANDBOX,
                                  previous_attributes=previous)  # fmt: skip
         return obj
 
     def delete(self, obj: dict[str, Any], *, clock: str | None = SANDBOX, event: str | None = "") -> dict[str, Any]:
         tombstone = self.store.remove(obj["id"])
         if event is not None:
-            self.events.emit(event or f"{obj['object']}.deleted", obj, self.now(clock))
+            self.events.emit(event or f"{obj['object']}.deleted", obj, self.now(clock), clock=clock or SANDBOX)
         return tombstone
 
     def include(self, obj: Any, names: Iterable[str]) -> Any:
@@ -141,7 +146,8 @@ class Engine:
     def announce(self, type: str, obj: dict[str, Any], *, clock: str | None = SANDBOX,
                  previous_attributes: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
         """An event about ``obj`` that is not a plain create/update (``invoice.paid``, ...)."""
-        return self.events.emit(type, obj, self.now(clock), previous_attributes=previous_attributes)
+        return self.events.emit(type, obj, self.now(clock), clock=clock or SANDBOX,
+                                previous_attributes=previous_attributes)
 
     # -- the API ---------------------------------------------------------------------------------
     def handle(self, method: str, path: str, pairs: Iterable[tuple[str, str]], *, account: str = "",

@@ -3,7 +3,8 @@
 :meth:`Events.emit` snapshots the object as it is now (a deep copy: later changes do not rewrite
 history). :func:`diff` gives Stripe's ``previous_attributes``: for each changed key its old value, and
 for a changed hash only its changed keys (recursively), so ``metadata`` changes name just the keys
-that moved. Events are listed for ``retention_days`` (Stripe: 30) measured on the sandbox clock.
+that moved. Events are kept for ``retention_days`` (Stripe: 30), measured on the clock they happened on
+(an event of a test clock's customer ages as that clock advances, not as the wall clock does).
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ class Events:
         #: The request being handled: events it causes carry its id and idempotency key.
         self.request: dict[str, Any] = {"id": None, "idempotency_key": None}
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: The clock each event happened on (its age is measured there).
+        self.clock_of: dict[str, str] = {}
 
-    def emit(self, type: str, obj: dict[str, Any], at: int, *,
+    def emit(self, type: str, obj: dict[str, Any], at: int, *, clock: str = "",
              previous_attributes: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
         data: dict[str, Any] = {"object": copy.deepcopy(obj)}
         if previous_attributes:
@@ -55,6 +58,7 @@ class Events:
             data=data, livemode=bool(obj.get("livemode")), pending_webhooks=0,
             request=dict(self.request), type=type,
         )  # fmt: skip
+        self.clock_of[event["id"]] = clock or ""
         self.store.add(event)
         for listener in self.listeners:
             listener(event)
