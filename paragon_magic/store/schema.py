@@ -1,0 +1,272 @@
+"""Arrow types of the stored tables, from Stripe's object model; Stripe JSON in, typed frames out.
+
+A stored row keeps Stripe's nesting: a small nested object is a STRUCT (``address.country``), a list a
+LIST (``UNNEST(lines.data)``), a hash (``metadata``) a MAP(VARCHAR, VARCHAR), timestamps TIMESTAMPTZ,
+amounts and integers BIGINT in minor units, an expandable field its id. Which objects become STRUCTs
+follows the frames' rule (``frame_schema``): small ones and embedded named types; a large or open-ended
+one (a charge's ``payment_method_details``) is one JSON value. Lists of objects nest at most
+``_LIST_DEPTH`` deep; deeper ones are JSON too.
+
+Objects are converted a page at a time by Arrow (``pa.array(objects, type=...)`` in C++); the only Python
+pass is over the few fields that must change first (JSON text, expanded ids).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import stripe_model
+from ..frame_schema import DTYPES, column_order, schema_for
+from ..frames import to_frame
+
+__all__ = ["TableType", "table_type", "to_arrow", "frame_from_arrow", "JSON"]
+
+JSON = pa.json_(pa.string())
+_FLATTEN_AT_MOST = 20
+_FLATTEN_DEPTH = 3
+_LIST_DEPTH = 2
+_TIMESTAMP = pa.timestamp("s", tz="UTC")
+_SCALARS: dict[str, pa.DataType] = {
+    "timestamp": _TIMESTAMP, "amount": pa.int64(), "integer": pa.int64(), "boolean": pa.bool_(),
+    "number": pa.float64(), "decimal": pa.string(), "string": pa.string(), "id": pa.string(), "enum": pa.string(),
+    "currency": pa.string(), "expandable": pa.string(),
+}
+
+# a fix applied before Arrow sees an object: "json" (dump the value), "id" (an expanded object -> its id),
+# a nested plan (dict) for a struct, or ("list", plan) for a list of structs
+Plan = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TableType:
+    """One object type's stored layout: the Arrow struct Arrow converts to and the fixes done first."""
+
+    object_type: str
+    storage: pa.StructType  # JSON fields as plain strings: what pa.array converts into
+    final: pa.StructType  # the same with JSON fields typed as JSON (DuckDB's JSON)
+    plan: Plan
+
+
+@lru_cache(maxsize=None)
+def table_type(object_type: str) -> TableType:
+    """The stored layout of ``object_type`` (cached)."""
+    storage, final, plan = _struct(object_type, list_depth=0)
+    return TableType(object_type, storage, final, plan)
+
+
+def _struct(type_name: str, list_depth: int) -> tuple[pa.StructType, pa.StructType, Plan]:
+    codes = stripe_model.fields(type_name)
+    children: dict[str, list[str]] = defaultdict(list)
+    for path in codes:
+        if "[]" not in path:
+            children[path.rpartition(".")[0]].append(path)
+    plan: Plan = {}
+
+    def build(parent: str, depth: int, node_plan: Plan) -> tuple[list[pa.Field], list[pa.Field]]:
+        storage: list[pa.Field] = []
+        final: list[pa.Field] = []
+        for path in children[parent]:
+            key = path.rpartition(".")[2]
+            kind = codes[path]
+            if kind == "object":
+                nested = children.get(path)
+                named = stripe_model.target_type(type_name, path) is not None
+                if nested and (named or (len(nested) <= _FLATTEN_AT_MOST and depth < _FLATTEN_DEPTH)):
+                    inner: Plan = {}
+                    s, f = build(path, depth + 1, inner)
+                    if inner:
+                        node_plan[key] = inner
+                    storage.append(pa.field(key, pa.struct(s)))
+                    final.append(pa.field(key, pa.struct(f)))
+                    continue
+                node_plan[key] = "json"
+                storage.append(pa.field(key, pa.string()))
+                final.append(pa.field(key, JSON))
+            elif kind == "list":
+                s_type, f_type, fix = _list_type(type_name, path, list_depth)
+                if fix is not None:
+                    node_plan[key] = fix
+                storage.append(pa.field(key, s_type))
+                final.append(pa.field(key, f_type))
+            elif kind == "hash":
+                node_plan[key] = "map"
+                storage.append(pa.field(key, pa.map_(pa.string(), pa.string())))
+                final.append(pa.field(key, pa.map_(pa.string(), pa.string())))
+            else:
+                if kind == "expandable":
+                    node_plan[key] = "id"
+                storage.append(pa.field(key, _SCALARS[kind]))
+                final.append(pa.field(key, _SCALARS[kind]))
+        return storage, final
+
+    storage, final = build("", 0, plan)
+    return pa.struct(storage), pa.struct(final), plan
+
+
+def _list_type(type_name: str, path: str, list_depth: int) -> tuple[pa.DataType, pa.DataType, Any]:
+    element = stripe_model.fields(type_name).get(f"{path}[]")
+    if element in _SCALARS:
+        return pa.list_(_SCALARS[element]), pa.list_(_SCALARS[element]), ("list", "id") if element == "expandable" \
+            else None
+    nested = stripe_model.nested_type(type_name, path)
+    if nested and stripe_model.fields(nested) and list_depth < _LIST_DEPTH:
+        s, f, plan = _struct(nested, list_depth + 1)
+        return pa.list_(s), pa.list_(f), ("list", plan) if plan else None
+    return pa.string(), JSON, "json"  # elements the model does not describe, or nested too deep
+
+
+# -- Stripe JSON -> Arrow -----------------------------------------------------------------------------------
+
+def _fix(obj: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
+    out = dict(obj)
+    for key, step in plan.items():
+        value = obj.get(key)
+        if value is None:
+            continue
+        out[key] = _fix_value(value, step)
+    return out
+
+
+def _fix_value(value: Any, step: Any) -> Any:
+    if step == "json":
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if step == "id":
+        return value.get("id") if isinstance(value, Mapping) else value
+    if step == "map":  # Stripe's hashes hold strings; anything else is kept as its JSON text
+        if isinstance(value, Mapping) and not all(isinstance(v, str) or v is None for v in value.values()):
+            return {k: v if isinstance(v, str) or v is None else json.dumps(v) for k, v in value.items()}
+        return value
+    if isinstance(step, tuple):  # a list
+        inner = step[1]
+        if not isinstance(value, list):
+            return None
+        return [_fix_value(e, inner) if isinstance(inner, str) else (_fix(e, inner) if isinstance(e, Mapping) else e)
+                for e in value]
+    return _fix(value, step) if isinstance(value, Mapping) else value
+
+
+def to_arrow(objects: Sequence[Mapping[str, Any]], object_type: str, *,
+             extra: Mapping[str, pa.Array] | None = None) -> pa.Table:
+    """A page (or many) of Stripe objects as an Arrow table of ``object_type``'s stored layout."""
+    layout = table_type(object_type)
+    rows = [_fix(o, layout.plan) for o in objects] if layout.plan else list(objects)
+    array = pa.array(rows, type=layout.storage).cast(layout.final)
+    table = pa.Table.from_struct_array(array)
+    for name, column in (extra or {}).items():
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, column)
+        else:
+            table = table.append_column(name, column)
+    return table
+
+
+# -- Arrow -> the frame list_* gives -------------------------------------------------------------------------
+
+def frame_from_arrow(table: pa.Table, object_type: str) -> pd.DataFrame:
+    """The stored rows as the typed frame a ``list_*`` action gives for the same objects.
+
+    Structs are flattened to ``a.b`` columns, each MAP to ``metadata.<key>`` columns, JSON values parsed
+    back; list columns hold the elements as dicts (every field the model knows, timestamps as epoch
+    seconds). Column set, order and dtypes follow ``frame_schema``.
+    """
+    schema = schema_for(object_type)
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    columns: dict[str, Any] = {}
+    json_paths = _json_paths(object_type)
+    for name, column in zip(table.column_names, table.columns):
+        kind = schema.get(name)
+        if pa.types.is_map(column.type):
+            for key, values in _map_columns(column).items():
+                columns[f"{name}.{key}"] = pd.arrays.ArrowStringArray(values.cast(pa.large_string()))
+            continue
+        if name in json_paths:
+            columns[name] = _objects([None if v is None else json.loads(v) for v in column.to_pylist()])
+            continue
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            columns[name] = _objects([_plain(v) for v in column.to_pylist()])
+            continue
+        columns[name] = _typed(column, kind)
+    rows = table.num_rows
+    arrays = {name: columns[name] for name in columns}
+    frame = pd.DataFrame({n: arrays[n] for n in column_order(arrays, object_type)}, index=pd.RangeIndex(rows))
+    frame.attrs["stripe"] = {"object_type": object_type}
+    return frame
+
+
+@lru_cache(maxsize=None)
+def _json_paths(object_type: str) -> frozenset[str]:
+    paths: set[str] = set()
+
+    def walk(plan: Plan, prefix: str) -> None:
+        for key, step in plan.items():
+            if step == "json":
+                paths.add(prefix + key)
+            elif isinstance(step, dict):
+                walk(step, f"{prefix}{key}.")
+
+    walk(table_type(object_type).plan, "")
+    return frozenset(paths)
+
+
+def _map_columns(column: pa.ChunkedArray) -> dict[str, pa.Array]:
+    """One string column per key found in a MAP column, by Arrow kernels (no pass over rows in Python)."""
+    chunks = [chunk.keys for chunk in column.chunks]
+    keys = pc.unique(pa.concat_arrays(chunks)).to_pylist() if chunks else []
+    found = {key: pc.map_lookup(column, pa.scalar(key), "first") for key in sorted(k for k in keys if k is not None)}
+    return {key: values for key, values in found.items() if values.null_count < len(values)}
+
+
+def _typed(column: pa.ChunkedArray, kind: Any) -> Any:
+    kind_type = column.type
+    if pa.types.is_timestamp(kind_type):
+        return column.cast(pa.timestamp("ns", tz="UTC")).to_pandas().array
+    if pa.types.is_integer(kind_type):
+        return column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array
+    if pa.types.is_boolean(kind_type):
+        return column.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get).array
+    if pa.types.is_floating(kind_type):
+        return column.to_numpy()
+    if pa.types.is_string(kind_type) or pa.types.is_large_string(kind_type) or isinstance(kind_type, pa.ExtensionType):
+        storage = column.cast(pa.large_string()) if not isinstance(kind_type, pa.ExtensionType) else \
+            pa.chunked_array([c.storage for c in column.chunks], type=kind_type.storage_type).cast(pa.large_string())
+        if DTYPES["string"] == pd.StringDtype("pyarrow"):
+            return pd.arrays.ArrowStringArray(storage)
+        return pd.array(storage.to_pylist(), dtype=DTYPES["string"])
+    if pa.types.is_null(kind_type):
+        return _objects([None] * len(column))
+    return _objects(column.to_pylist())
+
+
+def _objects(values: list[Any]) -> Any:
+    import numpy as np
+
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _plain(value: Any) -> Any:
+    """A list element as Stripe sent it: epoch seconds, hashes as dicts."""
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, list):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return {k: v for k, v in value}
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def frame_of(objects: Sequence[Mapping[str, Any]], object_type: str) -> pd.DataFrame:
+    """The frame ``list_*`` gives for ``objects`` (for comparisons)."""
+    return to_frame(objects, object_type)
