@@ -412,12 +412,12 @@ class Session:
 
     # -- local store (paragon_magic.store) -------------------------------------------------------
     def sync(self, *tables: str, full: bool = False, export: Any = None, progress: bool | None = None,
-             credential: str | None = None) -> Any:
-        """Sync Stripe into the local store (default: the finance tables); prints one line per table."""
+             credential: str | None = None, echo: Callable[[str], None] | None = print) -> Any:
+        """Sync Stripe into the local store (default: the finance tables); ``echo`` gets one line per table."""
         from .store import face
 
         return face.sync(self, list(tables) or None, full=full, export=export, progress=progress,
-                         credential=credential)
+                         credential=credential, echo=echo)
 
     def sql(self, text: str, /, *, credential: str | None = None, **params: Any) -> pd.DataFrame:
         """Read-only DuckDB SQL over the synced tables; ``:name`` values are bound from ``params``."""

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from ..errors import ConfigurationError, UsageError
@@ -110,9 +111,11 @@ def table(session: Any, name: str, *, credential: str | None = None) -> pd.DataF
     object_type = _object_type(name)
     with store.reading() as con:
         try:
-            data = con.sql(f'SELECT * FROM "{name}" ORDER BY created DESC NULLS LAST, id').to_arrow_table()
-        except Exception as exc:  # noqa: BLE001 - duckdb.CatalogException: not synced
-            raise StoreError(f"{name} has not been synced into {store.path}: run %stripe sync {name}") from exc
+            columns = {r[0] for r in con.execute(f'DESCRIBE "{name}"').fetchall()}
+        except duckdb.CatalogException:
+            raise StoreError(f"{name} has not been synced into {store.path}: run %stripe sync {name}") from None
+        order = " ORDER BY created DESC NULLS LAST, id" if "created" in columns else ""
+        data = con.sql(f'SELECT * FROM "{name}"{order}').to_arrow_table()
     frame = frame_from_arrow(data, object_type)
     frame.attrs["stripe"].update(action=f"table {name}", store=str(store.path))
     return frame

@@ -122,12 +122,14 @@ def sync_tables(client: Any, store: Store, specs: Sequence[TableSpec], *, full: 
                 else:
                     reports = _incremental(client, counter, store, spec, marks)
             except StripePermissionError as exc:
+                counter.count += 1  # the refused request
                 permission = exc.required_permission
                 why = f"this key lacks {permission}" if permission else f"not allowed for this key ({exc.message})"
                 reports = [TableReport(name, skipped=why) for name in spec.tables]
             except InvalidRequestError as exc:
                 if exc.http_status != 404:
                     raise
+                counter.count += 1
                 reports = [TableReport(name, skipped=f"GET {spec.path} is not available here (404)")
                            for name in spec.tables]
             elapsed = time.monotonic() - started
