@@ -142,7 +142,7 @@ def test_second_sync_asks_at_most_two_requests_per_table(synced: tuple[Session, 
     assert all(t.requests == 2 for t in report.tables if t.skipped)  # a table this server lacks: asked again
     events = [r for r in sent if r["path"] == "/v1/events"]
     assert all(any(k.startswith("types") for k in r["query"]) for r in events)  # filtered by type
-    synced_paths = {f"/v1/{t.table}" for t in tables}
+    synced_paths = {f"/v1/{t.table}" for t in tables if t.rows}  # an empty table is listed whole
     assert all(any(k.startswith("created") for k in r["query"]) for r in sent if r["path"] in synced_paths)
     assert dict(zip(session.tables()["table"], session.tables()["rows"])) == {
         t.table: t.rows for t in first.tables if not t.skipped}
