@@ -93,6 +93,11 @@ def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
         column = table.column(field.name)
         if pa.types.is_timestamp(field.type) and field.type.tz is not None:
             column = column.cast(pa.timestamp("ns", tz="UTC"))
+        elif pa.types.is_decimal(field.type) and field.type.scale == 0:  # SUM(BIGINT) is HUGEINT: whole numbers
+            try:
+                column = column.cast(pa.int64())
+            except pa.ArrowInvalid:  # beyond int64: keep exact decimals
+                pass
         elif isinstance(field.type, pa.ExtensionType):
             column = pa.chunked_array([c.storage for c in column.chunks], type=field.type.storage_type)
         columns.append(column)
