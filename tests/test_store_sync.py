@@ -9,17 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from paragon_magic import stripe_model
-from paragon_magic.connection import connect
 from paragon_magic.errors import ConfigurationError, UsageError
-from paragon_magic.sandbox.seed import seed
-from paragon_magic.session import Session, SessionConfig
+from paragon_magic.session import Session
 from paragon_magic.store import DEFAULT_TABLES, StoreError
+
+from store_helpers import seed_business, store_session
 
 LISTED = {"customers": "list_customers", "products": "list_products", "prices": "list_prices",
           "subscriptions": "list_subscriptions", "invoices": "list_invoices", "charges": "list_charges",
@@ -28,18 +27,11 @@ LISTED = {"customers": "list_customers", "products": "list_products", "prices": 
 
 @pytest.fixture(scope="module")
 def seeded(local_stripe: Any) -> Any:
-    local_stripe.reset()
-    seed(local_stripe.url, local_stripe.key, customers=12, control_headers=local_stripe.control_headers)
-    api = httpx.Client(base_url=local_stripe.url, auth=(local_stripe.key, ""))
-    charge = api.get("/v1/charges", params={"limit": 1}).json()["data"][0]
-    assert api.post("/v1/refunds", data={"charge": charge["id"], "amount": 100}).status_code == 200
+    seed_business(local_stripe)
     return local_stripe
 
 
-def _session(server: Any, where: Path) -> Session:
-    session = connect(server.key, base_url=server.url, save=False, rate_limit=1000, config=SessionConfig(progress=False))
-    session.store_location = where
-    return session
+_session = store_session
 
 
 @pytest.fixture(scope="module")
