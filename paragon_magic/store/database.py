@@ -66,14 +66,16 @@ class Bookmark:
 class Store:
     """One DuckDB file holding one Stripe account's tables (``account_id``, ``livemode``)."""
 
+    #: Tests (a kill in the middle of a write): called with the table names inside each write transaction,
+    #: just before it commits.
+    before_commit: Callable[[Sequence[str]], None] | None = None
+
     def __init__(self, path: str | os.PathLike[str], *, account_id: str, livemode: bool,
                  clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path).expanduser()
         self.account_id = account_id
         self.livemode = livemode
         self.clock = clock
-        #: Tests: called with the table names inside each write transaction, just before it commits.
-        self.before_commit: Callable[[Sequence[str]], None] | None = None
 
     def __repr__(self) -> str:
         return f"<Store {self.path} ({self.account_id}, {'live' if self.livemode else 'test'} mode)>"
