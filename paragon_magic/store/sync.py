@@ -16,6 +16,8 @@ the session's is replaced by the object fetched by id. Children are replaced wit
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,41 +107,82 @@ class _Counter:
             query["starting_after"] = data[-1]["id"]
 
 
+_WORKERS = 8  # tables fetched at once; every request still goes through the session's one pacer
+Write = Callable[[Any], list[TableReport]]
+
+
+@dataclass
+class _Fetched:
+    """One table's network work done: what to write (or why it was skipped), its requests and start time."""
+
+    spec: TableSpec
+    counter: _Counter
+    started: float
+    write: Write | None = None
+    skipped: list[TableReport] = field(default_factory=list)
+
+
 def sync_tables(client: Any, store: Store, specs: Sequence[TableSpec], *, full: bool = False,
                 progress: bool = True, echo: Callable[[str], None] | None = print) -> SyncReport:
-    """Sync ``specs`` into ``store`` (holding its writer's lock throughout); one line per table to ``echo``."""
+    """Sync ``specs`` into ``store``, one line per table to ``echo``.
+
+    The writer's lock is held throughout. Tables are fetched concurrently (all requests share the session's
+    pacer) and each is written, in its own transaction, as soon as it is fetched, through one read-write
+    connection opened at the first write. An error or Ctrl-C stops the sync; tables written stay written.
+    """
     report = SyncReport(store)
-    with store.lock():
+    done: dict[str, list[TableReport]] = {}
+    with store.lock(), ExitStack() as stack:
         marks = store.bookmarks()
-        for spec in specs:
-            started = time.monotonic()
-            counter = _Counter(client)
-            try:
-                reason = "" if not full else "asked for"
-                reason = reason or _full_read_reason(spec, marks, client.stripe_version, store.clock())
-                if reason:
-                    reports = _full(client, counter, store, spec, reason, progress)
+        now = store.clock()
+        connection: list[Any] = []
+        pool = ThreadPoolExecutor(max_workers=max(1, min(_WORKERS, len(specs))), thread_name_prefix="paragon-sync")
+        futures = {pool.submit(_fetch, client, store, spec, marks, full, progress, now): spec for spec in specs}
+        try:
+            for future in as_completed(futures):
+                fetched = future.result()
+                if fetched.write is not None:
+                    if not connection:
+                        connection.append(stack.enter_context(store.writing()))
+                    items = fetched.write(connection[0])
                 else:
-                    reports = _incremental(client, counter, store, spec, marks)
-            except StripePermissionError as exc:
-                counter.count += 1  # the refused request
-                permission = exc.required_permission
-                why = f"this key lacks {permission}" if permission else f"not allowed for this key ({exc.message})"
-                reports = [TableReport(name, skipped=why) for name in spec.tables]
-            except InvalidRequestError as exc:
-                if exc.http_status != 404:
-                    raise
-                counter.count += 1
-                reports = [TableReport(name, skipped=f"GET {spec.path} is not available here (404)")
-                           for name in spec.tables]
-            elapsed = time.monotonic() - started
-            for item in reports:
-                item.seconds = elapsed
-                item.requests = counter.count if item.table == spec.name else 0
-                report.tables.append(item)
-                if echo is not None:
-                    echo(item.line())
+                    items = fetched.skipped
+                elapsed = time.monotonic() - fetched.started
+                for item in items:
+                    item.seconds = elapsed
+                    item.requests = fetched.counter.count if item.table == fetched.spec.name else 0
+                    if echo is not None:
+                        echo(item.line())
+                done[fetched.spec.name] = items
+        finally:
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+    report.tables = [item for spec in specs for item in done.get(spec.name, [])]
     return report
+
+
+def _fetch(client: Any, store: Store, spec: TableSpec, marks: Mapping[str, Bookmark], full: bool, progress: bool,
+           now: float) -> _Fetched:
+    fetched = _Fetched(spec, _Counter(client), time.monotonic())
+    try:
+        reason = "asked for" if full else _full_read_reason(spec, marks, client.stripe_version, now)
+        if reason:
+            fetched.write = _full(client, fetched.counter, store, spec, reason, progress)
+        else:
+            fetched.write = _incremental(client, fetched.counter, store, spec, marks)
+    except StripePermissionError as exc:
+        fetched.counter.count += 1  # the refused request
+        permission = exc.required_permission
+        why = f"this key lacks {permission}" if permission else f"not allowed for this key ({exc.message})"
+        fetched.skipped = [TableReport(name, skipped=why) for name in spec.tables]
+    except InvalidRequestError as exc:
+        if exc.http_status != 404:
+            raise
+        fetched.counter.count += 1
+        fetched.skipped = [TableReport(name, skipped=f"GET {spec.path} is not available here (404)")
+                           for name in spec.tables]
+    return fetched
 
 
 def _full_read_reason(spec: TableSpec, marks: Mapping[str, Bookmark], version: str | None, now: float) -> str:
@@ -159,8 +202,7 @@ def _full_read_reason(spec: TableSpec, marks: Mapping[str, Bookmark], version: s
 
 # -- full read -----------------------------------------------------------------------------------------------------
 
-def _full(client: Any, counter: _Counter, store: Store, spec: TableSpec, reason: str,
-          progress: bool) -> list[TableReport]:
+def _full(client: Any, counter: _Counter, store: Store, spec: TableSpec, reason: str, progress: bool) -> Write:
     from ..listing.partitioned import list_partitioned
 
     synced_at = store.clock()
@@ -180,12 +222,15 @@ def _full(client: Any, counter: _Counter, store: Store, spec: TableSpec, reason:
                     [e["id"] for e in newest if e["created"] == newest[0]["created"]], synced_at, synced_at)
     marks = [mark] + ([Bookmark(spec.child.table, client.stripe_version, synced_at=synced_at, full_at=synced_at)]
                       if spec.child else [])
-    with store.writing() as con:
-        before = {name: _count(con, name) for name in tables}
+
+    def write(con: Any) -> list[TableReport]:
+        before = {name: _count(con, name) or 0 for name in tables}
         store.replace(con, tables, marks)
-    return [TableReport(name, added=max(t.num_rows - (before[name] or 0), 0), full=True, reason=reason,
-                        rows=t.num_rows, deleted=max((before[name] or 0) - t.num_rows, 0))
-            for name, t in tables.items()]
+        return [TableReport(name, added=max(t.num_rows - before[name], 0), full=True, reason=reason,
+                            rows=t.num_rows, deleted=max(before[name] - t.num_rows, 0))
+                for name, t in tables.items()]
+
+    return write
 
 
 def _count(con: Any, table: str) -> int | None:
@@ -226,7 +271,7 @@ def _children_table(counter: _Counter, spec: TableSpec, parents: Sequence[Mappin
 # -- incremental ---------------------------------------------------------------------------------------------------
 
 def _incremental(client: Any, counter: _Counter, store: Store, spec: TableSpec,
-                 marks: Mapping[str, Bookmark]) -> list[TableReport]:
+                 marks: Mapping[str, Bookmark]) -> Write:
     mark = marks[spec.name]
     synced_at = store.clock()
     latest: dict[str, dict[str, Any]] = {}  # object id -> its newest event
@@ -285,10 +330,12 @@ def _incremental(client: Any, counter: _Counter, store: Store, spec: TableSpec,
         child_mark = marks.get(spec.child.table) or Bookmark(spec.child.table)
         new_marks.append(Bookmark(spec.child.table, client.stripe_version, synced_at=synced_at,
                                   full_at=child_mark.full_at))
-    with store.writing() as con:
+
+    def write(con: Any) -> list[TableReport]:
         counts = store.apply(con, changes, new_marks)
-        totals = {c.table: _count(con, c.table) for c in changes}
-    return [TableReport(c.table, *counts[c.table], rows=totals[c.table]) for c in changes]
+        return [TableReport(c.table, *counts[c.table], rows=_count(con, c.table)) for c in changes]
+
+    return write
 
 
 def _refetch(counter: _Counter, spec: TableSpec, object_id: str) -> dict[str, Any] | None:
