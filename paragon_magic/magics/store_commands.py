@@ -7,6 +7,7 @@ into the SQL; ``:name`` takes the notebook variable ``name``.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,10 @@ def _words(ctx: MagicContext, args: str, command: str, flags: dict[str, bool], m
            ) -> tuple[list[str], dict[str, Any]]:
     from .commands import parse_words
 
+    try:  # a trailing ``# comment`` is the reader's, not an argument
+        args = " ".join(shlex.quote(word) for word in shlex.split(args, comments=True))
+    except ValueError as exc:
+        raise UsageError(f"{command}: {exc} (check the quotes)") from None
     return parse_words(args, command, flags, max_positional)
 
 
