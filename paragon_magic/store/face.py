@@ -30,7 +30,8 @@ def store_of(session: Any, *, credential: str | None = None) -> Store:
     if location is None:
         raise ConfigurationError("this connection has no store (store=None); set one with session.store_location = "
                                  "'default' or a path (%config StripeMagic.store = 'default')")
-    account_id, livemode = _account(session, credential)
+    with session.selecting(credential):
+        account_id, livemode = _account(session, credential)
     clock = getattr(session, "store_clock", None)
     extra = {"clock": clock} if clock is not None else {}
     text = os.fspath(location)
@@ -43,19 +44,23 @@ def store_of(session: Any, *, credential: str | None = None) -> Store:
 
 
 def _account(session: Any, credential: str | None) -> tuple[str, bool]:
-    cache: dict[str | None, tuple[str, bool]] = session.__dict__.setdefault("_store_accounts", {})
-    if credential in cache:
-        return cache[credential]
-    account_id = None if credential else (session.account or {}).get("id")
+    """The account id and livemode of the session's account (or of the Paragon ``credential``'s)."""
+    cache: dict[str, str] = session.__dict__.setdefault("_store_accounts", {})
+    account_id = (session.account or {}).get("id") if not credential else cache.get(credential)
     if not account_id:
         with session.selecting(credential):
             account_id = session.client.request("GET", "/v1/account").data.get("id")
-    mode = session.mode
+        if credential:
+            cache[credential] = account_id
+    mode = session.mode  # Paragon: the selected credential's, learned from its answers' livemode
+    if mode not in ("test", "live"):
+        with session.selecting(credential):  # as Paragon().authenticate does: the balance says
+            session.client.request("GET", "/v1/balance")
+        mode = session.mode
     if mode not in ("test", "live"):
         raise StoreError("the account's mode (test or live) is not known yet, so its store cannot be chosen; "
                          "run any read first (e.g. %stripe list_customers --limit 1)")
-    cache[credential] = (account_id, mode == "live")
-    return cache[credential]
+    return account_id, mode == "live"
 
 
 def sync(session: Any, names: Sequence[str] | str | None = None, *, full: bool = False, progress: bool | None = None,
