@@ -36,6 +36,11 @@ _FLATTEN_AT_MOST = 20
 _FLATTEN_DEPTH = 3
 _LIST_DEPTH = 2
 _TIMESTAMP = pa.timestamp("s", tz="UTC")
+#: Embedded lists of named objects kept as LISTs of STRUCTs (``UNNEST(lines.data)``); any other (a customer's
+#: ``subscriptions``, ``sources``, ``tax_ids``, present only when expanded) is JSON: their full types would make
+#: every row as wide as a subscription.
+_NESTED_LISTS = frozenset({("subscription", "items.data"), ("invoice", "lines.data"), ("charge", "refunds.data"),
+                           ("credit_note", "lines.data")})
 _SCALARS: dict[str, pa.DataType] = {
     "timestamp": _TIMESTAMP, "amount": pa.int64(), "integer": pa.int64(), "boolean": pa.bool_(),
     "number": pa.float64(), "decimal": pa.string(), "string": pa.string(), "id": pa.string(), "enum": pa.string(),
@@ -119,6 +124,8 @@ def _list_type(type_name: str, path: str, list_depth: int) -> tuple[pa.DataType,
         return pa.list_(_SCALARS[element]), pa.list_(_SCALARS[element]), ("list", "id") if element == "expandable" \
             else None
     nested = stripe_model.nested_type(type_name, path)
+    if path.endswith(".data") and nested and "#" not in nested and (type_name, path) not in _NESTED_LISTS:
+        return pa.string(), JSON, "json"  # an embedded list Stripe sends only when expanded (a customer's sources)
     if nested and stripe_model.fields(nested) and list_depth < _LIST_DEPTH:
         s, f, plan = _struct(nested, list_depth + 1)
         return pa.list_(s), pa.list_(f), ("list", plan) if plan else None
@@ -127,14 +134,19 @@ def _list_type(type_name: str, path: str, list_depth: int) -> tuple[pa.DataType,
 
 # -- Stripe JSON -> Arrow -----------------------------------------------------------------------------------
 
-def _fix(obj: Mapping[str, Any], plan: Plan) -> dict[str, Any]:
-    out = dict(obj)
+def _fix(obj: Mapping[str, Any], plan: Plan) -> Mapping[str, Any]:
+    """``obj`` with the plan's fields made Arrow-ready (the same object when none needs a change)."""
+    out: dict[str, Any] | None = None
     for key, step in plan.items():
         value = obj.get(key)
         if value is None:
             continue
-        out[key] = _fix_value(value, step)
-    return out
+        fixed = _fix_value(value, step)
+        if fixed is not value:
+            if out is None:
+                out = dict(obj)
+            out[key] = fixed
+    return obj if out is None else out
 
 
 def _fix_value(value: Any, step: Any) -> Any:
@@ -150,8 +162,9 @@ def _fix_value(value: Any, step: Any) -> Any:
         inner = step[1]
         if not isinstance(value, list):
             return None
-        return [_fix_value(e, inner) if isinstance(inner, str) else (_fix(e, inner) if isinstance(e, Mapping) else e)
-                for e in value]
+        fixed = [_fix_value(e, inner) if isinstance(inner, str) else (_fix(e, inner) if isinstance(e, Mapping) else e)
+                 for e in value]
+        return value if all(a is b for a, b in zip(fixed, value)) else fixed
     return _fix(value, step) if isinstance(value, Mapping) else value
 
 
