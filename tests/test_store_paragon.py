@@ -46,3 +46,19 @@ def test_each_credential_syncs_into_its_own_store(two_accounts: Any, tmp_path: P
     assert list(session.tables(credential=test_credential)["table"]) == ["customers"]
     default = session.sync("customers", echo=None)  # Paragon's default credential: the test account's store
     assert default.store.path == test.store.path and default["customers"].added == 0
+
+
+def test_sync_credential_all_walks_every_connected_account(two_accounts: Any, ip: Any, tmp_path: Path) -> None:
+    from paragon_magic.magics.extension import context_of
+
+    from shell_helpers import ok
+
+    double, server, _, _ = two_accounts
+    ctx = context_of(ip)
+    ctx.authenticate_paragon(double.project_id, double.mint_token("user-1"), base_url=server.url,
+                             api_base=server.api_url)
+    ok(ip, f"%config StripeMagic.store = {str(tmp_path)!r}")
+    _, text = ok(ip, "%stripe sync customers --credential all --no-progress")
+    assert text.count("customers: +2 added") == 2
+    assert sorted(p.name for p in tmp_path.glob("*.duckdb")) == [f"{LIVE_ACCOUNT}-live.duckdb",
+                                                                  f"{TEST_ACCOUNT}-test.duckdb"]

@@ -33,14 +33,34 @@ def _words(ctx: MagicContext, args: str, command: str, flags: dict[str, bool], m
 
 
 def cmd_sync(ctx: MagicContext, args: str, cell: str | None) -> Any:
-    """``%stripe sync [TABLE ...] [--full] [--export DIR] [--credential ID]``."""
+    """``%stripe sync [TABLE ...] [--full] [--export DIR] [--credential ID|all]`` (``all``: each of a Paragon
+    user's connected accounts into its own store, one after the other)."""
     _no_cell("sync", cell)
     tables, flags = _words(ctx, args, "sync", {"full": False, "export": True, "credential": True,
                                                "no_progress": False}, 20)
     session = _session(ctx)
-    session.sync(*tables, full=bool(flags.get("full")), export=flags.get("export"),
-                 progress=False if flags.get("no_progress") else None, credential=flags.get("credential"))
+    credentials: list[str | None] = [flags.get("credential")]
+    if flags.get("credential") == "all":
+        credentials = _all_credentials(ctx)
+    for credential in credentials:
+        export = flags.get("export")
+        if export is not None and len(credentials) > 1:
+            export = f"{export}/{credential}"  # one export folder per connected account
+        session.sync(*tables, full=bool(flags.get("full")), export=export,
+                     progress=False if flags.get("no_progress") else None, credential=credential)
     return None
+
+
+def _all_credentials(ctx: MagicContext) -> list[str | None]:
+    """Every Stripe account the Paragon user connected (``--credential all``), one after the other."""
+    if ctx.paragon is None:
+        raise UsageError("--credential all walks the Stripe accounts a Paragon user connected: "
+                         "run %paragon authenticate PROJECT_ID first")
+    stripe = ((ctx.paragon.get_user() or {}).get("integrations") or {}).get("stripe") or {}
+    found = [c.get("id") for c in stripe.get("allCredentials") or [] if isinstance(c, dict) and c.get("id")]
+    if not found:
+        raise UsageError("this Paragon user has no Stripe account connected (see %paragon user)")
+    return found
 
 
 def cmd_sql(ctx: MagicContext, args: str, cell: str | None) -> pd.DataFrame | None:
