@@ -32,14 +32,19 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import numpy as np
 import pyarrow as pa
 
 from benchmarks.customers import make_customers
-from benchmarks.list_simulator import REPO_ROOT, ApiError, CustomerIndex, SlidingWindowLimit
+from benchmarks.list_simulator import (
+    REPO_ROOT,
+    ApiError,
+    CustomerIndex,
+    SlidingWindowLimit,
+)
 
 _EMPTY = b'{"object":"list","data":[],"has_more":false,"url":"/v1/x"}'
 
@@ -144,7 +149,7 @@ class Simulator:
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
 
-    def __enter__(self) -> Simulator:
+    def __enter__(self) -> Self:
         self.proc = subprocess.Popen(self.argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()), daemon=True).start()  # type: ignore[union-attr]
@@ -172,14 +177,14 @@ def _timed(work: Any) -> tuple[float, Any]:
 
 def sync_figures(args: argparse.Namespace) -> None:
     import paragon_magic
-    import paragon_magic.store.face  # noqa: F401 - imported once per kernel (duckdb ~0.4 s): not a sync's cost
+    import paragon_magic.store.face
     from paragon_magic.session import SessionConfig
 
     with Simulator(args) as sim, tempfile.TemporaryDirectory() as where:
         session = paragon_magic.connect("sk_test_" + "b" * 24, base_url=sim.url, config=SessionConfig(progress=False))
         session.store_location = where
         t_list, listed = _timed(session.list_customers)
-        t_first, first = _timed(lambda: session.sync("customers", echo=None))
+        t_first, _ = _timed(lambda: session.sync("customers", echo=None))
         print(f"1. first sync of {len(listed)} customers: {t_first:.2f} s; list_customers {t_list:.2f} s; "
               f"ratio {t_first / t_list:.2f} (target <= 1.10)")
         session.sync(echo=None)  # every other table's first (empty) read

@@ -47,7 +47,7 @@ def shop(stripe_server: Any, tmp_path: Path) -> Shop:
     session = connect(stripe_server.key, base_url=stripe_server.url, save=False, rate_limit=1000,
                       config=SessionConfig(progress=False))
     session.store_location = tmp_path
-    post = lambda path, params: session.client.request("POST", path, params).data  # noqa: E731
+    post = lambda path, params: session.client.request("POST", path, params).data
     customers = [post("/v1/customers", {"name": name, "email": f"{name.lower()}@example.com",
                                         "payment_method": "pm_card_visa",
                                         "invoice_settings": {"default_payment_method": "pm_card_visa"}})["id"]

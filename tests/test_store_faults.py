@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from store_helpers import store_session
 
 from paragon_magic.store import Store, StoreBusy, StoreError
-
-from store_helpers import store_session
 
 CHILD = textwrap.dedent("""
     import os, sys

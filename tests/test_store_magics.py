@@ -11,13 +11,12 @@ import httpx
 import pandas as pd
 import pyarrow.parquet as pq
 from IPython.core.interactiveshell import InteractiveShell
+from shell_helpers import fails, ok
 
 from paragon_magic.errors import UsageError
 from paragon_magic.magics.context import MagicContext
 from paragon_magic.magics.store_commands import sql_text_and_params
 from paragon_magic.store import StoreError
-
-from shell_helpers import fails, ok
 
 
 def _business(server: Any) -> list[str]:
@@ -93,6 +92,6 @@ def test_store_none_refuses_with_a_hint(ip: InteractiveShell, session: Any, ctx:
 def test_expressions_become_parameters_never_text() -> None:
     values = {"a": "x' OR 1=1 --", "n": 3}
     sql, params = sql_text_and_params("SELECT * FROM t WHERE a = {{ a }} AND n > :n LIMIT {{ n + 1 }}",
-                                      lambda expression: eval(expression, {}, values))  # noqa: S307
+                                      lambda expression: eval(expression, {}, values))
     assert sql == "SELECT * FROM t WHERE a = $__p0 AND n > :n LIMIT $__p1"  # :n is bound by session.sql
     assert params == {"__p0": "x' OR 1=1 --", "__p1": 4, "n": 3}

@@ -49,9 +49,9 @@ def test_each_credential_syncs_into_its_own_store(two_accounts: Any, tmp_path: P
 
 
 def test_sync_credential_all_walks_every_connected_account(two_accounts: Any, ip: Any, tmp_path: Path) -> None:
-    from paragon_magic.magics.extension import context_of
-
     from shell_helpers import ok
+
+    from paragon_magic.magics.extension import context_of
 
     double, server, _, _ = two_accounts
     ctx = context_of(ip)

@@ -8,13 +8,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from store_helpers import seed_business, store_session
 
 from paragon_magic.errors import UsageError
 from paragon_magic.session import Session
 from paragon_magic.store import StoreError
 from paragon_magic.store.sql import bind_names
-
-from store_helpers import seed_business, store_session
 
 
 @pytest.fixture(scope="module")

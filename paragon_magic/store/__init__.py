@@ -10,5 +10,16 @@ from .database import Bookmark, Store, StoreBusy, StoreError, default_root
 from .sync import RETENTION_SECONDS, SyncReport, TableReport
 from .tables import DEFAULT_TABLES, TABLES, TableSpec
 
-__all__ = ["Store", "StoreError", "StoreBusy", "Bookmark", "default_root", "SyncReport", "TableReport",
-           "RETENTION_SECONDS", "DEFAULT_TABLES", "TABLES", "TableSpec"]
+__all__ = [
+           "DEFAULT_TABLES",
+           "RETENTION_SECONDS",
+           "TABLES",
+           "Bookmark",
+           "Store",
+           "StoreBusy",
+           "StoreError",
+           "SyncReport",
+           "TableReport",
+           "TableSpec",
+           "default_root",
+]

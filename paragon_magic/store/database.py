@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from ..errors import ConfigurationError, ParagonMagicError
 
-__all__ = ["Store", "StoreError", "StoreBusy", "Bookmark", "default_root", "FORMAT"]
+__all__ = ["FORMAT", "Bookmark", "Store", "StoreBusy", "StoreError", "default_root"]
 
 FORMAT = "1"
 _META = "_paragon_store"
@@ -257,8 +257,8 @@ def _apply_one(con: duckdb.DuckDBPyConnection, change: TableChanges) -> tuple[in
     incoming = change.upserts if change.upserts is not None and change.upserts.num_rows else None
     if change.scope is not None:
         column, values = change.scope
-        con.execute('CREATE OR REPLACE TEMP TABLE _old AS SELECT id FROM "%s" WHERE "%s" IN '
-                    "(SELECT unnest(?::VARCHAR[]))" % (name, column), [values]).fetchall()
+        con.execute(f'CREATE OR REPLACE TEMP TABLE _old AS SELECT id FROM "{name}" WHERE "{column}" IN '
+                    "(SELECT unnest(?::VARCHAR[]))", [values]).fetchall()
         con.execute(f'DELETE FROM "{name}" WHERE id IN (SELECT id FROM _old)').fetchall()
     else:
         gone = list(change.deletes)

@@ -11,9 +11,9 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..errors import UsageError
 from .database import Store, StoreError
 from .tables import DEFAULT_TABLES, suggest
-from ..errors import UsageError
 
 __all__ = ["export_parquet"]
 

@@ -14,11 +14,11 @@ from ..errors import ConfigurationError, UsageError
 from .database import Store, StoreError
 from .export import export_parquet
 from .schema import frame_from_arrow
-from .sql import arrow_to_frame, run_sql
+from .sql import run_sql
 from .sync import SyncReport, sync_tables
 from .tables import DEFAULT_TABLES, TABLES, resolve_tables, suggest
 
-__all__ = ["DEFAULT", "store_of", "sync", "sql", "tables", "table", "export"]
+__all__ = ["DEFAULT", "export", "sql", "store_of", "sync", "table", "tables"]
 
 #: ``store="default"``: the user data directory (platformdirs), one file per account and mode.
 DEFAULT = "default"
@@ -140,5 +140,3 @@ def export(session: Any, directory: str | os.PathLike[str], names: Sequence[str]
     store = store_of(session, credential=credential)
     return export_parquet(store, directory, names, echo=echo)
 
-
-__all__ += ["arrow_to_frame"]

@@ -18,18 +18,18 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import stripe_model
-from ..frame_schema import DTYPES, column_order, schema_for
-from ..frames import to_frame
+from ..frame_schema import DTYPES, column_order
 
-__all__ = ["TableType", "table_type", "to_arrow", "frame_from_arrow", "JSON"]
+__all__ = ["JSON", "TableType", "frame_from_arrow", "table_type", "to_arrow"]
 
 JSON = pa.json_(pa.string())
 _FLATTEN_AT_MOST = 20
@@ -62,7 +62,7 @@ class TableType:
     plan: Plan
 
 
-@lru_cache(maxsize=None)
+@cache
 def table_type(object_type: str) -> TableType:
     """The stored layout of ``object_type`` (cached)."""
     storage, final, plan = _struct(object_type, list_depth=0)
@@ -192,13 +192,11 @@ def frame_from_arrow(table: pa.Table, object_type: str) -> pd.DataFrame:
     back; list columns hold the elements as dicts (every field the model knows, timestamps as epoch
     seconds). Column set, order and dtypes follow ``frame_schema``.
     """
-    schema = schema_for(object_type)
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
     columns: dict[str, Any] = {}
     json_paths = _json_paths(object_type)
     for name, column in zip(table.column_names, table.columns):
-        kind = schema.get(name)
         if pa.types.is_map(column.type):
             for key, values in _map_columns(column).items():
                 columns[f"{name}.{key}"] = pd.arrays.ArrowStringArray(values.cast(pa.large_string()))
@@ -209,7 +207,7 @@ def frame_from_arrow(table: pa.Table, object_type: str) -> pd.DataFrame:
         if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
             columns[name] = _objects([_plain(v) for v in column.to_pylist()])
             continue
-        columns[name] = _typed(column, kind)
+        columns[name] = _typed(column)
     rows = table.num_rows
     arrays = {name: columns[name] for name in columns}
     frame = pd.DataFrame({n: arrays[n] for n in column_order(arrays, object_type)}, index=pd.RangeIndex(rows))
@@ -217,7 +215,7 @@ def frame_from_arrow(table: pa.Table, object_type: str) -> pd.DataFrame:
     return frame
 
 
-@lru_cache(maxsize=None)
+@cache
 def _json_paths(object_type: str) -> frozenset[str]:
     paths: set[str] = set()
 
@@ -240,30 +238,25 @@ def _map_columns(column: pa.ChunkedArray) -> dict[str, pa.Array]:
     return {key: values for key, values in found.items() if values.null_count < len(values)}
 
 
-def _typed(column: pa.ChunkedArray, kind: Any) -> Any:
-    kind_type = column.type
-    if pa.types.is_timestamp(kind_type):
+def _typed(column: pa.ChunkedArray) -> Any:
+    """One scalar column with the frames' dtypes: UTC datetimes, Int64, boolean, float64, Arrow strings."""
+    kind = column.type
+    if isinstance(kind, pa.ExtensionType):  # JSON text kept as text
+        column, kind = pa.chunked_array([c.storage for c in column.chunks], type=kind.storage_type), kind.storage_type
+    if pa.types.is_timestamp(kind):
         return column.cast(pa.timestamp("ns", tz="UTC")).to_pandas().array
-    if pa.types.is_integer(kind_type):
+    if pa.types.is_integer(kind):
         return column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get).array
-    if pa.types.is_boolean(kind_type):
+    if pa.types.is_boolean(kind):
         return column.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get).array
-    if pa.types.is_floating(kind_type):
+    if pa.types.is_floating(kind):
         return column.to_numpy()
-    if pa.types.is_string(kind_type) or pa.types.is_large_string(kind_type) or isinstance(kind_type, pa.ExtensionType):
-        storage = column.cast(pa.large_string()) if not isinstance(kind_type, pa.ExtensionType) else \
-            pa.chunked_array([c.storage for c in column.chunks], type=kind_type.storage_type).cast(pa.large_string())
-        if DTYPES["string"] == pd.StringDtype("pyarrow"):
-            return pd.arrays.ArrowStringArray(storage)
-        return pd.array(storage.to_pylist(), dtype=DTYPES["string"])
-    if pa.types.is_null(kind_type):
-        return _objects([None] * len(column))
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pd.array(column.cast(pa.large_string()), dtype=DTYPES["string"])
     return _objects(column.to_pylist())
 
 
 def _objects(values: list[Any]) -> Any:
-    import numpy as np
-
     return np.fromiter(values, dtype=object, count=len(values))
 
 
@@ -278,8 +271,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
-
-def frame_of(objects: Sequence[Mapping[str, Any]], object_type: str) -> pd.DataFrame:
-    """The frame ``list_*`` gives for ``objects`` (for comparisons)."""
-    return to_frame(objects, object_type)

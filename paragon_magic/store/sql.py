@@ -22,9 +22,9 @@ import pyarrow as pa
 from ..errors import UsageError
 from .database import Store, StoreError
 
-__all__ = ["bind_names", "run_sql", "arrow_to_frame"]
+__all__ = ["arrow_to_frame", "bind_names", "run_sql"]
 
-_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|::|(?<![\w:$]):([A-Za-z_]\w*)""", re.S)
+_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|::|(?<![\w:$]):([A-Za-z_]\w*)""", re.DOTALL)
 
 
 def bind_names(sql: str) -> tuple[str, list[str]]:
@@ -41,7 +41,7 @@ def bind_names(sql: str) -> tuple[str, list[str]]:
     return _TOKEN.sub(swap, sql), names
 
 
-_DOLLAR = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\$([A-Za-z_]\w*)""", re.S)
+_DOLLAR = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|\$([A-Za-z_]\w*)""", re.DOTALL)
 
 
 def _dollar_names(sql: str) -> list[str]:

@@ -16,9 +16,9 @@ the session's is replaced by the object fetched by id. Children are replaced wit
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
-from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from .database import Bookmark, Store, TableChanges
 from .schema import to_arrow
 from .tables import TableSpec
 
-__all__ = ["TableReport", "SyncReport", "sync_tables", "RETENTION_SECONDS"]
+__all__ = ["RETENTION_SECONDS", "SyncReport", "TableReport", "sync_tables"]
 
 RETENTION_SECONDS = 30 * 24 * 3600  # Stripe keeps events 30 days
 _RETENTION_MARGIN = 3600  # re-read a little before the edge: a sync may take a while

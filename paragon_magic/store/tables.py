@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["TableSpec", "TABLES", "DEFAULT_TABLES", "resolve_tables"]
+__all__ = ["DEFAULT_TABLES", "TABLES", "TableSpec", "resolve_tables"]
 
 
 @dataclass(frozen=True)
