@@ -105,3 +105,32 @@ def test_the_latest_event_per_object_wins_and_applied_events_are_skipped(world: 
     again = _sync(client, store)
     assert (again.added, again.changed, again.deleted) == (0, 0, 0)
     assert json.dumps(_names(store)) == json.dumps({"cus_a": "third"})
+
+
+def test_an_invoice_with_more_than_the_embedded_lines_is_paged(tmp_path: Path) -> None:
+    lines = [{"id": f"il_{i:02d}", "object": "line_item", "amount": 100 + i, "currency": "usd", "invoice": "in_1"}
+             for i in range(25)]
+    invoice = {"id": "in_1", "object": "invoice", "created": 100, "total": sum(x["amount"] for x in lines),
+               "lines": {"object": "list", "data": lines[:10], "has_more": True, "url": "/v1/invoices/in_1/lines"}}
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        url = urlparse(str(request.url))
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        asked.append(f"{url.path}?{url.query}")
+        if url.path == "/v1/invoices":
+            return _page([invoice])
+        if url.path == "/v1/invoices/in_1/lines":
+            after = [x["id"] for x in lines].index(query["starting_after"]) + 1
+            page = lines[after:after + int(query["limit"])]
+            return httpx.Response(200, json={"object": "list", "data": page, "has_more": after + len(page) < 25})
+        return _page([])
+
+    client = StripeClient(DirectBackend("sk_test_" + "e" * 24, "https://stripe.test"),
+                          rate_limiter=TokenBucket(math.inf), transport=httpx.MockTransport(handler))
+    store = Store(tmp_path / "s.duckdb", account_id="acct_x", livemode=False)
+    report = sync_tables(client, store, [TABLES["invoices"]], progress=False, echo=None)
+    assert report["invoice_line_items"].added == 25
+    assert any(a.startswith("/v1/invoices/in_1/lines?starting_after=il_09") for a in asked)
+    stored = run_sql(store, "SELECT list(id ORDER BY id) AS ids, sum(amount) AS total FROM invoice_line_items")
+    assert stored["ids"][0].tolist() == [x["id"] for x in lines] and stored["total"][0] == invoice["total"]
