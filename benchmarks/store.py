@@ -193,7 +193,7 @@ def sync_figures(args: argparse.Namespace) -> None:
         tables = len([t for t in second.tables if t.table not in ("subscription_items", "invoice_line_items")])
         print(f"2. second sync, nothing changed, {tables} tables: {t_second:.2f} s (target <= 1 s), "
               f"{sim.requests() - before} requests ({second.requests} counted; target <= {2 * tables})")
-        httpx.post(sim.url + "/_bench/change", params={"n": args.changes})
+        httpx.post(sim.url + "/_bench/change", params={"n": args.changes}, timeout=300)
         before = sim.requests()
         t_changed, changed = _timed(lambda: session.sync("customers", echo=None))
         pages = -(-args.changes // 100)

@@ -146,3 +146,13 @@ def test_a_stripe_version_change_reads_the_table_again(shop: Shop) -> None:
     report = shop.sync("products")["products"]
     assert report.full and "2026-10-28.endive" in report.reason and "2025-03-31.basil" in report.reason
     assert shop.session.tables().set_index("table").loc["products", "stripe_version"] == "2025-03-31.basil"
+
+
+def test_a_new_layout_of_the_stored_columns_reads_the_table_again(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    import paragon_magic.store.sync as sync_module
+
+    monkeypatch.setattr(sync_module, "layout_digest", lambda object_type: "a-newer-object-model")
+    report = shop.sync("customers")["customers"]
+    assert report.full and "columns changed" in report.reason and report.rows == 3
+    again = shop.sync("customers")["customers"]
+    assert not again.full

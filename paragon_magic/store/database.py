@@ -61,6 +61,7 @@ class Bookmark:
     event_ids: list[str] = field(default_factory=list)  # the applied events of that second
     synced_at: float | None = None  # when the sync ran (epoch seconds)
     full_at: float | None = None  # when the table was last read in full
+    layout: str | None = None  # a digest of the stored columns' types (a new layout means a full read)
 
 
 class Store:
@@ -169,7 +170,7 @@ class Store:
         con.execute(f"CREATE TABLE IF NOT EXISTS {_META} (key VARCHAR PRIMARY KEY, value VARCHAR)").fetchall()
         con.execute(f"""CREATE TABLE IF NOT EXISTS {_SYNC} (
             table_name VARCHAR PRIMARY KEY, stripe_version VARCHAR, created_high BIGINT, event_created BIGINT,
-            event_ids VARCHAR, synced_at DOUBLE, full_at DOUBLE)""").fetchall()
+            event_ids VARCHAR, synced_at DOUBLE, full_at DOUBLE, layout VARCHAR)""").fetchall()
         known = dict(con.execute(f"SELECT key, value FROM {_META}").fetchall())
         if not known:
             con.executemany(f"INSERT INTO {_META} VALUES (?, ?)", [
@@ -234,9 +235,9 @@ class Store:
 
     def _save_bookmarks(self, con: duckdb.DuckDBPyConnection, bookmarks: Sequence[Bookmark]) -> None:
         for mark in bookmarks:
-            con.execute(f"INSERT OR REPLACE INTO {_SYNC} VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            con.execute(f"INSERT OR REPLACE INTO {_SYNC} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
                 mark.table, mark.stripe_version, mark.created_high, mark.event_created, json.dumps(mark.event_ids),
-                mark.synced_at, mark.full_at]).fetchall()
+                mark.synced_at, mark.full_at, mark.layout]).fetchall()
 
 
 @dataclass
@@ -292,7 +293,7 @@ def _bookmarks(con: duckdb.DuckDBPyConnection) -> dict[str, Bookmark]:
         rows = con.execute(f"SELECT * FROM {_SYNC}").fetchall()
     except duckdb.CatalogException:
         return {}
-    return {row[0]: Bookmark(row[0], row[1], row[2], row[3], json.loads(row[4] or "[]"), row[5], row[6])
+    return {row[0]: Bookmark(row[0], row[1], row[2], row[3], json.loads(row[4] or "[]"), row[5], row[6], row[7])
             for row in rows}
 
 

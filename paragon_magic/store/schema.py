@@ -132,6 +132,14 @@ def _list_type(type_name: str, path: str, list_depth: int) -> tuple[pa.DataType,
     return pa.string(), JSON, "json"  # elements the model does not describe, or nested too deep
 
 
+@cache
+def layout_digest(object_type: str) -> str:
+    """A short digest of the stored layout of ``object_type`` (changes when the object model does)."""
+    import hashlib
+
+    return hashlib.sha256(str(table_type(object_type).final).encode()).hexdigest()[:16]
+
+
 # -- Stripe JSON -> Arrow -----------------------------------------------------------------------------------
 
 def _fix(obj: Mapping[str, Any], plan: Plan) -> Mapping[str, Any]:

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from ..client.errors import InvalidRequestError, StripePermissionError
 from .database import Bookmark, Store, TableChanges
-from .schema import to_arrow
+from .schema import layout_digest, to_arrow
 from .tables import TableSpec
 
 __all__ = ["RETENTION_SECONDS", "SyncReport", "TableReport", "sync_tables"]
@@ -185,6 +185,11 @@ def _fetch(client: Any, store: Store, spec: TableSpec, marks: Mapping[str, Bookm
     return fetched
 
 
+def _layout(spec: TableSpec) -> str:
+    """The layout digest of a table and its child together."""
+    return layout_digest(spec.object_type) + (f"+{layout_digest(spec.child.object_type)}" if spec.child else "")
+
+
 def _full_read_reason(spec: TableSpec, marks: Mapping[str, Bookmark], version: str | None, now: float) -> str:
     mark = marks.get(spec.name)
     if mark is None or mark.synced_at is None:
@@ -193,6 +198,8 @@ def _full_read_reason(spec: TableSpec, marks: Mapping[str, Bookmark], version: s
         return f"Stripe-Version changed from {mark.stripe_version} to {version}"
     if spec.child and spec.child.table not in marks:
         return f"first sync of {spec.child.table}"
+    if mark.layout != _layout(spec):
+        return "the store's columns changed with this version of paragon_magic"
     age = now - mark.synced_at
     if not spec.immutable and age > RETENTION_SECONDS - _RETENTION_MARGIN:
         return (f"last sync {age / 86400:.0f} days ago, past Stripe's 30-day events retention, "
@@ -219,7 +226,8 @@ def _full(client: Any, counter: _Counter, store: Store, spec: TableSpec, reason:
     created = [o["created"] for o in objects if isinstance(o.get("created"), int)]
     mark = Bookmark(spec.name, client.stripe_version, max(created) if created else None,
                     newest[0]["created"] if newest else None,
-                    [e["id"] for e in newest if e["created"] == newest[0]["created"]], synced_at, synced_at)
+                    [e["id"] for e in newest if e["created"] == newest[0]["created"]], synced_at, synced_at,
+                    _layout(spec))
     marks = [mark] + ([Bookmark(spec.child.table, client.stripe_version, synced_at=synced_at, full_at=synced_at)]
                       if spec.child else [])
 
@@ -325,7 +333,8 @@ def _incremental(client: Any, counter: _Counter, store: Store, spec: TableSpec,
         top = seen[0]["created"]
         event_ids = [e["id"] for e in seen if e["created"] == top] + (event_ids if top == event_created else [])
         event_created = top
-    new_marks = [Bookmark(spec.name, client.stripe_version, high, event_created, event_ids, synced_at, mark.full_at)]
+    new_marks = [Bookmark(spec.name, client.stripe_version, high, event_created, event_ids, synced_at, mark.full_at,
+                          mark.layout)]
     if spec.child:
         child_mark = marks.get(spec.child.table) or Bookmark(spec.child.table)
         new_marks.append(Bookmark(spec.child.table, client.stripe_version, synced_at=synced_at,
