@@ -183,12 +183,28 @@ def to_arrow(objects: Sequence[Mapping[str, Any]], object_type: str, *,
     rows = [_fix(o, layout.plan) for o in objects] if layout.plan else list(objects)
     array = pa.array(rows, type=layout.storage).cast(layout.final)
     table = pa.Table.from_struct_array(array)
+    table = pa.table([null_when_empty(c.combine_chunks()) if pa.types.is_struct(c.type) else c for c in table.columns],
+                     schema=table.schema)
     for name, column in (extra or {}).items():
         if name in table.column_names:
             table = table.set_column(table.column_names.index(name), name, column)
         else:
             table = table.append_column(name, column)
     return table
+
+
+def null_when_empty(array: pa.Array) -> pa.Array:
+    """A STRUCT array (and the STRUCTs in it) NULL where every field is NULL: ``{"city": null, ...}`` and a
+    missing address read the same, as they do in a frame's ``address.*`` columns."""
+    kind = array.type
+    children = [array.field(i) for i in range(kind.num_fields)]
+    children = [null_when_empty(c) if pa.types.is_struct(c.type) else c for c in children]
+    if not children:
+        return array
+    valid = children[0].is_valid()
+    for child in children[1:]:
+        valid = pc.or_(valid, child.is_valid())
+    return pa.StructArray.from_arrays(children, fields=list(kind), mask=pc.invert(pc.and_(valid, array.is_valid())))
 
 
 # -- Arrow -> the frame list_* gives -------------------------------------------------------------------------

@@ -22,10 +22,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 
 from ..client.errors import InvalidRequestError, StripePermissionError
 from .database import Bookmark, Store, TableChanges
+from .from_frame import frame_to_arrow, rows_of
 from .schema import layout_digest, to_arrow
 from .tables import TableSpec
 
@@ -217,14 +219,16 @@ def _full(client: Any, counter: _Counter, store: Store, spec: TableSpec, reason:
     if spec.event_types:  # the events position before reading: later changes are applied next time
         newest = list(counter.get("/v1/events", {"types": list(spec.event_types), "limit": _PAGE}).get("data") or [])
     frame, outcome = list_partitioned(client, spec.path, dict(spec.params), object_type=spec.object_type, limit=None,
-                                      progress=progress, keep_raw=True)
+                                      progress=progress)
     counter.count += max(len(outcome.request_ids), outcome.pages)
-    objects = list(frame.attrs["stripe_raw"].objects)
-    tables = {spec.name: to_arrow(objects, spec.object_type)}
+    if not outcome.complete:  # Ctrl-C stopped the listing: keep the previous table
+        raise KeyboardInterrupt
+    tables = {spec.name: frame_to_arrow(frame, spec.object_type)}  # the frame's columns, re-nested
     if spec.child:
-        tables[spec.child.table] = _children_table(counter, spec, objects)
-    created = [o["created"] for o in objects if isinstance(o.get("created"), int)]
-    mark = Bookmark(spec.name, client.stripe_version, max(created) if created else None,
+        tables[spec.child.table] = _children_table(counter, spec, rows_of(frame, spec.child.embedded))
+    newest_created = frame["created"].max() if len(frame) and "created" in frame else None
+    high = None if newest_created is None or pd.isna(newest_created) else int(newest_created.timestamp())
+    mark = Bookmark(spec.name, client.stripe_version, high,
                     newest[0]["created"] if newest else None,
                     [e["id"] for e in newest if e["created"] == newest[0]["created"]], synced_at, synced_at,
                     _layout(spec))
