@@ -183,10 +183,15 @@ def sync_figures(args: argparse.Namespace) -> None:
     with Simulator(args) as sim, tempfile.TemporaryDirectory() as where:
         session = paragon_magic.connect("sk_test_" + "b" * 24, base_url=sim.url, config=SessionConfig(progress=False))
         session.store_location = where
-        t_list, listed = _timed(session.list_customers)
-        t_first, _ = _timed(lambda: session.sync("customers", echo=None))
-        print(f"1. first sync of {len(listed)} customers: {t_first:.2f} s; list_customers {t_list:.2f} s; "
-              f"ratio {t_first / t_list:.2f} (target <= 1.10)")
+        lists, firsts = [], []
+        for attempt in range(args.repeat):  # alternated, best of each: the machine's noise is ±10%
+            t_list, listed = _timed(session.list_customers)
+            session.store_location = Path(where) / f"first{attempt}"
+            t_first, _ = _timed(lambda: session.sync("customers", echo=None))
+            lists.append(t_list)
+            firsts.append(t_first)
+        print(f"1. first sync of {len(listed)} customers: {min(firsts):.2f} s; list_customers {min(lists):.2f} s "
+              f"(best of {args.repeat}); ratio {min(firsts) / min(lists):.2f} (target <= 1.10)")
         session.sync(echo=None)  # every other table's first (empty) read
         before = sim.requests()
         t_second, second = _timed(lambda: session.sync(echo=None))
@@ -268,6 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.25)
     parser.add_argument("--rate", type=float, default=25.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=2, help="first sync and list_customers, alternated")
     args = parser.parse_args(argv)
     if args.mode == "serve":
         asyncio.run(_serve(args))
