@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def local_stripe() -> Iterator[LocalStripe]:
-    """localstripe + the front layer, started once for the whole run (two child processes)."""
+    """The sandbox (its engine behind the front, one child process), started once for the whole run."""
     with LocalStripe() as server:
         yield server
 
