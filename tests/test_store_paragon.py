@@ -22,6 +22,7 @@ def two_accounts(stripe_server: Any) -> Iterator[tuple[ParagonDouble, ParagonDou
     api = httpx.Client(base_url=stripe_server.url, auth=(stripe_server.key, ""))
     for name in ("Ada", "Grace"):
         assert api.post("/v1/customers", data={"name": name}).status_code == 200
+    stripe_server.add_secret_key(LIVE_KEY)  # the sandbox accepts only its own key and keys registered with it
     double = ParagonDouble.with_new_key(stripe_server.url)
     test_credential = double.connect_user("user-1", stripe_server.key, account=TEST_ACCOUNT)
     live_credential = double.add_credential("user-1", LIVE_KEY, account=LIVE_ACCOUNT)

@@ -165,8 +165,8 @@ def test_parquet_export_reads_back_in_duckdb_and_pyarrow(synced: tuple[Session, 
     types = {row[0]: row[1] for row in described}  # Stripe's nesting survives the export
     assert types["address"].startswith("STRUCT(") and types["metadata"] == "MAP(VARCHAR, VARCHAR)"
     assert types["created"] == "TIMESTAMP WITH TIME ZONE" and types["balance"] == "BIGINT"
-    with pytest.raises(StoreError, match="has not been synced"):
-        session.export_parquet(tmp_path / "x", "disputes")
+    with pytest.raises(UsageError, match="unknown table 'charge'"):
+        session.export_parquet(tmp_path / "x", "charge")
 
 
 def test_sync_export_flag_writes_parquet_after_syncing(synced: tuple[Session, Any], tmp_path: Path) -> None:

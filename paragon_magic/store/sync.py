@@ -164,15 +164,22 @@ def sync_tables(client: Any, store: Store, specs: Sequence[TableSpec], *, full: 
     return report
 
 
+class _Expired(Exception):
+    """The events since a table's bookmark are no longer all listed: the table must be read in full."""
+
+
 def _fetch(client: Any, store: Store, spec: TableSpec, marks: Mapping[str, Bookmark], full: bool, progress: bool,
            now: float) -> _Fetched:
     fetched = _Fetched(spec, _Counter(client), time.monotonic())
     try:
         reason = "asked for" if full else _full_read_reason(spec, marks, client.stripe_version, now)
+        if not reason:
+            try:
+                fetched.write = _incremental(client, fetched.counter, store, spec, marks)
+            except _Expired as expired:
+                reason = str(expired)
         if reason:
             fetched.write = _full(client, fetched.counter, store, spec, reason, progress)
-        else:
-            fetched.write = _incremental(client, fetched.counter, store, spec, marks)
     except StripePermissionError as exc:
         fetched.counter.count += 1  # the refused request
         permission = exc.required_permission
@@ -298,6 +305,11 @@ def _incremental(client: Any, counter: _Counter, store: Store, spec: TableSpec,
                 obj = (event.get("data") or {}).get("object") or {}
                 if obj.get("id") and obj["id"] not in latest:
                     latest[obj["id"]] = event
+        if mark.event_ids and not {e["id"] for e in seen} & set(mark.event_ids):
+            # ``created[gte]`` of the last applied event lists that event again, unless Stripe dropped it:
+            # then so are the changes after it that were older than the retention
+            raise _Expired(f"the last applied event {mark.event_ids[0]} is past Stripe's 30-day events retention, "
+                           "so changes since may be lost")
     listed: dict[str, dict[str, Any]] = {}
     if mark.created_high is not None:
         bound = {"gte": mark.created_high - spec.lookback} if spec.lookback else {"gt": mark.created_high}
