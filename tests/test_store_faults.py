@@ -15,7 +15,7 @@ import httpx
 import pytest
 from store_helpers import store_session
 
-from paragon_magic.store import Store, StoreBusy, StoreError
+from paragon_magic.store import Store, StoreBusy, StoreError, database
 
 CHILD = textwrap.dedent("""
     import os, sys
@@ -44,7 +44,7 @@ def _customers(server: Any, names: list[str]) -> None:
 
 
 def test_a_sync_killed_while_writing_leaves_the_previous_state_and_the_next_sync_resumes(
-        stripe_server: Any, tmp_path: Path) -> None:
+        stripe_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _customers(stripe_server, ["Ada", "Grace", "Edsger"])
     session = store_session(stripe_server, tmp_path)
     session.sync("customers", echo=None)
@@ -58,6 +58,9 @@ def test_a_sync_killed_while_writing_leaves_the_previous_state_and_the_next_sync
         assert line.strip() == "WRITING customers", child.stderr.read() if child.poll() is not None else line
         with pytest.raises(StoreBusy, match=r"another process \(pid \d+\) is syncing"):
             session.sync("customers", echo=None)  # a second writer: one clear line, nothing touched
+        monkeypatch.setattr(database, "_LOCK_WAIT", 0.0)  # a reader waits this long for a write, then says so
+        with pytest.raises(StoreBusy, match="being written by another process"):
+            session.sql("SELECT count(*) FROM customers")
         child.send_signal(signal.SIGKILL)
         child.wait()
     finally:
