@@ -1,9 +1,12 @@
 """Sync Stripe into a store: a full read the first time, then only what changed, from ``/v1/events``.
 
-Full read (first sync, a Stripe-Version change, past the 30-day events retention, or ``full=True``): the
-newest event of the table's types is noted first, then every object is listed with the partitioned lister
-(``status=all`` for subscriptions), the children (subscription items, invoice lines) are taken from each
-parent's embedded list and paged further when it says ``has_more``, and the table is replaced.
+Full read (first sync, a Stripe-Version change, a new stored layout, past the 30-day events retention, or
+``full=True``): the newest event of the table's types is noted first, then every object is listed with the
+partitioned lister (``status=all`` for subscriptions) and its frame re-nested (``from_frame``), the children
+(subscription items, invoice lines) are taken from each parent's embedded list and paged further when it
+says ``has_more``, and the table is replaced. Past the retention is known two ways: the last sync is older
+than 30 days by this machine's clock, or Stripe no longer lists the bookmark's last applied event (its
+``created[gte]`` listing always includes it otherwise) — Stripe's own clock.
 
 Incremental: the table's events since the bookmark (``types[]``, ``created[gte]``, newest first, every
 page) are read first, then the objects created since the ``created`` high-water mark (balance transactions:
