@@ -40,7 +40,7 @@ def test_sync_then_sql_with_bound_values_tables_and_table(ip: InteractiveShell, 
     ids = _business(stripe_server)
     _store_here(ip, tmp_path)
     _, text = ok(ip, "%stripe sync customers charges --no-progress")
-    assert "customers: +2 added" in text and "charges: +3 added" in text and "full read (first sync)" in text
+    assert "customers: 2 added" in text and "charges: 3 added" in text and "full read (first sync)" in text
     assert (tmp_path / f"{session.account['id']}-test.duckdb").exists()
     ip.user_ns["who"] = "Miles O'Brien"
     ok(ip, "%%stripe sql -o spent\n"

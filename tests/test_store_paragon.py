@@ -60,6 +60,6 @@ def test_sync_credential_all_walks_every_connected_account(two_accounts: Any, ip
                              api_base=server.api_url)
     ok(ip, f"%config StripeMagic.store = {str(tmp_path)!r}")
     _, text = ok(ip, "%stripe sync customers --credential all --no-progress")
-    assert text.count("customers: +2 added") == 2
+    assert text.count("customers: 2 added") == 2
     assert sorted(p.name for p in tmp_path.glob("*.duckdb")) == [f"{LIVE_ACCOUNT}-live.duckdb",
                                                                   f"{TEST_ACCOUNT}-test.duckdb"]

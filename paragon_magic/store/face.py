@@ -122,7 +122,10 @@ def table(session: Any, name: str, *, credential: str | None = None) -> pd.DataF
         order = " ORDER BY created DESC NULLS LAST, id" if "created" in columns else ""
         data = con.sql(f'SELECT * FROM "{name}"{order}').to_arrow_table()
     frame = frame_from_arrow(data, object_type)
-    frame.attrs["stripe"].update(action=f"table {name}", store=str(store.path))
+    synced = store.bookmarks().get(name)
+    frame.attrs["stripe"].update(action=f"table {name}", store=str(store.path), livemode=store.livemode,
+                                 synced_at=_when(synced.synced_at if synced else None), complete=True)
+    frame.attrs["complete"] = True
     return frame
 
 

@@ -61,7 +61,7 @@ class TableReport:
             return f"{self.table}: skipped — {self.skipped}"
         how = f"full read ({self.reason})" if self.full else "incremental"
         rows = f", {self.rows} rows" if self.rows is not None else ""
-        return (f"{self.table}: +{self.added} added, {self.changed} changed, -{self.deleted} deleted{rows}; "
+        return (f"{self.table}: {self.added} added, {self.changed} changed, {self.deleted} deleted{rows}; "
                 f"{self.requests} request{'s' * (self.requests != 1)}, {self.seconds:.2f} s; {how}")
 
 
@@ -75,8 +75,10 @@ class SyncReport:
     def __str__(self) -> str:
         return "\n".join(t.line() for t in self.tables)
 
-    def __repr__(self) -> str:
-        return f"<SyncReport {self.store.path.name}: {len(self.tables)} tables>\n{self}"
+    def __repr__(self) -> str:  # the lines were printed as the tables finished: one line here
+        skipped = sum(1 for t in self.tables if t.skipped)
+        return (f"<SyncReport {self.store.path.name}: {len(self.tables) - skipped} tables synced"
+                f"{f', {skipped} skipped' if skipped else ''}, {self.requests} requests>")
 
     @property
     def requests(self) -> int:
