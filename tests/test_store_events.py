@@ -134,3 +134,16 @@ def test_an_invoice_with_more_than_the_embedded_lines_is_paged(tmp_path: Path) -
     assert any(a.startswith("/v1/invoices/in_1/lines?starting_after=il_09") for a in asked)
     stored = run_sql(store, "SELECT list(id ORDER BY id) AS ids, sum(amount) AS total FROM invoice_line_items")
     assert stored["ids"][0].tolist() == [x["id"] for x in lines] and stored["total"][0] == invoice["total"]
+
+
+def test_a_value_the_object_model_does_not_expect_is_null_with_a_warning(world: Any) -> None:
+    fake, client, store = world
+    fake.customer("cus_a", "Ada", 100)
+    _sync(client, store)
+    odd = fake.customer("cus_b", "Bob", 101)
+    odd["balance"] = "not a number"  # an API change the model has not seen
+    with pytest.warns(UserWarning, match="balance: 1 value"):
+        report = _sync(client, store)
+    assert report.added == 1
+    frame = run_sql(store, "SELECT id, balance FROM customers ORDER BY id")
+    assert frame["id"].tolist() == ["cus_a", "cus_b"] and frame["balance"].isna().tolist() == [True, True]

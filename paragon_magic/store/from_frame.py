@@ -60,14 +60,35 @@ def _column(frame: pd.DataFrame, names: set[str], path: str, kind: pa.DataType, 
 
 
 def _scalar(values: pd.Series, kind: pa.DataType) -> pa.Array:
-    array = pa.array(values, from_pandas=True)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if array.type == kind:
-        return array
-    if pa.types.is_null(array.type):
-        return pa.nulls(len(array), kind)
-    return array.cast(kind)
+    try:
+        array = pa.array(values, from_pandas=True)
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        if array.type == kind:
+            return array
+        if pa.types.is_null(array.type):
+            return pa.nulls(len(array), kind)
+        return array.cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return _tolerant(values, kind)
+
+
+def _tolerant(values: pd.Series, kind: pa.DataType) -> pa.Array:
+    """Values of a kind the object model does not expect (an API change): each kept if it converts, else
+    stored as NULL, with a warning naming the column."""
+    import warnings
+
+    kept: list[Any] = []
+    for value in values.tolist():
+        try:
+            kept.append(pa.scalar(value, type=kind).as_py() if value is not None and value == value else None)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            kept.append(None)
+    lost = sum(1 for a, b in zip(values.tolist(), kept) if b is None and a is not None and a == a)
+    if lost:
+        warnings.warn(f"{values.name}: {lost} value(s) are not {kind} as Stripe's object model says; stored as NULL",
+                      stacklevel=4)
+    return pa.array(kept, type=kind)
 
 
 def _json(values: pd.Series | None, rows: int) -> pa.Array:

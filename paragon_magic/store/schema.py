@@ -181,10 +181,20 @@ def to_arrow(objects: Sequence[Mapping[str, Any]], object_type: str, *,
     """A page (or many) of Stripe objects as an Arrow table of ``object_type``'s stored layout."""
     layout = table_type(object_type)
     rows = [_fix(o, layout.plan) for o in objects] if layout.plan else list(objects)
-    array = pa.array(rows, type=layout.storage).cast(layout.final)
+    try:
+        array = pa.array(rows, type=layout.storage).cast(layout.final)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value the model does not expect: column by column
+        from ..frames import to_frame
+        from .from_frame import frame_to_arrow
+
+        return _with_extra(frame_to_arrow(to_frame(objects, object_type), object_type), extra)
     table = pa.Table.from_struct_array(array)
     table = pa.table([null_when_empty(c.combine_chunks()) if pa.types.is_struct(c.type) else c for c in table.columns],
                      schema=table.schema)
+    return _with_extra(table, extra)
+
+
+def _with_extra(table: pa.Table, extra: Mapping[str, pa.Array] | None) -> pa.Table:
     for name, column in (extra or {}).items():
         if name in table.column_names:
             table = table.set_column(table.column_names.index(name), name, column)
