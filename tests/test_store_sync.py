@@ -17,7 +17,7 @@ from store_helpers import seed_business, store_session
 from paragon_magic import stripe_model
 from paragon_magic.errors import ConfigurationError, UsageError
 from paragon_magic.session import Session
-from paragon_magic.store import DEFAULT_TABLES, StoreError
+from paragon_magic.store import DEFAULT_TABLES
 
 LISTED = {"customers": "list_customers", "products": "list_products", "prices": "list_prices",
           "subscriptions": "list_subscriptions", "invoices": "list_invoices", "charges": "list_charges",

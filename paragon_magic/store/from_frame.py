@@ -78,17 +78,26 @@ def _tolerant(values: pd.Series, kind: pa.DataType) -> pa.Array:
     stored as NULL, with a warning naming the column."""
     import warnings
 
+    given = [None if _missing(v) else v for v in values.tolist()]
     kept: list[Any] = []
-    for value in values.tolist():
+    for value in given:
         try:
-            kept.append(pa.scalar(value, type=kind).as_py() if value is not None and value == value else None)
+            kept.append(None if value is None else pa.scalar(value, type=kind).as_py())
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
             kept.append(None)
-    lost = sum(1 for a, b in zip(values.tolist(), kept) if b is None and a is not None and a == a)
+    lost = sum(1 for a, b in zip(given, kept) if b is None and a is not None)
     if lost:
         warnings.warn(f"{values.name}: {lost} value(s) are not {kind} as Stripe's object model says; stored as NULL",
                       stacklevel=4)
     return pa.array(kept, type=kind)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN, NaT or pandas' NA."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or dict: present
+        return False
 
 
 def _json(values: pd.Series | None, rows: int) -> pa.Array:
