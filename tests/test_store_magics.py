@@ -95,3 +95,11 @@ def test_expressions_become_parameters_never_text() -> None:
                                       lambda expression: eval(expression, {}, values))
     assert sql == "SELECT * FROM t WHERE a = $__p0 AND n > :n LIMIT $__p1"  # :n is bound by session.sql
     assert params == {"__p0": "x' OR 1=1 --", "__p1": 4, "n": 3}
+
+
+def test_sql_options_keep_the_sql_verbatim() -> None:
+    from paragon_magic.magics.store_commands import _sql_options
+
+    assert _sql_options("-o out --credential c1 SELECT 'a  b'") == ("out", "c1", "SELECT 'a  b'")
+    assert _sql_options("-- a comment\nSELECT 1") == (None, None, "-- a comment\nSELECT 1")
+    assert _sql_options("--output x") == (None, None, "--output x")

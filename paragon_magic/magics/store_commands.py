@@ -7,6 +7,7 @@ into the SQL; ``:name`` takes the notebook variable ``name``.
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -78,23 +79,24 @@ def cmd_sql(ctx: MagicContext, args: str, cell: str | None) -> pd.DataFrame | No
     return frame
 
 
+_SQL_FLAG = re.compile(r"\s*(-o|--out|--credential)(?=\s|$)(?:\s+(\S+))?")
+
+
 def _sql_options(args: str) -> tuple[str | None, str | None, str]:
-    """``-o NAME`` / ``--out NAME`` / ``--credential ID`` before the (optional) one-line SQL."""
-    words = args.split()
+    """``-o NAME`` / ``--out NAME`` / ``--credential ID`` before the (optional) one-line SQL, kept verbatim."""
     out = credential = None
-    while words and words[0].startswith("-"):
-        flag = words.pop(0)
-        if flag in ("-o", "--out", "--credential") and words:
-            value = words.pop(0)
-            if flag == "--credential":
-                credential = value
-            elif not value.isidentifier():
-                raise UsageError(f"-o takes a variable name; got {value!r}")
-            else:
-                out = value
+    while match := _SQL_FLAG.match(args):
+        flag, value = match.groups()
+        if value is None:
+            raise UsageError(f"sql: {flag} needs a value; usage: " + SQL_USAGE)
+        if flag == "--credential":
+            credential = value
+        elif not value.isidentifier():
+            raise UsageError(f"-o takes a variable name; got {value!r}")
         else:
-            raise UsageError(f"sql: unknown or incomplete flag {flag!r}; usage: " + SQL_USAGE)
-    return out, credential, " ".join(words)
+            out = value
+        args = args[match.end():]
+    return out, credential, args.strip()
 
 
 def sql_text_and_params(text: str, evaluate: Any) -> tuple[str, dict[str, Any]]:
