@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_helpers import assert_same_rows
 
 from paragon_magic.connection import connect
 from paragon_magic.session import Session, SessionConfig
@@ -76,6 +77,7 @@ def test_created_updated_and_deleted_customers_reach_the_next_sync(shop: Shop) -
     assert shop.value("SELECT metadata['segment'] FROM customers WHERE id = :id", id=added) == "smb"
     again = shop.sync("customers")["customers"]
     assert (again.added, again.changed, again.deleted) == (0, 0, 0)  # applied events are not applied twice
+    assert_same_rows(frame, shop.session.list_customers(), "customer")  # rows from events = the list's rows
 
 
 def test_a_new_refund_and_its_balance_transaction_arrive(shop: Shop) -> None:
@@ -98,6 +100,8 @@ def test_subscription_item_changes_replace_its_items(shop: Shop) -> None:
     report = shop.sync("subscriptions")
     assert report["subscriptions"].changed == 1
     assert shop.value("SELECT quantity FROM subscription_items WHERE id = :id", id=item) == 3
+    assert_same_rows(shop.session.table("subscriptions"), shop.session.list_subscriptions(status="all"),
+                     "subscription")
 
 
 def test_a_canceled_subscription_stays_with_its_status(shop: Shop) -> None:

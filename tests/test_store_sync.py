@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from store_helpers import seed_business, store_session
+from store_helpers import assert_same_rows, seed_business, store_session
 
-from paragon_magic import stripe_model
 from paragon_magic.errors import ConfigurationError, UsageError
 from paragon_magic.session import Session
 from paragon_magic.store import DEFAULT_TABLES
@@ -38,32 +36,6 @@ def synced(seeded: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Sessi
     session = _session(seeded, tmp_path_factory.mktemp("stores"))
     report = session.sync()
     return session, report
-
-
-def _without_nulls(value: Any) -> Any:
-    """A nested value with null-valued keys dropped (the store knows every field; Stripe sends some)."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None and v != {} and v != []}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return value
-
-
-def assert_same_rows(stored: pd.DataFrame, listed: pd.DataFrame, object_type: str) -> None:
-    assert len(stored) == len(listed) > 0
-    stored = stored.sort_values("id", ignore_index=True)
-    listed = listed.sort_values("id", ignore_index=True)
-    extra = set(listed.columns) - set(stored.columns)
-    # only fields the object model does not know are not stored (the sandbox sends a few of them)
-    assert all(stripe_model.field_kind(object_type, column) is None for column in extra), extra
-    assert set(stored.columns) <= set(listed.columns)
-    for column in stored.columns:
-        left, right = stored[column], listed[column]
-        assert left.dtype == right.dtype, column
-        if left.dtype == object:
-            assert [_without_nulls(v) for v in left] == [_without_nulls(v) for v in right], column
-        else:
-            pd.testing.assert_series_equal(left, right, check_names=False, obj=column)
 
 
 @pytest.mark.parametrize("table", sorted(LISTED))
