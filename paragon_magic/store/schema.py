@@ -31,7 +31,8 @@ from ..frame_schema import DTYPES, column_order
 
 __all__ = ["JSON", "TableType", "frame_from_arrow", "table_type", "to_arrow"]
 
-JSON = pa.json_(pa.string())
+#: DuckDB's JSON type through Arrow's canonical JSON extension (pyarrow >= 19; before it, plain text).
+JSON = pa.json_(pa.string()) if hasattr(pa, "json_") else pa.string()
 _FLATTEN_AT_MOST = 20
 _FLATTEN_DEPTH = 3
 _LIST_DEPTH = 2
