@@ -72,7 +72,8 @@ def sync(session: Any, names: Sequence[str] | str | None = None, *, full: bool =
     with session.selecting(credential):
         store = store_of(session, credential=credential)
         if echo is not None:
-            echo(f"syncing {session.account.get('id') if not credential else credential} into {store.path}")
+            mode = "live" if store.livemode else "test"
+            echo(f"syncing {store.account_id} ({mode} mode) into {store.path}")
         report = sync_tables(session.client, store, specs, full=full, progress=show, echo=echo)
     if export is not None:
         export_parquet(store, export, [t.table for t in report.tables if not t.skipped], echo=echo)
