@@ -64,6 +64,7 @@ def ip(ipython: InteractiveShell, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
     for name in ("STRIPE_API_KEY", "STRIPE_API_BASE", "PARAGON_USER_TOKEN", "PARAGON_PROXY_BASE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PARAGON_MAGIC_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PARAGON_MAGIC_DATA_DIR", str(tmp_path / "data"))  # %stripe sync's default store
     before = set(ipython.user_ns)
     saved_config = copy.deepcopy(ipython.config.StripeMagic)  # %config lives in the shared shell's config
     ipython.run_line_magic("load_ext", "paragon_magic")

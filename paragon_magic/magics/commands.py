@@ -24,6 +24,7 @@ from .context import MagicContext
 from .history import redact_current_input
 from .metrics import METRIC_COMMANDS
 from .parser import SUBCOMMANDS, ParsedCall, parse_cell, parse_line
+from .store_commands import STORE_COMMANDS, run_store_command
 from .templating import holds_secret
 
 _KEY_ON_LINE = (
@@ -47,6 +48,8 @@ def run_stripe(ctx: MagicContext, line: str, cell: str | None = None) -> Any:
     """``%stripe <line>`` or ``%%stripe <line>`` with ``cell``; returns a DataFrame for actions."""
     refuse_secrets(ctx, line, cell)
     head, _, rest = line.strip().partition(" ")
+    if head in STORE_COMMANDS:  # the local store: sync, sql, tables, table, export (store_commands.py)
+        return run_store_command(ctx, head, rest.strip(), cell)
     if head in SUBCOMMANDS or not head:
         if cell is not None and cell.strip():
             raise UsageError(f"`%%stripe {head}` takes no cell body; use %stripe {head}")

@@ -34,6 +34,9 @@ USAGE = """\
                                [--base-url PROXY_URL] [--api-base USERS_API_URL]
 %paragon status | %paragon user | %paragon use-credential ID|default | %paragon meta [key=value ...]
 %stripe <action> ... --credential ID   (Paragon mode) this call uses that connected Stripe account
+%stripe sync [TABLE ...] [--full] [--export DIR] [--credential ID|all]   a local DuckDB copy, then changes only
+%%stripe sql [-o NAME]         read-only SQL over the synced tables ({{ expr }} and :name are bound values)
+%stripe tables | %stripe table NAME [-o VAR] | %stripe export parquet DIR [TABLE ...]
 
 Values may be Python: {{ customers.id[0] }}; quote values with spaces: --name 'Jenny Rosen'.
 Settings: %config StripeMagic (e.g. StripeMagic.stripe_version, pinned to 2026-10-28.endive)

@@ -41,10 +41,20 @@ class StripeMagic(Magics):
                              help="Stripe-Version sent with every request (the frames follow this default; None: "
                                   "the account's default). Applies to the current connection at once.").tag(config=True)
 
+    store = Unicode("default", allow_none=True,
+                    help="The local store of %stripe sync / %%stripe sql: 'default' (the user data directory, one "
+                         "file per account and mode), a directory or a .duckdb file, or None for none.").tag(config=True)
+
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         settings = MagicSettings(**{name: getattr(self, name) for name in _OPTIONS})
         self.context = MagicContext(shell, settings=settings)
+        self.context.store_location = self.store  # read by the session's store face at each sync/sql
+
+    @observe("store")
+    def _store_changed(self, change: Any) -> None:
+        if hasattr(self, "context"):
+            self.context.store_location = change["new"]
 
     @validate("stripe_version")
     def _check_stripe_version(self, proposal: Any) -> Any:
