@@ -21,7 +21,7 @@ from paragon_magic.sandbox.seed import DAY, MONTHS_OF_HISTORY, SeedReport
 
 pytestmark = pytest.mark.slow
 
-NOW = 1_767_225_600  # 2026-01-01T00:00:00Z: a fixed "today" for the seeded history
+NOW = 1_748_736_000  # 2025-06-01T00:00:00Z: a fixed "today", well before the wall clock (see the timestamp test)
 HISTORY_START = NOW - MONTHS_OF_HISTORY * 30 * DAY
 Business = dict[str, Any]
 
@@ -201,6 +201,30 @@ def test_every_plan_change_is_prorated_and_announced(seeded: tuple[SeedReport, B
     ]
     assert proration_lines, "no proration line on any invoice"
     assert any(line["amount"] < 0 for line in proration_lines) and any(line["amount"] > 0 for line in proration_lines)
+
+
+def _timestamps(value: Any, key: str = "") -> Iterator[tuple[str, int]]:
+    """Every epoch-seconds value in a JSON tree (the seeded amounts are far below 10**9)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _timestamps(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _timestamps(item, key)
+    elif isinstance(value, int) and not isinstance(value, bool) and 10**9 <= value < 3 * 10**9:
+        yield key, value
+
+
+def test_every_timestamp_is_clock_time(seeded: tuple[SeedReport, Business]) -> None:
+    _, business = seeded
+    future = NOW + 370 * DAY  # a yearly period's end is the furthest ahead anything may point
+    for name, objects in business.items():
+        for key, moment in _timestamps(objects):
+            # nothing from the wall clock (December 2026 when written: far past NOW and any period)
+            assert HISTORY_START - 31 * DAY <= moment <= future, (name, key, moment)
+            if key in ("created", "paid_at", "finalized_at", "canceled_at", "ended_at", "voided_at",
+                       "marked_uncollectible_at", "start_date", "effective_at"):  # fmt: skip
+                assert moment <= NOW, (name, key, moment)
 
 
 def test_events_are_the_history(seeded: tuple[SeedReport, Business]) -> None:
