@@ -51,6 +51,7 @@ class CallOptions:
     idempotency_key: str | None = None
     progress: bool = True  # --no-progress turns the progress bar off
     page: bool = False  # --page (request only): one request, that page
+    columns: tuple[str, ...] = ()  # --columns id,email,metadata.*: keep these columns of the result
 
 
 @dataclass(frozen=True)
@@ -316,6 +317,8 @@ class _CallParser:
             if "created_after" in self.seen or "created_before" in self.seen:
                 raise UsageError(f"give {spelled} or --created-after/--created-before, not both", field=name)
             self.options["created_after"], self.options["created_before"] = to_span(value, spelled, name)
+        elif kind == "columns":
+            self.options[name] = to_columns(value, spelled)
         elif kind == "identifier":
             text = to_text(value, spelled, name)
             if not text.isidentifier() or keyword.iskeyword(text):
@@ -390,6 +393,16 @@ class _CallParser:
                 raise UsageError(f"{self.action.name} needs {param.flag}{example}", field=param.name)
         options = CallOptions(expand=tuple(dict.fromkeys(self.expand)), **self.options)
         return ParsedCall(self.action.name, self.id, params, options, method, path)
+
+
+def to_columns(value: Any, spelled: str) -> tuple[str, ...]:
+    """``id,email`` (or a list through ``{{ }}``) -> ``("id", "email")``; an empty name is refused."""
+    items = value if isinstance(value, (list, tuple)) else to_text(value, spelled, "columns").split(",")
+    names = tuple(dict.fromkeys(str(item).strip() for item in items))
+    if not names or "" in names:
+        raise UsageError(f"{spelled} takes column names separated by commas, e.g. {spelled} id,email,created",
+                         field="columns")
+    return names
 
 
 def _query_example(action: Action) -> str:
