@@ -151,6 +151,9 @@ def _quoted(text: str) -> str:
 def valid_value(param: Param) -> st.SearchStrategy[str]:
     """One value ``param`` accepts, as it would be typed after its flag."""
     kind = param.type
+    if param.name == "query":  # Stripe's query language (search_query refuses anything else)
+        return st.sampled_from(["\"email:'jenny@example.com'\"", "email:'a@b.c'", "\"amount>1000 AND currency:'usd'\"",
+                                "created>2026-01-01", "\"status:'active'\"", "metadata['tier']:'gold'", "-email:'x'"])
     if param.name in ID_PREFIXES and kind == "string":
         return st.one_of(SAFE_WORD.map(ID_PREFIXES[param.name].__add__), st.just("{{ cid }}"))
     if kind == "string":

@@ -28,6 +28,7 @@ def query(line: str, **names: Any) -> str:
     ("search_customers email:'x@example.com' AND name~'Ann'", "email:'x@example.com' AND name~'Ann'"),
     ("search_customers -email:'x@example.com' --limit 5", "-email:'x@example.com'"),
     ("search_customers --query email:'x@example.com'", "email:'x@example.com'"),
+    ("search_customers --query=email:'x@example.com'", "email:'x@example.com'"),
     ("search_customers metadata['tier']:'gold'", "metadata['tier']:'gold'"),
     ("search_charges amount>1000 AND currency:'usd'", "amount>1000 AND currency:'usd'"),
     ("search_customers email:{{ who }}", "email:'a@b.c'"),

@@ -162,7 +162,9 @@ class _CallParser:
             else:
                 value = True
         elif name in self.params or name in self.options_kinds or self._is_id_flag(name):
-            if inline is not None:
+            if inline is not None and name == "query" and self.action.is_search:
+                value = self._as_typed(_after_equals(token))
+            elif inline is not None:
                 value = self.binder.bind(inline.parts or ("",))
             elif i + 1 < len(tokens) and not self._is_flag_like(tokens[i + 1]):
                 i += 1
@@ -424,6 +426,16 @@ def to_columns(value: Any, spelled: str) -> tuple[str, ...]:
         raise UsageError(f"{spelled} takes column names separated by commas, e.g. {spelled} id,email,created",
                          field="columns")
     return names
+
+
+def _after_equals(token: Token) -> Token:
+    """``--query=email:'x'`` -> the word after the first ``=``, with its typed form (quotes kept)."""
+    typed = token.typed or token.parts
+    head = typed[0]
+    rest = head.partition("=")[2] if isinstance(head, str) else ""
+    after = (rest, *typed[1:]) if rest else typed[1:]
+    split = token.split_at_equals()
+    return Token(split[1].parts if split else ("",), False, after or ("",))
 
 
 def _one_quoted(text: str) -> bool:
