@@ -84,17 +84,11 @@ def dataset(local_stripe: LocalStripe) -> dict[str, int]:
     return created
 
 
-@pytest.fixture(scope="module")
-def private_sandbox() -> Iterator[LocalStripe]:
-    with LocalStripe() as server:
-        yield server
-
-
 @pytest.fixture
-def own_sandbox(private_sandbox: LocalStripe) -> LocalStripe:
-    """A second sandbox for the tests that write, emptied before each: the data set is never touched."""
-    private_sandbox.reset()
-    return private_sandbox
+def own_sandbox(own_stripe: LocalStripe) -> LocalStripe:
+    """A second sandbox for the tests that write (conftest's ``own_stripe``, emptied before each): the
+    data set is never touched."""
+    return own_stripe
 
 
 def _client(server: LocalStripe) -> Any:
