@@ -32,9 +32,11 @@ def query(line: str, **names: Any) -> str:
     ("search_customers metadata['tier']:'gold'", "metadata['tier']:'gold'"),
     ("search_charges amount>1000 AND currency:'usd'", "amount>1000 AND currency:'usd'"),
     ("search_customers email:{{ who }}", "email:'a@b.c'"),
+    ("search_customers \"email:'{{ bare }}'\"", "email:'a@b.c'"),
+    ("search_customers \"email:'{{ bare }}' AND name~'x'\"", "email:'a@b.c' AND name~'x'"),
 ])
 def test_the_query_reaches_stripe_as_typed(line: str, sent: str) -> None:
-    assert query(line, who="'a@b.c'") == sent
+    assert query(line, who="'a@b.c'", bare="a@b.c") == sent
 
 
 def test_dates_in_time_clauses_become_epoch_seconds() -> None:

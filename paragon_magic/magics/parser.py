@@ -259,7 +259,7 @@ class _CallParser:
         """A query word as typed: quotes kept (``email:'x'``), unless the whole word is one quoted string
         (``"email:'x'"``: the shell-style quotes around a query are not part of it)."""
         typed = token.typed or token.parts
-        if len(typed) == 1 and isinstance(typed[0], str) and _one_quoted(typed[0]):
+        if _one_quoted("".join(p if isinstance(p, str) else "\0" for p in typed)):  # {{ }} counts as text
             return self._text(token.parts)
         return self._text(typed)
 
