@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .catalog import ACTIONS, actions_schema
     from .connection import KeyRejected
     from .current import connect
+    from . import metrics
     from .errors import ParagonMagicError, UsageError
     from .paragon import Paragon
     from .session import Session, SessionConfig
@@ -34,10 +35,14 @@ _LAZY = {
     "form": ".widgets",
 }
 
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", "metrics", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "metrics":  # the finance metrics package: paragon_magic.metrics.mrr(...)
+        module = import_module(".metrics", __name__)
+        globals()[name] = module
+        return module
     if name in _LAZY:
         value = getattr(import_module(_LAZY[name], __name__), name)
         globals()[name] = value

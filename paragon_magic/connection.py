@@ -187,8 +187,6 @@ def shared_sandbox(*, seed: bool = True) -> Any:
             server.start()
             atexit.register(server.stop)
             if seed:
-                from .sandbox.seed import seed as seed_business
-
-                seed_business(server.url, server.key, control_headers=server.control_headers)
+                server.seed()
             _sandbox = server
         return _sandbox

@@ -60,12 +60,18 @@ def to_major(df: pd.DataFrame, columns: list[str], currency: CurrencySpec, exact
             warnings.warn(f"to_major: {lost} row(s) of '{column}' have an amount but no currency in '{source}'; "
                           f"they are left missing (choose with currency=...)", CurrencyPairingWarning, stacklevel=3)
         if exact:
-            out[column] = [None if pd.isna(v) or pd.isna(e) else Decimal(int(v)).scaleb(-int(e))
+            out[column] = [None if pd.isna(v) or pd.isna(e) else _decimal(v).scaleb(-int(e))
                            for v, e in zip(values, exponent)]
         else:
             minor = values.to_numpy(dtype="float64", na_value=np.nan)
             out[column] = np.where(minor == 0, 0.0, minor / 10.0 ** exponent.to_numpy(dtype="float64"))
     return out
+
+
+def _decimal(value: object) -> Decimal:
+    """A minor-unit amount as a Decimal: whole numbers exactly, a fractional one (a mean) as it prints."""
+    number = float(value)  # type: ignore[arg-type]
+    return Decimal(int(value)) if number.is_integer() else Decimal(repr(number))  # type: ignore[call-overload]
 
 
 def _explicit(df: pd.DataFrame, columns: list[str], currency: CurrencySpec) -> dict[str, str]:

@@ -16,9 +16,10 @@ import httpx
 import pandas as pd
 
 from .auth import CredentialStore, Credentials, Secret, TokenInfo, inspect_user_token
-from .client import APIConnectionError, ParagonBackend, StripePermissionError
+from .client import APIConnectionError, ParagonBackend, StripePermissionError, check_caller_headers
 from .client.backends import API_BASE_ENV, DEFAULT_PARAGON_API_BASE, DEFAULT_PARAGON_BASE, PROXY_BASE_ENV
 from .client.backends import paragon_base
+from .client.bases import uses_environment_proxies
 from .connection import account_summary, build_client
 from .errors import ConfigurationError, UsageError
 from .session import Session, SessionConfig
@@ -145,7 +146,12 @@ class Paragon:
         selected_credential_id: str | None = None,
         live: bool = False,
     ) -> pd.DataFrame:
-        """Like the SDK's ``paragon.request``; the answer comes back as a DataFrame."""
+        """Like the SDK's ``paragon.request``; the answer comes back as a DataFrame.
+
+        ``headers`` may not hold ``Authorization``, ``X-Paragon-Credential``, ``Stripe-Account`` or
+        ``Stripe-Version`` (refused before anything is sent: use ``selected_credential_id`` and the
+        session's options)."""
+        check_caller_headers(headers)  # before the live-write guard, which checks the selected credential
         with self.session.selecting(_credential(selected_credential_id)):
             return self.session.request(integration, path, method=method, body=body, params=params,
                                         headers=headers, live=live)
@@ -174,7 +180,8 @@ class Paragon:
         url = f"{self.api_base}/projects/{quote(self.project_id or '', safe='')}/sdk/me"
         try:
             bearer = {"Authorization": backend.auth_headers()["Authorization"]}  # no credential header here
-            response = httpx.request(method, url, headers=bearer, json=body, timeout=30.0)
+            response = httpx.request(method, url, headers=bearer, json=body, timeout=30.0,
+                                     trust_env=uses_environment_proxies(url))  # never a proxy for loopback
         except httpx.TransportError as exc:
             raise APIConnectionError(f"Could not reach the Paragon Users API at {self.api_base}: "
                                      f"{type(exc).__name__}: {backend.scrub(str(exc))}") from None

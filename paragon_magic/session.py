@@ -14,12 +14,14 @@ import pandas as pd
 
 from .catalog import ACTIONS, get_action
 from .catalog_types import Action
+from .client import check_caller_headers
 from .action_methods import make_action_method
 from .dates import to_epoch_seconds, to_epoch_span
 from .errors import UsageError
 from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
 from .listing.request import answer_frame, answers_a_list, first_page_params, walk_request
+from .session_metrics import MetricsMethods
 from .values import stripe_values
 
 
@@ -92,11 +94,12 @@ def missing_required(action: Action, params: Mapping[str, Any], id: str | None) 
     return None
 
 
-class Session:
+class Session(MetricsMethods):
     """One connection (direct key, sandbox or Paragon proxy) and the actions run through it.
 
     ``session.list_customers(email=...)`` and every other catalog row are methods; ``run`` is the
-    generic form, ``request`` the raw one. Concurrent listings build async twins of ``client``
+    generic form, ``request`` the raw one; ``mrr``, ``mrr_history``, ``churn``, ``cohorts``, ... the
+    finance metrics (:mod:`paragon_magic.session_metrics`). Concurrent listings build async twins of ``client``
     that share its rate limiter and retry policy.
     """
 
@@ -329,7 +332,7 @@ class Session:
         (for POST) is form-encoded the way Stripe expects.
         """
         call = self._plan_request(integration, path, method, body, params, limit=limit, page=page, account=account)
-        headers = dict(headers or {})
+        headers = check_caller_headers(headers)  # Authorization, Stripe-Account, … refused before the guard
         with self.selecting(credential):
             self._guard_live(call, live)
             if call.method == "GET" and not page and answers_a_list(call.path):

@@ -91,7 +91,7 @@ _SEED = pytest.StashKey[int | None]()
 
 @pytest.fixture(scope="session")
 def local_stripe() -> Iterator[LocalStripe]:
-    """localstripe + the front layer, started once for the whole run (two child processes)."""
+    """The sandbox (its engine behind the front, one child process), started once for the whole run."""
     with LocalStripe() as server:
         yield server
 

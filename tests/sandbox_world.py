@@ -43,9 +43,11 @@ def build_world(server: LocalStripe, api: httpx.Client) -> World:
     world = World()
     n = world.named
     post = lambda path, **data: _ok(api.post(path, data=data))  # noqa: E731
+    # The world is made ten days ago on the sandbox clock; a payout then has arrived by now.
+    server.set_clock(int(time.time()) - 10 * 86_400)
     for who, email in (("ann", "ann@example.com"), ("bob", "bob@example.org")):
         n[who] = post("/v1/customers", email=email, name=who.title() + " Lovelace" * (who == "ann"),
-                      **{"invoice_settings[default_payment_method]": "pm_card_visa", "metadata[tier]": who[0] * 3})["id"]  # fmt: skip
+                      **{"payment_method": "pm_card_visa", "metadata[tier]": who[0] * 3})["id"]  # fmt: skip
     for key, who, amount, currency in (("pi1", "ann", 1000, "usd"), ("pi2", "ann", 2500, "eur"), ("pi3", "bob", 700, "usd")):
         pi = post("/v1/payment_intents", amount=amount, currency=currency, customer=n[who],
                   payment_method="pm_card_visa", confirm="true", **{"metadata[order]": key})  # fmt: skip
@@ -58,17 +60,19 @@ def build_world(server: LocalStripe, api: httpx.Client) -> World:
     post("/v1/plans", amount=9000, currency="usd", interval="year", product=post("/v1/products", name="Silver")["id"])
     n["sub"] = post("/v1/subscriptions", customer=n["ann"], **{"items[0][plan]": plan})["id"]
     n["ii_invoiced"] = post("/v1/invoiceitems", customer=n["ann"], amount=300, currency="usd")["id"]
-    n["draft"] = post("/v1/invoices", customer=n["ann"])["id"]
+    n["draft"] = post("/v1/invoices", customer=n["ann"], pending_invoice_items_behavior="include")["id"]
     n["ii_pending"] = post("/v1/invoiceitems", customer=n["bob"], amount=400, currency="usd")["id"]
-    # A payout takes available funds (Stripe refuses more): the EUR charge has settled by then.
-    eur_txn = _ok(api.get(f"/v1/charges/{n['ch_pi2']}"))["balance_transaction"]
-    server.backdate({eur_txn["id"] if isinstance(eur_txn, dict) else eur_txn: BASE})
-    n["po_paid"] = post("/v1/payouts", amount=200, currency="eur")["id"]  # backdated below: arrived
-    n["po_pending"] = post("/v1/payouts", amount=100, currency="eur")["id"]  # created today: pending
-    card = {"card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2030", "card[cvc]": "123"}
+    # A payout takes available funds (Stripe refuses more): the charges have settled three days later.
+    server.set_clock(int(time.time()) - 7 * 86_400)
+    n["po_paid"] = post("/v1/payouts", amount=200, currency="usd")["id"]  # arrives before today
+    server.set_clock(None)  # back to real time: the first payout's arrival has come
+    n["po_pending"] = post("/v1/payouts", amount=100, currency="usd")["id"]  # made today: still on its way
+    card = {"card[token]": "tok_visa"}  # Stripe refuses raw card numbers without special access
     for key, who in (("pm1", "ann"), ("pm2", "ann"), ("pm3", "bob")):
         n[key] = post("/v1/payment_methods", type="card", **card)["id"]
         post(f"/v1/payment_methods/{n[key]}/attach", customer=n[who])
+    for who in ("ann", "bob"):  # the card each signed up with
+        n[f"{who}_card"] = _ok(api.get(f"/v1/customers/{n[who]}"))["invoice_settings"]["default_payment_method"]
     for pct in (10, 20):
         post("/v1/coupons", id=f"off{pct}", duration="once", percent_off=pct)
     n["vat"] = post("/v1/tax_rates", display_name="VAT", inclusive="true", percentage=20)["id"]
@@ -94,8 +98,9 @@ def build_world(server: LocalStripe, api: httpx.Client) -> World:
 # Module-scoped fixtures for read-only test modules (import both names into the module).
 @pytest.fixture(scope="module")
 def api(local_stripe: LocalStripe) -> Iterator[httpx.Client]:
-    """A client of the session's sandbox, emptied once for the module."""
+    """A client of the session's sandbox, emptied once for the module (events kept however old)."""
     local_stripe.reset()
+    local_stripe.settings(event_retention_days=None, automatic_payouts=False)  # its payouts are manual
     headers = {"Authorization": f"Bearer {local_stripe.key}"}
     with httpx.Client(base_url=local_stripe.url, headers=headers, timeout=60) as client:
         yield client

@@ -121,6 +121,7 @@ def test_no_secret_reaches_outputs_notebook_history_or_logs(
     monkeypatch.setenv("PORTAL_KEY", TEST_KEY)
     monkeypatch.setenv("STRIPE_API_KEY", TEST_KEY)
     monkeypatch.setenv("PARAGON_USER_TOKEN", token)
+    stripe_server.add_secret_key(TEST_KEY)  # the sandbox accepts only its own key and keys registered with it
     stripe_server.revoke_key(TEST_KEY[:-1] + "Z")  # the near-copy the notebook tries must be refused
 
     pem = proxy.double.signing_key_pem

@@ -67,7 +67,7 @@ def test_create_subscription_with_an_unknown_price(ip: InteractiveShell, session
 
 
 def test_create_subscription_with_a_price(ip: InteractiveShell, session: Session) -> None:
-    ip.user_ns["cid"] = _customer(session, name="Payer", invoice_settings={"default_payment_method": "pm_card_visa"})
+    ip.user_ns["cid"] = _customer(session, name="Payer", payment_method="pm_card_visa")
     product = session.create_product(name="Gold")["id"].iloc[0]
     ok(ip, f"%stripe request POST /v1/prices product={product} unit_amount=1500 currency=usd "
            "recurring[interval]=month lookup_key=gold_monthly")
@@ -80,7 +80,7 @@ def test_create_subscription_with_a_price(ip: InteractiveShell, session: Session
 
 
 def test_create_subscription_with_a_plan(ip: InteractiveShell, session: Session) -> None:
-    ip.user_ns["cid"] = _customer(session, name="Payer", invoice_settings={"default_payment_method": "pm_card_visa"})
+    ip.user_ns["cid"] = _customer(session, name="Payer", payment_method="pm_card_visa")
     product = session.create_product(name="Gold")["id"].iloc[0]
     plan = session.request("stripe", "/v1/plans", method="POST",
                            body={"currency": "usd", "interval": "month", "product": product, "amount": 1500})
@@ -183,6 +183,7 @@ def test_stripe_404_is_one_line(ip: InteractiveShell, session: Session) -> None:
 
 def test_live_writes_need_live(ip: InteractiveShell, ctx: MagicContext, stripe_server: Any) -> None:
     live_key = "sk_live_" + "MagicLiveTest0000000042"
+    stripe_server.add_secret_key(live_key)
     ctx.adopt(connect(live_key, base_url=stripe_server.url, save=False, store=ctx.store,
                      allow_live_on_custom_base=True))  # the sandbox stands in for Stripe
     start = len(stripe_server.requests())

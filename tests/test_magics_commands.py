@@ -261,6 +261,7 @@ def test_paragon_credentials_from_the_magics(ip: InteractiveShell, ctx: MagicCon
                                              stripe_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     double, server = paragon_proxy
     first = double.credential_id("user-1")
+    stripe_server.add_secret_key("sk_live_" + "MagicSecondAccount0000088")
     live = double.add_credential("user-1", "sk_live_" + "MagicSecondAccount0000088", account="acct_1MagicLive0002")
     monkeypatch.setenv("PARAGON_USER_TOKEN", double.mint_token("user-1"))
     _, shown = ok(ip, f"%paragon authenticate {double.project_id} --base-url {server.url} "

@@ -84,6 +84,7 @@ def _listing_and_requests(server: LocalStripe, key: str, plain_requests: int,
                           rate_limit: float | None = None) -> tuple[list[dict[str, Any]], int]:
     """A partitioned listing (20-object pages, small windows) while two threads send plain requests
     through the same client; returns the server's log of it all and the rows listed."""
+    server.add_secret_key(key)  # the sandbox accepts only its own key and the keys registered with it
     client = build_client(DirectBackend(key, base_url=server.url, allow_live_on_custom_base=True),  # the sandbox
                           rate_limit=rate_limit)
     before = len(server.requests())

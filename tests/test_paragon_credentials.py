@@ -25,6 +25,7 @@ LIVE_ACCOUNT = "acct_1LiveShopParagon02"
 @pytest.fixture
 def two_accounts(stripe_server: Any) -> Iterator[tuple[ParagonDouble, ParagonDoubleServer, str, str]]:
     """user-1 with a test credential (first, Paragon's default) and a live one."""
+    stripe_server.add_secret_key(LIVE_KEY)  # the sandbox accepts only its own key and keys registered with it
     double = ParagonDouble.with_new_key(stripe_server.url)
     test_credential = double.connect_user("user-1", stripe_server.key, account=TEST_ACCOUNT)
     live_credential = double.add_credential("user-1", LIVE_KEY, account=LIVE_ACCOUNT)
@@ -114,6 +115,7 @@ def test_a_direct_session_refuses_a_credential(session: Any) -> None:
 # -- the live-write guard follows the account, not the first answer ---------------------------------
 
 def test_reconnecting_a_live_account_in_paragon_stops_unconfirmed_writes(stripe_server: Any) -> None:
+    stripe_server.add_secret_key(LIVE_KEY)
     double = ParagonDouble.with_new_key(stripe_server.url, users={"user-1": stripe_server.key})
     with ParagonDoubleServer(double) as server:
         session = paragon_for(server).authenticate(double.project_id, double.mint_token("user-1"))
@@ -146,6 +148,7 @@ def test_the_same_credential_switching_account_is_noticed(two_accounts: Any, str
 
 
 def test_every_answer_teaches_the_mode(stripe_server: Any) -> None:
+    stripe_server.add_secret_key(LIVE_KEY)
     double = ParagonDouble.with_new_key(stripe_server.url, users={"user-1": stripe_server.key})
     with ParagonDoubleServer(double) as server:
         session = paragon_for(server).authenticate(double.project_id, double.mint_token("user-1"))

@@ -88,6 +88,7 @@ def test_user_without_stripe_connected_is_told_when_authenticating(proxy: Any) -
 
 def test_a_user_with_a_live_account_needs_live_for_writes(proxy: Any, stripe_server: Any) -> None:
     double, server = proxy
+    stripe_server.add_secret_key("sk_live_" + "ParagonLiveUser00000042")
     double.connect_user("live-user", "sk_live_" + "ParagonLiveUser00000042")
     session = client_of(server).authenticate(double.project_id, double.mint_token("live-user"))
     assert session.mode == "live" and "live mode" in repr(session)

@@ -298,7 +298,8 @@ def test_evaluator_errors_are_one_line_and_masked() -> None:
 
 
 def test_subcommands_are_exposed_for_the_magic_to_dispatch() -> None:
-    assert {"connect", "use", "disconnect", "profiles", "status", "actions", "help", "form"} == set(SUBCOMMANDS)
+    assert {"connect", "use", "disconnect", "profiles", "status", "actions", "help", "form",
+            "mrr", "mrr-history", "mrr-changes", "churn", "cohorts", "trials"} == set(SUBCOMMANDS)
     assert not set(SUBCOMMANDS) & set(ACTIONS)
 
 

@@ -106,6 +106,7 @@ def test_basic_auth_and_live_keys(stripe_server: LocalStripe) -> None:
     basic = base64.b64encode(f"{stripe_server.key}:".encode()).decode()
     response = httpx.get(f"{stripe_server.url}/v1/customers", headers={"Authorization": f"Basic {basic}"})
     assert response.status_code == 200
+    stripe_server.add_secret_key("sk_live_abc123456789")  # only the sandbox's key and keys registered by its owner
     live = httpx.get(f"{stripe_server.url}/v1/balance", headers={"Authorization": "Bearer sk_live_abc123456789"})
     test = httpx.get(f"{stripe_server.url}/v1/balance", headers={"Authorization": f"Bearer {stripe_server.key}"})
     assert live.json()["livemode"] is True and test.json()["livemode"] is False
@@ -116,6 +117,7 @@ def test_basic_auth_and_live_keys(stripe_server: LocalStripe) -> None:
 def test_revoked_key_is_401_masked(stripe_server: LocalStripe) -> None:
     key = "sk_test_soonRevoked000000000wxyz"
     headers = {"Authorization": f"Bearer {key}"}
+    stripe_server.add_secret_key(key)
     assert httpx.get(f"{stripe_server.url}/v1/customers", headers=headers).status_code == 200
     stripe_server.revoke_key(key)
     response = httpx.get(f"{stripe_server.url}/v1/customers", headers=headers)

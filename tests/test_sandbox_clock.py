@@ -45,6 +45,7 @@ def _paying_customer(api: httpx.Client) -> str:
 
 
 def test_writes_under_the_clock_are_dated_at_its_moment(api: httpx.Client, control: httpx.Client) -> None:
+    _ok(control.post("/_sandbox/settings", json={"automatic_payouts": False}))  # only this test's two charges
     _set(control, T)
     customer = _paying_customer(api)
     plan = _ok(api.post("/v1/plans", data={"amount": 1_000, "currency": "usd", "interval": "month",
@@ -57,15 +58,17 @@ def test_writes_under_the_clock_are_dated_at_its_moment(api: httpx.Client, contr
     assert invoice["created"] == txn["created"] == T
     assert txn["available_on"] == T - T % DAY + 2 * DAY and txn["status"] == "pending"  # as of the clock
 
-    _set(control, T + 40 * DAY)
-    renewal = _ok(api.post("/v1/invoices", data={"customer": customer, "subscription": sub["id"]}))
-    assert renewal["created"] == T + 40 * DAY
-    _ok(api.post(f"/v1/invoices/{renewal['id']}/pay"))
+    _set(control, T + 40 * DAY)  # the month renewed on the way: invoiced at the period end, paid after finalizing
+    renewal, first = _ok(api.get("/v1/invoices"))["data"]
+    assert (renewal["billing_reason"], first["billing_reason"]) == ("subscription_cycle", "subscription_create")
+    assert renewal["created"] == T + 30 * DAY  # 2025-07-15, a calendar month later
+    paid_at = renewal["status_transitions"]["paid_at"]
+    assert renewal["status"] == "paid" and renewal["status_transitions"]["finalized_at"] <= paid_at < T + 40 * DAY
     txns = _ok(api.get("/v1/balance_transactions"))["data"]
-    assert [t["created"] for t in txns] == [T + 40 * DAY, T]  # newest first, by the clock's dates
-    assert [t["status"] for t in txns] == ["pending", "available"]
+    assert [t["created"] for t in txns] == [paid_at, T]  # newest first, by the clock's dates
+    assert [t["status"] for t in txns] == ["available", "available"]
     balance = _ok(api.get("/v1/balance"))
-    assert balance["available"][0]["amount"] == balance["pending"][0]["amount"] == 1_000 - 59
+    assert balance["available"][0]["amount"] == 2 * (1_000 - 59) and balance["pending"][0]["amount"] == 0
     canceled = _ok(api.delete(f"/v1/subscriptions/{sub['id']}"))
     assert canceled["ended_at"] == T + 40 * DAY
     assert _ok(api.get(f"/v1/customers/{customer}"))["created"] == T  # a later write never moves it
@@ -81,14 +84,15 @@ def test_a_payout_under_the_clock_sweeps_what_was_available_then(api: httpx.Clie
     customer = _paying_customer(api)
     _ok(api.post("/v1/payment_intents", data={"amount": 2_000, "currency": "eur", "customer": customer,
                                                "payment_method": "pm_card_visa", "confirm": "true"}))  # fmt: skip
-    refused = api.post("/v1/payouts", data={"amount": 1_945, "currency": "eur"})
+    # settled in USD: EUR 20.00 x 1.08 = $21.60, less 2.9 % + 1 % conversion + 30¢ = $1.14
+    refused = api.post("/v1/payouts", data={"amount": 2_046, "currency": "usd"})
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "balance_insufficient"  # pending
     _set(control, T + 3 * DAY)
-    payout = _ok(api.post("/v1/payouts", data={"amount": 1_945, "currency": "eur"}))
+    payout = _ok(api.post("/v1/payouts", data={"amount": 2_046, "currency": "usd"}))
     assert payout["created"] == T + 3 * DAY and payout["status"] == "pending"
     _set(control, None)
     assert _ok(api.get(f"/v1/payouts/{payout['id']}"))["status"] == "paid"
-    assert _ok(api.get("/v1/balance"))["available"] == [{"amount": 0, "currency": "eur", "source_types": {"card": 0}}]
+    assert _ok(api.get("/v1/balance"))["available"] == [{"amount": 0, "currency": "usd", "source_types": {"card": 0}}]
 
 
 def test_the_clock_takes_an_epoch_or_null(control: httpx.Client) -> None:
@@ -98,13 +102,14 @@ def test_the_clock_takes_an_epoch_or_null(control: httpx.Client) -> None:
 
 def test_an_open_invoice_can_be_marked_uncollectible(api: httpx.Client) -> None:
     customer = _paying_customer(api)
-    plan = _ok(api.post("/v1/plans", data={"amount": 700, "currency": "gbp", "interval": "month",
-                                           "product[name]": "Dunning"}))["id"]  # fmt: skip
-    sub = _ok(api.post("/v1/subscriptions", data={"customer": customer, "items[0][plan]": plan}))["id"]
     failing = _ok(api.post("/v1/payment_methods/pm_card_chargeCustomerFail/attach", data={"customer": customer}))
     _ok(api.post(f"/v1/customers/{customer}", data={"invoice_settings[default_payment_method]": failing["id"]}))
-    invoice = _ok(api.post("/v1/invoices", data={"customer": customer, "subscription": sub}))["id"]
-    api.post(f"/v1/invoices/{invoice}/pay")
+    _ok(api.post("/v1/invoiceitems", data={"customer": customer, "amount": 700, "currency": "gbp"}))
+    invoice = _ok(api.post("/v1/invoices", data={"customer": customer, "auto_advance": "false",
+                                                 "pending_invoice_items_behavior": "include"}))["id"]  # fmt: skip
+    _ok(api.post(f"/v1/invoices/{invoice}/finalize"))
+    declined = api.post(f"/v1/invoices/{invoice}/pay")
+    assert declined.status_code == 402 and declined.json()["error"]["type"] == "card_error"
     assert _ok(api.get(f"/v1/invoices/{invoice}"))["status"] == "open"
     marked = _ok(api.post(f"/v1/invoices/{invoice}/mark_uncollectible"))
     assert marked["status"] == "uncollectible"

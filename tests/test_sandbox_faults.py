@@ -34,6 +34,7 @@ def test_idempotent_replay_and_param_mismatch(stripe_server: LocalStripe, api: h
     assert other.status_code == 400 and other.json()["error"]["type"] == "idempotency_error"
     assert _customer_ids(api) == [first.json()["id"]]
     # Keys are scoped per API key, and GETs ignore them.
+    stripe_server.add_secret_key("sk_test_anotherKey1234")
     elsewhere = httpx.post(f"{stripe_server.url}/v1/customers", data={"email": "a@x.com"},
                            headers={**headers, "Authorization": "Bearer sk_test_anotherKey1234"})  # fmt: skip
     assert "Idempotent-Replayed" not in elsewhere.headers and elsewhere.json()["id"] != first.json()["id"]
@@ -144,6 +145,7 @@ def test_rate_limit_burst_and_token_bucket(stripe_server: LocalStripe, api: http
     stripe_server.configure(rate_limit=5)
     statuses = [api.get("/v1/balance").status_code for _ in range(30)]
     assert statuses.count(200) >= 5 and statuses.count(429) >= 10
+    stripe_server.add_secret_key("sk_test_separateBucket1234")
     other_key = {"Authorization": "Bearer sk_test_separateBucket1234"}
     assert httpx.get(f"{stripe_server.url}/v1/balance", headers=other_key).status_code == 200  # own bucket
     assert stripe_server.stats()["rate_limited"] == 2 + statuses.count(429)

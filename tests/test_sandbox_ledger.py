@@ -1,16 +1,19 @@
-"""The sandbox ledger over real HTTP: card fees, settlement, refunds, payouts, a balance that reconciles,
-and a failed create that leaves nothing behind.
+"""The sandbox ledger over real HTTP: a US account settling in USD (Stripe's US card pricing, a fixed
+exchange-rate table), funds available two days later on the sandbox clock, refunds without fee,
+automatic payouts that ``balance_transactions?payout=`` reconciles, manual payouts, and a balance that
+always equals Σ ``net``.
 
-Expected fees are written out by hand from the schedule in ``paragon_magic.sandbox.front.ledger``
-(usd 2.9 % + 30, eur 1.5 % + 25, gbp 1.5 % + 20, jpy 3.6 %), not computed by the code under test.
+Expected amounts and fees are written out by hand from the tables in
+``paragon_magic.sandbox.engine.ledger`` (2.9 % + 30¢, +1.5 % international card, +1 % conversion;
+EUR 1.08, GBP 1.27, JPY 0.0067 USD), not computed by the code under test.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +23,19 @@ import pytest
 from paragon_magic.sandbox import LocalStripe
 
 DAY = 86_400
+T = int(datetime(2026, 3, 4, 15, 30, tzinfo=timezone.utc).timestamp())  # a Wednesday
+MARCH_6 = int(datetime(2026, 3, 6, tzinfo=timezone.utc).timestamp())
+MONDAY = int(datetime(2026, 3, 9, tzinfo=timezone.utc).timestamp())  # weekly automatic payouts fall on Mondays
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "stripe" / "fixtures3.json").read_text())["resources"]
 TXN_KEYS = set(FIXTURES["balance_transaction"])
 
-# (amount, currency) -> the fee Stripe's schedule gives, worked out by hand
+# (amount, currency, card) -> (USD amount, fee, exchange_rate), worked out by hand
 PAYMENTS = [
-    (1_000, "usd", 59),  # 29 + 30
-    (2_000, "eur", 55),  # 30 + 25
-    (1_000, "gbp", 35),  # 15 + 20
-    (5_000, "jpy", 180),  # 3.6 % of 5000, no fixed part
-    (1_234, "usd", 66),  # 35.786 -> 36, + 30
+    (1_000, "usd", "pm_card_visa", 1_000, 59, None),  # 29 + 30
+    (2_000, "eur", "pm_card_visa", 2_160, 114, 1.08),  # 2160 x 3.9 % = 84.24 -> 84, + 30
+    (1_000, "gbp", "pm_card_gb", 1_270, 99, 1.27),  # 1270 x 5.4 % = 68.58 -> 69, + 30
+    (5_000, "jpy", "pm_card_jp", 3_350, 211, 0.67),  # 3350 x 5.4 % = 180.9 -> 181, + 30
+    (1_234, "usd", "pm_card_mastercard", 1_234, 66, None),  # 35.786 -> 36, + 30
 ]
 
 
@@ -40,168 +46,145 @@ def api(stripe_server: LocalStripe) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture
+def clock(stripe_server: LocalStripe) -> Iterator[Any]:
+    """Sets the sandbox clock (frozen at ``T`` to begin with); released after the test."""
+    with httpx.Client(base_url=stripe_server.url, headers=stripe_server.control_headers, timeout=60) as control:
+        def set_clock(now: int | None) -> None:
+            assert control.post("/_sandbox/clock", json={"now": now}).status_code == 200
+
+        set_clock(T)
+        yield set_clock
+        set_clock(None)
+
+
 def _ok(response: httpx.Response) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def _customer(api: httpx.Client) -> str:
-    return _ok(api.post("/v1/customers", data={
-        "name": "Ledger Test", "payment_method": "pm_card_visa",
-        "invoice_settings[default_payment_method]": "pm_card_visa",
-    }))["id"]  # fmt: skip
+    return _ok(api.post("/v1/customers", data={"name": "Ledger Test"}))["id"]
 
 
-def _charge(api: httpx.Client, customer: str, amount: int, currency: str) -> dict[str, Any]:
+def _charge(api: httpx.Client, customer: str, amount: int, currency: str, card: str = "pm_card_visa") -> dict[str, Any]:
     intent = _ok(api.post("/v1/payment_intents", data={
-        "amount": amount, "currency": currency, "customer": customer,
-        "payment_method": "pm_card_visa", "confirm": "true",
+        "amount": amount, "currency": currency, "customer": customer, "payment_method": card, "confirm": "true",
     }))  # fmt: skip
-    charge = intent["latest_charge"]
-    charge_id = charge["id"] if isinstance(charge, dict) else charge
-    return _ok(api.get(f"/v1/charges/{charge_id}", params={"expand[]": "balance_transaction"}))
+    return _ok(api.get(f"/v1/charges/{intent['latest_charge']}", params={"expand[]": "balance_transaction"}))
 
 
 def _transactions(api: httpx.Client, **params: Any) -> list[dict[str, Any]]:
     return _ok(api.get("/v1/balance_transactions", params={"limit": 100, **params}))["data"]
 
 
-def _balance(api: httpx.Client) -> dict[str, dict[str, int]]:
+def _balance(api: httpx.Client) -> dict[str, int]:
     body = _ok(api.get("/v1/balance"))
     assert set(body) == set(FIXTURES["balance"])
-    out: dict[str, dict[str, int]] = defaultdict(lambda: {"available": 0, "pending": 0})
     for status in ("available", "pending"):
-        for funds in body[status]:
-            assert funds["source_types"] == {"card": funds["amount"]}
-            out[funds["currency"]][status] += funds["amount"]
-    return dict(out)
+        assert [funds["currency"] for funds in body[status]] == ["usd"]  # one settlement currency
+        assert body[status][0]["source_types"] == {"card": body[status][0]["amount"]}
+    return {status: body[status][0]["amount"] for status in ("available", "pending")}
 
 
-def _assert_reconciles(api: httpx.Client) -> dict[str, dict[str, int]]:
+def _assert_reconciles(api: httpx.Client) -> dict[str, int]:
     net: dict[str, int] = defaultdict(int)
     for txn in _transactions(api):
         net[txn["currency"]] += txn["net"]
     balance = _balance(api)
-    assert {cur: b["available"] + b["pending"] for cur, b in balance.items() if b != {"available": 0, "pending": 0}} == {
-        cur: n for cur, n in net.items() if n
-    }
+    assert set(net) <= {"usd"} and balance["available"] + balance["pending"] == net["usd"]
     return balance
 
 
-def test_card_charges_carry_stripe_fees_per_currency(api: httpx.Client) -> None:
+def test_card_charges_settle_in_usd_with_us_pricing(api: httpx.Client, clock: Any) -> None:
     customer = _customer(api)
-    for amount, currency, fee in PAYMENTS:
-        txn = _charge(api, customer, amount, currency)["balance_transaction"]
+    for amount, currency, card, usd, fee, rate in PAYMENTS:
+        charge = _charge(api, customer, amount, currency, card)
+        txn = charge["balance_transaction"]
         assert set(txn) == TXN_KEYS
-        assert (txn["type"], txn["amount"], txn["currency"]) == ("charge", amount, currency)
-        assert txn["fee"] == fee
-        assert txn["net"] == amount - fee
-        assert txn["fee_details"] == [{"amount": fee, "application": None, "currency": currency,
+        assert (charge["amount"], charge["currency"]) == (amount, currency)
+        assert (txn["type"], txn["amount"], txn["currency"], txn["exchange_rate"]) == ("charge", usd, "usd", rate)
+        assert (txn["fee"], txn["net"], txn["created"]) == (fee, usd - fee, T)
+        assert txn["fee_details"] == [{"amount": fee, "application": None, "currency": "usd",
                                        "description": "Stripe processing fees", "type": "stripe_fee"}]  # fmt: skip
-        assert txn["exchange_rate"] is None
-    listed = {t["id"]: t for t in _transactions(api)}
-    assert sorted(t["fee"] for t in listed.values()) == sorted(fee for _, _, fee in PAYMENTS)
+    assert sorted(t["fee"] for t in _transactions(api)) == sorted(p[4] for p in PAYMENTS)
+    assert _assert_reconciles(api) == {"available": 0, "pending": sum(p[3] - p[4] for p in PAYMENTS)}
 
 
-def test_a_new_charge_is_pending_until_midnight_utc_two_days_later(api: httpx.Client, stripe_server: LocalStripe) -> None:
+def test_a_charge_is_pending_until_midnight_utc_two_days_later(api: httpx.Client, clock: Any) -> None:
     txn = _charge(api, _customer(api), 1_000, "usd")["balance_transaction"]
-    day_start = txn["created"] - txn["created"] % DAY
-    assert txn["available_on"] == day_start + 2 * DAY
-    assert txn["status"] == "pending"
-    assert _balance(api)["usd"] == {"available": 0, "pending": 941}
-    ten_days_ago = int(time.time()) - 10 * DAY
-    stripe_server.backdate({txn["id"]: ten_days_ago})
-    (moved,) = _transactions(api)
-    assert moved["created"] == ten_days_ago
-    assert moved["available_on"] == ten_days_ago - ten_days_ago % DAY + 2 * DAY
-    assert moved["status"] == "available"
-    assert _balance(api)["usd"] == {"available": 941, "pending": 0}
+    assert (txn["available_on"], txn["status"]) == (MARCH_6, "pending")
+    assert _balance(api) == {"available": 0, "pending": 941}
+    clock(MARCH_6 - 1)
+    assert _ok(api.get(f"/v1/balance_transactions/{txn['id']}"))["status"] == "pending"
+    clock(MARCH_6)
+    assert _ok(api.get(f"/v1/balance_transactions/{txn['id']}"))["status"] == "available"
+    assert _balance(api) == {"available": 941, "pending": 0}
+    [event] = _ok(api.get("/v1/events", params={"type": "balance.available"}))["data"]
+    assert event["created"] == MARCH_6 and event["data"]["object"]["object"] == "balance"
+    assert event["data"]["object"]["available"][0]["amount"] == 941
 
 
-def test_refunds_return_no_fee_and_partial_refunds_reconcile(api: httpx.Client) -> None:
+def test_refunds_return_no_fee_and_reconcile(api: httpx.Client, clock: Any) -> None:
     customer = _customer(api)
     full = _charge(api, customer, 2_000, "eur")
-    partial = _charge(api, customer, 5_000, "jpy")
+    partial = _charge(api, customer, 5_000, "jpy", "pm_card_jp")
     _ok(api.post("/v1/refunds", data={"charge": full["id"]}))
     _ok(api.post("/v1/refunds", data={"charge": partial["id"], "amount": 1_200}))
-    refunds = {t["source"]: t for t in _transactions(api, type="refund")}
-    assert sorted((t["amount"], t["fee"], t["net"], t["currency"]) for t in refunds.values()) == [
-        (-2_000, 0, -2_000, "eur"),
-        (-1_200, 0, -1_200, "jpy"),
+    refunds = _transactions(api, type="refund")
+    assert sorted((t["amount"], t["fee"], t["net"], t["currency"]) for t in refunds) == [
+        (-2_160, 0, -2_160, "usd"),  # EUR 20.00 at 1.08
+        (-804, 0, -804, "usd"),  # JPY 1,200 at 0.0067
     ]
-    assert all(t["fee_details"] == [] and t["reporting_category"] == "refund" for t in refunds.values())
-    charges = {t["source"]: t for t in _transactions(api, type="charge")}
-    assert charges[full["id"]]["fee"] == 55  # the fee of a refunded charge stays with Stripe
+    assert all(t["fee_details"] == [] and t["reporting_category"] == "refund" for t in refunds)
+    assert all(t["status"] == "available" for t in refunds)  # money going out leaves at once
+    over = api.post("/v1/refunds", data={"charge": partial["id"], "amount": 5_000})
+    assert over.status_code == 400 and over.json()["error"]["code"] == "amount_too_large"
     balance = _assert_reconciles(api)
-    assert balance["eur"]["pending"] == -55
-    assert balance["jpy"]["pending"] == 5_000 - 180 - 1_200
+    assert balance == {"available": -2_160 - 804, "pending": (2_160 - 114) + (3_350 - 211)}
 
 
-def test_a_payout_sweeps_the_available_balance(api: httpx.Client, stripe_server: LocalStripe) -> None:
+def test_automatic_payouts_sweep_what_became_available(api: httpx.Client, clock: Any) -> None:
     customer = _customer(api)
-    for amount, currency, _fee in PAYMENTS:
-        _charge(api, customer, amount, currency)
-    past = int(time.time()) - 5 * DAY
-    stripe_server.backdate({t["id"]: past for t in _transactions(api)})
-    _charge(api, customer, 3_000, "usd")  # still pending: not part of the sweep
-    available = {cur: b["available"] for cur, b in _assert_reconciles(api).items()}
-    assert available == {"usd": 941 + 1_168, "eur": 1_945, "gbp": 965, "jpy": 4_820}
-
-    payout = _ok(api.post("/v1/payouts", data={"amount": available["usd"], "currency": "usd",
-                                               "metadata[run]": "sweep"}))  # fmt: skip
+    for amount, currency, card, *_ in PAYMENTS:
+        _charge(api, customer, amount, currency, card)
+    clock(MONDAY)
+    [payout] = _ok(api.get("/v1/payouts"))["data"]
     assert set(payout) == set(FIXTURES["payout"])
-    assert (payout["amount"], payout["currency"], payout["status"], payout["metadata"]) == (
-        2_109, "usd", "pending", {"run": "sweep"})
-    assert payout["arrival_date"] == payout["created"] - payout["created"] % DAY + 2 * DAY
-    (txn,) = _transactions(api, type="payout")
-    assert set(txn) == TXN_KEYS
-    assert (txn["id"], txn["source"], txn["amount"], txn["fee"], txn["net"], txn["status"]) == (
-        payout["balance_transaction"], payout["id"], -2_109, 0, -2_109, "available")
-    balance = _assert_reconciles(api)
-    assert balance["usd"] == {"available": 0, "pending": 3_000 - 117}
+    expected = sum(p[3] - p[4] for p in PAYMENTS)
+    assert (payout["automatic"], payout["amount"], payout["currency"], payout["status"]) == (True, expected, "usd", "in_transit")
+    assert (payout["created"], payout["arrival_date"]) == (MONDAY, MONDAY + 2 * DAY)
+    swept = _transactions(api, payout=payout["id"])
+    assert sorted(t["type"] for t in swept) == ["charge"] * len(PAYMENTS) + ["payout"]
+    assert sum(t["net"] for t in swept if t["type"] != "payout") == payout["amount"]
+    assert [t["amount"] for t in swept if t["type"] == "payout"] == [-payout["amount"]]
+    assert _assert_reconciles(api) == {"available": 0, "pending": 0}
+    clock(MONDAY + 2 * DAY)
+    assert _ok(api.get(f"/v1/payouts/{payout['id']}"))["status"] == "paid"
+    types = [e["type"] for e in _ok(api.get("/v1/events", params={"type": "payout.*"}))["data"]]
+    assert sorted(types) == ["payout.created", "payout.paid"]
 
+
+def test_manual_payouts_and_cancel(api: httpx.Client, stripe_server: LocalStripe, clock: Any) -> None:
+    stripe_server.settings(automatic_payouts=False)
+    _charge(api, _customer(api), 10_000, "usd")
     refused = api.post("/v1/payouts", data={"amount": 1, "currency": "usd"})
-    assert refused.status_code == 400
-    assert refused.json()["error"]["code"] == "balance_insufficient"
-    missing = api.post("/v1/payouts", data={"currency": "eur"})
-    assert (missing.status_code, missing.json()["error"]["param"]) == (400, "amount")
-
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "balance_insufficient")
+    clock(MARCH_6)
+    assert _balance(api)["available"] == 10_000 - 320
+    payout = _ok(api.post("/v1/payouts", data={"amount": 9_000, "currency": "usd", "metadata[run]": "sweep"}))
+    assert (payout["automatic"], payout["status"], payout["metadata"]) == (False, "pending", {"run": "sweep"})
     expanded = _ok(api.get(f"/v1/payouts/{payout['id']}", params={"expand[]": "balance_transaction"}))
-    assert expanded["balance_transaction"]["amount"] == -2_109
-
-
-def test_payouts_list_newest_first_with_filters_and_follow_backdating(api: httpx.Client, stripe_server: LocalStripe) -> None:
-    customer = _customer(api)
-    _charge(api, customer, 10_000, "eur")
-    stripe_server.backdate({t["id"]: int(time.time()) - 40 * DAY for t in _transactions(api)})
-    ids = [_ok(api.post("/v1/payouts", data={"amount": 1_000, "currency": "eur"}))["id"] for _ in range(3)]
-    old = int(time.time()) - 30 * DAY
-    stripe_server.backdate({ids[0]: old})
-    listed = _ok(api.get("/v1/payouts"))["data"]
-    assert [p["id"] for p in listed] == [ids[2], ids[1], ids[0]]
-    assert listed[-1]["status"] == "paid" and listed[-1]["created"] == old
-    assert [p["id"] for p in _ok(api.get("/v1/payouts", params={"status": "paid"}))["data"]] == [ids[0]]
-    assert [p["id"] for p in _ok(api.get("/v1/payouts", params={"limit": 1, "starting_after": ids[2]}))["data"]] == [ids[1]]  # fmt: skip
-    arrived = _ok(api.get("/v1/payouts", params={"arrival_date[lt]": int(time.time())}))["data"]
-    assert [p["id"] for p in arrived] == [ids[0]]
-    moved = [t for t in _transactions(api, type="payout") if t["source"] == ids[0]]
-    assert moved[0]["created"] == old  # the payout's balance transaction moved with it
-    unknown = api.get("/v1/payouts/po_missing")
-    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "resource_missing")
-    bad = api.get("/v1/payouts", params={"limit": 0})
-    assert bad.status_code == 400
-
-
-def test_canceling_a_pending_payout_returns_its_funds(api: httpx.Client, stripe_server: LocalStripe) -> None:
-    _charge(api, _customer(api), 1_000, "gbp")
-    stripe_server.backdate({t["id"]: int(time.time()) - 4 * DAY for t in _transactions(api)})
-    payout = _ok(api.post("/v1/payouts", data={"amount": 900, "currency": "gbp"}))
-    assert _balance(api)["gbp"]["available"] == 65
+    assert (expanded["balance_transaction"]["amount"], expanded["balance_transaction"]["type"]) == (-9_000, "payout")
+    assert _balance(api)["available"] == 680
     canceled = _ok(api.post(f"/v1/payouts/{payout['id']}/cancel"))
     assert canceled["status"] == "canceled"
-    assert _assert_reconciles(api)["gbp"]["available"] == 965
-    again = api.post(f"/v1/payouts/{payout['id']}/cancel")
-    assert again.status_code == 400
+    assert _assert_reconciles(api)["available"] == 9_680
+    assert api.post(f"/v1/payouts/{payout['id']}/cancel").status_code == 400
+    missing = api.post("/v1/payouts", data={"currency": "usd"})
+    assert (missing.status_code, missing.json()["error"]["param"]) == (400, "amount")
+    clock(MONDAY + 7 * DAY)
+    assert [p["id"] for p in _ok(api.get("/v1/payouts"))["data"]] == [payout["id"]]
 
 
 def test_an_empty_account_has_a_zero_usd_balance(api: httpx.Client) -> None:

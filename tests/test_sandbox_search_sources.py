@@ -1,13 +1,10 @@
-"""Front-layer object stores (prices) plug into lists and search through ``ListCache.sources``.
-
-The seam is exercised in-process with a fake price store: the HTTP path for prices exists once the
-price store registers itself (``state.lists.sources["prices"] = ...``); everything below that seam
-(parsing, ordering, filters, search) is the same code the HTTP tests cover.
+"""Lists and search over a collection, in-process: the front reads the engine's collections through
+``lists.ListState`` (``collection``, ``exists``, ``version``); a fake state over a dict exercises
+parsing, ordering, filters, the cache and search exactly as the HTTP tests do over the engine.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,42 +32,40 @@ PRICES = [
 
 @dataclass
 class _State:
+    """The parts of the front's state lists and search read (lists.ListState), over a plain dict."""
+
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lists: ListCache = field(default_factory=ListCache)
-    upstream: Any = None
-    backdates: dict[str, int] = field(default_factory=dict)
-    backdate_fields: dict[str, dict[str, int | None]] = field(default_factory=dict)
-    backdate_version: int = 0
+    generation: int = 0
+    reads: list[str] = field(default_factory=list)
+
+    def collection(self, kind: str) -> list[dict[str, Any]]:
+        self.reads.append(kind)
+        return list(self.objects.get(kind, []))
+
+    def exists(self, kind: str, obj_id: str) -> bool:
+        return any(o["id"] == obj_id for o in self.objects.get(kind, []))
+
+    @property
+    def version(self) -> int:
+        return self.generation
 
 
-def _state_with_prices(calls: list[tuple[str, ...]] | None = None) -> _State:
-    state = _State()
-    calls = [] if calls is None else calls
-
-    async def all_prices(expand: tuple[str, ...]) -> list[dict[str, Any]]:
-        calls.append(expand)
-        return PRICES
-
-    state.lists.sources["prices"] = all_prices
-    return state
+def _state_with_prices() -> _State:
+    return _State(objects={"price": list(PRICES)})
 
 
 def _list(state: _State, **params: Any) -> list[str]:
     pairs = [(k, v) for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs])]
-    result = asyncio.run(answer_list(state, "/v1/prices", pairs))
+    result = answer_list(state, "/v1/prices", pairs)
     assert result is not None
     return [p["id"] for p in result["data"]]
 
 
 def _search(state: _State, query: str) -> list[str]:
-    result = asyncio.run(answer_search(state, "/v1/prices/search", [("query", query), ("limit", "100")]))
+    result = answer_search(state, "/v1/prices/search", [("query", query), ("limit", "100")])
     assert result is not None and result["object"] == "search_result"
     return [p["id"] for p in result["data"]]
-
-
-def test_without_a_registered_store_prices_are_not_served_here() -> None:
-    state = _State()
-    assert asyncio.run(answer_list(state, "/v1/prices", [])) is None
-    assert asyncio.run(answer_search(state, "/v1/prices/search", [("query", "active:'true'")])) is None
 
 
 def test_price_list_filters_over_a_registered_store() -> None:
@@ -90,17 +85,15 @@ def test_price_list_filters_over_a_registered_store() -> None:
         _list(state, type="metered")
 
 
-def test_the_store_is_read_once_until_a_write_invalidates_the_cache() -> None:
-    calls: list[tuple[str, ...]] = []
-    state = _state_with_prices(calls)
+def test_a_collection_is_read_once_until_the_store_changes() -> None:
+    state = _state_with_prices()
     _list(state)
     _search(state, "active:'true'")
-    assert calls == [()]
     _list(state, **{"expand[]": "data.product"})
-    assert calls == [(), ("data.product",)]
-    state.lists.invalidate()
+    assert state.reads == ["price"]
+    state.generation += 1
     _list(state)
-    assert calls == [(), ("data.product",), ()]
+    assert state.reads == ["price", "price"]
 
 
 def test_price_search_over_a_registered_store() -> None:
@@ -117,20 +110,14 @@ def test_price_search_over_a_registered_store() -> None:
 
 
 def test_next_page_survives_the_deletion_of_its_last_object() -> None:
-    store = list(PRICES)
-
-    async def all_prices(expand: tuple[str, ...]) -> list[dict[str, Any]]:
-        return store
-
-    state = _State()
-    state.lists.sources["prices"] = all_prices
+    state = _state_with_prices()
     query = [("query", "currency:'usd'"), ("limit", "1")]
-    first = asyncio.run(answer_search(state, "/v1/prices/search", query))
+    first = answer_search(state, "/v1/prices/search", query)
     assert first is not None and [p["id"] for p in first["data"]] == ["price_4"] and first["has_more"]
-    store.remove(PRICES[3])  # price_4, the object the token names, is deleted
-    state.lists.invalidate()
-    second = asyncio.run(answer_search(state, "/v1/prices/search", [*query, ("page", first["next_page"])]))
+    state.objects["price"].remove(PRICES[3])  # price_4, the object the token names, is deleted
+    state.generation += 1
+    second = answer_search(state, "/v1/prices/search", [*query, ("page", first["next_page"])])
     assert second is not None and [p["id"] for p in second["data"]] == ["price_3"]
     with pytest.raises(StripeErrorResponse) as caught:
-        asyncio.run(answer_search(state, "/v1/prices/search", [("query", "active:'true'"), ("page", first["next_page"])]))
+        answer_search(state, "/v1/prices/search", [("query", "active:'true'"), ("page", first["next_page"])])
     assert caught.value.param == "page"

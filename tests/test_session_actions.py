@@ -94,10 +94,13 @@ def test_balance_transactions_from_a_real_charge_in_jpy(session: Session) -> Non
     intent = session.request("stripe", "/v1/payment_intents", method="POST", body={
         "amount": 5000, "currency": "jpy", "payment_method": "pm_card_visa", "confirm": True})
     assert intent.status[0] == "succeeded"
-    txns = session.list_balance_transactions(type="charge", currency="jpy")
-    assert len(txns) == 1
-    assert txns.amount.dtype == "Int64" and txns.amount[0] == 5000
-    assert txns.stripe.to_major().amount[0] == 5000  # zero-decimal currency: no division
+    charges = session.list_charges(payment_intent=intent.id[0])
+    assert charges.amount.dtype == "Int64" and charges.amount[0] == 5000
+    assert charges.stripe.to_major().amount[0] == 5000  # zero-decimal currency: no division
+    txns = session.list_balance_transactions(type="charge")  # a US account settles the yen in USD
+    assert len(txns) == 1 and txns.currency[0] == "usd"
+    assert txns.amount[0] == round(5000 * txns.exchange_rate[0])
+    assert txns.stripe.to_major().amount[0] == txns.amount[0] / 100
     assert str(txns.available_on.dtype) == "datetime64[ns, UTC]"
 
 

@@ -256,6 +256,7 @@ def test_values_cover_every_control_type_without_sending():
 
 def test_live_writes_need_the_live_checkbox(stripe_server, tmp_path):
     live_key = "sk_live_WidgetFormLiveKey0000abcd"
+    stripe_server.add_secret_key(live_key)
     store = CredentialStore(config_dir=tmp_path, keyring=None)
     live = connect(live_key, base_url=stripe_server.url, save=False, store=store,
                    config=SessionConfig(progress=False), allow_live_on_custom_base=True)

@@ -19,6 +19,9 @@ Where they are kept
   symlink. A directory or file that is a symlink, not owned by the user, or writable by group or
   others is refused with one line; one that is ours but readable by others is narrowed.
 
+A profile whose base URL is on this machine (the local sandbox) is kept for this process only, never
+in the keyring or the file: :mod:`.session_profiles`.
+
 Where credentials come from, in the Stripe CLI's order, is :mod:`.resolution`; the checks that keep the
 directory and file private are :mod:`.private_files`.
 """
@@ -42,6 +45,7 @@ import platformdirs
 from ..errors import ConfigurationError, UsageError
 from .keys import Secret, classify_key
 from .private_files import NOFOLLOW, check_private, make_private_dirs
+from .session_profiles import SESSION, is_session_only, overlay_for
 
 __all__ = [
     "CONFIG_DIR_ENV",
@@ -112,7 +116,7 @@ class ProfileInfo:
     kind: CredentialKind
     masked: str
     active: bool
-    stored_in: Literal["keyring", "file"]
+    stored_in: Literal["keyring", "file", "session"]
     project_id: str | None = None
     account_id: str | None = None
     account_name: str | None = None
@@ -208,7 +212,12 @@ class CredentialStore:
         data = self._read()
         entry: dict[str, Any] = {"kind": credentials.kind, "masked": credentials.masked}
         entry.update({name: getattr(credentials, name) for name in _META_FIELDS})
-        if self._keyring_set(profile, credentials.secret):
+        if is_session_only(credentials.base_url):  # a base on this machine: kept in memory only
+            if data["profiles"].get(profile, {}).get("stored_in") == "keyring":
+                self._keyring_delete(profile)  # the profile it replaces
+            entry["stored_in"] = SESSION
+            entry["secret"] = credentials.secret.reveal()
+        elif self._keyring_set(profile, credentials.secret):
             entry["stored_in"] = "keyring"
         else:
             entry["stored_in"] = "file"
@@ -321,6 +330,17 @@ class CredentialStore:
         return f"no saved profile '{name}' (saved profiles: {saved})"
 
     def _read(self) -> dict[str, Any]:
+        """The file's profiles with this process's session-only ones over them."""
+        return overlay_for(self.path).merge(self._read_file())
+
+    def _write(self, data: dict[str, Any]) -> None:
+        """Session-only profiles to memory, the rest to the file (not created for session profiles alone)."""
+        on_file = self._read_file()
+        wanted = overlay_for(self.path).split(data, on_file.get("active"))
+        if wanted["profiles"] or wanted.get("active") or os.path.lexists(self.path):
+            self._write_file(wanted)
+
+    def _read_file(self) -> dict[str, Any]:
         path = self.path
         directory = Path(self.config_dir)
         if not os.path.lexists(directory):
@@ -349,7 +369,7 @@ class CredentialStore:
             raise ConfigurationError(f"{path} is not a paragon_magic credentials file; fix or delete it")
         return data
 
-    def _write(self, data: dict[str, Any]) -> None:
+    def _write_file(self, data: dict[str, Any]) -> None:
         directory = Path(self.config_dir)
         make_private_dirs(directory)
         tmp = directory / f".{FILE_NAME}.{secrets.token_hex(6)}.tmp"

@@ -5,8 +5,10 @@ Paragon's docs require them — and ``aud = "useparagon.com/{project_id}"`` (Par
 a token without it takes the project id it is used with). Only RS256 is accepted.
 
 Lifetime: :func:`mint_user_token` makes tokens valid for one hour (``ttl=3600``), as in Paragon's
-examples (which also show 24 h and 7 d); a notebook refuses a token once ``exp`` has passed, before
-sending anything, so a long session mints (or is given) a fresh token and authenticates again.
+examples, and at most :data:`MAX_LIFETIME` (24 h): a leaked token is then good for a day at most. A
+token is refused, before anything is sent, once ``exp`` has passed, when it claims a lifetime
+(``exp - iat``) beyond 24 h, or when it was issued (``iat``) more than :data:`CLOCK_SKEW` (5 min) in
+the future — so a long session mints (or is given) a fresh token and authenticates again.
 A notebook only needs :func:`inspect_user_token` (it decodes without the public key, as Paragon's
 browser SDK does); the Proxy API server — and our double of it — uses :func:`verify_user_token`.
 No message here ever contains a token or a key.
@@ -26,6 +28,8 @@ from .keys import Secret
 
 __all__ = [
     "AUDIENCE_PREFIX",
+    "CLOCK_SKEW",
+    "MAX_LIFETIME",
     "InvalidTokenError",
     "TokenInfo",
     "generate_signing_key",
@@ -36,11 +40,16 @@ __all__ = [
 
 AUDIENCE_PREFIX = "useparagon.com/"
 ALGORITHM = "RS256"
+#: The longest lifetime (``exp - iat``) minted or accepted, in seconds.
+MAX_LIFETIME = 24 * 3600
+#: How far in the future ``iat`` may be (clocks differ a little), in seconds.
+CLOCK_SKEW = 300
 
 
 class InvalidTokenError(UsageError):
     """A Paragon user token that cannot be used. ``reason``: "malformed", "algorithm", "expired",
-    "audience", "project" (no project id anywhere) or "signature"."""
+    "lifetime" (over 24 h, or issued in the future), "audience", "project" (no project id anywhere) or
+    "signature"."""
 
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message, field="token")
@@ -106,11 +115,15 @@ def mint_user_token(
     ttl: float = 3600,
     now: float | datetime | None = None,
 ) -> str:
-    """A user token for ``user_id`` in ``project_id``, valid for ``ttl`` seconds (default 1 h) from ``now``."""
+    """A user token for ``user_id`` in ``project_id``, valid for ``ttl`` seconds (default 1 h, at most
+    :data:`MAX_LIFETIME`, 24 h) from ``now``."""
     if not user_id:
         raise UsageError("a user id is needed to mint a Paragon user token", field="user_id")
     if not project_id:
         raise UsageError("a project id is needed to mint a Paragon user token", field="project_id")
+    if not 1 <= float(ttl) <= MAX_LIFETIME:
+        raise UsageError(f"a Paragon user token lives between 1 second and 24 hours (ttl <= {MAX_LIFETIME}), "
+                         f"not {ttl!r} seconds", field="ttl")
     issued = int(_epoch(now))
     claims = {
         "sub": str(user_id),
@@ -204,6 +217,17 @@ def _check_claims(claims: dict[str, Any], project_id: str | None, now: float | d
         raise InvalidTokenError(
             "the Paragon user token has no issue time (iat claim); Paragon requires sub, iat and exp",
             reason="malformed",
+        )
+    if issued > _epoch(now) + CLOCK_SKEW:
+        raise InvalidTokenError(
+            "the Paragon user token was issued in the future (iat claim); check the clock of the machine "
+            "that minted it", reason="lifetime",
+        )
+    if expires - issued > MAX_LIFETIME:
+        hours = (expires - issued) / 3600
+        raise InvalidTokenError(
+            f"the Paragon user token is valid for {hours:.0f} hours; at most 24 hours are accepted "
+            "(mint a shorter-lived one)", reason="lifetime",
         )
     audiences = claims.get("aud")
     audiences = [audiences] if isinstance(audiences, str) else audiences

@@ -1,9 +1,9 @@
 """Stripe HTTP client layer: httpx only (no IPython, no widgets, no pandas)."""
 
-from ._base import DEFAULT_STRIPE_VERSION, StripeResponse
+from ._base import DEFAULT_STRIPE_VERSION, StripeResponse, check_caller_headers
 from .async_ import AsyncStripeClient
 from .backends import Backend, DirectBackend, ParagonBackend
-from .bases import DEFAULT_STRIPE_BASE, check_base_url, is_loopback_host, is_stripe_base
+from .bases import DEFAULT_STRIPE_BASE, check_base_url, check_request_path, is_loopback_host, is_stripe_base, uses_environment_proxies
 from .encoding import encode_form, flatten_params
 from .errors import (
     APIConnectionError,
@@ -43,8 +43,11 @@ __all__ = [
     "DEFAULT_STRIPE_VERSION",
     "DEFAULT_STRIPE_BASE",
     "check_base_url",
+    "check_caller_headers",
+    "check_request_path",
     "is_loopback_host",
     "is_stripe_base",
+    "uses_environment_proxies",
     "StripeError",
     "AuthenticationError",
     "StripePermissionError",

@@ -20,18 +20,28 @@ import httpx
 from .._version import __version__
 from ..errors import UsageError
 from .backends import Backend
+from .bases import check_request_path
 from .encoding import encode_form
 from .errors import APIConnectionError, StripeError
 from .ratelimit import RateLimiter, WindowPacer
 from .redaction import install_httpx_log_filter, mask_url
 from .retry import RetryPolicy
 
-__all__ = ["DEFAULT_STRIPE_VERSION", "StripeResponse", "ClientCore", "ClientBase", "Call", "USER_AGENT"]
+__all__ = ["DEFAULT_STRIPE_VERSION", "StripeResponse", "ClientCore", "ClientBase", "Call", "USER_AGENT",
+           "check_caller_headers"]
 
 #: The API version stripe-python 16.1 pins.
 DEFAULT_STRIPE_VERSION = "2026-10-28.endive"
 USER_AGENT = f"paragon_magic/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+#: Headers a caller may not set: each is the connection's own (the live-write guard checks what they say).
+_RESERVED_HEADERS = {
+    "authorization": "it carries the connection's own key or token; connect with the other key instead",
+    "x-paragon-credential": "choose the connected account with selected_credential_id=… (session.request: credential=…)",
+    "stripe-account": "act as a connected account with account=… (the client's stripe_account)",
+    "stripe-version": "pin the API version with connect(stripe_version=…) or client.stripe_version",
+}
 
 logger = logging.getLogger("paragon_magic.client")
 install_httpx_log_filter()  # httpx's INFO line of each of our requests shows its URL masked
@@ -80,7 +90,7 @@ class ClientCore:
     ) -> httpx.Request:
         """The exact request ``request()`` would send (POSTs get a fresh idempotency key if none given)."""
         method = method.upper()
-        url = self.backend.url(path)
+        url = self.backend.url(check_request_path(path))
         content: bytes | None = None
         all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **self.backend.auth_headers()}
         if self.stripe_version:
@@ -96,7 +106,7 @@ class ClientCore:
             all_headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         elif idempotency_key:
             all_headers["Idempotency-Key"] = idempotency_key
-        all_headers.update(headers or {})
+        all_headers.update(check_caller_headers(headers))
         for name, value in all_headers.items():  # HTTP allows printable ASCII only; say so before sending
             if isinstance(value, str) and not (value.isascii() and value.isprintable()):
                 raise UsageError(f"the {name} header must be printable ASCII text (letters, digits, punctuation)")
@@ -254,6 +264,18 @@ class Call:
         """``error``, annotated with the number of attempts made."""
         error.attempts = self.attempts
         return error
+
+
+def check_caller_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """``headers`` as a dict, or a one-line ``UsageError`` when one of them is the connection's own
+    (``Authorization``, ``X-Paragon-Credential``, ``Stripe-Account``, ``Stripe-Version``): a caller's
+    value would replace what the live-write guard checked, so each is refused, naming the option."""
+    given = dict(headers or {})
+    for name in given:
+        reason = _RESERVED_HEADERS.get(str(name).strip().lower())
+        if reason is not None:
+            raise UsageError(f"the {str(name).strip()} header cannot be set per request: {reason}", field="headers")
+    return given
 
 
 def _about_the_rate(headers: httpx.Headers, body: Any) -> bool:

@@ -10,14 +10,19 @@
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
+
+import httpx
 
 from ..errors import UsageError
 
-__all__ = ["DEFAULT_STRIPE_BASE", "check_base_url", "is_loopback_host", "is_stripe_base"]
+__all__ = ["DEFAULT_STRIPE_BASE", "check_base_url", "check_request_path", "is_loopback_host", "is_stripe_base",
+           "uses_environment_proxies"]
 
 DEFAULT_STRIPE_BASE = "https://api.stripe.com"
 _LOOPBACK_NAMES = frozenset({"localhost"})
+_DNS_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*")
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -35,11 +40,44 @@ def is_loopback_host(host: str | None) -> bool:
     return (mapped or address).is_loopback
 
 
+def uses_environment_proxies(url: str) -> bool:
+    """Whether requests to ``url`` may follow ``$HTTP_PROXY``/``$HTTPS_PROXY``/``$ALL_PROXY`` (httpx's
+    ``trust_env``): yes for another machine (corporate proxies are real), never for this one. httpx
+    does not exempt ``127.0.0.1`` from a proxy, which would carry the key, the sandbox's per-run
+    secrets and Paragon tokens to the proxy in clear text."""
+    try:
+        host = httpx.URL(str(url)).host
+    except (httpx.InvalidURL, TypeError):
+        return False
+    return not is_loopback_host(host)
+
+
 def is_stripe_base(url: str) -> bool:
-    """True when ``url`` is Stripe's own API (``https://`` to ``stripe.com`` or a subdomain)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".").lower()
-    return parts.scheme == "https" and (host == "stripe.com" or host.endswith(".stripe.com"))
+    """True when ``url`` is Stripe's own API (``https://`` to ``stripe.com`` or a subdomain), as httpx
+    reads it (the host it will connect to)."""
+    text = str(url).strip()
+    try:
+        sent = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError):
+        return False
+    host = _plain_host(sent) or ""
+    if "\\" in text or sent.userinfo:  # other parsers (browsers) read another host in these
+        return False
+    return sent.scheme == "https" and (host == "stripe.com" or host.endswith(".stripe.com"))
+
+
+def _plain_host(url: httpx.URL) -> str | None:
+    """The host httpx will connect to, lower-case without a trailing dot, when it is a plain DNS name
+    (letters, digits, ``-``, ``_`` and ``.``, IDNA-encoded) or an IP address; ``None`` for anything else
+    (a backslash, ``%``, ``@``… in the host)."""
+    host = url.raw_host.decode("ascii", "replace").rstrip(".").lower()
+    if _DNS_NAME.fullmatch(host):
+        return host
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+    return url.host.lower()
 
 
 def check_base_url(url: str, *, what: str, live: bool = False, allow_non_stripe_live: bool = False) -> str:
@@ -52,16 +90,22 @@ def check_base_url(url: str, *, what: str, live: bool = False, allow_non_stripe_
     text = str(url).strip()
     try:
         parts = urlsplit(text)
-        host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
+        sent = httpx.URL(text)  # what httpx will really connect to: every check below reads this parse
+    except (ValueError, httpx.InvalidURL):
         raise UsageError(f"{what} is not a valid URL (expected https://host[:port])", field="base_url") from None
-    scheme = parts.scheme.lower()
+    host = _plain_host(sent)
+    split_host = (parts.hostname or "").rstrip(".").lower()
+    if host is None or "\\" in text or split_host not in (host, sent.host.rstrip(".").lower()):
+        raise UsageError(f"{what} must be https://host[:port] with one plain host name (letters, digits, '-', "
+                         "'.') or an IP address: this one is not, or parsers read it as different hosts",
+                         field="base_url")
+    scheme = sent.scheme
     if scheme not in ("http", "https") or not host:
         raise UsageError(f"{what} must be an https:// URL with a host name, not {_shown(text)}", field="base_url")
-    if parts.username or parts.password:
+    if parts.username or parts.password or sent.userinfo:
         raise UsageError(f"{what} must not hold a user name or password", field="base_url")
-    if parts.query or parts.fragment:
+    if parts.query or parts.fragment or sent.query or sent.fragment:
         raise UsageError(f"{what} must not hold a query (?…) or fragment (#…)", field="base_url")
     if scheme == "http" and not is_loopback_host(host):
         raise UsageError(
@@ -76,6 +120,23 @@ def check_base_url(url: str, *, what: str, live: bool = False, allow_non_stripe_
             field="base_url",
         )
     return text.rstrip("/")
+
+
+def check_request_path(path: str) -> str:
+    """``path`` when it stays where it is sent, else a one-line ``UsageError``.
+
+    A ``.`` or ``..`` segment (also percent-encoded) or a backslash would be resolved by httpx or the
+    server: with Paragon a data-derived id of ``..`` would send the user token outside
+    ``/sdk/proxy/stripe/``. Checked on the path only (the query may hold anything).
+    """
+    route = str(path).split("?", 1)[0]
+    decoded = unquote(route)
+    if "\\" in decoded or any(segment in (".", "..") for segment in decoded.split("/")):
+        from .redaction import mask_url
+
+        raise UsageError(f"a request path may not hold '.' or '..' segments or backslashes: {mask_url(route)[:120]!r}",
+                         field="path")
+    return path
 
 
 def _shown(url: str) -> str:

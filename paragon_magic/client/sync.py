@@ -9,6 +9,7 @@ import httpx
 
 from ._base import DEFAULT_STRIPE_VERSION, ClientBase, StripeResponse
 from .backends import Backend
+from .bases import uses_environment_proxies
 from .redaction import sending
 from .errors import StripeError
 from .pagination import PageWalk
@@ -44,7 +45,7 @@ class StripeClient(ClientBase):
         )
         self._http = httpx.Client(
             transport=transport, timeout=timeout, follow_redirects=False, event_hooks=dict(event_hooks or {}),
-            verify=shared_tls_context(),
+            verify=shared_tls_context(), trust_env=uses_environment_proxies(backend.base_url),
         )
 
     def request(

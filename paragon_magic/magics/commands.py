@@ -23,8 +23,9 @@ from ..session import Session
 from . import display
 from .context import MagicContext
 from .history import redact_current_input
+from .metrics import METRIC_COMMANDS
 from .parser import SUBCOMMANDS, ParsedCall, parse_cell, parse_line
-from .templating import SECRET_ON_LINE
+from .templating import holds_secret
 
 _KEY_ON_LINE = (
     "API keys must not be typed on a magic line: the line is saved in the notebook and in IPython's "
@@ -38,7 +39,7 @@ _TOKEN_ENV = "PARAGON_USER_TOKEN"
 
 def refuse_secrets(ctx: MagicContext, *texts: str | None) -> None:
     """Refuse input holding a key or token, after masking it in IPython's saved history."""
-    if any(text and SECRET_ON_LINE.search(text) for text in texts):
+    if any(text and holds_secret(text) for text in texts):
         redact_current_input(ctx.shell)
         raise UsageError(_KEY_ON_LINE)
 
@@ -261,6 +262,7 @@ _SUBCOMMANDS = {
     "actions": cmd_actions, "help": cmd_help, "status": cmd_status, "connect": cmd_connect,
     "use": cmd_use, "disconnect": cmd_disconnect, "profiles": cmd_profiles, "form": cmd_form,
 }
+_SUBCOMMANDS.update(METRIC_COMMANDS)  # %stripe mrr, mrr-history, churn, cohorts, ... (magics/metrics.py)
 
 
 # -- %paragon -----------------------------------------------------------------------------------
@@ -272,7 +274,7 @@ PARAGON_USAGE = ("%paragon authenticate PROJECT_ID [--signing-key FILE --user US
 
 def run_paragon(ctx: MagicContext, line: str) -> Any:
     """``%paragon authenticate|status|user|use-credential|meta``."""
-    if SECRET_ON_LINE.search(line):
+    if holds_secret(line):
         redact_current_input(ctx.shell)
         raise UsageError(f"secrets must not be typed on a magic line (they would stay in the history): set "
                          f"${_TOKEN_ENV} or use --signing-key FILE --user ID")

@@ -17,6 +17,7 @@ from ..client.redaction import mask_text, mask_url
 from ..catalog import actions_schema, summary_table
 from ..frame_select import compact_columns
 from ..session import Session
+from .metrics import METRIC_USAGE
 
 USAGE = """\
 %stripe <action> [id] [--flag value ...] [key[sub]=value ...] [-o NAME] [--columns a,b] [--dry-run] [--live]
@@ -52,8 +53,12 @@ Examples:
   %stripe list_charges --customer {{ customers.id[0] }} --limit 50
   %stripe search_customers "email:'jenny@example.com'"
   %stripe request GET /v1/charges --limit 250
-Finance: revenue, fees and net per currency in major units from balance transactions:
-  txns.stripe.to_major().groupby("currency")[["amount", "fee", "net"]].sum()"""
+  %stripe mrr --by product
+  %stripe mrr-history --months 6 -o history
+Finance: charges, refunds, disputes, fees and net per currency and month (payouts left out):
+  %stripe list_balance_transactions --month last-month -o txns
+  from paragon_magic.metrics import net_revenue; net_revenue(txns).stripe.to_major()"""
+USAGE = USAGE.replace("\nValues may be Python", "\n" + METRIC_USAGE + "\nValues may be Python", 1)
 
 
 def actions_text() -> str:

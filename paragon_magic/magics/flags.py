@@ -5,7 +5,8 @@ from __future__ import annotations
 from ..catalog_types import Action, Param
 
 #: ``%stripe <word>`` commands handled by the magic itself, never parsed as actions.
-SUBCOMMANDS = ("connect", "use", "disconnect", "profiles", "status", "actions", "help", "form")
+SUBCOMMANDS = ("connect", "use", "disconnect", "profiles", "status", "actions", "help", "form",
+               "mrr", "mrr-history", "mrr-changes", "churn", "cohorts", "trials")
 METHODS = ("GET", "POST", "DELETE")
 
 #: Options valid for every action: normalised name -> kind of value.

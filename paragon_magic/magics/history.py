@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .templating import mask_secrets as mask_line_secrets
+from .templating import mask_typed_secrets as mask_line_secrets
 
 
 def redact_current_input(shell: Any) -> None:

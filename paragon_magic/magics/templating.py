@@ -27,9 +27,27 @@ _DOUBLE_QUOTE_ESCAPES = '"\\$`\n'
 _SECRET_ANYWHERE = re.compile(SECRET_ON_LINE.pattern.replace("(?<![A-Za-z0-9])", ""))
 
 
+#: What the magics' tokenizer drops when it joins a word (``s"k_test_…"`` is read as ``sk_test_…``).
+_QUOTING = re.compile(r"[\"'\\]")
+
+
+def holds_secret(text: str) -> bool:
+    """Whether ``text`` holds a key or token, also once quotes and backslashes are dropped, as the
+    tokenizer drops them (``--email s"k_test_…"`` reaches the parser as ``sk_test_…``)."""
+    return bool(SECRET_ON_LINE.search(text) or SECRET_ON_LINE.search(_QUOTING.sub("", text)))
+
+
+def mask_typed_secrets(text: str) -> str:
+    """:func:`mask_secrets` for a typed line or cell; a key split by quotes or backslashes is masked
+    too (that text then comes back with its quotes and backslashes dropped)."""
+    joined = _QUOTING.sub("", text)
+    split = any(match.group(0) not in text for match in _SECRET_ANYWHERE.finditer(joined))
+    return mask_secrets(joined if split else text)
+
+
 def reject_secrets(text: str) -> None:
     """Refuse text that contains an API key literal (it would be saved in the notebook's history)."""
-    if SECRET_ON_LINE.search(text):
+    if holds_secret(text):
         raise UsageError(
             "API keys must not be typed on the %stripe line (they would be saved in the notebook and its "
             "history); run `%stripe connect` and paste the key at its prompt instead"

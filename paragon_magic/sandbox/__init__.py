@@ -1,5 +1,6 @@
-"""A local Stripe for tests and notebooks: localstripe (GPL, own child process) behind a front layer
-that behaves like Stripe's API (errors, keys, lists, idempotency, faults). Loopback only."""
+"""A local Stripe for tests and notebooks: our own engine (objects, clocks, billing, payments, events)
+behind a front that behaves like Stripe's API (errors, keys, lists, idempotency, faults), in one child
+process bound to loopback."""
 
 from .server import SANDBOX_KEY, LocalStripe, SandboxStartError
 

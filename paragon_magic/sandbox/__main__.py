@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import signal
 import sys
 import threading
 
 from ..errors import ParagonMagicError
-from .server import LocalStripe
+from .server import SANDBOX_KEY, LocalStripe
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m paragon_magic.sandbox",
-        description="Run localstripe behind a Stripe-faithful front layer on 127.0.0.1.",
+        description="Run the local Stripe sandbox (its own engine behind a Stripe-faithful front) on 127.0.0.1.",
+        epilog=(f"Keys: the Stripe API here accepts only the sandbox's public demo key {SANDBOX_KEY} "
+                "(and keys registered through the control plane by the process that started it); any "
+                "other key is refused (401). The key being public, any local process can use the demo "
+                "data it holds; nothing reaches Stripe. The control plane (/_sandbox/*) answers only "
+                "this run's secret, which is never printed. See SECURITY.md."),
     )
     parser.add_argument("--port", type=int, default=0, help="front layer port (default: any free)")
     parser.add_argument("--seed", action="store_true", help="fill the store with demo data")
@@ -33,12 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(args: argparse.Namespace, stop: threading.Event) -> int:
     with LocalStripe(port=args.port) as server:
         if args.seed:
-            try:
-                seed_module = importlib.import_module("paragon_magic.sandbox.seed")
-            except ModuleNotFoundError:
-                print("--seed: paragon_magic.sandbox.seed is not available", file=sys.stderr)
-                return 2
-            print(seed_module.seed(server.url, server.key, control_headers=server.control_headers), flush=True)
+            print(server.seed(), flush=True)
         print(f"Local Stripe running at {server.url}", flush=True)
         print(f"API key: {server.key}", flush=True)
         print(f"Use it from Python or a notebook: export STRIPE_API_BASE={server.url} "

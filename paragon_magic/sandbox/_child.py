@@ -1,13 +1,16 @@
-"""Plumbing shared by the sandbox's child processes (the localstripe child and the front layer child).
+"""Plumbing of the sandbox's child process (the engine behind its front).
 
 A child binds ``127.0.0.1`` itself (port 0 = any free port, so there is no race between choosing and
-binding), reports the port on the first line of stdout, then serves. A watchdog thread reads stdin:
-the parent holds the other end of that pipe, so when the parent exits (even killed), stdin hits EOF
-and the child exits too.
+binding), reports the port on the first line of stdout, then serves. The parent writes the child's
+per-run secrets as the first line of its stdin (a JSON object: never in the environment, which stays
+readable in ``/proc/<pid>/environ`` for the child's whole life, nor on the command line). After that
+line a watchdog thread reads stdin: the parent holds the other end of that pipe, so when the parent
+exits (even killed), stdin hits EOF and the child exits too.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -15,16 +18,36 @@ import threading
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
-#: The per-run secret of the front's ``/_sandbox/*`` control routes (header, and the child's env var).
+#: The sandbox's fixed, public demo key: its data plane accepts it, and keys registered by the owner.
+SANDBOX_KEY = "sk_test_paragonMagicSandbox4242"
+#: The per-run secret of the front's ``/_sandbox/*`` control routes (header, and its name on stdin).
 CONTROL_HEADER = "Paragon-Sandbox-Secret"
 CONTROL_SECRET_ENV = "PARAGON_SANDBOX_CONTROL_SECRET"
-#: The header the front adds on every call to its localstripe child, which answers nothing else.
-UPSTREAM_HEADER = "Paragon-Sandbox-Upstream"
-UPSTREAM_SECRET_ENV = "PARAGON_SANDBOX_UPSTREAM_SECRET"
+
+_secrets: dict[str, str] | None = None
+
+
+def secrets_line(secrets: dict[str, str] | None) -> bytes:
+    """What the parent writes first on a child's stdin: its secrets as one JSON line."""
+    return json.dumps(dict(secrets or {})).encode() + b"\n"
+
+
+def read_secrets() -> dict[str, str]:
+    """The secrets the parent wrote as the first line of stdin (read once; ``{}`` without one)."""
+    global _secrets
+    if _secrets is None:
+        line = sys.stdin.buffer.readline()
+        try:
+            data = json.loads(line) if line.strip() else {}
+        except ValueError:
+            data = {}
+        _secrets = {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return _secrets
 
 
 def start_parent_watchdog() -> None:
     """Exit this process as soon as stdin closes (the parent died or stopped us)."""
+    read_secrets()  # the first line is the secrets, not the watchdog's
 
     def watch() -> None:
         try:
@@ -55,25 +78,8 @@ def announce_port(sock: socket.socket) -> None:
 
 
 def take_secret(name: str) -> str:
-    """Read a secret the parent passed in the environment, and remove it from this process's env."""
-    return os.environ.pop(name, "")
-
-
-def admit_only(app: Any, header: str, secret: str) -> None:
-    """Make ``app`` (localstripe's own, unmodified on disk) answer only requests carrying ``header:
-    secret`` (the front adds it); everything else, from any other local process, is 404."""
-    import hmac
-
-    from aiohttp import web
-
-    @web.middleware
-    async def only_the_front(request: Any, handler: Any) -> Any:
-        given = request.headers.get(header, "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-            return web.json_response({"error": {"message": "Not found"}}, status=404)
-        return await handler(request)
-
-    app.middlewares.insert(0, only_the_front)
+    """The secret ``name`` the parent passed on stdin (and forget it here); ``""`` when not given."""
+    return read_secrets().pop(name, "")
 
 
 def minimal_environment(extra: dict[str, str] | None = None) -> dict[str, str]:

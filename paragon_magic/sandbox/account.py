@@ -1,4 +1,4 @@
-"""Account objects for ``GET /v1/account`` and ``/v1/accounts/{id}`` (localstripe has no Connect)."""
+"""Account objects for ``GET /v1/account`` and ``/v1/accounts/{id}`` (the sandbox platform and the connected accounts it has seen)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""The seeded business as a deterministic timeline of events (no I/O): who signs up when, what they
-buy, when they upgrade, fail to pay, churn, pay once, get refunded, and when the balance is paid out.
+"""The seeded business as a deterministic script of intentions (no I/O): who signs up when, what they
+buy, when they upgrade or downgrade, when their card starts failing, when they cancel, what they buy
+once, what is refunded and disputed.
 
-``seed.py`` plays the timeline against the sandbox with its clock set to each event's moment.
-Same ``rng_seed`` and ``now``, same timeline.
+Only intentions: the engine produces everything else (invoices, renewals, prorations, payment
+retries and dunning, fees, payouts, events) as ``seed.py`` advances its clock through the script.
+Same ``rng_seed`` and ``now``, same script.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ DAY = 86_400
 MONTHS_OF_HISTORY = 18
 TRIAL_DAYS = 14
 YEARLY_MONTHS = 10  # a yearly price is ten months' worth
-PAYOUT_EVERY_DAYS = 14
 CURRENCIES = ("usd", "eur", "gbp", "jpy")
 
 
@@ -49,11 +50,11 @@ ADD_ONS = (("Onboarding session", 2), ("Extra seats", 1), ("Data export", 0.5), 
 MONTHLY_CHURN = 0.035
 UPGRADE = 0.04
 DOWNGRADE = 0.03
-PAYMENT_FAILURE = 0.025
-RECENT_PAYMENT_FAILURE = 0.25
+PAYMENT_FAILURE = 0.03  # the customer's card starts failing before a renewal (dunning follows)
 YEARLY_CHURN = 0.25  # at each yearly renewal
 TRIAL_SHARE = 0.25
 TRIAL_CONVERSION = 0.7
+DISPUTED_SHARE = 0.08  # of one-off payments
 
 
 def price_amount(tier: Tier, currency: str, interval: str) -> int:
@@ -82,7 +83,6 @@ class Timeline:
     start: int
     now: int
     events: list[Event] = field(default_factory=list)
-    fields: dict[str, dict[str, int | None]] = field(default_factory=dict)  # sub key -> timestamps
 
     def add(self, at: int, kind: str, **data: Any) -> None:
         self.events.append(Event(at, len(self.events), kind, data))
@@ -110,10 +110,6 @@ def build_timeline(*, customers: int, rng_seed: int, now: int) -> Timeline:
         if rng.random() < 0.75:
             _subscription(rng, line, index, currency, min(signup + rng.randint(0, 3) * DAY, now - DAY))
         _one_off_payments(rng, line, index, currency, signup)
-    at = add_interval(start, "month") - add_interval(start, "month") % DAY
-    while at < now - DAY:
-        line.add(at, "payout")
-        at += PAYOUT_EVERY_DAYS * DAY
     line.events.sort()
     return line
 
@@ -127,43 +123,31 @@ def _subscription(rng: random.Random, line: Timeline, customer: int, currency: s
     anchor = began
     if trial:
         anchor = began + TRIAL_DAYS * DAY
-        line.fields[key] = {"trial_start": began, "trial_end": anchor, "billing_cycle_anchor": anchor}
         if rng.random() > TRIAL_CONVERSION:
-            _cancel(line, key, anchor - 3600)
+            line.add(anchor - 3600, "cancel", sub=key, at_period_end=False)
             return
-    period = 0
+    period = 1
     while True:
-        at = add_interval(anchor, interval, period)
-        if at >= line.now - 60:
+        renewal = add_interval(anchor, interval, period)
+        if renewal >= line.now - DAY:
             return
-        if period > 0:
-            churn = MONTHLY_CHURN if interval == "month" else YEARLY_CHURN
-            if rng.random() < churn:
-                _cancel(line, key, at - rng.randint(1, 10) * DAY)
-                return
-            roll = rng.random()
-            if interval == "month" and roll < UPGRADE and tier + 1 < len(TIERS):
-                tier += 1
-                line.add(at - 3600, "change", sub=key, tier=tier, direction="upgrade")
-            elif interval == "month" and roll < UPGRADE + DOWNGRADE and tier > 0:
-                tier -= 1
-                line.add(at - 3600, "change", sub=key, tier=tier, direction="downgrade")
-        if period > 0 or trial:  # the first period of a subscription without trial is paid on creation
-            ref = f"inv:{customer}:{period}"
-            recent = at + 15 * DAY >= line.now  # a recent failure is still open (past due)
-            fail = period > 0 and rng.random() < (RECENT_PAYMENT_FAILURE if recent else PAYMENT_FAILURE)
-            line.add(at, "renew", sub=key, ref=ref, fail=fail)
-            if fail:  # past due until the end of the history, or written off and canceled
-                if at + 15 * DAY < line.now - 60:  # dunning gave up: written off or voided
-                    line.add(at + 15 * DAY, rng.choice(["uncollectible", "void"]), ref=ref)
-                    _cancel(line, key, at + 15 * DAY + 60)
-                return
+        churn = MONTHLY_CHURN if interval == "month" else YEARLY_CHURN
+        roll = rng.random()
+        if roll < churn:  # voluntary: now, or at the end of the period
+            line.add(renewal - rng.randint(1, 10) * DAY, "cancel", sub=key, at_period_end=rng.random() < 0.5)
+            return
+        if roll < churn + PAYMENT_FAILURE:  # the card fails from the renewal on: dunning decides
+            line.add(renewal - DAY, "card_fails", customer=customer)
+            return
+        change = rng.random()
+        mid_period = renewal - rng.randint(3, 20) * DAY
+        if interval == "month" and change < UPGRADE and tier + 1 < len(TIERS):
+            tier += 1
+            line.add(mid_period, "change", sub=key, tier=tier, direction="upgrade")
+        elif interval == "month" and change < UPGRADE + DOWNGRADE and tier > 0:
+            tier -= 1
+            line.add(mid_period, "change", sub=key, tier=tier, direction="downgrade")
         period += 1
-
-
-def _cancel(line: Timeline, key: str, at: int) -> None:
-    line.add(at, "cancel", sub=key)
-    line.fields.setdefault(key, {}).update(canceled_at=at, ended_at=at)
 
 
 def _one_off_payments(rng: random.Random, line: Timeline, customer: int, currency: str, signup: int) -> None:
@@ -174,8 +158,12 @@ def _one_off_payments(rng: random.Random, line: Timeline, customer: int, currenc
         name, factor = rng.choice(ADD_ONS)
         amount = int(TIERS[1].monthly[currency] * factor)
         ref = f"pay:{customer}:{n}"
-        line.add(at, "payment", customer=customer, ref=ref, amount=amount, currency=currency, description=name)
-        if rng.random() < 0.25:
+        disputed = rng.random() < DISPUTED_SHARE and at < line.now - 30 * DAY
+        line.add(at, "payment", customer=customer, ref=ref, amount=amount, currency=currency, description=name,
+                 disputed=disputed)  # fmt: skip
+        if disputed:
+            line.add(at + 10 * DAY, "dispute_evidence", ref=ref, win=rng.random() < 0.5)
+        elif rng.random() < 0.25:
             refund_at = min(at + rng.randint(1, 20) * DAY, line.now - 60)
             partial = rng.random() < 0.5
             line.add(refund_at, "refund", ref=ref, amount=amount // 3 if partial else None)

@@ -1,13 +1,12 @@
-"""``LocalStripe``: starts localstripe and the front layer as child processes and controls them.
+"""``LocalStripe``: starts the sandbox (the engine behind its Stripe front) as a child process and
+controls it.
 
-localstripe (GPL-3.0) is only ever imported inside its own child process, started with ``python -c``
-so nothing in this package imports it. Both children bind 127.0.0.1 on a free port, report the port
-on stdout, and exit when their stdin pipe closes (i.e. when this process exits or dies).
+The child gets its per-run secrets as the first line of stdin, binds 127.0.0.1 on a free port, reports
+the port on stdout, and exits when its stdin pipe closes (i.e. when this process exits or dies).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import secrets
 import subprocess
@@ -21,52 +20,8 @@ from typing import IO, Any
 import httpx
 
 from ..errors import ConfigurationError
-from ._child import CONTROL_HEADER, CONTROL_SECRET_ENV, UPSTREAM_HEADER, UPSTREAM_SECRET_ENV, minimal_environment
-
-#: The secret key the sandbox hands out (any well-formed ``sk_test_`` key is accepted too).
-SANDBOX_KEY = "sk_test_paragonMagicSandbox4242"
-
-_LOCALSTRIPE_CHILD = """
-import warnings
-warnings.simplefilter("ignore")
-import localstripe.resources as resources
-# No pickling to the machine-wide /tmp/localstripe.pickle, and never load a stale one.
-resources.Store.dump_to_disk = lambda self: None
-resources.Store.try_load_from_disk = lambda self: None
-resources.store.clear()
-
-# Listing customers exports each one's `subscriptions`, which scans the whole store: quadratic.
-# Index subscriptions by customer once per store version instead (statuses are read live).
-_version = [0]
-def _setitem(self, key, value):
-    dict.__setitem__(self, key, value)
-    _version[0] += 1
-def _delitem(self, key):
-    dict.__delitem__(self, key)
-    _version[0] += 1
-resources.Store.__setitem__ = _setitem
-resources.Store.__delitem__ = _delitem
-_index = {"version": -1, "by_customer": {}}
-def _customer_subscriptions(self):
-    if _index["version"] != _version[0]:
-        by_customer = {}
-        for key, value in resources.store.items():
-            if key.startswith("subscription:"):
-                by_customer.setdefault(value.customer, []).append(value)
-        _index.update(version=_version[0], by_customer=by_customer)
-    listing = resources.List("/v1/customers/" + self.id + "/subscriptions")
-    listing._list = [sub for sub in _index["by_customer"].get(self.id, [])
-                     if sub.status not in ("canceled", "incomplete_expired")]
-    return listing
-resources.Customer.subscriptions = property(_customer_subscriptions)
-
-from localstripe import server
-from paragon_magic.sandbox._child import UPSTREAM_HEADER, UPSTREAM_SECRET_ENV, admit_only, serve_app, take_secret
-admit_only(server.app, UPSTREAM_HEADER, take_secret(UPSTREAM_SECRET_ENV))
-serve_app(server.app, 0)
-"""
-
-_FRONT_CHILD = "from paragon_magic.sandbox.front import main; main()"
+from ._child import CONTROL_HEADER, CONTROL_SECRET_ENV, minimal_environment, secrets_line
+from ._child import SANDBOX_KEY  # the fixed demo key (the data plane accepts it and the keys registered here)
 
 
 class SandboxStartError(ConfigurationError):
@@ -79,7 +34,7 @@ class _Child:
     def __init__(self, name: str, args: list[str], secrets: dict[str, str] | None = None) -> None:
         self.name = name
         self._stderr: IO[bytes] = tempfile.TemporaryFile(prefix=f"paragon-sandbox-{name}-")
-        env = minimal_environment(secrets)  # never the parent's keys and tokens
+        env = minimal_environment()  # never the parent's keys and tokens, nor this run's secrets
         self.proc = subprocess.Popen(
             [sys.executable, *args],
             stdin=subprocess.PIPE,
@@ -88,6 +43,12 @@ class _Child:
             env=env,
             start_new_session=True,  # Ctrl-C in a terminal/notebook goes to the parent only
         )
+        if self.proc.stdin is not None:  # the secrets go on stdin: not in /proc/<pid>/environ or cmdline
+            try:
+                self.proc.stdin.write(secrets_line(secrets))
+                self.proc.stdin.flush()
+            except OSError:
+                pass  # the child died at once: its stderr says why, below
         line = self.proc.stdout.readline() if self.proc.stdout else b""
         if not line.strip().isdigit():
             try:
@@ -142,12 +103,11 @@ def _stop_all(children: list[_Child]) -> None:
 
 
 class LocalStripe:
-    """A local Stripe: localstripe plus the Stripe-faithful front layer, both on 127.0.0.1.
+    """A local Stripe on 127.0.0.1: the sandbox's engine behind its Stripe-faithful front.
 
-    ``url`` is the front layer (point clients there) and ``key`` the sandbox's secret key. The
-    ``/_sandbox/*`` control routes answer only this handle: each run makes a random control secret
-    (held here, never printed; ``control_headers`` carries it) and another one that the front adds
-    to every call to localstripe, which answers nothing else.
+    ``url`` is where clients point and ``key`` the sandbox's secret key; :meth:`seed` plays the demo
+    business (:mod:`.seed`) on it. The ``/_sandbox/*`` control routes answer only this handle: each
+    run makes a random control secret (held here, never printed; ``control_headers`` carries it).
     """
 
     def __init__(self, *, port: int = 0, start_timeout: float = 60.0) -> None:
@@ -158,41 +118,27 @@ class LocalStripe:
         self._control: httpx.Client | None = None
         self.key = SANDBOX_KEY
         self._control_secret = secrets.token_urlsafe(32)
-        self._upstream_secret = secrets.token_urlsafe(32)
 
     @property
     def control_headers(self) -> dict[str, str]:
         """The header ``/_sandbox/*`` requests need (for this process's tools and tests only)."""
         return {CONTROL_HEADER: self._control_secret}
 
-    @property
-    def upstream_headers(self) -> dict[str, str]:
-        """The header localstripe's own port needs (diagnostics and tests only)."""
-        return {UPSTREAM_HEADER: self._upstream_secret}
-
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> LocalStripe:
         if self._children:
             return self
-        if importlib.util.find_spec("localstripe") is None:  # looked up, never imported here (GPL)
-            raise ConfigurationError(
-                "the sandbox needs localstripe: pip install 'paragon_magic[sandbox]'"
-            )
         try:
-            upstream = _Child("localstripe", ["-W", "ignore", "-c", _LOCALSTRIPE_CHILD],
-                              {UPSTREAM_SECRET_ENV: self._upstream_secret})
-            self._children.append(upstream)
-            self._wait_ready(upstream, "/v1/balance", {"Authorization": f"Bearer {SANDBOX_KEY}",
-                                                       **self.upstream_headers})
-            front_args = ["-c", _FRONT_CHILD, "--upstream", upstream.url]
-            front = _Child("front", [*front_args, "--port", str(self._port)],
-                           {CONTROL_SECRET_ENV: self._control_secret, UPSTREAM_SECRET_ENV: self._upstream_secret})
+            args = ["-m", "paragon_magic.sandbox.front", "--port", str(self._port)]
+            front = _Child("front", args,
+                           {CONTROL_SECRET_ENV: self._control_secret})
             self._children.append(front)
             self._wait_ready(front, "/_sandbox/stats", self.control_headers)
         except BaseException:
             _stop_all(self._children)
             raise
-        self._control = httpx.Client(base_url=front.url, timeout=60.0, headers=self.control_headers)
+        self._control = httpx.Client(base_url=front.url, timeout=60.0, headers=self.control_headers,
+                                     trust_env=False)  # loopback: never through $HTTP_PROXY
         return self
 
     def stop(self) -> None:
@@ -211,7 +157,7 @@ class LocalStripe:
         """Poll until the child answers HTTP (no fixed sleep: short back-off between attempts)."""
         deadline = time.monotonic() + self._start_timeout
         delay = 0.01
-        with httpx.Client(base_url=child.url, timeout=5.0) as client:
+        with httpx.Client(base_url=child.url, timeout=5.0, trust_env=False) as client:
             while True:
                 if not child.alive():
                     raise SandboxStartError(f"{child.name} exited: {child.stderr_tail()}")
@@ -229,11 +175,6 @@ class LocalStripe:
     @property
     def url(self) -> str:
         return self._child("front").url
-
-    @property
-    def upstream_url(self) -> str:
-        """localstripe itself (no Stripe fidelity; for diagnostics only)."""
-        return self._child("localstripe").url
 
     @property
     def pids(self) -> dict[str, int]:
@@ -294,7 +235,13 @@ class LocalStripe:
         "forward", "delay"}`` (``forward``: execute for real first, then drop/replace)."""
         self._post("/_sandbox/script", {"responses": [dict(r) for r in responses]})
 
+    def add_secret_key(self, key: str) -> None:
+        """Let the data plane accept ``key`` (an ``sk_test_``/``sk_live_`` key; a live-shaped one gets
+        ``livemode: true`` answers) until the next reset; only :attr:`key` is accepted otherwise."""
+        self._post("/_sandbox/keys", {"secret": [key]})
+
     def add_restricted_key(self, key: str, permissions: Iterable[str]) -> None:
+        """Let the data plane accept the restricted ``key`` with these ``rak_…`` permissions."""
         self._post("/_sandbox/keys", {"restricted": {key: list(permissions)}})
 
     def revoke_key(self, key: str) -> None:
@@ -309,6 +256,22 @@ class LocalStripe:
         if fields:
             body["fields"] = {k: {f: int(t) for f, t in v.items()} for k, v in fields.items()}
         self._post("/_sandbox/backdate", body)
+
+    def set_clock(self, now: int | None) -> None:
+        """Freeze the sandbox clock at ``now`` (epoch seconds; jobs due by then run at their moments),
+        or give it back to real time (``None``)."""
+        self._post("/_sandbox/clock", {"now": now})
+
+    def seed(self, *, customers: int = 100, rng_seed: int = 7, now: int | None = None) -> Any:
+        """Play the seeded demo business (:mod:`.seed`) on this sandbox; returns its ``SeedReport``."""
+        from .seed import SeedReport
+
+        return SeedReport.from_json(self._post("/_sandbox/seed", {"customers": customers, "rng_seed": rng_seed, "now": now}))
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """Change account settings the engine follows (``event_retention_days``, ``retry_days``,
+        ``dunning_action``, ``payout_every_days``, ``automatic_payouts``); returns them all."""
+        return self._post("/_sandbox/settings", changes) if changes else self._get("/_sandbox/settings")
 
     def requests(self) -> list[dict[str, Any]]:
         return self._get("/_sandbox/requests")

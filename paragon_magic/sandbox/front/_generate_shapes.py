@@ -22,7 +22,7 @@ import typing
 from pathlib import Path
 from typing import Any, ForwardRef, Literal
 
-#: Object types the sandbox can serve (localstripe's resources, the front layer's own, and nested ones).
+#: Object types the sandbox can serve (the engine's resources and nested ones).
 SERVED_TYPES = (
     "account", "balance", "balance_transaction", "card", "charge", "coupon", "customer", "discount",
     "event", "invoice", "invoiceitem", "line_item", "payment_intent", "payment_method", "payout", "plan",

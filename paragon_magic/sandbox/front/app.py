@@ -1,42 +1,40 @@
-"""The sandbox front layer: an aiohttp app in front of localstripe that behaves like Stripe.
+"""The sandbox front layer: the HTTP face of the sandbox's Stripe engine.
 
-It adds what localstripe lacks (Stripe-shaped errors and ``Request-Id``, API-key checks with
+It does what Stripe's edge does (Stripe-shaped errors and ``Request-Id``, API-key checks with
 restricted keys, ``/v1/account``, newest-first lists with cursors and filters, search endpoints,
-idempotency, injected faults) and exposes ``/_sandbox/*`` control endpoints. It runs in its own
-child process: ``python -c "from paragon_magic.sandbox.front import main; main()" --upstream URL``.
+idempotency, injected faults, expansions) and exposes ``/_sandbox/*`` control endpoints; every other
+call is answered by :class:`..engine.Engine`, in the same process. It runs as the sandbox's one child
+process: ``python -m paragon_magic.sandbox.front``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
+import re
 import json
-import time
-from collections import Counter
+import traceback
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from ...client.redaction import mask_url
+from ...client import DEFAULT_STRIPE_VERSION
 from ..account import PLATFORM_ACCOUNT_ID, account_object
+from ..engine import Engine
 from .auth import KeyRegistry, key_is_live
-from .clock import SandboxClock
-from .errors import StripeErrorResponse, json_response, new_request_id, unrecognized_url
+from .errors import StripeErrorResponse, json_response, new_request_id
 from .faults import FaultInjector, ScriptedResponse
 from .idempotency import IdempotencyStore, SavedResponse
-from .fetch import expansion_fetcher, items_with_their_subscription, refunds_with_their_charge
-from .ledger import Ledger
+from .fetch import expansion_fetcher
 from .lists import ListCache, answer_list
-from .precheck import refuse_doomed_create
-from .price_refs import subscription_upstream_pairs, write_product
-from .prices import PriceStore, handle_prices, prices_oldest_first
-from .proxy import Upstream, apply_backdates, check_required, mark_live
+from .request_log import log_entry, new_request_log
 from .search import answer_search
 from .shapes import ShapeContext, expand_params, expand_paths, to_current
 
-LOGGED_HEADERS = ("Stripe-Account", "Idempotency-Key", "Stripe-Version", "User-Agent")
 _RATE_LIMITED = StripeErrorResponse(
     429,
     "Request rate limit exceeded. You can learn more about rate limits here "
@@ -54,38 +52,36 @@ class DropConnection(Exception):
 class FrontState:
     """Everything the front layer remembers; one instance per app (no module-level state)."""
 
-    upstream: Upstream
+    engine: Engine = field(default_factory=Engine)
     keys: KeyRegistry = field(default_factory=KeyRegistry)
     faults: FaultInjector = field(default_factory=FaultInjector)
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
     lists: ListCache = field(default_factory=ListCache)
-    backdates: dict[str, int] = field(default_factory=dict)
-    backdate_version: int = 0
-    backdate_fields: dict[str, dict[str, int | None]] = field(default_factory=dict)
-    log: list[dict[str, Any]] = field(default_factory=list)
+    log: deque[dict[str, Any]] = field(default_factory=new_request_log)
     stats: Counter[str] = field(default_factory=Counter)
     connected_accounts: dict[str, None] = field(default_factory=dict)
-    prices: PriceStore = field(default_factory=PriceStore)
-    clock: SandboxClock = field(default_factory=SandboxClock)
-    ledger: Ledger = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.ledger = Ledger(self.upstream, self.backdates, self.backdate_fields, clock=self.clock.time)
 
     def reset(self) -> None:
-        self.ledger.reset()
-        self.clock.set(None)
+        self.engine.reset()
         self.keys.clear()
         self.faults.reset()
         self.idempotency.clear()
         self.lists.invalidate()
-        self.backdates.clear()
-        self.backdate_fields.clear()
-        self.backdate_version += 1
         self.log.clear()
         self.stats.clear()
         self.connected_accounts.clear()
-        self.prices.clear()
+
+    # -- what lists and search read (lists.ListState) ----------------------------------------------
+    def collection(self, kind: str) -> list[dict[str, Any]]:
+        return self.engine.collection(kind)
+
+    def exists(self, kind: str, obj_id: str) -> bool:
+        return self.engine.store.get(obj_id, kind) is not None
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes when the store does, or (for events' retention) the sandbox clock's minute."""
+        return (self.engine.store.generation, self.engine.now() // 60)
 
 
 STATE: web.AppKey[FrontState] = web.AppKey("sandbox_front_state", FrontState)
@@ -104,6 +100,8 @@ class Call:
     account: str
     request_id: str
     key: str = ""
+    idempotency_key: str | None = None
+    version: str | None = None  # the Stripe-Version header; after authentication, the version answered in
 
     @property
     def fingerprint(self) -> tuple[str, str, bytes]:
@@ -126,22 +124,16 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         form=form,
         account=request.headers.get("Stripe-Account") or PLATFORM_ACCOUNT_ID,
         request_id=new_request_id(),
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        version=request.headers.get("Stripe-Version"),
     )
-    entry: dict[str, Any] = {  # what the log keeps: secret-shaped values masked (mask_url)
-        "method": call.method,
-        "path": mask_url(call.path),
-        "query": {mask_url(k): mask_url(v) for k, v in call.query},
-        "form": {mask_url(k): mask_url(v) for k, v in form.items()},
-        "headers": {h: request.headers[h] for h in LOGGED_HEADERS if h in request.headers},
-        "request_id": call.request_id,
-        "status": None,
-        "received": time.monotonic(),  # seconds, this process's clock: for counting requests per window
-    }
-    state.log.append(entry)
+    entry = log_entry(call.method, call.path, call.query, form, request.headers, call.request_id)
     state.stats["requests"] += 1
     try:
-        response = await _process(state, call, request.headers.get("Authorization"),
-                                  request.headers.get("Idempotency-Key"))  # fmt: skip
+        call.key = state.keys.identify(request.headers.get("Authorization"))
+        state.log.append(entry)  # only requests with an accepted key are logged (bounded, masked: request_log)
+        state.keys.authorize(call.key, call.method, call.path, call.account)
+        response = await _process(state, call, request.headers.get("Idempotency-Key"))
     except StripeErrorResponse as exc:
         response = exc.to_response(call.request_id)
     except DropConnection:
@@ -150,7 +142,14 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         if request.transport is not None:
             request.transport.abort()
         raise asyncio.CancelledError from None
+    except web.HTTPException:
+        raise
+    except Exception:  # a bug of the sandbox's: answered as Stripe answers its own, and shown on stderr
+        traceback.print_exc()
+        response = StripeErrorResponse(500, "An unknown error occurred on the sandbox's end.", type="api_error").to_response(call.request_id)  # fmt: skip
     response.headers.setdefault("Request-Id", call.request_id)
+    if call.version:
+        response.headers.setdefault("Stripe-Version", call.version)
     entry["status"] = response.status
     state.stats[f"status_{response.status}"] += 1
     if response.status == 429:
@@ -158,9 +157,8 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _process(
-    state: FrontState, call: Call, authorization: str | None, idem_key: str | None
-) -> web.Response:
+async def _process(state: FrontState, call: Call, idem_key: str | None) -> web.Response:
+    """An authenticated request: a scripted answer, injected faults, else the real one."""
     scripted = state.faults.next_scripted()
     if scripted is not None:
         state.stats["scripted"] += 1
@@ -168,7 +166,8 @@ async def _process(
             await asyncio.sleep(scripted.delay)
         if not scripted.forward:
             return _scripted_response(scripted, call)
-    call.key = state.keys.authenticate(authorization, call.method, call.path, call.account)
+    given, call.version = call.version, None  # echoed once known to be a version
+    call.version = api_version(given)
     decision = state.faults.decide(call.key)
     if decision.rate_limited:
         raise _RATE_LIMITED
@@ -205,9 +204,6 @@ async def _idempotent(
     state: FrontState, call: Call, idem_key: str | None, latency: float
 ) -> web.Response:
     """Execute once per idempotency key; ``latency`` is spent while the key is claimed (in flight)."""
-    if call.method != "GET":
-        state.lists.invalidate()
-    check_required(call.method, call.path, call.form)
     if call.method != "POST" or not idem_key:
         if latency:
             await asyncio.sleep(latency)
@@ -227,8 +223,6 @@ async def _idempotent(
     except BaseException:
         state.idempotency.abandon(call.key, idem_key)
         raise
-    finally:
-        state.lists.invalidate()
     assert isinstance(response.body, bytes)
     headers = {"Content-Type": response.headers.get("Content-Type", "application/json"),
                "Idempotency-Key": idem_key}  # fmt: skip
@@ -243,110 +237,93 @@ async def _execute(state: FrontState, call: Call) -> web.Response:
     query, expand = expand_params(call.query)
     body_pairs: list[tuple[str, str]] = []
     if call.content_type == "application/x-www-form-urlencoded" and call.body:
-        body_pairs, body_expand = expand_params(parse_qsl(call.body.decode(errors="replace"), keep_blank_values=True))
-        expand |= body_expand
+        body_pairs = parse_qsl(call.body.decode(errors="replace"), keep_blank_values=True)
+        expand |= expand_params(body_pairs)[1]
     if "total_count" in expand and call.path.endswith("/search"):  # a search_result field, not an object
         query, expand = [*query, ("expand[]", "total_count")], expand - {"total_count"}
-    data, status = await _answer(state, call, query, body_pairs)
-    ctx = ShapeContext(expand=expand, prices=state.prices.by_id, default_prices=state.prices.default_for_product,
-                       now=int(state.clock.time()))
-    data = await expand_paths(to_current(data, ctx), ctx, expansion_fetcher(state, ctx))
-    data = state.ledger.render(data)  # fees, settlement, payout and invoice states (expanded ones too)
-    return json_response(mark_live(data) if key_is_live(call.key) else data, status=status)
+    data = _answer(state, call, query, body_pairs)
+    ctx = ShapeContext(expand=expand)
+    data = await expand_paths(to_current(data, ctx), ctx, expansion_fetcher(state))
+    return json_response(mark_live(data) if key_is_live(call.key) else data)
 
 
-async def _answer(
-    state: FrontState, call: Call, query: list[tuple[str, str]], body_pairs: list[tuple[str, str]]
-) -> tuple[Any, int]:
-    """The JSON answer (in whatever shape it was made) and its status: account, price, list or upstream."""
+def _answer(state: FrontState, call: Call, query: list[tuple[str, str]], body_pairs: list[tuple[str, str]]) -> Any:
+    """The JSON answer: the account, a list or search page, or the engine's."""
     if call.account != PLATFORM_ACCOUNT_ID:
         state.connected_accounts[call.account] = None
     parts = [p for p in call.path.split("/") if p]
     if call.method == "GET" and parts[:2] == ["v1", "account"] and len(parts) == 2:
-        return account_object(call.account), 200
+        return account_object(call.account)
     if call.method == "GET" and parts[:2] == ["v1", "accounts"] and len(parts) <= 3:
         if len(parts) == 3:
-            return account_object(parts[2]), 200
+            return account_object(parts[2])
         data = [account_object(a) for a in state.connected_accounts]
-        return {"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"}, 200
-    owned = await state.ledger.handle(call.method, parts, call.form, call.query)
-    if owned is not None:  # the balance, payouts and their transactions, uncollectible invoices
-        return owned, 200
-    if call.method == "GET":  # lists and searches (prices too: their store is a registered source)
-        view = state.ledger.list_view(state)  # collections read through the ledger (payouts are its own)
-        result = await answer_list(view, call.path, query)
+        return {"object": "list", "data": data, "has_more": False, "url": "/v1/accounts"}
+    if call.method == "GET":
+        state.engine.clocks.catch_up()
+        result = answer_list(state, call.path, query)
         if result is None:
-            result = await answer_search(view, call.path, query)
+            result = answer_search(state, call.path, query)
         if result is not None:
-            result["data"] = apply_backdates(result["data"], state.backdates, state.backdate_fields)
-            return await _completed(state, parts, result), 200
-    if parts[:2] == ["v1", "prices"] and len(parts) <= 3:
-        return apply_backdates(await handle_prices(state, call), state.backdates, state.backdate_fields), 200
-    if parts[:1] != ["v1"]:
-        raise unrecognized_url(call.method, call.path)
-    if call.method == "POST":
-        product = await write_product(state, call.path, body_pairs)
-        if product is not None:
-            return apply_backdates(product, state.backdates, state.backdate_fields), 200
-    await refuse_doomed_create(state.upstream, call.method, call.path, call.form)
-    body = call.body
-    if body_pairs or (call.content_type == "application/x-www-form-urlencoded" and body):
-        body = urlencode(await subscription_upstream_pairs(state, call.method, call.path, body_pairs)).encode()
-    reply = await state.upstream.call(call.method, call.path, query=query,
-                                      body=body, content_type=call.content_type)  # fmt: skip
-    if reply.status >= 400 or reply.data is None:
-        raise await state.upstream.translate_error(call.method, call.path, call.form, reply)
-    if call.method != "GET" and await state.clock.stamp(reply.data, state.backdates, state.backdate_fields, state.upstream.get):  # fmt: skip
-        state.backdate_version += 1
-    data = apply_backdates(reply.data, state.backdates, state.backdate_fields)
-    return await _completed(state, parts, data, call.method), reply.status
+            return result
+    pairs = call.query if call.method in ("GET", "DELETE") else [
+        *body_pairs, *((k, v) for k, v in call.query if k == "expand" or k.startswith("expand["))]  # fmt: skip
+    return state.engine.handle(call.method, call.path, pairs, account=call.account, livemode=key_is_live(call.key),
+                               request_id=call.request_id, idempotency_key=call.idempotency_key)  # fmt: skip
 
 
-async def _completed(state: FrontState, parts: list[str], data: Any, method: str = "GET") -> Any:
-    """Subscription items and refunds (one, or a list page) told what localstripe leaves out."""
-    if method == "GET" and parts[1:2] == ["subscription_items"]:
-        return await items_with_their_subscription(state, data)
-    if parts[1:2] == ["refunds"] and len(parts) <= 3:
-        return await refunds_with_their_charge(state, data)
+_VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.[a-z]+)?$")
+
+
+def api_version(given: str | None) -> str:
+    """The API version a request is answered in (Stripe echoes it as ``Stripe-Version``): the header's,
+    else the account's default (the sandbox's: the version stripe-python 16.1 pins). A header that is not
+    a Stripe version (``YYYY-MM-DD[.name]``, from 2011 to the pinned one) is refused as Stripe does."""
+    if not given:
+        return DEFAULT_STRIPE_VERSION
+    match = _VERSION.match(given)
+    try:
+        day = datetime.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        day = None
+    if day is None or not datetime.date(2011, 1, 1) <= day <= datetime.date.fromisoformat(DEFAULT_STRIPE_VERSION[:10]):
+        raise StripeErrorResponse(400, f"Invalid Stripe API version: {given}", param="Stripe-Version",
+                                  code="api_version_invalid")  # fmt: skip
+    return given
+
+
+def mark_live(data: Any) -> Any:
+    """A copy of ``data`` with every ``livemode`` true: what Stripe answers a live key."""
+    if isinstance(data, list):
+        return [mark_live(item) for item in data]
+    if isinstance(data, dict):
+        return {key: True if key == "livemode" else mark_live(value) for key, value in data.items()}
     return data
 
 
-def create_app(upstream_url: str, *, control_secret: str = "", upstream_secret: str = "") -> web.Application:
-    """The front layer application, proxying to localstripe at ``upstream_url`` (with
-    ``upstream_secret``); ``/_sandbox/*`` answers only ``control_secret`` (see :mod:`.guard`)."""
+def create_app(*, control_secret: str = "") -> web.Application:
+    """The front layer application over a new engine; ``/_sandbox/*`` answers only ``control_secret``
+    (see :mod:`.guard`)."""
     from .control import add_control_routes
     from .guard import CONTROL_SECRET, guard_middleware
 
     app = web.Application(client_max_size=16 * 1024 * 1024, handler_args={"max_field_size": 65536},
                           middlewares=[guard_middleware])
-    state = FrontState(upstream=Upstream(upstream_url, upstream_secret))
-    state.lists.sources["prices"] = lambda _expand: prices_oldest_first(state)
+    state = FrontState()
     app[STATE] = state
     app[CONTROL_SECRET] = control_secret
-
-    async def on_startup(_: web.Application) -> None:
-        await state.upstream.start()
-
-    async def on_cleanup(_: web.Application) -> None:
-        await state.upstream.close()
-
-    app.on_startup.append(on_startup)
-    app.on_cleanup.append(on_cleanup)
     add_control_routes(app)
     app.router.add_route("*", "/{tail:.*}", handle_api)
     return app
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The child's entry point; its secrets come in the environment, never on the command line."""
+    """The child's entry point; its secrets come on stdin, never in the environment or on the command line."""
     from .._child import serve_app, take_secret
-    from .guard import CONTROL_SECRET_ENV, UPSTREAM_SECRET_ENV
+    from .guard import CONTROL_SECRET_ENV
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--upstream", required=True, help="localstripe base URL")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    app = create_app(args.upstream, control_secret=take_secret(CONTROL_SECRET_ENV),
-                     upstream_secret=take_secret(UPSTREAM_SECRET_ENV))
+    app = create_app(control_secret=take_secret(CONTROL_SECRET_ENV))
     serve_app(app, args.port)
-

@@ -7,10 +7,10 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
+from .._child import SANDBOX_KEY
 from .errors import StripeErrorResponse
 
 _SECRET_KEY = re.compile(r"^sk_(test|live)_[A-Za-z0-9_]{4,}$")
-_RESTRICTED_KEY = re.compile(r"^rk_(test|live)_[A-Za-z0-9_]{4,}$")
 
 #: First path segment after /v1/ -> permission resource (``rak_<resource>_read|write``).
 _PERMISSION_RESOURCES: dict[str, str] = {
@@ -44,6 +44,11 @@ def mask_key(key: str) -> str:
     match = re.match(r"^((?:sk|rk|pk)_(?:test|live)_)", key)
     prefix = match.group(1) if match else ""
     return f"{prefix}…{key[-4:]}" if len(key) > len(prefix) + 4 else f"{prefix}…"
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether ``key`` is shaped like a Stripe secret key (``sk_test_…``/``sk_live_…``)."""
+    return bool(_SECRET_KEY.match(key))
 
 
 def key_is_live(key: str) -> bool:
@@ -95,18 +100,25 @@ def _satisfies(granted: set[str], needed: str) -> bool:
 
 @dataclass
 class KeyRegistry:
-    """Which keys the front layer accepts: any well-formed secret key unless revoked,
-    restricted keys only when registered with their permission set."""
+    """Which keys the data plane accepts: the sandbox's own :data:`SANDBOX_KEY`, and the keys this
+    run's owner registered through ``/_sandbox/keys`` (secret keys, and restricted keys with their
+    permission set). Any other key, however well-formed, is 401: another local user cannot use the
+    sandbox with a key of their own, and a live-shaped key answers ``livemode: true`` only when the
+    owner registered it. A revoked key is 401 whatever it is."""
 
+    secret: set[str] = field(default_factory=set)
     restricted: dict[str, set[str]] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
 
     def clear(self) -> None:
+        self.secret.clear()
         self.restricted.clear()
         self.revoked.clear()
 
-    def authenticate(self, authorization: str | None, method: str, path: str, account: str) -> str:
-        """Return the accepted key or raise the Stripe-shaped 401/403."""
+    def identify(self, authorization: str | None) -> str:
+        """The key of an ``Authorization`` header (Bearer, or HTTP Basic with the key as user name) when
+        this sandbox accepts it, else the Stripe-shaped 401. The front logs a request only after this;
+        :meth:`authorize` (a restricted key's permissions) comes next."""
         key = extract_key(authorization)
         if key is None:
             raise StripeErrorResponse(
@@ -116,13 +128,14 @@ class KeyRegistry:
                 "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, "
                 "or we can help at https://support.stripe.com/.",
             )
-        invalid = StripeErrorResponse(401, f"Invalid API Key provided: {mask_key(key)}")
-        if key in self.revoked:
-            raise invalid
-        if _SECRET_KEY.match(key):
-            return key
-        if not _RESTRICTED_KEY.match(key) or key not in self.restricted:
-            raise invalid
+        if key in self.revoked or not (key == SANDBOX_KEY or key in self.secret or key in self.restricted):
+            raise StripeErrorResponse(401, f"Invalid API Key provided: {mask_key(key)}")
+        return key
+
+    def authorize(self, key: str, method: str, path: str, account: str) -> None:
+        """The Stripe-shaped 403 when the restricted ``key`` lacks the permission this request needs."""
+        if key not in self.restricted:
+            return
         needed = required_permission(method, path)
         if needed is not None and not _satisfies(self.restricted[key], needed):
             raise StripeErrorResponse(
@@ -131,4 +144,3 @@ class KeyRegistry:
                 f"this endpoint on account '{account}'. Having the '{needed}' permission would "
                 "allow this request to continue.",
             )
-        return key

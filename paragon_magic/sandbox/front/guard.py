@@ -4,7 +4,7 @@
   that rebinds its own DNS name to 127.0.0.1 sends its own name, and is refused);
 * the path must be ``/v1/...`` or a ``/_sandbox/...`` control route, with no dot segments (also
   percent-encoded), no empty segments and no backslashes: anything else is 404, so nothing outside
-  Stripe's API ever reaches localstripe (its ``/_config`` routes in particular);
+  Stripe's API ever reaches the engine;
 * ``/_sandbox/*`` needs the per-run secret in :data:`CONTROL_HEADER` (constant-time compare), and a
   request that changes something needs ``Content-Type: application/json`` too, which no HTML form
   can send without a CORS preflight.
@@ -18,11 +18,11 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from .._child import CONTROL_HEADER, CONTROL_SECRET_ENV, UPSTREAM_HEADER, UPSTREAM_SECRET_ENV
+from .._child import CONTROL_HEADER, CONTROL_SECRET_ENV
 from ...client.redaction import mask_url
 from .errors import StripeErrorResponse, new_request_id, unrecognized_url
 
-__all__ = ["CONTROL_HEADER", "CONTROL_SECRET_ENV", "UPSTREAM_HEADER", "UPSTREAM_SECRET_ENV", "guard_middleware"]
+__all__ = ["CONTROL_HEADER", "CONTROL_SECRET_ENV", "guard_middleware"]
 
 CONTROL_PREFIX = "/_sandbox/"
 CONTROL_SECRET: web.AppKey[str] = web.AppKey("sandbox_control_secret", str)

@@ -1,9 +1,7 @@
 """``GET /v1/{resource}/search``: Stripe's search endpoints over the front layer's list collections.
 
 The query language is :mod:`search_query`; the objects come from the same cached collections
-as the lists (:class:`lists.ListCache`), so a resource stored by the front layer itself
-(prices) is searchable as soon as its source is registered in ``ListCache.sources``. Results are
-newest first; ``next_page`` is an opaque token naming the last object returned.
+as the lists (:class:`lists.ListCache`). Results are newest first; ``next_page`` is an opaque token naming the last object returned.
 """
 
 from __future__ import annotations
@@ -17,8 +15,7 @@ from typing import Any
 
 from .errors import StripeErrorResponse, missing_param, unknown_param
 from .list_query import as_int, parse_bracketed
-from .list_collect import dig, ref_id
-from .list_specs import invoice_subscription
+from .list_specs import dig, find_list_spec, invoice_subscription, ref_id
 from .lists import ListState, Ordered
 from .search_query import FieldKinds, SearchQuery, SearchQueryError, parse_query
 
@@ -147,23 +144,6 @@ def parse_search_params(pairs: list[tuple[str, str]]) -> SearchRequest:
     return SearchRequest(query, limit, page or None, tuple(e for e in expand if e != "total_count"), "total_count" in expand)  # fmt: skip
 
 
-async def _with_card_details(objects: list[dict[str, Any]], upstream: Any, cards: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
-    """Charges as localstripe keeps them lack ``payment_method_details``: read it off the payment
-    method (``cards``: payment method id -> card, a memo kept by the caller)."""
-    out = []
-    for charge in objects:
-        pm = ref_id(charge.get("payment_method"))
-        if charge.get("payment_method_details") or not isinstance(pm, str):
-            out.append(charge)
-            continue
-        if pm not in cards:
-            reply = await upstream.call("GET", f"/v1/payment_methods/{pm}")
-            cards[pm] = reply.data.get("card") if reply.status == 200 and isinstance(reply.data, dict) else None
-        details = {"type": "card", "card": cards[pm]} if cards[pm] else None
-        out.append({**charge, "payment_method_details": details})
-    return out
-
-
 def search_page(
     resource: str, spec: SearchResource, query: SearchQuery, request: SearchRequest,
     objects: list[dict[str, Any]], ordered: Ordered,
@@ -186,30 +166,18 @@ def search_page(
     return result
 
 
-async def answer_search(state: ListState, path: str, pairs: list[tuple[str, str]]) -> dict[str, Any] | None:
+def answer_search(state: ListState, path: str, pairs: list[tuple[str, str]]) -> dict[str, Any] | None:
     """The ``search_result`` for ``GET path?pairs``, or None when ``path`` is not a search served here."""
     parts = [p for p in path.split("/") if p]
     if len(parts) != 3 or parts[0] != "v1" or parts[2] != "search" or parts[1] not in SEARCH_RESOURCES:
         return None
     resource = SEARCH_RESOURCES[parts[1]]
-    list_spec = state.lists.resolve(resource.list_path)
-    if list_spec is None:  # a front-layer store (prices) that is not plugged in
-        return None
+    list_spec = find_list_spec(resource.list_path)
+    assert list_spec is not None
     request = parse_search_params(pairs)
     try:
         query = parse_query(request.query, resource.fields, parts[1])
     except SearchQueryError as exc:
         raise _query_error(str(exc)) from None
-    ordered = await state.lists.ordered(
-        list_spec, request.expand, state.upstream, state.backdates, state.backdate_fields,
-        state.backdate_version,
-    )  # fmt: skip
-    objects = ordered.objects
-    if parts[1] == "charges" and any(c.field.startswith("payment_method_details.") for c in query.clauses):
-        cards = state.lists.lookups.setdefault("payment_method_cards", {})
-        objects = await _with_card_details(objects, state.upstream, cards)
-    result = search_page(parts[1], resource, query, request, objects, ordered)
-    if objects is not ordered.objects:  # answer the charges as stored, not the enriched copies
-        originals = {obj["id"]: obj for obj in ordered.objects}
-        result["data"] = [originals[obj["id"]] for obj in result["data"]]
-    return result
+    ordered = state.lists.ordered(list_spec, state.collection, state.version)
+    return search_page(parts[1], resource, query, request, ordered.objects, ordered)

@@ -1,11 +1,11 @@
-"""Today's Stripe shapes for everything the front layer answers (localstripe speaks an older API).
+"""Today's Stripe shapes for everything the front layer answers.
 
 Every JSON body leaves the front layer through :func:`to_current`: it walks the body, and each hash
-with an ``object`` the sandbox knows is rebuilt with exactly the top-level keys of Stripe's fixture for
-that type (``_shapes_generated.py``): legacy keys dropped or moved (per-type fixers in
-``shapes_types.py``), missing keys filled with what Stripe answers when unset, nested hashes
-completed, and expandable fields collapsed to their id unless the request expanded them.
-:func:`expand_paths` then fetches what an ``expand[]`` asked for and the upstream answer left as an id.
+with an ``object`` the sandbox knows is given exactly the top-level keys of Stripe's fixture for that
+type (``_shapes_generated.py``): missing keys filled with what Stripe answers when unset, nested
+hashes completed, and expandable fields collapsed to their id unless the request expanded them. The
+engine builds its objects in these shapes; this is the guarantee on the way out.
+:func:`expand_paths` then fetches what an ``expand[]`` asked for and the answer holds as an id.
 """
 
 from __future__ import annotations
@@ -23,18 +23,15 @@ Fetch = Callable[[str, str], Awaitable[dict[str, Any] | None]]
 
 _LIST_KEYS = ("object", "data", "has_more", "url")
 #: Properties Stripe includes only when expanded (``expand[]=sources`` on a customer), by object type.
-INCLUDABLE: dict[str, tuple[str, ...]] = {"customer": ("sources", "subscriptions", "tax_ids")}
+INCLUDABLE: dict[str, tuple[str, ...]] = {"customer": ("sources", "subscriptions", "tax_ids"), "invoice": ("payments",)}
 MAX_EXPAND_DEPTH = 4
 
 
 @dataclass
 class ShapeContext:
-    """What a translation needs besides the object: the request's expansions and the price store."""
+    """What a translation needs besides the object: the request's expansions."""
 
     expand: frozenset[str] = frozenset()
-    prices: Mapping[str, dict[str, Any]] = field(default_factory=dict)
-    default_prices: Mapping[str, str] = field(default_factory=dict)
-    now: int = 0
 
     def expanded(self, path: str) -> bool:
         """Whether ``path`` (dotted, from the response root) was expanded, itself or below."""
@@ -105,12 +102,6 @@ def _shape(obj: dict[str, Any], kind: str, ctx: ShapeContext, path: str) -> dict
     if obj.get("deleted") is True:
         keys = DELETED_KEYS.get(kind, ("deleted", "id", "object"))
         return {key: obj[key] for key in keys if key in obj}
-    from .shapes_types import FIXERS
-
-    obj = dict(obj)
-    fixer = FIXERS.get(kind)
-    if fixer is not None:
-        fixer(obj, ctx)
     shape = SHAPES[kind]
     obj_id = obj.get("id") if isinstance(obj.get("id"), str) else None
     out: dict[str, Any] = {}

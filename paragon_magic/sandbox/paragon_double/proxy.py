@@ -52,7 +52,8 @@ class _Proxy:
 
     async def http_session(self, app: web.Application):  # type: ignore[no-untyped-def]
         timeout = aiohttp.ClientTimeout(total=self.double.upstream_timeout)
-        async with aiohttp.ClientSession(timeout=timeout, auto_decompress=True) as session:
+        # trust_env=False (aiohttp's default, said here): the sandbox is on loopback, never via a proxy
+        async with aiohttp.ClientSession(timeout=timeout, auto_decompress=True, trust_env=False) as session:
             app[_UPSTREAM] = session
             yield
 

@@ -1,0 +1,51 @@
+"""``/v1/subscription_items``: create, retrieve, update, delete one item of a subscription (the
+list is the front's, filtered by ``subscription``). Each is a one-item subscription update, with the
+same checks and prorations (``proration_behavior``, ``proration_date``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...front.errors import missing_param
+from .. import Request, route
+from . import changes, items as items_mod
+
+
+def _update(engine: Any, sub_id: str, item: dict[str, Any], p: dict[str, Any]) -> None:
+    sub = engine.get("subscription", sub_id, param="subscription")
+    options = {key: p[key] for key in ("proration_behavior", "proration_date", "payment_behavior") if key in p}
+    changes.update(engine, sub, {"items": [item], **options})
+
+
+@route("POST", "/v1/subscription_items")
+def create_subscription_item(req: Request) -> dict[str, Any]:
+    engine, p = req.engine, req.params
+    if not p.get("subscription"):
+        raise missing_param("subscription")
+    engine.get("subscription", p["subscription"], param="subscription")
+    spec = {key: p[key] for key in ("price", "plan", "quantity", "metadata") if key in p}
+    before = {item["id"] for item in items_mod.items_of(engine, p["subscription"])}
+    _update(engine, p["subscription"], spec, p)
+    return next(item for item in items_mod.items_of(engine, p["subscription"]) if item["id"] not in before)
+
+
+@route("GET", "/v1/subscription_items/{}")
+def retrieve_subscription_item(req: Request) -> dict[str, Any]:
+    return req.engine.get("subscription_item", req.arg())
+
+
+@route("POST", "/v1/subscription_items/{}")
+def update_subscription_item(req: Request) -> dict[str, Any]:
+    engine, p = req.engine, req.params
+    item = engine.get("subscription_item", req.arg())
+    spec = {"id": item["id"], **{key: p[key] for key in ("price", "plan", "quantity", "metadata") if key in p}}
+    _update(engine, item["subscription"], spec, p)
+    return item
+
+
+@route("DELETE", "/v1/subscription_items/{}")
+def delete_subscription_item(req: Request) -> dict[str, Any]:
+    engine, p = req.engine, req.params
+    item = engine.get("subscription_item", req.arg())
+    _update(engine, item["subscription"], {"id": item["id"], "deleted": "true"}, p)
+    return engine.store.deleted[item["id"]]
