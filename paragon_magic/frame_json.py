@@ -127,12 +127,16 @@ class JSONArray(ExtensionArray):
         return len(self._data)
 
     def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, tuple) and len(key) == 1:
+            key = key[0]
         if isinstance(key, (int, np.integer)):
             return self._data[key]
         key = check_array_indexer(self, key)
         return type(self)(self._data[key])
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(key, tuple) and len(key) == 1:  # ``df.loc[row, column] = v`` passes ``(row,)``
+            key = key[0]
         if isinstance(key, (int, np.integer)):
             self._data[key] = value
             return
@@ -149,6 +153,12 @@ class JSONArray(ExtensionArray):
 
     def __iter__(self) -> Any:
         return iter(self._data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The values as an object ndarray (what an object column holds; ``to_json`` and numpy read this)."""
+        if dtype is not None and np.dtype(dtype) != np.dtype(object):
+            return np.asarray(self._data, dtype=dtype)
+        return self._data.copy() if copy else self._data
 
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         if isinstance(other, (pd.Series, pd.Index, pd.DataFrame)):

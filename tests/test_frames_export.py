@@ -139,3 +139,13 @@ def test_nested_columns_still_behave_as_python_values() -> None:
     assert df["tags"].nunique() == 2
     assert str(df["tags"].dtype) == "object" and df.dtypes["tags"] == JSONDtype()
     assert np.array_equal(df["tags"].isna().to_numpy(), [False, False, False])
+
+
+def test_nested_columns_work_with_the_rest_of_pandas() -> None:
+    df = to_frame([{"id": "a", "tags": ["x", {"k": 1}]}, {"id": "b", "tags": None}])
+    assert json.loads(df.to_json(orient="records")) == [{"id": "a", "tags": ["x", {"k": 1}]}, {"id": "b", "tags": None}]
+    assert df.to_dict("records")[0]["tags"] == ["x", {"k": 1}] and list(np.asarray(df["tags"])) == df["tags"].tolist()
+    df.at[1, "tags"] = {"q": [1]}
+    df.loc[0, "tags"] = "replaced"
+    assert df["tags"].tolist() == ["replaced", {"q": [1]}]
+    assert pd.concat([df, df])["tags"].dtype == JSONDtype() and df.merge(df, on="id")["tags_x"].tolist() == df["tags"].tolist()
