@@ -11,7 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from paragon_magic.dates import to_epoch_seconds
 from paragon_magic.errors import UsageError
 from paragon_magic.magics.parser import parse_line
-from paragon_magic.magics.search_query import normalise_query
+from paragon_magic.search_query import normalise_query
 from paragon_magic.session import Session
 from shell_helpers import fails, ok, requests_since
 
@@ -85,3 +85,4 @@ def test_typed_quotes_and_dates_reach_the_sandbox(ip: InteractiveShell, session:
     assert stripe_server.requests()[-1]["query"]["query"].startswith("created>1577836800 AND")
     assert ok(ip, "%stripe search_customers created>2100-01-01")[0].empty
     assert "text values are quoted" in fails(ip, "%stripe search_customers email:x@example.com")
+

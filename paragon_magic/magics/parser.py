@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, quote
 from ..catalog import ACTIONS
 from ..catalog_types import Action, Param
 from ..errors import UsageError
+from ..search_query import normalise_query
 from . import brackets
 from .brackets import unflatten
 from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_span, to_text, to_timestamp
@@ -30,7 +31,6 @@ from .flags import (
     LISTING_OPTIONS, METHODS, SUBCOMMANDS, display_flag, normalise_flag, option_flags,
     param_flags,
 )
-from .search_query import normalise_query
 from .templating import Binder, Token, mask_secrets, reject_secrets, show, tokenize
 
 Evaluate = Callable[[str], Any]

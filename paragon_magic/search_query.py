@@ -1,4 +1,4 @@
-"""A ``search_*`` query as people type it -> the query Stripe reads (pure; no I/O).
+"""A ``search_*`` query as people type it on a ``%stripe`` line -> the query Stripe reads (pure; no I/O).
 
 The query reaches Stripe as typed, except that a date given to a time field (``created>2026-01-01``,
 ``canceled_at<=last-month``) becomes epoch seconds, as every date flag does. Mistakes Stripe would refuse
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from ..dates import TIMESTAMP_HELP, to_epoch_seconds
-from ..errors import UsageError
-from ..frame_schema import kind_by_name
+from .dates import TIMESTAMP_HELP, to_epoch_seconds
+from .errors import UsageError
+from .frame_schema import kind_by_name
 
 __all__ = ["normalise_query"]
 
@@ -100,7 +100,7 @@ def _check_quotes(text: str, action: str) -> None:
 
 
 def _example(action: str) -> str:
-    from ..catalog import ACTIONS  # the catalog's example query for this action
+    from .catalog import ACTIONS  # the catalog's example query for this action
 
     found = ACTIONS.get(action)
     param = found.param("query") if found is not None else None
