@@ -77,7 +77,9 @@ class StripeAccessor:
 
     @property
     def complete(self) -> bool | None:
-        """False when the fetch stopped early (limit, interruption, error); None if unknown."""
+        """Whether every row the call asked for is in the frame: False when a listing was stopped early
+        (Ctrl-C keeps the rows fetched so far) or ``request --page`` returned a page with more after it.
+        A ``--limit`` that cut the list is what was asked for: True. None if unknown."""
         return self.meta.get("complete")
 
     @property

@@ -24,6 +24,7 @@ try:  # pandas' preferred string storage: ~3x smaller frames, faster conversion
 except ImportError:  # pragma: no cover - pyarrow is a dependency; stay correct without it
     _pa = None
 
+from .frame_json import JSONDtype, json_array
 from .frame_schema import DTYPES, ColumnKind
 
 __all__ = ["Chunk", "join", "missing_column", "pack", "to_array", "typed_column"]
@@ -153,7 +154,7 @@ def to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKin
         try:
             ints, mask = _int64(values, has_none)
         except OverflowError:  # beyond int64: keep Python ints
-            return _objects(values)
+            return json_array(_objects(values))
         return _typed_ints(ints, mask, kind)
     if kind == "decimal" and types <= {int, float, str}:  # a decimal sent as a number: exact text, not float
         return pd.array([None if v is None else str(v) for v in values], dtype=DTYPES["string"])
@@ -165,7 +166,7 @@ def to_array(values: Sequence[Any], known: ColumnKind | None, by_name: ColumnKin
     if types == {str}:
         strings = _arrow_strings(values)
         return strings if strings is not None else pd.array(_objects(values), dtype=DTYPES["string"])
-    return _objects(values)
+    return json_array(_objects(values))
 
 
 def _typed_ints(ints: np.ndarray, mask: np.ndarray, kind: ColumnKind | None) -> Any:
@@ -224,8 +225,8 @@ def _objects(values: Sequence[Any]) -> np.ndarray:
 def missing_column(kind: ColumnKind, rows: int) -> Any:
     """A column of ``rows`` missing values with the kind's dtype (built without a pass over ``rows`` Nones)."""
     dtype = DTYPES["boolean"] if kind == "bool" and rows else DTYPES[kind]
-    if dtype is object:
-        return np.full(rows, None, dtype=object)
+    if isinstance(dtype, JSONDtype):
+        return json_array(np.full(rows, None, dtype=object))
     mask = np.ones(rows, dtype=bool)
     if kind in ("int", "amount"):
         return pd.arrays.IntegerArray(np.zeros(rows, dtype=np.int64), mask)

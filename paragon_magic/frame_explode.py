@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import stripe_model
 from .errors import UsageError
+from .frame_json import JSONDtype
 from .frame_schema import MODEL_KINDS
 
 __all__ = ["explode"]
@@ -70,7 +71,7 @@ def _is_missing(value: Any) -> bool:
 
 
 def _unknown_column(df: pd.DataFrame, column: str) -> str:
-    nested = [c for c in df.columns if df[c].dtype == np.dtype(object)]
+    nested = [c for c in df.columns if isinstance(df[c].dtype, JSONDtype) or df[c].dtype == np.dtype(object)]
     children = [c for c in nested if str(c).startswith(column + ".")]
     guesses = children or difflib.get_close_matches(column, [str(c) for c in nested], n=3, cutoff=0.5) \
         or difflib.get_close_matches(column, [str(c) for c in df.columns], n=3, cutoff=0.5)

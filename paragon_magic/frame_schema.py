@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import stripe_model
+from .frame_json import JSONDtype
 
 __all__ = ["ColumnKind", "DTYPES", "MODEL_KINDS", "TypeSchema", "schema_for", "kind_by_name", "is_amount_name",
            "column_order", "HEADLINES", "ZERO_DECIMAL", "THREE_DECIMAL"]
@@ -40,8 +41,8 @@ DTYPES: dict[str, object] = {
     "bool": np.dtype(bool),
     "boolean": pd.BooleanDtype(),
     "float": np.dtype("float64"),
-    "list": object,
-    "object": object,
+    "list": JSONDtype(),  # lists and dicts as they came; exported as JSON text (frame_json)
+    "object": JSONDtype(),
 }
 
 #: The frame kind of each object-model kind (None: no column of its own, e.g. a hash).

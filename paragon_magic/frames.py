@@ -283,8 +283,8 @@ def attach_metadata(df: pd.DataFrame, action: Any, params: Mapping[str, Any] | N
     """Record where ``df`` came from in ``df.attrs["stripe"]`` (secrets masked) and return ``df``.
 
     Keys: ``object_type`` (set by the builder), ``action`` (name), ``params``, ``request_ids``, ``livemode``,
-    ``fetched_at`` (UTC ISO 8601), ``complete`` (False when the fetch stopped early; also
-    ``df.attrs["complete"]``).
+    ``fetched_at`` (UTC ISO 8601), ``complete`` (False when rows the call asked for are missing: a listing
+    stopped early, one page of several; a ``--limit`` that cut the list is complete; also ``df.attrs["complete"]``).
     """
     meta = dict(df.attrs.get("stripe") or {})
     meta.update(

@@ -20,9 +20,49 @@ from paragon_magic.sandbox import LocalStripe
 from paragon_magic.session import Session
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--shuffle-seed", default=None, metavar="SEED",
+                     help="run the test modules in a shuffled order, and each module's tests shuffled too "
+                          "(module-scoped fixtures are still set up once); 'random' picks a seed. The seed is "
+                          "printed, so a failing order can be run again.")
+
+
+def _shuffle_seed(config: pytest.Config) -> int | None:
+    seed = config.getoption("--shuffle-seed")
+    if seed is None:
+        return None
+    if seed == "random":
+        return random.SystemRandom().randrange(10**6)
+    try:
+        return int(seed)
+    except ValueError:
+        raise pytest.UsageError(f"--shuffle-seed takes an integer or 'random'; got {seed!r}") from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SEED] = _shuffle_seed(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    seed = config.stash.get(_SEED, None)
+    return None if seed is None else f"test order shuffled: --shuffle-seed {seed}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The seed again at the end (also with ``-q``), to run a failing order again."""
+    seed = config.stash.get(_SEED, None)
+    if seed is not None:
+        terminalreporter.write_line(f"test order shuffled: --shuffle-seed {seed}")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``PARAGON_TEST_ORDER=reverse`` or ``shuffle:<seed>`` reorders the collected tests, to show a module
-    does not depend on its tests' order (e.g. ``PARAGON_TEST_ORDER=shuffle:3 pytest tests/test_x.py``)."""
+    """``--shuffle-seed N``: modules in a shuffled order, each module's tests shuffled (see
+    :func:`shuffled`). ``PARAGON_TEST_ORDER=reverse`` or ``shuffle:<seed>`` reorders every collected test
+    as one list (e.g. ``PARAGON_TEST_ORDER=shuffle:3 pytest tests/test_x.py``), to show a module does not
+    depend on its tests' order."""
+    seed = config.stash.get(_SEED, None)
+    if seed is not None:
+        items[:] = shuffled(items, seed)
     order = os.environ.get("PARAGON_TEST_ORDER", "")
     if order == "reverse":
         items.reverse()
@@ -30,6 +70,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         random.Random(int(order.partition(":")[2])).shuffle(items)
     elif order:
         raise pytest.UsageError("PARAGON_TEST_ORDER is 'reverse' or 'shuffle:<seed>'")
+
+
+def shuffled(items: list[pytest.Item], seed: int) -> list[pytest.Item]:
+    """``items`` grouped by module, the modules in a seeded random order and each module's tests too:
+    every order-dependence between tests shows up, while each module-scoped fixture is built once."""
+    rng = random.Random(seed)
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    groups = list(modules.values())
+    rng.shuffle(groups)
+    for group in groups:
+        rng.shuffle(group)
+    return [item for group in groups for item in group]
+
+
+_SEED = pytest.StashKey[int | None]()
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +97,28 @@ def local_stripe() -> Iterator[LocalStripe]:
 
 
 @pytest.fixture
-def stripe_server(local_stripe: LocalStripe) -> LocalStripe:
-    """The session's sandbox, emptied (store, faults, keys, idempotency, log) before the test."""
+def stripe_server(local_stripe: LocalStripe) -> Iterator[LocalStripe]:
+    """The session's sandbox, emptied (store, faults, keys, idempotency, log) before the test and again
+    after it, so no fault, script or object it left behind reaches a test that runs later."""
     local_stripe.reset()
-    return local_stripe
+    yield local_stripe
+    local_stripe.reset()
+
+
+@pytest.fixture(scope="session")
+def spare_stripe() -> Iterator[LocalStripe]:
+    """A second sandbox for the run (started on first use), for tests in a module whose data lives on the
+    shared one (``local_stripe``) that must write: ``own_stripe`` empties it before each."""
+    with LocalStripe() as server:
+        yield server
+
+
+@pytest.fixture
+def own_stripe(spare_stripe: LocalStripe) -> Iterator[LocalStripe]:
+    """``spare_stripe`` emptied before and after the test."""
+    spare_stripe.reset()
+    yield spare_stripe
+    spare_stripe.reset()
 
 
 # -- a real InteractiveShell with the extension loaded (test_magics_*) ---------------------------------

@@ -15,12 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paragon_magic.errors import UsageError
+from paragon_magic.frame_json import JSONDtype
 from paragon_magic.frame_schema import column_order, schema_for
 from paragon_magic.frames import FrameBuilder, attach_metadata, flatten_columns, to_frame
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "stripe" / "objects.json").read_text())
 UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 STRING = pd.StringDtype()
+JSON = JSONDtype()  # nested lists and objects: Python values inside, JSON text when exported
 
 
 def example(object_type: str, **changes: Any) -> dict[str, Any]:
@@ -53,7 +55,7 @@ def test_customers_columns_and_dtypes() -> None:
         "address.city": STRING, "address.country": STRING, "address.line2": STRING,
         "balance": pd.Int64Dtype(), "created": UTC_NS, "discount.start": UTC_NS, "discount.end": UTC_NS,
         "currency": STRING, "delinquent": pd.BooleanDtype(), "livemode": pd.BooleanDtype(),
-        "next_invoice_sequence": pd.Int64Dtype(), "preferred_locales": np.dtype(object),
+        "next_invoice_sequence": pd.Int64Dtype(), "preferred_locales": JSON,
         "metadata.tier": STRING, "metadata.crm_id": STRING, "invoice_settings.default_payment_method": STRING,
         "tax_exempt": STRING,
     })
@@ -79,7 +81,7 @@ def test_subscriptions_keep_item_lists_and_convert_timestamps() -> None:
         "canceled_at": UTC_NS, "ended_at": UTC_NS, "trial_start": UTC_NS, "trial_end": UTC_NS,
         "pending_update.expires_at": UTC_NS, "cancel_at_period_end": pd.BooleanDtype(), "livemode": pd.BooleanDtype(),
         "days_until_due": pd.Int64Dtype(), "application_fee_percent": np.dtype("float64"),
-        "items.data": np.dtype(object), "items.has_more": pd.BooleanDtype(), "items.url": STRING,
+        "items.data": JSON, "items.has_more": pd.BooleanDtype(), "items.url": STRING,
         "billing_cycle_anchor_config.day_of_month": pd.Int64Dtype(),  # an int by name, not a timestamp
         "billing_thresholds.amount_gte": pd.Int64Dtype(), "metadata.source": STRING,
     })
@@ -93,7 +95,7 @@ def test_products_nullable_flags_and_lists() -> None:
     df = to_frame([example("product", id="prod_1", shippable=True, images=["https://x/1.png"]),
                    FIXTURES["product"]], "product")
     assert_dtypes(df, {"id": STRING, "active": pd.BooleanDtype(), "shippable": pd.BooleanDtype(),
-                       "images": np.dtype(object), "created": UTC_NS, "updated": UTC_NS, "type": STRING,
+                       "images": JSON, "created": UTC_NS, "updated": UTC_NS, "type": STRING,
                        "package_dimensions.height": np.dtype("float64"), "url": STRING})  # Stripe: a float
     assert df["shippable"].tolist() == [True, pd.NA]
     assert df.loc[0, "images"] == ["https://x/1.png"]
@@ -118,7 +120,7 @@ def test_balance_transactions_amounts_are_exact_int64() -> None:
     df = to_frame(rows, "balance_transaction")
     assert_dtypes(df, {"id": STRING, "amount": pd.Int64Dtype(), "fee": pd.Int64Dtype(), "net": pd.Int64Dtype(),
                        "available_on": UTC_NS, "created": UTC_NS, "exchange_rate": np.dtype("float64"),
-                       "fee_details": np.dtype(object), "type": STRING, "status": STRING, "source": STRING})
+                       "fee_details": JSON, "type": STRING, "status": STRING, "source": STRING})
     assert df.loc[0, "amount"] == big and df.loc[0, "net"] == big - 30
     assert df["amount"].isna().tolist() == [False, False, True]
     assert df["exchange_rate"].isna().tolist() == [False, True, True]
@@ -172,7 +174,7 @@ def test_type_taken_from_the_objects_and_large_nested_objects_stay_whole() -> No
     assert df.attrs["stripe"]["object_type"] == "charge"  # taken from the objects
     assert_dtypes(df, {"amount": pd.Int64Dtype(), "amount_captured": pd.Int64Dtype(),
                        "amount_refunded": pd.Int64Dtype(), "created": UTC_NS, "captured": pd.BooleanDtype(),
-                       "payment_method_details": np.dtype(object), "refunds.data": np.dtype(object),
+                       "payment_method_details": JSON, "refunds.data": JSON,
                        "billing_details.name": STRING, "application_fee_amount": pd.Int64Dtype()})
     # one sub-object per payment method (~50): one column of dicts, not hundreds of mostly empty columns
     assert df.loc[0, "payment_method_details"]["card"]["exp_month"] == 8
@@ -184,7 +186,7 @@ def test_unknown_type_falls_back_to_names_and_values() -> None:
     df = to_frame([thing], None)
     assert_dtypes(df, {"amount": pd.Int64Dtype(), "flag": np.dtype(bool), "card.exp_month": pd.Int64Dtype(),
                        "card.brand": STRING})
-    assert df["application_fee_amount"].dtype == np.dtype(object)  # all null, unknown: no guess
+    assert df["application_fee_amount"].dtype == JSON  # all null, unknown: no guess
 
 
 def test_timestamps_come_from_names_never_from_values() -> None:
@@ -273,8 +275,8 @@ def test_to_frame_consumes_generators_in_chunks() -> None:
 
 def test_mixed_shapes_and_huge_integers_stay_objects() -> None:
     df = to_frame([{"id": "a", "customer": "cus_1", "n": 2**70}, {"id": "b", "customer": {"id": "cus_2"}, "n": 1}])
-    assert df["customer"].dtype == np.dtype(object) and df.loc[1, "customer"] == {"id": "cus_2"}
-    assert df["n"].dtype == np.dtype(object) and df.loc[0, "n"] == 2**70
+    assert df["customer"].dtype == JSON and df.loc[1, "customer"] == {"id": "cus_2"}
+    assert df["n"].dtype == JSON and df.loc[0, "n"] == 2**70
 
 
 def test_a_field_the_model_calls_scalar_stays_one_column_whichever_value_comes_first() -> None:

@@ -13,13 +13,14 @@ import pandas as pd
 import pytest
 
 from paragon_magic import stripe_model
+from paragon_magic.frame_json import JSONDtype
 from paragon_magic.frames import to_frame
 
 RESOURCES: dict[str, Any] = json.loads(
     (Path(__file__).parent / "fixtures" / "stripe" / "fixtures3.json").read_text())["resources"]
 UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 STRING, INT64, BOOLEAN, FLOAT, OBJECT = pd.StringDtype(), pd.Int64Dtype(), pd.BooleanDtype(), np.dtype(
-    "float64"), np.dtype(object)
+    "float64"), JSONDtype()
 LIST_ACTION_TYPES = ("customer", "subscription", "product", "plan", "price", "balance_transaction", "charge",
                      "refund", "invoice", "invoiceitem", "line_item", "payout", "event", "payment_intent")
 

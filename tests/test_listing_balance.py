@@ -40,17 +40,42 @@ def _objects(newest: int, oldest: int, count: int, prefix: str = "cus") -> list[
             for i in range(count)]
 
 
-def test_the_first_fan_out_probes_the_past_in_growing_windows() -> None:
+def test_the_first_fan_out_probes_once_then_the_past_in_growing_windows() -> None:
     walk, root = _walk(probes=5)
-    made = rebalance(walk)
-    probes = [s for s in made if s.probe]
+    first = [s for s in rebalance(walk) if s.probe]
+    assert len(first) == 1 and first[0].lo is None  # one probe: a small list costs at most one request more
+    assert root.lo == first[0].hi + 1 and root.hi - root.lo + 1 >= 12 * 10_000  # 1.2 x small_pages pages
+    assert not [s for s in rebalance(walk) if s.probe]  # nothing new is known: no deeper probe
+    page = _objects(first[0].hi, first[0].hi - 9_999, 100, prefix="old")
+    walk.add_rows(first[0], page)
+    walk.advance(first[0], page, full=True)  # data goes on below: the list is not small
+    probes = [s for s in rebalance(walk) if s.probe]
     assert len(probes) == 5 and probes[-1].lo is None  # the oldest stays open below
     widths = [s.hi - s.lo + 1 for s in probes[:-1]]
     assert all(b >= 1.9 * a for a, b in zip(widths, widths[1:]))  # each about twice the one above
-    assert root.lo == probes[0].hi + 1  # contiguous, newest first, nothing cut twice
+    assert first[0].lo == probes[0].hi + 1  # contiguous, newest first, nothing cut twice
     for newer, older in zip(probes, probes[1:]):
         assert older.hi == newer.lo - 1
-    assert walk.active() <= walk.target
+    assert not [s for s in rebalance(walk) if s.probe]  # one fan-out only; later cuts need data again
+
+
+def test_a_limit_still_fans_out_at_once() -> None:
+    walk, _ = _walk(limit=5_000, probes=5)
+    probes = [s for s in rebalance(walk) if s.probe]
+    assert len(probes) == 1 and probes[0].deferred  # with a limit: one cut, the rest left to a deferred walker
+
+
+def test_a_small_list_is_not_cut() -> None:
+    walk, root = _walk()
+    (probe,) = [s for s in rebalance(walk) if s.probe]
+    walk.add_rows(probe, [])
+    walk.ended(probe, [])  # nothing below the first cut: the list is small
+    probe.done = True
+    for _ in range(3):  # the root walks on alone, whatever it finds
+        page = _objects(root.hi - 1, root.hi - 10_000, 100, prefix=f"r{root.pages}")
+        walk.add_rows(root, page)
+        walk.advance(root, page, full=True)
+        assert rebalance(walk) == []
 
 
 def test_the_open_end_is_cut_again_only_once_it_has_shown_data() -> None:
@@ -64,8 +89,8 @@ def test_the_open_end_is_cut_again_only_once_it_has_shown_data() -> None:
     page = _objects(open_end.hi, open_end.hi - 9_999, 100, prefix="old")
     walk.add_rows(open_end, page)
     walk.advance(open_end, page, full=True)
-    deeper = [s for s in rebalance(walk) if s.lo is None]
-    assert len(deeper) == 1 and deeper[0].hi < open_end.hi and open_end.lo == deeper[0].hi + 1
+    deeper = [s for s in rebalance(walk) if s.probe]
+    assert deeper and deeper[-1].lo is None and deeper[0].hi < open_end.hi and open_end.lo == deeper[0].hi + 1
 
 
 def test_once_the_data_ends_nothing_below_is_thought_to_hold_rows() -> None:

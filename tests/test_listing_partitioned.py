@@ -84,17 +84,11 @@ def dataset(local_stripe: LocalStripe) -> dict[str, int]:
     return created
 
 
-@pytest.fixture(scope="module")
-def private_sandbox() -> Iterator[LocalStripe]:
-    with LocalStripe() as server:
-        yield server
-
-
 @pytest.fixture
-def own_sandbox(private_sandbox: LocalStripe) -> LocalStripe:
-    """A second sandbox for the tests that write, emptied before each: the data set is never touched."""
-    private_sandbox.reset()
-    return private_sandbox
+def own_sandbox(own_stripe: LocalStripe) -> LocalStripe:
+    """A second sandbox for the tests that write (conftest's ``own_stripe``, emptied before each): the
+    data set is never touched."""
+    return own_stripe
 
 
 def _client(server: LocalStripe) -> Any:
@@ -252,12 +246,19 @@ def test_objects_created_while_listing_give_no_duplicates(own_sandbox: LocalStri
     stripe_server.configure(latency=0.02)  # keep the windows busy while new customers arrive
     stop = threading.Event()
     created_during: list[str] = []
+    writer_errors: list[BaseException] = []
+    writers: list[threading.Thread] = []
 
     def keep_creating() -> None:
-        with httpx.Client(base_url=stripe_server.url, timeout=60,
-                          headers={"Authorization": f"Bearer {stripe_server.key}"}) as http:
-            while not stop.is_set():
-                created_during.append(http.post("/v1/customers", data={"email": "new@example.com"}).json()["id"])
+        try:
+            with httpx.Client(base_url=stripe_server.url, timeout=60,
+                              headers={"Authorization": f"Bearer {stripe_server.key}"}) as http:
+                while not stop.is_set():
+                    reply = http.post("/v1/customers", data={"email": "new@example.com"})
+                    reply.raise_for_status()
+                    created_during.append(reply.json()["id"])
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread below
+            writer_errors.append(error)
 
     class CreatesAfterFirstPage:
         def __getattr__(self, name: str) -> Any:
@@ -265,8 +266,10 @@ def test_objects_created_while_listing_give_no_duplicates(own_sandbox: LocalStri
 
         def request(self, *args: Any, **kwargs: Any) -> Any:
             response = client.request(*args, **kwargs)
-            created_during.extend(_create_customers(stripe_server, 30, prefix="n"))  # surely after page one
-            threading.Thread(target=keep_creating, daemon=True).start()
+            if not writers:  # once, after the first page
+                created_during.extend(_create_customers(stripe_server, 30, prefix="n"))  # surely after page one
+                writers.append(threading.Thread(target=keep_creating, name="writer"))
+                writers[0].start()
             return response
 
     try:
@@ -274,12 +277,36 @@ def test_objects_created_while_listing_give_no_duplicates(own_sandbox: LocalStri
                                           limit=None, progress=False, tuning=SMALL)
     finally:
         stop.set()
+        for writer in writers:
+            writer.join(timeout=60)
         stripe_server.configure()
         client.close()
+    assert writers and not any(w.is_alive() for w in writers), "the writer thread did not stop"
+    assert not writer_errors, writer_errors  # a failing writer would have tested nothing
     got = list(frame["id"])
     assert len(got) == len(set(got)) and outcome.complete
     assert got == before  # every pre-existing object, in order; none of the new ones
-    assert len(created_during) >= 30 and not set(created_during) & set(got)
+    assert len(created_during) > 30 and not set(created_during) & set(got)
+
+
+def test_small_lists_cost_at_most_one_request_more_than_their_pages(own_sandbox: LocalStripe) -> None:
+    """Up to ten pages spread over three years: the default tuning walks them in pages + 1 requests
+    (the windows' fan-out used to spend about twice as many), with the rows of a cursor walk."""
+    client = _client(own_sandbox)
+    rng = random.Random(11)
+    try:
+        for count in (250, 250, 300, 200):  # 2.5, 5, 8 and 10 pages
+            ids = _create_customers(own_sandbox, count, prefix=f"s{count}")
+            own_sandbox.backdate({i: rng.randrange(START, END) for i in ids})
+            expected = list(_sequential(client)["id"])
+            before = len(own_sandbox.requests())
+            frame, outcome = _partitioned(client, tuning=PartitionTuning())
+            sent = [r for r in own_sandbox.requests()[before:] if r["path"] == "/v1/customers"]
+            pages = -(-len(expected) // 100)
+            assert list(frame["id"]) == expected and outcome.complete
+            assert len(sent) == len(outcome.request_ids) <= pages + 1, (pages, len(sent))
+    finally:
+        client.close()
 
 
 def test_ctrl_c_keeps_the_newest_contiguous_rows(own_sandbox: LocalStripe) -> None:

@@ -26,6 +26,11 @@ ITEM_TEXT = SAFE_TEXT.filter(lambda s: "," not in s and s.strip() == s and s != 
 ALNUM = string.ascii_letters + string.digits
 IDENT = st.text(string.ascii_lowercase + string.digits + "_", min_size=1, max_size=11).filter(
     lambda s: not s[0].isdigit() and not keyword.iskeyword(s))
+CLAUSE = st.one_of(
+    st.builds("{}:'{}'".format, IDENT, st.text(ALNUM + "@.-_ ", max_size=12)),
+    st.builds("{}>{}".format, st.sampled_from(["amount", "total"]), st.integers(0, 10**6)),
+)
+QUERY = st.lists(CLAUSE, min_size=1, max_size=3).map(" AND ".join)
 OBJECT_ID = st.builds("{}_{}".format, st.text(string.ascii_lowercase, min_size=2, max_size=4),
                       st.text(ALNUM, min_size=1, max_size=20))
 ACTION_NAMES = sorted(n for n, a in ACTIONS.items() if a.kind != "request")
@@ -77,7 +82,10 @@ def valid_calls(draw):
     for param in chosen:
         flag = _spell(draw, param.name)
         raw = draw(st.booleans())
-        if param.type == "string":
+        if param.name == "query" and action.is_search:  # a valid query (search_query refuses others)
+            value = draw(QUERY)
+            groups.append(f"{flag} {bind_raw(value)}" if raw else f'{flag} "{value}"')
+        elif param.type == "string":
             value = draw(SAFE_TEXT)
             groups.append(f"{flag} {bind_raw(value)}" if raw else render(flag, value))
         elif param.type == "integer":

@@ -208,8 +208,8 @@ def test_search_magic_takes_the_query_positionally_with_templates(
     ip.user_ns["who"] = "jane@example.com"
     frame, _ = ok(ip, "%stripe search_customers \"email:'{{ who }}'\" --limit 5")
     assert len(frame) == 5 and double.seen[-1]["query"] == "email:'jane@example.com'"
-    message = fails(ip, "%stripe search_customers email:'a' name:'b'")
-    assert "quote the whole query" in message
+    message = fails(ip, "%stripe search_customers email:'a' name:'b'")  # the words are one query, as typed
+    assert "join the query's clauses with AND or OR: email:'a' AND name:'b'" in message
     assert "--created-after" in fails(ip, "%stripe search_customers \"email:'a'\" --created-after 2026-01-01")
     assert "needs --query" in fails(ip, "%stripe search_customers --limit 5")
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from paragon_magic.sandbox import LocalStripe
 from sandbox_world import World, api, world  # noqa: F401 (module-scoped fixtures)
 
 
@@ -151,14 +152,17 @@ def test_pagination_through_next_page(api: httpx.Client, world: World) -> None:
     assert other_query.status_code == 400 and other_query.json()["error"]["param"] == "page"
 
 
-def test_prices_are_searched_in_the_front_layers_price_store(api: httpx.Client, world: World) -> None:
-    product = api.post("/v1/products", data={"name": "Searchable"}).json()["id"]
-    gold = api.post("/v1/prices", data={"product": product, "currency": "eur", "unit_amount": "900",
-                                        "recurring[interval]": "month", "lookup_key": "gold_monthly"}).json()
-    once = api.post("/v1/prices", data={"product": product, "currency": "eur", "unit_amount": "5000"}).json()
-    found = api.get("/v1/prices/search", params={"query": "lookup_key:'gold_monthly'"}).json()
-    assert found["object"] == "search_result" and [p["id"] for p in found["data"]] == [gold["id"]]
-    one_time = api.get("/v1/prices/search", params={"query": f"product:'{product}' AND type:'one_time'"}).json()
-    assert [p["id"] for p in one_time["data"]] == [once["id"]]
-    not_gold = api.get("/v1/prices/search", params={"query": f"product:'{product}' AND -lookup_key:'gold_monthly'"})
-    assert [p["id"] for p in not_gold.json()["data"]] == [once["id"]]
+def test_prices_are_searched_in_the_front_layers_price_store(own_stripe: LocalStripe) -> None:
+    """Writes, so on a sandbox of its own: the module's world stays as built, in any test order."""
+    with httpx.Client(base_url=own_stripe.url, headers={"Authorization": f"Bearer {own_stripe.key}"},
+                      timeout=60) as api:
+        product = api.post("/v1/products", data={"name": "Searchable"}).json()["id"]
+        gold = api.post("/v1/prices", data={"product": product, "currency": "eur", "unit_amount": "900",
+                                            "recurring[interval]": "month", "lookup_key": "gold_monthly"}).json()
+        once = api.post("/v1/prices", data={"product": product, "currency": "eur", "unit_amount": "5000"}).json()
+        found = api.get("/v1/prices/search", params={"query": "lookup_key:'gold_monthly'"}).json()
+        assert found["object"] == "search_result" and [p["id"] for p in found["data"]] == [gold["id"]]
+        one_time = api.get("/v1/prices/search", params={"query": f"product:'{product}' AND type:'one_time'"}).json()
+        assert [p["id"] for p in one_time["data"]] == [once["id"]]
+        not_gold = api.get("/v1/prices/search", params={"query": f"product:'{product}' AND -lookup_key:'gold_monthly'"})
+        assert [p["id"] for p in not_gold.json()["data"]] == [once["id"]]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
+from .. import stripe_model
 from ..catalog_types import Action, Param
 from .shared import COMMON_OPTIONS, LIST_OPTIONS, list_options
 
@@ -68,13 +70,30 @@ def describe(action: Action) -> str:
     options = REQUEST_OPTIONS + COMMON_OPTIONS if action.kind == "request" else list_options(action) + COMMON_OPTIONS
     lines += ["", "Options:"]
     for p in options:
-        lines += _param_line(p)
+        lines += _param_line(expand_option(action) if p.name == "expand" else p)
     lines += ["", "Any other Stripe parameter can be given as key=value and is passed through."]
     if action.kind == "request":
         lines += ["", REQUEST_PAGING]
     if action.examples:
         lines += ["", "Examples:"] + [f"  {e}" for e in action.examples]
     return "\n".join(lines)
+
+
+_EXPAND_FIRST = ("customer", "balance_transaction", "default_price", "product", "latest_invoice", "latest_charge",
+                 "charge", "subscription", "payment_intent", "invoice_settings.default_payment_method")
+
+
+def expand_option(action: Action) -> Param:
+    """``--expand`` with an example this action's object can expand (``customer`` only where it has one;
+    none where it has nothing to expand). ``request`` keeps the generic example."""
+    expand = next(p for p in COMMON_OPTIONS if p.name == "expand")
+    if action.kind == "request":
+        return expand
+    fields = [path for path, kind in stripe_model.fields(action.object_type).items()
+              if kind == "expandable" and "[]" not in path]
+    ranked = sorted(fields, key=lambda f: (_EXPAND_FIRST.index(f) if f in _EXPAND_FIRST else len(_EXPAND_FIRST),
+                                           f.count("."), f))
+    return replace(expand, example=ranked[0] if ranked else "")
 
 
 def summary_table(actions: Iterable[Action]) -> str:

@@ -32,6 +32,9 @@ from .windows import STRIPE_EPOCH, Stream, Walk
 
 __all__ = ["rebalance", "pages_left", "probably_unneeded"]
 
+_FIRST_CUT = 1.2  # the first cut leaves this many times ``tuning.small_pages`` pages above it (by the first
+# page's density), so a list of up to ``small_pages`` pages is usually all above it
+
 
 def rebalance(walk: Walk) -> list[Stream]:
     """New walkers for the idle slots (the caller starts a task for each)."""
@@ -78,6 +81,19 @@ def _open_estimate(walk: Walk) -> float:
     return max(walk.tuning.window_pages, known)
 
 
+def _small(walk: Walk) -> bool:
+    """Whether the whole list is known to be small (its oldest end found, at most ``tuning.small_pages``
+    pages in all, walked or left): then no window is cut, as a cut costs a request (a second partly filled
+    page) and a small list is walked within about ``pages + 1`` requests."""
+    if any(s.lo is None for s in _walkers(walk)):
+        return False  # the open end is still being walked: how much is left is not known
+    fetched = sum(s.rows for s in walk.streams) / walk.page_size
+    left = sum(pages_left(walk, s) for s in _walkers(walk))
+    # The first page and the first cut's window: all a list holds once the window below it came back empty.
+    # The window's estimate is its span times a density from one page, so it is allowed twice that.
+    return fetched + left <= 2 * (_FIRST_CUT * walk.tuning.small_pages + 1)
+
+
 def _walkers(walk: Walk) -> list[Stream]:
     return [s for s in walk.streams if not s.done and not s.upward and not s.deferred]
 
@@ -100,7 +116,7 @@ def _relieve(walk: Walk, *, critical_only: bool = False) -> Stream | None:
         partner = _pair(walk, stream)
         if partner is not None:
             return partner
-        if critical and not critical_only:
+        if critical and not critical_only and not _small(walk):
             child = _halve(walk, stream)
             if child is not None:
                 return child
@@ -123,10 +139,11 @@ def _probe(walk: Walk) -> Stream | None:
     stream = next((s for s in _walkers(walk) if s.lo is None), None)
     if stream is None:
         return None
-    if stream.pages == 0:  # not known to hold data yet: only the first fan-out cuts further
-        if walk.pages() > 1 or sum(1 for s in walk.streams if s.probe) >= walk.tuning.probes:
-            return None
+    if stream.pages == 0 and not _fanning_out(walk):  # not known to hold data yet: only a fan-out cuts further
+        return None
     pages = _open_estimate(walk)
+    if walk.limit is None and not any(s.probe for s in walk.streams):  # the first cut: a small list (up to
+        pages = max(pages, _FIRST_CUT * walk.tuning.small_pages)  # small_pages, density varying) stays above it
     if walk.limit is not None and (stream.probe or pages <= walk.tuning.window_pages):
         return None  # with a limit: one cut, and only if the limit needs more than a window
     density = stream.density or walk.density
@@ -138,6 +155,20 @@ def _probe(walk: Walk) -> Stream | None:
     child.probe, child.density = True, stream.density
     stream.lo = edge + 1
     return child
+
+
+def _fanning_out(walk: Walk) -> bool:
+    """Whether the open end may be cut again before its walker has a page. With a ``limit``: in the first
+    fan-out only (up to ``tuning.probes`` windows). Without: the first fan-out makes one window (a small list
+    is then walked in about ``pages + 1`` requests); once that window's first page shows data going on,
+    the list is not small and the next fan-out makes up to ``tuning.probes`` more at once."""
+    probes = [s for s in walk.streams if s.probe]
+    if walk.limit is not None:
+        return walk.pages() <= 1 and len(probes) < walk.tuning.probes
+    if not probes:
+        return True
+    first = probes[0]
+    return first.pages == 1 and first.rows > 0 and not first.done and len(probes) <= walk.tuning.probes
 
 
 def _halve(walk: Walk, stream: Stream) -> Stream | None:

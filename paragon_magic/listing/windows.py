@@ -32,7 +32,8 @@ class PartitionTuning:
     concurrency: int | None = None  # walkers at once; None: enough to keep the client's rate busy
     max_concurrency: int = 32
     balance_pages: float = 1.5  # a window is cut or paired only with more than 2× this per walker left
-    probes: int = 5  # windows the first fan-out cuts from the open end, at most
+    probes: int = 1  # windows the first fan-out cuts from the open end, at most
+    small_pages: float = 10.0  # a list known to hold at most this many pages is never cut further
 
 
 @dataclass

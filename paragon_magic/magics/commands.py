@@ -18,6 +18,7 @@ from ..auth.credentials import check_profile_name
 from ..auth.resolution import next_connection
 from ..catalog import describe, get_action
 from ..errors import UsageError
+from ..frame_select import select_columns
 from ..session import Session
 from . import display
 from .context import MagicContext
@@ -71,8 +72,11 @@ def run_action(ctx: MagicContext, line: str, cell: str | None = None) -> pd.Data
         print(display.dry_run_text(prepare(session, call), session.masked_key))
         return None
     frame = execute(session, call)
-    if call.options.out:
+    if call.options.columns:
+        frame = select_columns(frame, call.options.columns)
+    if call.options.out:  # stored, not shown (as ``%%bigquery df`` does)
         ctx.shell.user_ns[call.options.out] = frame
+        return None
     return frame
 
 

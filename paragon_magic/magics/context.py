@@ -32,6 +32,7 @@ class MagicSettings:
     max_retries: int = 4
     timeout: float = 30.0
     display_rows: int = 20
+    display_columns: int = 12  # a wider result frame displays a compact view of this many columns
     allow_live_writes: bool = False
     partitioned: bool = True
     stripe_version: str | None = DEFAULT_STRIPE_VERSION  # None: the account's default version

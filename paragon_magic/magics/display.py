@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html import escape
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -14,11 +15,12 @@ from ..auth import ProfileInfo
 from ..client import DEFAULT_STRIPE_BASE, flatten_params
 from ..client.redaction import mask_text, mask_url
 from ..catalog import actions_schema, summary_table
+from ..frame_select import compact_columns
 from ..session import Session
 from .metrics import METRIC_USAGE
 
 USAGE = """\
-%stripe <action> [id] [--flag value ...] [key[sub]=value ...] [-o NAME] [--dry-run] [--live]
+%stripe <action> [id] [--flag value ...] [key[sub]=value ...] [-o NAME] [--columns a,b] [--dry-run] [--live]
 %%stripe <action> [flags]      (cell body: a JSON object or key=value lines)
 %stripe request [GET|POST|DELETE] /v1/... [key=value ...]
 
@@ -43,7 +45,8 @@ Settings: %config StripeMagic (e.g. StripeMagic.stripe_version, pinned to 2026-1
 Dates: 2026-01-01, 2026-03, today, yesterday, this-month, last-month, 7d, 12h (UTC); --month 2026-03.
 Every result is a DataFrame; df.attrs["stripe"] says where it came from (action, params, request_ids,
 livemode, fetched_at) and df.attrs["stripe"]["complete"] (also df.attrs["complete"]) is False when a
-listing stopped early (Ctrl-C): the rows fetched so far are kept.
+listing stopped early (Ctrl-C): the rows fetched so far are kept. -o NAME stores it without showing it.
+Wide frames show a compact view (all columns stay in the frame); --columns id,email,metadata.* keeps those.
 
 Examples:
   %stripe list_customers --created-after 2026-01-01 -o customers
@@ -208,32 +211,48 @@ def _is_stripe_frame(obj: Any) -> bool:
 
 
 class FrameDisplay:
-    """IPython formatters for DataFrames from %stripe: show ``rows()`` rows, set only while rendering.
-
-    Other DataFrames render exactly as before (the previous printer, else pandas' own repr).
+    """IPython formatters for DataFrames from %stripe: show ``rows()`` rows and, for a frame wider than
+    ``columns()`` (0: no limit), a compact view of that many columns with a line saying how to see the rest
+    (the frame keeps every column). Set only while rendering; other DataFrames render exactly as before
+    (the previous printer, else pandas' own repr).
     """
 
-    def __init__(self, rows: Callable[[], int]) -> None:
+    def __init__(self, rows: Callable[[], int], columns: Callable[[], int] = lambda: 0) -> None:
         self._rows = rows
+        self._columns = columns
         self._previous: dict[str, Any] = {}
 
-    def _options(self) -> Any:
+    def _options(self, columns: int | None = None) -> Any:
         rows = max(1, int(self._rows()))
-        return pd.option_context("display.max_rows", rows, "display.min_rows", rows)
+        shown = ("display.max_columns", columns) if columns else ()  # a compact view is shown whole
+        return pd.option_context("display.max_rows", rows, "display.min_rows", rows, *shown)
+
+    def _compact(self, obj: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+        """The frame to render and the note under it ('' when every column is shown)."""
+        at_most = int(self._columns() or 0)
+        if at_most <= 0 or len(obj.columns) <= at_most:
+            return obj, ""
+        shown = compact_columns(obj, at_most)
+        note = (f"[{len(obj)} rows x {len(obj.columns)} columns; {len(shown)} shown: df.columns lists all, "
+                f"--columns a,b picks some, %config StripeMagic.display_columns = 0 shows all]")
+        return obj[shown], note
 
     def _plain(self, obj: Any, printer: Any, cycle: bool) -> None:
         previous = self._previous.get("text/plain")
         if not _is_stripe_frame(obj):
             return previous(obj, printer, cycle) if previous else printer.text(repr(obj))
-        with self._options():
-            printer.text(repr(obj))
+        shown, note = self._compact(obj)
+        with self._options(len(shown.columns) if note else None):
+            printer.text(repr(shown) + (f"\n{note}" if note else ""))
 
     def _html(self, obj: Any) -> str | None:
         previous = self._previous.get("text/html")
         if not _is_stripe_frame(obj):
             return previous(obj) if previous else obj._repr_html_()
-        with self._options():
-            return obj._repr_html_()
+        shown, note = self._compact(obj)
+        with self._options(len(shown.columns) if note else None):
+            html = shown._repr_html_()
+        return html + (f"<p>{escape(note)}</p>" if note and html else "")
 
     def install(self, shell: Any) -> None:
         formatters = shell.display_formatter.formatters

@@ -21,7 +21,8 @@ def load_ipython_extension(ip: Any) -> None:
     ip.register_magics(magic)
     magic.completer = make_matcher(ip)
     ip.Completer.custom_matchers.append(magic.completer)
-    magic.frame_display = FrameDisplay(lambda: magic.context.settings.display_rows)
+    settings = lambda: magic.context.settings  # noqa: E731 (read at each display: %config applies at once)
+    magic.frame_display = FrameDisplay(lambda: settings().display_rows, lambda: settings().display_columns)
     magic.frame_display.install(ip)
 
 

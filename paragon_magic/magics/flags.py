@@ -13,7 +13,7 @@ METHODS = ("GET", "POST", "DELETE")
 COMMON_OPTIONS = {
     "out": "identifier", "account": "account", "expand": "expand", "live": "boolean",
     "dry_run": "boolean", "idempotency_key": "idempotency_key", "no_progress": "boolean",
-    "credential": "credential",
+    "credential": "credential", "columns": "columns",
 }
 #: Options valid for list actions and ``request`` (which may page through a list).
 LISTING_OPTIONS = {"limit": "limit", "created_after": "timestamp", "created_before": "timestamp", "month": "span"}

@@ -18,7 +18,7 @@ from . import commands
 from .context import MagicContext, MagicSettings
 
 _OPTIONS = ("progress", "default_limit", "page_size", "rate_limit", "max_retries", "timeout", "display_rows",
-            "allow_live_writes", "partitioned", "stripe_version")
+            "display_columns", "allow_live_writes", "partitioned", "stripe_version")
 
 
 @magics_class
@@ -35,6 +35,8 @@ class StripeMagic(Magics):
     max_retries = Int(4, min=0, help="Retries of a failed request (new connections).").tag(config=True)
     timeout = Float(30.0, help="Seconds to wait for one response (new connections).").tag(config=True)
     display_rows = Int(20, min=1, help="Rows shown when a result DataFrame is displayed.").tag(config=True)
+    display_columns = Int(12, min=0, help="Columns a wider result DataFrame shows (a compact view: the frame "
+                                          "keeps every column); 0 shows all.").tag(config=True)
     allow_live_writes = Bool(False, help="Allow writes with a live key without --live.").tag(config=True)
     partitioned = Bool(True, help="List large ranges in parallel created-time windows.").tag(config=True)
     stripe_version = Unicode(DEFAULT_STRIPE_VERSION, allow_none=True,

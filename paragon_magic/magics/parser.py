@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, quote
 from ..catalog import ACTIONS
 from ..catalog_types import Action, Param
 from ..errors import UsageError
+from ..search_query import normalise_query
 from . import brackets
 from .brackets import unflatten
 from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_span, to_text, to_timestamp
@@ -51,6 +52,7 @@ class CallOptions:
     idempotency_key: str | None = None
     progress: bool = True  # --no-progress turns the progress bar off
     page: bool = False  # --page (request only): one request, that page
+    columns: tuple[str, ...] = ()  # --columns id,email,metadata.*: keep these columns of the result
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class ParsedCall:
 
 
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,254}\Z")
+_NEGATED_CLAUSE = re.compile(r"-[A-Za-z_][\w.]*(\[[^\]]*\])?(:|~|<|>)")
 _PATH = re.compile(r"/v\d+(/[A-Za-z0-9_.:\-]+)*/?\Z")
 
 
@@ -112,6 +115,8 @@ class _CallParser:
         self.path: str | None = None
         #: The previous flag and its unquoted value text (for "quote the value" hints).
         self.last_flag: tuple[str, str] | None = None
+        #: A search's positional query, word by word as typed (joined by single spaces).
+        self.query_words: list[str] = []
 
     # --- tokens --------------------------------------------------------------------------------
 
@@ -120,7 +125,8 @@ class _CallParser:
         while i < len(tokens):
             token = tokens[i]
             head = token.parts[0]
-            if not token.quoted and isinstance(head, str) and head.startswith("-") and head not in ("-", "--"):
+            if not token.quoted and isinstance(head, str) and head.startswith("-") and head not in ("-", "--") \
+                    and not self._is_negated_clause(head):
                 i = self._flag(tokens, i)
                 continue
             split = token.split_at_equals()
@@ -156,11 +162,14 @@ class _CallParser:
             else:
                 value = True
         elif name in self.params or name in self.options_kinds or self._is_id_flag(name):
-            if inline is not None:
+            if inline is not None and name == "query" and self.action.is_search:
+                value = self._as_typed(_after_equals(token))
+            elif inline is not None:
                 value = self.binder.bind(inline.parts or ("",))
             elif i + 1 < len(tokens) and not self._is_flag_like(tokens[i + 1]):
                 i += 1
-                value = self.binder.bind(tokens[i].parts)
+                value = (self._as_typed(tokens[i]) if name == "query" and self.action.is_search
+                         else self.binder.bind(tokens[i].parts))
             else:
                 example = self.params[name].example if name in self.params else ""
                 raise UsageError(
@@ -194,9 +203,13 @@ class _CallParser:
         name = normalise_flag(head.split("=", 1)[0])
         return name in self.params or name in self.options_kinds
 
+    def _is_negated_clause(self, head: str) -> bool:
+        """``-email:'x'`` in a search: a query clause negated, not a flag."""
+        return self.action.is_search and _NEGATED_CLAUSE.match(head) is not None
+
     def _query_open(self) -> bool:
         """A search action still waiting for its positional query."""
-        return self.action.is_search and "query" not in self.line.seen
+        return self.action.is_search and "query" not in self.line.seen and not self.query_words
 
     def _is_id_flag(self, name: str) -> bool:
         if self.action.kind == "request":
@@ -231,17 +244,24 @@ class _CallParser:
             self.set_id(self.binder.bind(token.parts), "the id")
             return
         elif self._query_open():
-            self._param(self.params["query"], self.binder.bind(token.parts), "the query")
+            self.query_words.append(self._as_typed(token))
             return
-        elif self.action.is_search:
-            raise UsageError(f"{self.action.name} takes one query; got another word {show(token.text)}: "
-                             f"quote the whole query, e.g. %stripe {self.action.name} \"{_query_example(self.action)}\"",
-                             field="query")
+        elif self.action.is_search and self.query_words:  # an unquoted query of several words, as typed
+            self.query_words.append(self._as_typed(token))
+            return
         elif not self.action.id_param:
             raise UsageError(f"{self.action.name} takes no positional id; got {show(token.text)}. "
                              f"{self._quote_hint(token)}", field=normalise_flag(self.last_flag[0]) if self.last_flag else None)
         raise UsageError(f"unexpected argument {show(token.text)} for {self.action.name}. {self._quote_hint(token)}",
                          field=normalise_flag(self.last_flag[0]) if self.last_flag else None)
+
+    def _as_typed(self, token: Token) -> str:
+        """A query word as typed: quotes kept (``email:'x'``), unless the whole word is one quoted string
+        (``"email:'x'"``: the shell-style quotes around a query are not part of it)."""
+        typed = token.typed or token.parts
+        if _one_quoted("".join(p if isinstance(p, str) else "\0" for p in typed)):  # {{ }} counts as text
+            return self._text(token.parts)
+        return self._text(typed)
 
     def _quote_hint(self, token: Token) -> str:
         """Suggest quoting when the stray word most likely continues the previous flag's value."""
@@ -316,6 +336,8 @@ class _CallParser:
             if "created_after" in self.seen or "created_before" in self.seen:
                 raise UsageError(f"give {spelled} or --created-after/--created-before, not both", field=name)
             self.options["created_after"], self.options["created_before"] = to_span(value, spelled, name)
+        elif kind == "columns":
+            self.options[name] = to_columns(value, spelled)
         elif kind == "identifier":
             text = to_text(value, spelled, name)
             if not text.isidentifier() or keyword.iskeyword(text):
@@ -381,6 +403,8 @@ class _CallParser:
 
     def build(self, body: _Sink | None = None) -> ParsedCall:
         method, path = self.request_target()
+        if self.query_words:
+            self._param(self.params["query"], " ".join(self.query_words), "the query")
         params = self.line.build(self.params, self.map_keys)
         if body is not None:
             params = brackets.merge(body.build(self.params, self.map_keys), params)
@@ -388,13 +412,45 @@ class _CallParser:
             if param.required and not _has_path(params, brackets.parse_key(param.stripe_key, self.map_keys)):
                 example = f", e.g. {param.flag} {param.example}" if param.example else ""
                 raise UsageError(f"{self.action.name} needs {param.flag}{example}", field=param.name)
+        if self.action.is_search and isinstance(params.get("query"), str):
+            params["query"] = normalise_query(params["query"], self.action.name)
         options = CallOptions(expand=tuple(dict.fromkeys(self.expand)), **self.options)
         return ParsedCall(self.action.name, self.id, params, options, method, path)
 
 
-def _query_example(action: Action) -> str:
-    query = action.param("query")
-    return query.example.strip('"') if query is not None and query.example else "field:'value'"
+def to_columns(value: Any, spelled: str) -> tuple[str, ...]:
+    """``id,email`` (or a list through ``{{ }}``) -> ``("id", "email")``; an empty name is refused."""
+    items = value if isinstance(value, (list, tuple)) else to_text(value, spelled, "columns").split(",")
+    names = tuple(dict.fromkeys(str(item).strip() for item in items))
+    if not names or "" in names:
+        raise UsageError(f"{spelled} takes column names separated by commas, e.g. {spelled} id,email,created",
+                         field="columns")
+    return names
+
+
+def _after_equals(token: Token) -> Token:
+    """``--query=email:'x'`` -> the word after the first ``=``, with its typed form (quotes kept)."""
+    typed = token.typed or token.parts
+    head = typed[0]
+    rest = head.partition("=")[2] if isinstance(head, str) else ""
+    after = (rest, *typed[1:]) if rest else typed[1:]
+    split = token.split_at_equals()
+    return Token(split[1].parts if split else ("",), False, after or ("",))
+
+
+def _one_quoted(text: str) -> bool:
+    """``"a b"`` or ``'a b'``: the whole word is one quoted string (its first quote closes at its end)."""
+    if len(text) < 2 or text[0] not in "'\"" or text[-1] != text[0]:
+        return False
+    i = 1
+    while i < len(text):
+        if text[0] == '"' and text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == text[0]:
+            return i == len(text) - 1
+        i += 1
+    return False
 
 
 def _has_path(tree: Any, path: brackets.Path) -> bool:

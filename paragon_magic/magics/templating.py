@@ -86,6 +86,8 @@ class Token:
     parts: tuple[Part, ...]
     #: The word's first character was quoted or is an expression: it can never be a flag.
     quoted: bool
+    #: The word as typed: its quotes and backslashes kept (a search query goes to Stripe like this).
+    typed: tuple[Part, ...] = ()
 
     @property
     def is_whole_expr(self) -> bool:
@@ -160,7 +162,9 @@ def tokenize(line: str) -> list[Token]:
     spans = {start: (end, expr) for start, end, expr in _expr_spans(line)}
     tokens: list[Token] = []
     parts: list[Part] = []
+    typed: list[Part] = []  # the same word with its quotes and backslashes
     buf: list[str] = []
+    raw: list[str] = []
     in_word = quoted = False
     quote: str | None = None
     i, n = 0, len(line)
@@ -169,6 +173,15 @@ def tokenize(line: str) -> list[Token]:
         if buf:
             parts.append("".join(buf))
             buf.clear()
+        if raw:
+            typed.append("".join(raw))
+            raw.clear()
+
+    def end_word() -> None:
+        flush_text()
+        tokens.append(Token(tuple(parts) or ("",), quoted, tuple(typed) or ("",)))
+        parts.clear()
+        typed.clear()
 
     while i < n:
         if i in spans:
@@ -177,47 +190,51 @@ def tokenize(line: str) -> list[Token]:
                 quoted = True
             flush_text()
             parts.append(expr)
+            typed.append(expr)
             in_word, i = True, end
             continue
         ch = line[i]
         if quote == "'":
+            raw.append(ch)
             if ch == "'":
                 quote = None
             else:
                 buf.append(ch)
         elif quote == '"':
+            raw.append(ch)
             if ch == '"':
                 quote = None
             elif ch == "\\" and i + 1 < n and line[i + 1] in _DOUBLE_QUOTE_ESCAPES:
                 buf.append(line[i + 1])
+                raw.append(line[i + 1])
                 i += 1
             else:
                 buf.append(ch)
         elif ch.isspace():
             if in_word:
-                flush_text()
-                tokens.append(Token(tuple(parts) or ("",), quoted))
-                parts = []
+                end_word()
                 in_word = quoted = False
         elif ch in "'\"":
             if not in_word:
                 quoted = True
             quote, in_word = ch, True
+            raw.append(ch)
         elif ch == "\\":
             if i + 1 >= n:
                 raise UsageError("the line ends with a lone backslash: remove it or quote the value")
             buf.append(line[i + 1])
+            raw.append(line[i : i + 2])
             in_word = True
             i += 1
         else:
             buf.append(ch)
+            raw.append(ch)
             in_word = True
         i += 1
     if quote:
         raise UsageError(f"unbalanced {quote} quote: close the quoted value with a matching {quote}")
     if in_word:
-        flush_text()
-        tokens.append(Token(tuple(parts) or ("",), quoted))
+        end_word()
     return tokens
 
 

@@ -21,6 +21,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..catalog import COMMON_OPTIONS, get_action, list_options
+from ..catalog.help import expand_option
 from ..catalog_types import Action
 from ..errors import ConfigurationError, ParagonMagicError, UsageError
 from ..session import missing_required, place_targets
@@ -94,7 +95,8 @@ class ActionForm(w.VBox):
                 continue  # the created after/before list options below cover it
             controls.append(control_for(param))
         controls += [control_for(option, role="option") for option in list_options(act)]
-        controls += [control_for(option, role="option") for option in COMMON_OPTIONS]
+        controls += [control_for(expand_option(act) if option.name == "expand" else option, role="option")
+                     for option in COMMON_OPTIONS]  # --expand's example: a field this object expands
         if act.is_write:
             controls.append(FlagControl("live", label="allow this change on a LIVE account",
                                         help="Needed to write with a live key (sk_live_/rk_live_)."))
