@@ -39,13 +39,13 @@ def test_subscriber_churn_rate_is_churned_over_active_30_days_ago_plus_new(world
     assert usd["start"] == pd.Timestamp("2026-05-16", tz="UTC")
     assert (usd["subscribers_at_start"], usd["new_subscribers"], usd["churned_subscribers"]) == (6, 2, 3)
     assert usd["subscriber_churn_rate"] == pytest.approx(3 / 8)
-    assert usd["churned_mrr"] == 3000 + 2000  # the blip was not a subscriber 30 days ago
+    assert usd["churned_mrr"] == 3000 + 2000 + 1000  # the blip counts as churned, so does its MRR
     assert (usd["voluntary_churned"], usd["voluntary_mrr"]) == (1, 3000)
     assert (usd["involuntary_churned"], usd["involuntary_mrr"]) == (1, 2000)
     assert (usd["other_churned"], usd["other_mrr"]) == (1, 1000)
     jpy = result.set_index("currency").loc["jpy"]
     assert (jpy["churned_subscribers"], jpy["subscriber_churn_rate"]) == (0, 0.0)
-    assert result.stripe.to_major().set_index("currency").loc["usd", "churned_mrr"] == 50.0
+    assert result.stripe.to_major().set_index("currency").loc["usd", "churned_mrr"] == 60.0
 
 
 def test_churn_days_and_dates_are_checked(world: World) -> None:

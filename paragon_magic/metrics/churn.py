@@ -33,7 +33,8 @@ def churn(subscriptions: pd.DataFrame, *, at: Any = None, days: int = 30, coupon
     """Per currency over the ``days`` before ``at``: subscriber churn rate as Stripe defines it — churned ÷
     (subscribers ``days`` ago + new since) —, the MRR churned, and churned subscriptions split by
     ``cancellation_details.reason``: involuntary (``payment_failed``, ``payment_disputed``), voluntary
-    (``cancellation_requested``) and other (no reason given)."""
+    (``cancellation_requested``) and other (no reason given). ``churned_mrr``: what the churned subscribers
+    paid a month just before they left (new ones of the window included, as they are counted as churned)."""
     if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 1:
         raise UsageError(f"churn: --days takes a positive whole number; got {days!r}")
     inputs = Inputs(subscriptions, coupons=coupons, customers=customers)
@@ -47,6 +48,7 @@ def churn(subscriptions: pd.DataFrame, *, at: Any = None, days: int = 30, coupon
     new = set(zip(arriving["customer"], arriving["currency"])) - had
     churned = (had | new) - has
     leaving = _canceled_between(subscriptions, spans, start, end)
+    lost = _last_values(spans, churned, start, end)
     rows = []
     for currency in sorted({c for _, c in had | new} | set(leaving["currency"])):
         base = sum(1 for _, c in had | new if c == currency)
@@ -56,7 +58,7 @@ def churn(subscriptions: pd.DataFrame, *, at: Any = None, days: int = 30, coupon
                "subscribers_at_start": sum(1 for _, c in had if c == currency),
                "new_subscribers": sum(1 for _, c in new if c == currency), "churned_subscribers": len(gone),
                "subscriber_churn_rate": len(gone) / base if base else np.nan,
-               "churned_mrr": int(sum(int(before.get(k, 0)) for k in gone))}
+               "churned_mrr": int(sum(int(lost.get(k, 0)) for k in gone))}
         for kind in ("voluntary", "involuntary", "other"):
             chosen = mine[mine["kind"] == kind]
             row[f"{kind}_churned"] = len(chosen)
@@ -71,6 +73,20 @@ def churn(subscriptions: pd.DataFrame, *, at: Any = None, days: int = 30, coupon
             out[column] = out[column].astype("Int64")
     out["currency"] = out["currency"].astype("string")
     return declare_amounts(out, ["churned_mrr", "voluntary_mrr", "involuntary_mrr", "other_mrr"], "churn")
+
+
+def _last_values(spans: pd.DataFrame, keys: set[tuple[Any, Any]], start: int, end: int) -> pd.Series:
+    """Each churned (customer, currency)'s MRR just before it left (its last span ending in (start, end]):
+    what churned, whether it was a subscriber at ``start`` or arrived in the window."""
+    if not keys:
+        return pd.Series(dtype=np.int64)
+    ending = spans[(spans["end"] > start) & (spans["end"] <= end)]
+    last = ending.groupby(["customer", "currency"], sort=False, observed=True)["end"].max().rename("last")
+    mine = spans.merge(last.reset_index(), on=["customer", "currency"], how="inner")
+    moment = mine["last"].to_numpy() - 1
+    covering = mine[(mine["start"].to_numpy() <= moment) & (mine["end"].to_numpy() > moment)]
+    summed = covering.groupby(["customer", "currency"], sort=False, observed=True)["value"].sum()
+    return (summed + MICRO // 2) // MICRO
 
 
 def _canceled_between(subscriptions: pd.DataFrame, spans: pd.DataFrame, start: int, end: int) -> pd.DataFrame:
