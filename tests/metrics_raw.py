@@ -121,3 +121,23 @@ def per_currency(values: dict[Key, int]) -> dict[str, int]:
     for (_, currency), value in values.items():
         totals[currency] += value
     return dict(totals)
+
+
+def changes(raw: dict[str, Any], until: int) -> list[tuple[str, int, str, int]]:
+    """(customer, moment, type, signed amount) each time a customer's MRR moved, up to ``until``: read at
+    every instant something could move it (a start, a trial's end, an end, an items change)."""
+    moments = {paying_from(s) for s in raw["subscriptions"]}
+    moments |= {s["ended_at"] for s in raw["subscriptions"] if s["ended_at"] is not None}
+    moments |= {moment for steps in items_over_time(raw["events"]).values() for moment, _ in steps}
+    found, had = [], set()
+    for moment in sorted(m for m in moments if m <= until):
+        before, after = mrr_at(raw, moment - 1), mrr_at(raw, moment)
+        for key in sorted(set(before) | set(after)):
+            old, new = before.get(key, 0), after.get(key, 0)
+            if old == new:
+                continue
+            kind = ("reactivation" if key in had else "new") if old == 0 else "churn" if new == 0 else (
+                "upgrade" if new > old else "downgrade")
+            had.add(key)
+            found.append((key[0], moment, kind, new - old))
+    return found
