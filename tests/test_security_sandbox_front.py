@@ -86,11 +86,9 @@ def test_logged_values_are_masked_and_capped(stripe_server: LocalStripe) -> None
 
 @pytest.fixture
 def small_log_front(stripe_server: LocalStripe, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A second front layer, in this process, whose log keeps 5 entries (same localstripe upstream)."""
+    """A second front (with its own engine), in this process, whose log keeps 5 entries."""
     monkeypatch.setattr(request_log, "LOG_LIMIT", 5)
-    secret = stripe_server.upstream_headers
-    app_server = ThreadedAppServer(lambda: create_app(stripe_server.upstream_url, control_secret="c" * 32,
-                                                      upstream_secret=next(iter(secret.values()))))
+    app_server = ThreadedAppServer(lambda: create_app(control_secret="c" * 32))
     with app_server:
         assert app_server.url is not None
         yield app_server.url
@@ -119,7 +117,7 @@ def test_a_scripted_answer_waits_for_a_request_with_an_accepted_key(stripe_serve
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/environ (Linux)")
 def test_the_per_run_secrets_are_not_in_the_childrens_environment() -> None:
     with LocalStripe() as server:
-        secrets = [*server.control_headers.values(), *server.upstream_headers.values()]
+        secrets = list(server.control_headers.values())
         for name, pid in server.pids.items():
             environ = Path(f"/proc/{pid}/environ").read_bytes()
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()

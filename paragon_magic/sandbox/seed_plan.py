@@ -9,11 +9,11 @@ Same ``rng_seed`` and ``now``, same script.
 
 from __future__ import annotations
 
-import calendar
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
+
+from .engine.prices import add_interval  # the engine's calendar arithmetic, the one implementation
 
 DAY = 86_400
 MONTHS_OF_HISTORY = 18
@@ -51,6 +51,7 @@ MONTHLY_CHURN = 0.035
 UPGRADE = 0.04
 DOWNGRADE = 0.03
 PAYMENT_FAILURE = 0.03  # the customer's card starts failing before a renewal (dunning follows)
+RECENT_PAYMENT_FAILURE = 0.25  # ... before a renewal in the last week: still past due "today"
 YEARLY_CHURN = 0.25  # at each yearly renewal
 TRIAL_SHARE = 0.25
 TRIAL_CONVERSION = 0.7
@@ -60,14 +61,6 @@ DISPUTED_SHARE = 0.08  # of one-off payments
 def price_amount(tier: Tier, currency: str, interval: str) -> int:
     return tier.monthly[currency] * (YEARLY_MONTHS if interval == "year" else 1)
 
-
-def add_interval(start: int, interval: str, count: int = 1) -> int:
-    """``start`` plus ``count`` calendar months (or years), day clamped to the month's length."""
-    moment = datetime.fromtimestamp(start, tz=timezone.utc)
-    months = moment.month - 1 + count * (12 if interval == "year" else 1)
-    year, month = moment.year + months // 12, months % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return int(moment.replace(year=year, month=month, day=day).timestamp())
 
 
 @dataclass(frozen=True, order=True)
@@ -132,11 +125,12 @@ def _subscription(rng: random.Random, line: Timeline, customer: int, currency: s
         if renewal >= line.now - DAY:
             return
         churn = MONTHLY_CHURN if interval == "month" else YEARLY_CHURN
+        failure = RECENT_PAYMENT_FAILURE if renewal >= line.now - 7 * DAY else PAYMENT_FAILURE
         roll = rng.random()
         if roll < churn:  # voluntary: now, or at the end of the period
             line.add(renewal - rng.randint(1, 10) * DAY, "cancel", sub=key, at_period_end=rng.random() < 0.5)
             return
-        if roll < churn + PAYMENT_FAILURE:  # the card fails from the renewal on: dunning decides
+        if roll < churn + failure:  # the card fails from the renewal on: dunning decides
             line.add(renewal - DAY, "card_fails", customer=customer)
             return
         change = rng.random()
