@@ -247,7 +247,7 @@ def test_roll_forward_is_exact_every_month_on_random_histories(plan: list[dict])
     net = entries.groupby(["month", "currency"])["amount"].sum()
     expected = (frame["mrr"] - frame["starting_mrr"]).set_axis(pd.MultiIndex.from_frame(frame[["month", "currency"]]))
     assert net.reindex(expected.index, fill_value=0).astype(int).to_dict() == expected.astype(int).to_dict()
-    assert entries["date"].notna().all()
+    assert entries["date"].notna().all()  # a change in the current month is dated by its proration lines
 
 
 def test_a_credit_without_its_charge_never_makes_mrr_negative(world: World) -> None:

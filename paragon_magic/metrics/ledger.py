@@ -27,7 +27,8 @@ class Ledger:
     snapshots: np.ndarray  # epoch ns of each month's measuring instant
     mrr: np.ndarray  # int64 [keys, months]
     spans: pd.DataFrame  # the spans used, with ``key`` (row of ``keys``), ``first``/``stop`` month indexes and
-    #: ``since``/``until``: the instants they are read over (start and end clipped to their source's months)
+    #: ``since``/``until``: the instants they are read over (start and end clipped to their source's months),
+    #: ``line``: read from an invoice line (else from a subscription)
     cut: int  # months before this index were read from invoice lines
 
     def window(self, months: int | None) -> slice:
@@ -74,7 +75,8 @@ def build(line_spans: pd.DataFrame | None, subscription_spans: pd.DataFrame, at_
     since = np.maximum(start, np.concatenate([np.full(len(s), b[0], np.int64) for s, b in zip(parts, sources)]))
     until = np.minimum(end, np.concatenate([np.full(len(s), b[1], np.int64) for s, b in zip(parts, sources)]))
     spans = pd.DataFrame({"key": key, "start": start, "end": end, "value": value, "first": first_m, "stop": stop_m,
-                          "since": since, "until": until})
+                          "since": since, "until": until,
+                          "line": np.arange(len(start)) < (len(line_spans) if line_spans is not None else 0)})
     return Ledger(keys, months, snaps, mrr, spans, cut)
 
 

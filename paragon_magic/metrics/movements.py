@@ -83,7 +83,8 @@ def change_log_frame(ledger: Ledger, months: int | None) -> pd.DataFrame:
     before and after. A plan change in the month a customer arrived or left is its own row, so a month's
     rows for a customer sum to that month's movement in the roll-forward. ``date`` is when it happened; a
     change seen only where the ledger switches from invoice lines to the subscriptions (the current month's
-    first instant) has no date."""
+    first instant) is dated by the invoice lines' last change in the current month (a proration), else
+    left without a date."""
     columns = ["customer", "currency", "month", "date", "type", "amount", "mrr_before", "mrr_after"]
     spans = ledger.spans
     at = int(ledger.snapshots[-1]) if len(ledger.snapshots) else 0
@@ -110,12 +111,16 @@ def change_log_frame(ledger: Ledger, months: int | None) -> pd.DataFrame:
     kind = np.select([arrived & (seen == 1), arrived, after == 0, after > before],
                      ["new", "reactivation", "churn", "upgrade"], "downgrade")
     rows = np.flatnonzero(moved)
-    stamps = pd.to_datetime(points["t"].to_numpy()[rows], utc=True)
+    own = points["own"].to_numpy()[rows]
+    times = points["t"].to_numpy()[rows].copy()
+    if not own.all():
+        times, own = _date_from_lines(spans, keys[rows], times, own, at)
+    stamps = pd.to_datetime(times, utc=True)
     found = pd.DataFrame({
         "customer": ledger.keys["customer"].to_numpy(dtype=object)[keys[rows]],
         "currency": ledger.keys["currency"].to_numpy(dtype=object)[keys[rows]],
         "month": pd.PeriodIndex(stamps.tz_localize(None), freq="M") if len(rows) else pd.PeriodIndex([], freq="M"),
-        "date": pd.Series(stamps).where(points["own"].to_numpy()[rows]).to_numpy(),
+        "date": pd.Series(stamps).where(own).to_numpy(),
         "type": kind[rows], "amount": (after - before)[rows], "mrr_before": before[rows], "mrr_after": after[rows],
     })
     window = ledger.window(months)
@@ -128,3 +133,25 @@ def change_log_frame(ledger: Ledger, months: int | None) -> pd.DataFrame:
         found[column] = found[column].astype("string")
     found["date"] = pd.to_datetime(found["date"], utc=True)
     return found[columns]
+
+
+def _date_from_lines(spans: pd.DataFrame, keys: np.ndarray, times: np.ndarray, own: np.ndarray, at: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """For changes with no dated edge (the line -> subscription switch): the last instant after it, up to
+    ``at``, at which the customer's invoice lines (read on past the switch) changed value."""
+    lines = spans[spans["line"].to_numpy() & (spans["value"].to_numpy() != 0)]
+    start, end = lines["start"].to_numpy(), lines["end"].to_numpy()
+    edges = pd.DataFrame({"key": np.concatenate([lines["key"].to_numpy(), lines["key"].to_numpy()]),
+                          "t": np.concatenate([start, end]),
+                          "v": np.concatenate([lines["value"].to_numpy(), -lines["value"].to_numpy()])})
+    edges = edges[edges["t"].to_numpy() <= at].groupby(["key", "t"], as_index=False)["v"].sum()
+    edges = edges[edges["v"].to_numpy() != 0]
+    last_after: dict[tuple[int, int], int] = {}
+    for n in np.flatnonzero(~own):
+        mine = edges[(edges["key"].to_numpy() == keys[n]) & (edges["t"].to_numpy() > times[n])]
+        if len(mine):
+            last_after[(int(keys[n]), n)] = int(mine["t"].max())
+    times, own = times.copy(), own.copy()
+    for (_, n), moment in last_after.items():
+        times[n], own[n] = moment, True
+    return times, own
