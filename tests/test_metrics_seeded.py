@@ -67,6 +67,8 @@ def test_mrr_at_now_equals_the_glossary_on_raw_json(seeded: Any, frames: dict[st
     _, raw, session = seeded
     expected = mrr_now(raw)
     assert set(per_currency(expected)) == {"usd", "eur", "gbp", "jpy"}
+    dunning = [s for s in raw["subscriptions"] if s["status"] == "past_due"]
+    assert dunning and all((s["customer"], s["currency"]) in expected for s in dunning)  # past_due counts
     from_lines = _run(metrics.mrr, frames, by="customer")
     assert {(r.customer, r.currency): int(r.mrr) for r in from_lines.itertuples()} == expected
     live = metrics.mrr(frames["subscriptions"], at=AT, coupons=frames["coupons"], customers=frames["customers"])
