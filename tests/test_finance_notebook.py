@@ -129,14 +129,12 @@ def test_churn_cohorts_and_trials_match_raw_json(numbers: dict[str, Any], raw: d
         assert [at_start, arrived, churned] == [sum(1 for k in before if k[1] == currency),
                                                 sum(1 for k in new if k[1] == currency), len(gone)]
         assert rate == round(len(gone) / len(base), 4)
-    # a cohort: the customers whose MRR at a month's end is their first (a month-long stay or more)
+    # a cohort: the customers who started paying that month (those gone before its end included)
     first: dict[tuple[str, str], str] = {}
-    months = pd.period_range(pd.Timestamp(min(paying_from(s) for s in subs), unit="s").to_period("M"),
-                             pd.Timestamp(numbers["as_of"], unit="s").to_period("M"), freq="M")
-    for month in months:
-        instant = min(calendar.timegm((month + 1).to_timestamp().timetuple()) - 1, numbers["as_of"])
-        for key in mrr_at(raw, instant):
-            first.setdefault(key, f"{month}/{key[1]}")
+    for sub in sorted(subs, key=paying_from):
+        if (sub["ended_at"] is None or sub["ended_at"] > paying_from(sub)) and paying_from(sub) <= numbers["as_of"]:
+            month = pd.Timestamp(paying_from(sub), unit="s").to_period("M")
+            first.setdefault((sub["customer"], sub["currency"]), f"{month}/{sub['currency']}")
     assert numbers["cohort_sizes"] == dict(Counter(first.values()))
     ended = [s for s in subs if s["trial_end"] is not None and s["trial_end"] <= numbers["as_of"]]
     converted = [s for s in ended if s["ended_at"] is None or s["ended_at"] > s["trial_end"]]

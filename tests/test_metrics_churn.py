@@ -86,6 +86,18 @@ def test_cohorts_group_by_first_month_with_mrr(world: World) -> None:
     assert sorted(set(recent["cohort"].astype(str))) == ["2026-03"]
 
 
+def test_a_customer_who_leaves_in_its_signup_month_is_in_that_cohort(world: World) -> None:
+    world.subscribe("sub_1", "cus_1", [("p_10", 1)], "2026-02-03")
+    world.subscribe("sub_2", "cus_2", [("p_30", 1)], "2026-02-05", status="canceled", ended="2026-02-20")
+    f = world.frames()
+    table = metrics.cohorts(f["subscriptions"], f["invoices"], f["prices"])
+    february = table[table["cohort"].astype(str) == "2026-02"].set_index("months_since")
+    assert february["cohort_size"].tolist() == [2] * 5
+    assert february["subscribers"].tolist() == [1] * 5
+    assert february["retention"].tolist() == [0.5] * 5  # gone before the first month's end
+    assert february["mrr_retention"].tolist() == [1.0] * 5
+
+
 def test_cohort_heatmap_plots(world: World) -> None:
     import matplotlib
 

@@ -179,7 +179,8 @@ def test_cohorts_and_trial_conversion(seeded: Any, frames: dict[str, pd.DataFram
     paying = [s for s in subs if s["ended_at"] is None or s["ended_at"] > paying_from(s)]
     sizes = Counter((_month(paying_from(s)), s["currency"]) for s in paying)
     first = table[table["months_since"] == 0]
-    assert {(r.cohort, r.currency): int(r.subscribers) for r in first.itertuples()} == dict(sizes)
+    assert {(r.cohort, r.currency): int(r.cohort_size) for r in first.itertuples()} == dict(sizes)
+    assert (table["subscribers"] <= table["cohort_size"]).all()
     assert ((table["retention"] >= 0) & (table["retention"] <= 1)).all() and (first["retention"] == 1).all()
     still = Counter((_month(paying_from(s)), s["currency"]) for s in paying if s["status"] in ("active", "past_due"))
     last = table.loc[table.groupby(["cohort", "currency"])["months_since"].idxmax()]
