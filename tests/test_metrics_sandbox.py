@@ -129,7 +129,7 @@ DAY = 86_400
 
 @pytest.fixture
 def clocked(session: Session, stripe_server: Any) -> tuple[Session, dict[str, str], int]:
-    """Five customers on one test clock, advanced 45 days, an upgrade (prorated), then 25 days more."""
+    """Eight customers on one test clock, advanced 45 days, an upgrade (prorated), then 25 days more."""
     stripe_server.settings(event_retention_days=None)  # the clock's months are older than 30 days of events
     post = lambda path, params=None: session.client.request("POST", path, params or {}).data  # noqa: E731
     clock = post("/v1/test_helpers/test_clocks", {"frozen_time": T0})["id"]
@@ -140,14 +140,20 @@ def clocked(session: Session, stripe_server: Any) -> tuple[Session, dict[str, st
                                    "recurring": {"interval": "month", **recurring}})["id"]
 
     p10, p20, p30, p5, metered = price(1000), price(2000), price(3000), price(500), price(7, usage_type="metered")
+    yearly = price(12000, interval="year")
     forever = post("/v1/coupons", {"duration": "forever", "percent_off": 25})["id"]
+    forever_off = post("/v1/coupons", {"duration": "forever", "amount_off": 300, "currency": "usd"})["id"]
     once = post("/v1/coupons", {"duration": "once", "amount_off": 500, "currency": "usd"})["id"]
+    repeating = post("/v1/coupons", {"duration": "repeating", "duration_in_months": 3, "percent_off": 20})["id"]
     customers = {name: post("/v1/customers", {
         "email": f"{name}@example.com", "test_clock": clock, "payment_method": "pm_card_visa",
         "invoice_settings": {"default_payment_method": "pm_card_visa"}})["id"]
-        for name in ("forever", "once", "items", "trial", "upgrade")}  # fmt: skip
+        for name in ("forever", "forever_off", "once", "repeating", "yearly", "items", "trial", "upgrade")}
     for name, params in (("forever", {"items": [{"price": p20}], "discounts": [{"coupon": forever}]}),
+                         ("forever_off", {"items": [{"price": p20}], "discounts": [{"coupon": forever_off}]}),
                          ("once", {"items": [{"price": p20}], "discounts": [{"coupon": once}]}),
+                         ("repeating", {"items": [{"price": p20}], "discounts": [{"coupon": repeating}]}),
+                         ("yearly", {"items": [{"price": yearly, "quantity": 2}]}),
                          ("items", {"items": [{"price": p10, "quantity": 3}, {"price": p5, "quantity": 2},
                                               {"price": metered}]}),
                          ("trial", {"items": [{"price": p30}], "trial_period_days": 14}),
@@ -167,7 +173,8 @@ def test_coupons_items_trial_and_a_prorated_upgrade_match_raw_json(clocked: Any,
     raw = raw_business(stripe_server.url, stripe_server.key)
     expected = mrr_now(raw)
     assert {c: expected[(customers[c], "usd")] for c in customers} == {
-        "forever": 1500, "once": 2000, "items": 4000, "trial": 3000, "upgrade": 3000}  # the glossary, by hand
+        "forever": 1500, "forever_off": 1700, "once": 2000, "repeating": 2000, "yearly": 2000, "items": 4000,
+        "trial": 3000, "upgrade": 3000}  # the glossary, by hand: only forever coupons count
     for history in (True, False):  # from the invoice lines, and from the subscriptions as they stand
         got = session.mrr(at=at, by="customer", history=history)
         assert {(r.customer, r.currency): int(r.mrr) for r in got.itertuples()} == expected, history
