@@ -187,7 +187,8 @@ def test_coupons_items_trial_and_a_prorated_upgrade_match_raw_json(clocked: Any,
     got_changes = [(r.customer, int(r.date.timestamp()), r.type, int(r.amount)) for r in log.itertuples()]
     assert sorted(got_changes) == sorted(changes(raw, now))
     upgrade = log[log["type"] == "upgrade"].iloc[0]
-    assert (upgrade["customer"], upgrade["date"]) == (customers["upgrade"], pd.Timestamp(T0 + 45 * DAY, unit="s", tz="UTC"))
+    moment = pd.Timestamp(T0 + 45 * DAY, unit="s", tz="UTC")
+    assert (upgrade["customer"], upgrade["date"]) == (customers["upgrade"], moment)
     lines = [line for invoice in raw["invoices"] for line in invoice["lines"]["data"]
              if line["parent"]["subscription_item_details"]["proration"]]
     assert sorted(line["amount"] for line in lines) == [-533, 1600]  # 16 of the period's 30 days, both ways

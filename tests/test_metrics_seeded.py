@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -148,7 +148,7 @@ def test_the_change_log_holds_the_seeds_plan_changes_and_cancellations(
 
 
 def test_involuntary_churn_is_the_dunning_cancellations(seeded: Any, frames: dict[str, pd.DataFrame]) -> None:
-    report, raw, session = seeded
+    _, raw, session = seeded
     whole = session.churn(at=AT, days=600)  # every day of the seeded history
     subs = raw["subscriptions"]
     paid = [s for s in subs if s["status"] == "canceled" and s["ended_at"] > paying_from(s)]
@@ -201,7 +201,7 @@ def test_cohorts_and_trial_conversion(seeded: Any, frames: dict[str, pd.DataFram
 def test_the_magics_read_the_same_numbers(seeded: Any, frames: dict[str, pd.DataFrame]) -> None:
     from paragon_magic.magics.metrics import parse_metric
 
-    call = parse_metric("mrr-history", f"--at {datetime.fromtimestamp(NOW, timezone.utc):%Y-%m-%dT%H:%M:%S} --months 3")
+    call = parse_metric("mrr-history", f"--at {datetime.fromtimestamp(NOW, UTC):%Y-%m-%dT%H:%M:%S} --months 3")
     history = seeded[2].mrr_history(**call.options)
     assert sorted(history["month"].astype(str).unique()) == ["2025-11", "2025-12", "2026-01"]
     last = history[history["month"] == history["month"].max()].set_index("currency")["mrr"].astype(int).to_dict()
