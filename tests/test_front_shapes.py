@@ -76,6 +76,23 @@ def test_expand_paths_fetch_ids_and_reject_what_is_not_expandable() -> None:
                                  ShapeContext(expand=frozenset({"amount"})), fetch))  # fmt: skip
 
 
+def test_a_list_of_ids_expands_each_id() -> None:
+    """``discounts`` is ``List[ExpandableField[Discount]]`` in stripe-python: expand[]=discounts expands each."""
+    async def fetch(field: str, obj_id: str) -> dict[str, Any]:
+        return {"id": obj_id, "object": "discount", "source": {"type": "coupon", "coupon": "co_1"}}
+
+    ctx = ShapeContext(expand=frozenset({"data.discounts", "data.items.data.discounts"}))
+    page = {"object": "list", "has_more": False, "url": "/v1/subscriptions", "data": [
+        {"id": "sub_1", "object": "subscription", "discounts": ["di_1", "di_2"],
+         "items": {"object": "list", "data": [{"id": "si_1", "object": "subscription_item", "discounts": ["di_3"]}]}},
+    ]}  # fmt: skip
+    asyncio.run(expand_paths(page, ctx, fetch))
+    sub = page["data"][0]
+    assert [d["id"] for d in sub["discounts"]] == ["di_1", "di_2"]
+    assert sub["items"]["data"][0]["discounts"][0]["source"]["coupon"] == "co_1"
+    assert SHAPES["subscription"]["expandable_lists"] == ("discounts",)
+
+
 def test_expand_params_split_and_depth_limit() -> None:
     rest, paths = expand_params([("limit", "3"), ("expand[]", "data.customer"), ("expand[0]", "latest_invoice")])
     assert rest == [("limit", "3")] and paths == {"data.customer", "latest_invoice"}

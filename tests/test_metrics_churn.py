@@ -39,13 +39,13 @@ def test_subscriber_churn_rate_is_churned_over_active_30_days_ago_plus_new(world
     assert usd["start"] == pd.Timestamp("2026-05-16", tz="UTC")
     assert (usd["subscribers_at_start"], usd["new_subscribers"], usd["churned_subscribers"]) == (6, 2, 3)
     assert usd["subscriber_churn_rate"] == pytest.approx(3 / 8)
-    assert usd["churned_mrr"] == 3000 + 2000  # the blip was not a subscriber 30 days ago
+    assert usd["churned_mrr"] == 3000 + 2000 + 1000  # the blip counts as churned, so does its MRR
     assert (usd["voluntary_churned"], usd["voluntary_mrr"]) == (1, 3000)
     assert (usd["involuntary_churned"], usd["involuntary_mrr"]) == (1, 2000)
     assert (usd["other_churned"], usd["other_mrr"]) == (1, 1000)
     jpy = result.set_index("currency").loc["jpy"]
     assert (jpy["churned_subscribers"], jpy["subscriber_churn_rate"]) == (0, 0.0)
-    assert result.stripe.to_major().set_index("currency").loc["usd", "churned_mrr"] == 50.0
+    assert result.stripe.to_major().set_index("currency").loc["usd", "churned_mrr"] == 60.0
 
 
 def test_churn_days_and_dates_are_checked(world: World) -> None:
@@ -84,6 +84,18 @@ def test_cohorts_group_by_first_month_with_mrr(world: World) -> None:
     assert march["mrr_retention"].tolist() == pytest.approx([1.0, 3.0, 3.0, 3.0])
     recent = metrics.cohorts(f["subscriptions"], f["invoices"], f["prices"], months=4)
     assert sorted(set(recent["cohort"].astype(str))) == ["2026-03"]
+
+
+def test_a_customer_who_leaves_in_its_signup_month_is_in_that_cohort(world: World) -> None:
+    world.subscribe("sub_1", "cus_1", [("p_10", 1)], "2026-02-03")
+    world.subscribe("sub_2", "cus_2", [("p_30", 1)], "2026-02-05", status="canceled", ended="2026-02-20")
+    f = world.frames()
+    table = metrics.cohorts(f["subscriptions"], f["invoices"], f["prices"])
+    february = table[table["cohort"].astype(str) == "2026-02"].set_index("months_since")
+    assert february["cohort_size"].tolist() == [2] * 5
+    assert february["subscribers"].tolist() == [1] * 5
+    assert february["retention"].tolist() == [0.5] * 5  # gone before the first month's end
+    assert february["mrr_retention"].tolist() == [1.0] * 5
 
 
 def test_cohort_heatmap_plots(world: World) -> None:

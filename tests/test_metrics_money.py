@@ -99,12 +99,13 @@ def test_convert_with_a_mapping_a_dated_frame_and_balance_transactions(transacti
 def test_rates_come_from_balance_transactions_exchange_rate() -> None:
     rows = [txn(1, 1080, 60, "usd", "charge", rate=1.08, source={"id": "ch_1", "object": "charge", "currency": "eur",
                                                                  "amount": 1000}),
-            txn(2, 6700, 0, "usd", "charge", rate=0.0067, source={"id": "ch_2", "object": "charge",
+            # Stripe's exchange_rate maps smallest units: ¥1,000,000 -> $6,700.00 (670000 cents) is 0.67
+            txn(2, 670000, 0, "usd", "charge", rate=0.67, source={"id": "ch_2", "object": "charge",
                                                                   "currency": "jpy", "amount": 1000000}),
             txn(3, 500, 0, "usd", "charge")]
     expanded = to_frame(rows, "balance_transaction")
     rates = rates_from_balance_transactions(expanded)
-    assert sorted(zip(rates["currency"], rates["rate"])) == [("eur", 1.08), ("jpy", 0.0067)]
+    assert sorted(zip(rates["currency"], rates["rate"].round(10))) == [("eur", 1.08), ("jpy", 0.0067)]
     plain = to_frame([{**r, "source": r["source"]["id"] if isinstance(r["source"], dict) else r["source"]}
                       for r in rows], "balance_transaction")
     with pytest.raises(UsageError, match="--expand source, or pass charges="):
@@ -112,8 +113,8 @@ def test_rates_come_from_balance_transactions_exchange_rate() -> None:
     charges = to_frame([{"id": "ch_1", "object": "charge", "currency": "eur", "amount": 1000},
                         {"id": "ch_2", "object": "charge", "currency": "jpy", "amount": 1000000}], "charge")
     assert len(rates_from_balance_transactions(plain, charges)) == 2
-    sales = pd.DataFrame({"currency": ["eur"], "amount": pd.array([2000], dtype="Int64")})
-    assert sales.stripe.convert("usd", expanded)["amount"].tolist() == [2160]
+    sales = pd.DataFrame({"currency": ["eur", "jpy"], "amount": pd.array([2000, 1000000], dtype="Int64")})
+    assert sales.stripe.convert("usd", expanded)["amount"].tolist() == [2160, 670000]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sales.stripe.to_major()

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from metrics_raw import changes, mrr_at, mrr_now, per_currency, raw_business
 from paragon_magic.errors import UsageError
 from paragon_magic.session import Session
 
@@ -118,3 +119,78 @@ def test_magics_show_and_store_the_metrics(ip: InteractiveShell, business: Sessi
     titles = sorted(plt.figure(n).axes[0].get_title() for n in set(plt.get_fignums()) - before)
     assert titles == ["MRR and its movements (JPY)", "MRR and its movements (USD)"]
     plt.close("all")
+
+
+# -- hand-built cases on a test clock: coupons, several items, a trial, an upgrade with proration -----------
+
+T0 = 1_773_100_800  # 2026-03-10T00:00:00Z, the test clock's start
+DAY = 86_400
+
+
+@pytest.fixture
+def clocked(session: Session, stripe_server: Any) -> tuple[Session, dict[str, str], int]:
+    """Eight customers on one test clock, advanced 45 days, an upgrade (prorated), then 25 days more."""
+    stripe_server.settings(event_retention_days=None)  # the clock's months are older than 30 days of events
+    post = lambda path, params=None: session.client.request("POST", path, params or {}).data  # noqa: E731
+    clock = post("/v1/test_helpers/test_clocks", {"frozen_time": T0})["id"]
+    product = post("/v1/products", {"name": "Pro"})["id"]
+
+    def price(amount: int, **recurring: Any) -> str:
+        return post("/v1/prices", {"product": product, "unit_amount": amount, "currency": "usd",
+                                   "recurring": {"interval": "month", **recurring}})["id"]
+
+    p10, p20, p30, p5, metered = price(1000), price(2000), price(3000), price(500), price(7, usage_type="metered")
+    yearly = price(12000, interval="year")
+    forever = post("/v1/coupons", {"duration": "forever", "percent_off": 25})["id"]
+    forever_off = post("/v1/coupons", {"duration": "forever", "amount_off": 300, "currency": "usd"})["id"]
+    once = post("/v1/coupons", {"duration": "once", "amount_off": 500, "currency": "usd"})["id"]
+    repeating = post("/v1/coupons", {"duration": "repeating", "duration_in_months": 3, "percent_off": 20})["id"]
+    customers = {name: post("/v1/customers", {
+        "email": f"{name}@example.com", "test_clock": clock, "payment_method": "pm_card_visa",
+        "invoice_settings": {"default_payment_method": "pm_card_visa"}})["id"]
+        for name in ("forever", "forever_off", "once", "repeating", "yearly", "items", "trial", "upgrade")}
+    for name, params in (("forever", {"items": [{"price": p20}], "discounts": [{"coupon": forever}]}),
+                         ("forever_off", {"items": [{"price": p20}], "discounts": [{"coupon": forever_off}]}),
+                         ("once", {"items": [{"price": p20}], "discounts": [{"coupon": once}]}),
+                         ("repeating", {"items": [{"price": p20}], "discounts": [{"coupon": repeating}]}),
+                         ("yearly", {"items": [{"price": yearly, "quantity": 2}]}),
+                         ("items", {"items": [{"price": p10, "quantity": 3}, {"price": p5, "quantity": 2},
+                                              {"price": metered}]}),
+                         ("trial", {"items": [{"price": p30}], "trial_period_days": 14}),
+                         ("upgrade", {"items": [{"price": p10}]})):
+        post("/v1/subscriptions", {"customer": customers[name], **params})
+    post(f"/v1/test_helpers/test_clocks/{clock}/advance", {"frozen_time": T0 + 45 * DAY})
+    [upgrading] = session.client.request("GET", "/v1/subscriptions", {"customer": customers["upgrade"]}).data["data"]
+    post(f"/v1/subscriptions/{upgrading['id']}", {"items": [{"id": upgrading["items"]["data"][0]["id"], "price": p30}],
+                                                  "proration_behavior": "create_prorations"})
+    post(f"/v1/test_helpers/test_clocks/{clock}/advance", {"frozen_time": T0 + 70 * DAY})
+    return session, customers, T0 + 70 * DAY
+
+
+def test_coupons_items_trial_and_a_prorated_upgrade_match_raw_json(clocked: Any, stripe_server: Any) -> None:
+    session, customers, now = clocked
+    at = pd.Timestamp(now, unit="s", tz="UTC")
+    raw = raw_business(stripe_server.url, stripe_server.key)
+    expected = mrr_now(raw)
+    assert {c: expected[(customers[c], "usd")] for c in customers} == {
+        "forever": 1500, "forever_off": 1700, "once": 2000, "repeating": 2000, "yearly": 2000, "items": 4000,
+        "trial": 3000, "upgrade": 3000}  # the glossary, by hand: only forever coupons count
+    for history in (True, False):  # from the invoice lines, and from the subscriptions as they stand
+        got = session.mrr(at=at, by="customer", history=history)
+        assert {(r.customer, r.currency): int(r.mrr) for r in got.itertuples()} == expected, history
+    monthly = session.mrr_history(at=at)
+    for month, instant in (("2026-03", 1_775_001_599), ("2026-04", 1_777_593_599), ("2026-05", now)):
+        row = monthly[monthly["month"].astype(str) == month].iloc[0]
+        assert int(row["mrr"]) == per_currency(mrr_at(raw, instant))["usd"], month
+    assert monthly["expansion"].astype(int).tolist() == [0, 2000, 0]
+    log = session.change_log(at=at)
+    got_changes = [(r.customer, int(r.date.timestamp()), r.type, int(r.amount)) for r in log.itertuples()]
+    assert sorted(got_changes) == sorted(changes(raw, now))
+    upgrade = log[log["type"] == "upgrade"].iloc[0]
+    moment = pd.Timestamp(T0 + 45 * DAY, unit="s", tz="UTC")
+    assert (upgrade["customer"], upgrade["date"]) == (customers["upgrade"], moment)
+    lines = [line for invoice in raw["invoices"] for line in invoice["lines"]["data"]
+             if line["parent"]["subscription_item_details"]["proration"]]
+    assert sorted(line["amount"] for line in lines) == [-533, 1600]  # 16 of the period's 30 days, both ways
+    trial = session.trial_conversion(at=at)
+    assert (int(trial["trials_ended"].sum()), int(trial["converted"].sum())) == (1, 1)

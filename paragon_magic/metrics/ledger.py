@@ -26,7 +26,9 @@ class Ledger:
     months: pd.PeriodIndex
     snapshots: np.ndarray  # epoch ns of each month's measuring instant
     mrr: np.ndarray  # int64 [keys, months]
-    spans: pd.DataFrame  # the spans used, with ``key`` (row of ``keys``) and ``first``/``stop`` month indexes
+    spans: pd.DataFrame  # the spans used, with ``key`` (row of ``keys``), ``first``/``stop`` month indexes and
+    #: ``since``/``until``: the instants they are read over (start and end clipped to their source's months),
+    #: ``line``: read from an invoice line (else from a subscription)
     cut: int  # months before this index were read from invoice lines
 
     def window(self, months: int | None) -> slice:
@@ -67,7 +69,14 @@ def build(line_spans: pd.DataFrame | None, subscription_spans: pd.DataFrame, at_
     stop_m = np.minimum(np.searchsorted(snaps, end, side="left"), hi)
     live = first_m < stop_m
     mrr = _accumulate(key[live], first_m[live], stop_m[live], value[live], len(keys), len(snaps))
-    spans = pd.DataFrame({"key": key, "start": start, "end": end, "value": value, "first": first_m, "stop": stop_m})
+    # the instants each span is read over: lines before the current month, subscriptions from it on
+    cut_ns = np.int64(snaps[cut - 1] + 1) if cut > 0 else np.iinfo(np.int64).min
+    sources = [(np.iinfo(np.int64).min, cut_ns)] * (line_spans is not None) + [(cut_ns, np.iinfo(np.int64).max)]
+    since = np.maximum(start, np.concatenate([np.full(len(s), b[0], np.int64) for s, b in zip(parts, sources)]))
+    until = np.minimum(end, np.concatenate([np.full(len(s), b[1], np.int64) for s, b in zip(parts, sources)]))
+    spans = pd.DataFrame({"key": key, "start": start, "end": end, "value": value, "first": first_m, "stop": stop_m,
+                          "since": since, "until": until,
+                          "line": np.arange(len(start)) < (len(line_spans) if line_spans is not None else 0)})
     return Ledger(keys, months, snaps, mrr, spans, cut)
 
 

@@ -3,8 +3,9 @@
 Rates are major unit to major unit: ``{"eur": 1.08}`` means 1 EUR = 1.08 of the target currency. They can be
 a mapping, a frame with ``currency``, ``rate`` and optionally ``date`` (each amount uses the latest rate on or
 before its date, else the earliest), or the balance transactions themselves: Stripe sets ``exchange_rate``
-on those it converted to the settlement currency (the charge's currency comes from ``source.currency`` when
-``source`` was expanded, else from the ``charges`` frame you pass).
+on those it converted to the settlement currency, amount to amount in smallest units (so ¥1 -> $0.0067 is
+0.67 there, 0.0067 here); the charge's currency comes from ``source.currency`` when ``source`` was expanded,
+else from the ``charges`` frame you pass.
 """
 
 from __future__ import annotations
@@ -49,9 +50,15 @@ def rates_from_balance_transactions(transactions: pd.DataFrame, charges: pd.Data
                          "list them with --expand source, or pass charges=<the frame of %stripe list_charges>")
     else:
         source_currency = pd.Series([], dtype=object)
+    source_currency = source_currency.astype(object).str.lower()
+    to = converted["currency"].astype(object).str.lower()
+    # Stripe's exchange_rate maps amounts (smallest units): ¥1,000,000 -> $6,700.00 is 670000 / 1000000 = 0.67;
+    # the rates here are major unit to major unit (0.0067), so the units' exponents are taken out
+    shift = np.array([exponent(c) - exponent(t) if isinstance(c, str) else 0
+                      for c, t in zip(source_currency.to_numpy(dtype=object), to.to_numpy(dtype=object))], dtype=float)
     out = pd.DataFrame({"date": converted["created"].to_numpy(), "currency": source_currency.to_numpy(dtype=object),
-                        "rate": converted["exchange_rate"].to_numpy(dtype="float64"),
-                        "to": converted["currency"].astype(object).to_numpy()})
+                        "rate": converted["exchange_rate"].to_numpy(dtype="float64") * 10.0 ** shift,
+                        "to": to.to_numpy(dtype=object)})
     return out[out["currency"].notna().to_numpy()].sort_values("date", ignore_index=True)
 
 

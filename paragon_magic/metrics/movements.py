@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 
 from .ledger import Ledger
+from .pricing import MICRO
 
 __all__ = ["MOVEMENTS", "classify", "history_frame", "change_log_frame"]
 
 MOVEMENTS = ("new", "expansion", "reactivation", "contraction", "churned")
-_EVENTS = {"new": "new", "expansion": "upgrade", "reactivation": "reactivation", "contraction": "downgrade",
-           "churned": "churn"}
 
 
 def classify(mrr: np.ndarray) -> dict[str, np.ndarray]:
@@ -79,58 +78,80 @@ def history_frame(ledger: Ledger, months: int | None) -> pd.DataFrame:
 
 
 def change_log_frame(ledger: Ledger, months: int | None) -> pd.DataFrame:
-    """One row per customer and month whose MRR changed: type, amount (signed), MRR before and after, date."""
-    moves = classify(ledger.mrr)
-    window = ledger.window(months)
+    """One row per moment a customer's MRR changed (up to the ledger's last instant): ``new`` (the first
+    time), ``reactivation`` (from nothing again), ``upgrade``, ``downgrade``, ``churn``, the signed amount, MRR
+    before and after. A plan change in the month a customer arrived or left is its own row, so a month's
+    rows for a customer sum to that month's movement in the roll-forward. ``date`` is when it happened; a
+    change seen only where the ledger switches from invoice lines to the subscriptions (the current month's
+    first instant) is dated by the invoice lines' last change in the current month (a proration), else
+    left without a date."""
     columns = ["customer", "currency", "month", "date", "type", "amount", "mrr_before", "mrr_after"]
-    parts = []
-    for name in MOVEMENTS:
-        table = moves[name][:, window]
-        k, m = np.nonzero(table)
-        m = m + window.start
-        amount = moves[name][k, m] * (-1 if name in ("contraction", "churned") else 1)
-        parts.append(pd.DataFrame({"key": k, "m": m, "type": _EVENTS[name], "amount": amount,
-                                   "mrr_before": moves["starting_mrr"][k, m], "mrr_after": ledger.mrr[k, m]}))
-    found = pd.concat(parts, ignore_index=True)
-    found["date"] = _change_dates(ledger, found["key"].to_numpy(), found["m"].to_numpy())
-    found["customer"] = ledger.keys["customer"].to_numpy(dtype=object)[found["key"]]
-    found["currency"] = ledger.keys["currency"].to_numpy(dtype=object)[found["key"]]
-    found["month"] = ledger.months[found["m"].to_numpy()]
-    found = found.sort_values(["date", "customer"], kind="stable", na_position="last", ignore_index=True)
+    spans = ledger.spans
+    at = int(ledger.snapshots[-1]) if len(ledger.snapshots) else 0
+    since, until = spans["since"].to_numpy(), spans["until"].to_numpy()
+    value, key = spans["value"].to_numpy(), spans["key"].to_numpy()
+    live = (since < until) & (value != 0) & (since <= at)
+    ends = live & (until <= at)
+    points = pd.DataFrame({
+        "key": np.concatenate([key[live], key[ends]]),
+        "t": np.concatenate([since[live], until[ends]]),
+        "v": np.concatenate([value[live], -value[ends]]),
+        "own": np.concatenate([since[live] == spans["start"].to_numpy()[live],
+                               until[ends] == spans["end"].to_numpy()[ends]]),
+    })
+    points = points.groupby(["key", "t"], sort=True, as_index=False).agg(v=("v", "sum"), own=("own", "any"))
+    micro = points.groupby("key", sort=False)["v"].cumsum().to_numpy()
+    after = np.maximum(np.floor_divide(micro + MICRO // 2, MICRO), 0)
+    keys = points["key"].to_numpy()
+    first_of_key = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, bool)
+    before = np.where(first_of_key, 0, np.r_[0, after[:-1]] if len(after) else after)
+    moved = after != before
+    arrived = (before == 0) & (after > 0)
+    seen = pd.Series(arrived).groupby(keys).cumsum().to_numpy()  # arrivals so far, this one included
+    kind = np.select([arrived & (seen == 1), arrived, after == 0, after > before],
+                     ["new", "reactivation", "churn", "upgrade"], "downgrade")
+    rows = np.flatnonzero(moved)
+    own = points["own"].to_numpy()[rows]
+    times = points["t"].to_numpy()[rows].copy()
+    if not own.all():
+        times, own = _date_from_lines(spans, keys[rows], times, own, at)
+    stamps = pd.to_datetime(times, utc=True)
+    found = pd.DataFrame({
+        "customer": ledger.keys["customer"].to_numpy(dtype=object)[keys[rows]],
+        "currency": ledger.keys["currency"].to_numpy(dtype=object)[keys[rows]],
+        "month": pd.PeriodIndex(stamps.tz_localize(None), freq="M") if len(rows) else pd.PeriodIndex([], freq="M"),
+        "date": pd.Series(stamps).where(own).to_numpy(),
+        "type": kind[rows], "amount": (after - before)[rows], "mrr_before": before[rows], "mrr_after": after[rows],
+    })
+    window = ledger.window(months)
+    if window.start > 0:
+        found = found[found["month"] >= ledger.months[window.start]]
+    found = found.sort_values(["month", "date", "customer"], kind="stable", na_position="first", ignore_index=True)
     for column in ("amount", "mrr_before", "mrr_after"):
         found[column] = found[column].astype("Int64")
-    found["customer"] = found["customer"].astype("string")
-    found["currency"] = found["currency"].astype("string")
+    for column in ("customer", "currency", "type"):
+        found[column] = found[column].astype("string")
+    found["date"] = pd.to_datetime(found["date"], utc=True)
     return found[columns]
 
 
-def _change_dates(ledger: Ledger, key: np.ndarray, month: np.ndarray) -> pd.Series:
-    """When each change happened: the customer's last instant in the month at which its value moved.
-
-    Only a span's own start and end count: where the ledger switches from invoice lines to subscriptions
-    (the current month) a change with no dated edge (an upgrade read from the live items) gets no date."""
-    spans = ledger.spans
-    snaps = ledger.snapshots
-    first, stop = spans["first"].to_numpy(), spans["stop"].to_numpy()
-    start, end, value = spans["start"].to_numpy(), spans["end"].to_numpy(), spans["value"].to_numpy()
-    live = (first < stop) & (value != 0)
-    own_start = live & (first == np.searchsorted(snaps, start, side="left"))
-    own_end = live & (stop == np.searchsorted(snaps, end, side="left"))
-    keys = np.concatenate([spans["key"].to_numpy()[own_start], spans["key"].to_numpy()[own_end]])
-    times = np.concatenate([start[own_start], end[own_end]])
-    months = np.searchsorted(snaps, times, side="left")  # the month whose window (previous end, end] holds t
-    width = len(snaps) + 1
-    wanted = np.isin(keys.astype(np.int64) * width + months, key.astype(np.int64) * width + month)
-    points = pd.DataFrame({"key": keys[wanted], "t": times[wanted],
-                           "v": np.concatenate([value[own_start], -value[own_end]])[wanted]})
-    points = points.groupby(["key", "t"], sort=True, as_index=False)["v"].sum()
-    points = points[points["v"] != 0]
-    shift, second = np.int64(1 << 34), 1_000_000_000
-    code = points["key"].to_numpy(dtype=np.int64) * shift + points["t"].to_numpy() // second
-    times = points["t"].to_numpy()
-    upper = key.astype(np.int64) * shift + snaps[month] // second
-    lower = key.astype(np.int64) * shift + np.where(month > 0, snaps[np.maximum(month - 1, 0)] // second, -1)
-    at = np.searchsorted(code, upper, side="right") - 1
-    ok = (at >= 0) & (code[np.maximum(at, 0)] > lower) if len(code) else np.zeros(len(key), dtype=bool)
-    stamps = np.where(ok, times[np.maximum(at, 0)] if len(code) else 0, 0)
-    return pd.Series(pd.to_datetime(stamps, utc=True)).where(ok)
+def _date_from_lines(spans: pd.DataFrame, keys: np.ndarray, times: np.ndarray, own: np.ndarray, at: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """For changes with no dated edge (the line -> subscription switch): the last instant after it, up to
+    ``at``, at which the customer's invoice lines (read on past the switch) changed value."""
+    lines = spans[spans["line"].to_numpy() & (spans["value"].to_numpy() != 0)]
+    start, end = lines["start"].to_numpy(), lines["end"].to_numpy()
+    edges = pd.DataFrame({"key": np.concatenate([lines["key"].to_numpy(), lines["key"].to_numpy()]),
+                          "t": np.concatenate([start, end]),
+                          "v": np.concatenate([lines["value"].to_numpy(), -lines["value"].to_numpy()])})
+    edges = edges[edges["t"].to_numpy() <= at].groupby(["key", "t"], as_index=False)["v"].sum()
+    edges = edges[edges["v"].to_numpy() != 0]
+    last_after: dict[tuple[int, int], int] = {}
+    for n in np.flatnonzero(~own):
+        mine = edges[(edges["key"].to_numpy() == keys[n]) & (edges["t"].to_numpy() > times[n])]
+        if len(mine):
+            last_after[(int(keys[n]), n)] = int(mine["t"].max())
+    times, own = times.copy(), own.copy()
+    for (_, n), moment in last_after.items():
+        times[n], own[n] = moment, True
+    return times, own

@@ -76,7 +76,8 @@ def plot_cohorts(table: pd.DataFrame, *, currency: str | None = None, ax: Any = 
     plt = _pyplot()
     rows, currency = _one_currency(table, currency, "cohorts")
     grid = rows.pivot_table(index="cohort", columns="months_since", values="retention", aggfunc="sum", sort=True)
-    sizes = rows[rows["months_since"] == 0].set_index("cohort")["subscribers"]
+    size_column = "cohort_size" if "cohort_size" in rows.columns else "subscribers"
+    sizes = rows[rows["months_since"] == 0].set_index("cohort")[size_column]
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     image = ax.imshow(grid.to_numpy(dtype="float64"), cmap="YlGnBu", vmin=0, vmax=1, aspect="auto")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import accessor as _accessor  # noqa: F401  (registers df.stripe, used by as_lines)
 from ..errors import UsageError
 from ._inputs import NO_END, require
 from .pricing import MICRO, CouponBook, apply_coupons, monthly_factor, monthly_factors, per_interval_amount

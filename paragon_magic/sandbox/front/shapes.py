@@ -143,6 +143,12 @@ async def _expand(node: Any, segments: list[str], fetch: Fetch, expansion: str) 
         raise StripeErrorResponse(400, f"This property cannot be expanded ({key}).", param="expand")
     value = node[key]
     kind = node.get("object")
+    if isinstance(value, list) and kind in SHAPES and key in SHAPES[kind].get("expandable_lists", ()):
+        for n, element in enumerate(value):  # a list of ids (``discounts``): each one expanded
+            if isinstance(element, str) and element:
+                fetched = await fetch(key, element)
+                if fetched is not None:
+                    value[n] = fetched
     if isinstance(value, str) and value and (kind not in SHAPES or key in SHAPES[kind]["expandable"]):
         fetched = await fetch(key, value, rest)
         if fetched is not None:
