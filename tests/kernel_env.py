@@ -1,8 +1,8 @@
 """An isolated Jupyter kernel for tests that run notebooks (nbclient, JupyterLab).
 
 A ``python3`` kernelspec for *this* interpreter in a temporary ``JUPYTER_PATH`` (so a clean machine
-needs nothing installed), no Stripe or Paragon credentials, and Jupyter, IPython, credential and
-keyring state kept under the test's temporary directory.
+needs nothing installed), no Stripe or Paragon credentials, and Jupyter, IPython, credential, keyring
+and local-store state kept under the test's temporary directory.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def kernel_overrides(root: Path) -> dict[str, str]:
         JUPYTER_RUNTIME_DIR=str(root / "jupyter-runtime"),
         IPYTHONDIR=str(root / "ipython"),
         PARAGON_MAGIC_CONFIG_DIR=str(root / "paragon-config"),
+        PARAGON_MAGIC_DATA_DIR=str(root / "paragon-data"),  # %stripe sync's stores
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         MPLBACKEND="Agg",
     )
