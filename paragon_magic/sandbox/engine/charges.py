@@ -36,6 +36,17 @@ def check_amount(amount: int, code: str, param: str = "amount") -> None:
                                   code="amount_too_large")  # fmt: skip
 
 
+def charge_terms(params: dict[str, Any]) -> tuple[int, str]:
+    """The ``amount`` and ``currency`` a charge or payment intent asks for, checked as Stripe does."""
+    for name in ("amount", "currency"):
+        if params.get(name) in (None, ""):
+            raise missing_param(name)
+    amount = as_int(params["amount"], "amount")
+    code = currency(params["currency"])
+    check_amount(amount, code)
+    return amount, code
+
+
 def _outcome(charge_id: str, decline: Decline | None) -> dict[str, Any]:
     score = int(hashlib.sha256(charge_id.encode()).hexdigest(), 16) % 64
     common = {"advice_code": None, "network_advice_code": None, "network_decline_code": None,
@@ -135,12 +146,7 @@ def capture_amount(charge: dict[str, Any], value: Any, param: str) -> int:
 @route("POST", "/v1/charges")
 def create_charge(req: Request) -> dict[str, Any]:
     p, engine = req.params, req.engine
-    for name in ("amount", "currency"):
-        if p.get(name) in (None, ""):
-            raise missing_param(name)
-    amount = as_int(p["amount"], "amount")
-    code = currency(p["currency"])
-    check_amount(amount, code)
+    amount, code = charge_terms(p)
     customer = engine.get("customer", p["customer"], param="customer") if p.get("customer") else None
     check_metadata(p.get("metadata"))
     capture_now = as_bool(p.get("capture", True), "capture")

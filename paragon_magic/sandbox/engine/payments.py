@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..front.errors import StripeErrorResponse, doc_url, missing_param
+from ..front.errors import StripeErrorResponse, doc_url
 from . import Request, route
 from .cards import card_error
-from .charges import capture, capture_amount, check_amount, decline_of, new_charge
+from .charges import capture, capture_amount, charge_terms, check_amount, decline_of, new_charge
 from .common import as_bool, as_int, check_metadata, currency, merged_metadata
 from .payment_methods import attach, behaviour, default_method, find, materialize
 from .refunds import refund_charge
@@ -155,12 +155,7 @@ def capture_intent(engine: Any, intent: dict[str, Any], value: Any, *, param: st
 @route("POST", "/v1/payment_intents")
 def create_intent(req: Request) -> dict[str, Any]:
     p, engine = req.params, req.engine
-    for name in ("amount", "currency"):
-        if p.get(name) in (None, ""):
-            raise missing_param(name)
-    amount = as_int(p["amount"], "amount")
-    code = currency(p["currency"])
-    check_amount(amount, code)
+    amount, code = charge_terms(p)
     customer = engine.get("customer", p["customer"], param="customer") if p.get("customer") else None
     customer_id = customer["id"] if customer else None
     check_metadata(p.get("metadata"))

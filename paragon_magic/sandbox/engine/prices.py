@@ -61,6 +61,19 @@ def add_interval(moment: int, interval: str, count: int = 1) -> int:
 
 
 # -- reading -------------------------------------------------------------------------------------
+def _shared_changes(engine: Engine, price: dict[str, Any], p: dict[str, Any]) -> dict[str, Any]:
+    """What a price update and a plan update both change: ``active``, ``nickname``, ``metadata``."""
+    changes: dict[str, Any] = {}
+    if "active" in p:
+        changes["active"] = as_bool(p["active"], "active")
+        _refuse_archiving_default(engine, price, changes["active"], "active")
+    if "nickname" in p:
+        changes["nickname"] = p["nickname"] or None
+    if "metadata" in p:
+        changes["metadata"] = merged_metadata(price.get("metadata"), p["metadata"])
+    return changes
+
+
 def price_of(engine: Engine, price_id: Any, *, param: str) -> dict[str, Any]:
     """The price ``price_id`` (also the id of its plan), or Stripe's 404 naming ``param``."""
     return engine.get("price", price_id, param=param)
@@ -278,14 +291,7 @@ def update_price(req: Request) -> dict[str, Any]:
     for key in ("currency_options",):
         if key in p:
             raise _bad(f"The sandbox does not support `{key}` on prices.", key)
-    changes: dict[str, Any] = {}
-    if "active" in p:
-        changes["active"] = as_bool(p["active"], "active")
-        _refuse_archiving_default(engine, price, changes["active"], "active")
-    if "nickname" in p:
-        changes["nickname"] = p["nickname"] or None
-    if "metadata" in p:
-        changes["metadata"] = merged_metadata(price.get("metadata"), p["metadata"])
+    changes = _shared_changes(engine, price, p)
     if "tax_behavior" in p:
         wanted = tax_behavior(p["tax_behavior"])
         if price["tax_behavior"] not in ("unspecified", wanted):
@@ -348,14 +354,7 @@ def update_plan(req: Request) -> dict[str, Any]:
     """Update a plan (``active``, ``metadata``, ``nickname``, ``product``, ``trial_period_days``): its price."""
     engine, p = req.engine, req.params
     price = _plan_of(engine, req.arg())
-    changes: dict[str, Any] = {}
-    if "active" in p:
-        changes["active"] = as_bool(p["active"], "active")
-        _refuse_archiving_default(engine, price, changes["active"], "active")
-    if "nickname" in p:
-        changes["nickname"] = p["nickname"] or None
-    if "metadata" in p:
-        changes["metadata"] = merged_metadata(price.get("metadata"), p["metadata"])
+    changes = _shared_changes(engine, price, p)
     if "product" in p:
         changes["product"] = engine.get("product", p["product"], param="product")["id"]
         in_use = any(ref(item.get("price")) == price["id"] for item in engine.store.all("subscription_item"))
