@@ -23,6 +23,7 @@ from .listing import ListOutcome, list_sequential
 from .listing.request import answer_frame, answers_a_list, first_page_params, walk_request
 from .session_metrics import MetricsMethods
 from .values import stripe_values
+from .search_query import normalise_query
 
 
 class LiveWriteRefused(UsageError):
@@ -168,6 +169,8 @@ class Session(MetricsMethods):
             if "query" in placed:
                 raise UsageError("give the search query once", field="query")
             placed["query"], id = id, None
+        if act.is_search and isinstance(placed.get("query"), str):  # dates as every flag takes them; the fix said
+            placed["query"] = normalise_query(placed["query"], act.name)
         if act.is_list and "limit" in placed:  # limit=N written as a Stripe param: the rows wanted
             given = placed.pop("limit")
             if limit is not None and str(limit) != str(given):

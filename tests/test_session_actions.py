@@ -105,6 +105,8 @@ def test_balance_transactions_from_a_real_charge_in_jpy(session: Session) -> Non
 
 
 def _sample(param: Any) -> Any:
+    if param.name == "query":  # a search query every searchable resource reads
+        return "metadata['k']:'v'"
     return {
         "string": "x_1", "enum": param.choices[0] if param.choices else "x", "boolean": True,
         "integer": 1, "timestamp_range": {"gte": 1}, "timestamp": 1, "list": ["x_1"], "map": {"k": "v"},
@@ -216,6 +218,18 @@ def test_an_id_is_one_path_segment(session: Session, stripe_server: Any) -> None
             session.get_customer(crafted)
     paths = [r["path"] for r in stripe_server.requests() if r["method"] == "GET" and r["path"] != "/v1/account"]
     assert "/v1/balance" not in paths and all(p.startswith("/v1/customers/") for p in paths)
+
+
+def test_a_search_from_python_takes_dates_and_says_how_to_fix_a_query(session: Session, stripe_server: Any) -> None:
+    old = session.create_customer(email="old@example.com")["id"].iloc[0]
+    stripe_server.backdate({old: 1_600_000_000})
+    session.create_customer(email="new@example.com")
+    found = session.search_customers("created<2021-01-01")  # a date, as every created flag takes it
+    assert list(found.id) == [old]
+    assert [r["query"]["query"] for r in stripe_server.requests() if r["path"] == "/v1/customers/search"] == [
+        "created<1609459200"]
+    with pytest.raises(paragon_magic.UsageError, match="text values are quoted"):
+        session.search_customers("email:old@example.com")
 
 
 def test_two_lower_bounds_for_created_are_refused(session: Session) -> None:
