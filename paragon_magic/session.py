@@ -22,6 +22,7 @@ from .frames import attach_metadata, to_frame
 from .listing import ListOutcome, list_sequential
 from .listing.request import answer_frame, answers_a_list, first_page_params, walk_request
 from .session_metrics import MetricsMethods
+from .session_store import StoreMethods
 from .values import stripe_values
 from .search_query import normalise_query
 
@@ -95,7 +96,7 @@ def missing_required(action: Action, params: Mapping[str, Any], id: str | None) 
     return None
 
 
-class Session(MetricsMethods):
+class Session(MetricsMethods, StoreMethods):
     """One connection (direct key, sandbox or Paragon proxy) and the actions run through it.
 
     ``session.list_customers(email=...)`` and every other catalog row are methods; ``run`` is the
@@ -415,39 +416,6 @@ class Session(MetricsMethods):
             request_ids=[response.request_id] if response.request_id else [],
             livemode=data.get("livemode") if isinstance(data, dict) else None, complete=complete,
         )
-
-    # -- local store (paragon_magic.store) -------------------------------------------------------
-    def sync(self, *tables: str, full: bool = False, export: Any = None, progress: bool | None = None,
-             credential: str | None = None, echo: Callable[[str], None] | None = print) -> Any:
-        """Sync Stripe into the local store (default: the finance tables); ``echo`` gets one line per table."""
-        from .store import face
-
-        return face.sync(self, list(tables) or None, full=full, export=export, progress=progress,
-                         credential=credential, echo=echo)
-
-    def sql(self, text: str, /, *, credential: str | None = None, **params: Any) -> pd.DataFrame:
-        """Read-only DuckDB SQL over the synced tables; ``:name`` values are bound from ``params``."""
-        from .store import face
-
-        return face.sql(self, text, params, credential=credential)
-
-    def tables(self, *, credential: str | None = None) -> pd.DataFrame:
-        """The synced tables with their row counts and when they were synced."""
-        from .store import face
-
-        return face.tables(self, credential=credential)
-
-    def table(self, name: str, *, credential: str | None = None) -> pd.DataFrame:
-        """One synced table as the frame its ``list_*`` action gives."""
-        from .store import face
-
-        return face.table(self, name, credential=credential)
-
-    def export_parquet(self, directory: Any, *tables: str, credential: str | None = None) -> Any:
-        """Write synced tables as Parquet (zstd), one folder per table, under ``directory``."""
-        from .store import face
-
-        return face.export(self, directory, list(tables) or None, credential=credential)
 
     def close(self) -> None:
         self.client.close()
