@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from paragon_magic.catalog import ACTIONS
 from paragon_magic.errors import UsageError
+from paragon_magic.frame_schema import kind_by_name
 from paragon_magic.magics.parser import (
     CallOptions, ParsedCall, complete, parse_cell, parse_line,
 )
@@ -26,8 +27,9 @@ ITEM_TEXT = SAFE_TEXT.filter(lambda s: "," not in s and s.strip() == s and s != 
 ALNUM = string.ascii_letters + string.digits
 IDENT = st.text(string.ascii_lowercase + string.digits + "_", min_size=1, max_size=11).filter(
     lambda s: not s[0].isdigit() and not keyword.iskeyword(s))
-CLAUSE = st.one_of(
-    st.builds("{}:'{}'".format, IDENT, st.text(ALNUM + "@.-_ ", max_size=12)),
+CLAUSE = st.one_of(  # a text clause on a field that is not a time (a time field takes a date, not any text)
+    st.builds("{}:'{}'".format, IDENT.filter(lambda s: kind_by_name(s) != "timestamp"),
+              st.text(ALNUM + "@.-_ ", max_size=12)),
     st.builds("{}>{}".format, st.sampled_from(["amount", "total"]), st.integers(0, 10**6)),
 )
 QUERY = st.lists(CLAUSE, min_size=1, max_size=3).map(" AND ".join)

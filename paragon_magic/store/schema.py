@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from .. import stripe_model
 from ..frame_schema import DTYPES, column_order
+from ..frame_json import json_array
 
 __all__ = ["JSON", "TableType", "frame_from_arrow", "table_type", "to_arrow"]
 
@@ -292,7 +293,8 @@ def _typed(column: pa.ChunkedArray) -> Any:
 
 
 def _objects(values: list[Any]) -> Any:
-    return np.fromiter(values, dtype=object, count=len(values))
+    """Nested values as the frames hold them: the JSON dtype (Python values inside, JSON text in files)."""
+    return json_array(np.fromiter(values, dtype=object, count=len(values)))
 
 
 def _plain(value: Any) -> Any:
@@ -303,6 +305,6 @@ def _plain(value: Any) -> Any:
         if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
             return {k: v for k, v in value}
         return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, dict):  # an empty MAP reads back as []: a hash (metadata) is {} as Stripe sends it
+        return {k: {} if v == [] and k == "metadata" else _plain(v) for k, v in value.items()}
     return value
