@@ -3,6 +3,7 @@ Session and by the magics, compared with MRR computed here from the raw API JSON
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from fractions import Fraction
 from typing import Any
@@ -43,7 +44,11 @@ def raw_mrr(server: Any) -> dict[tuple[str, str], int]:
 
 
 @pytest.fixture
-def business(session: Session) -> Session:
+def business(session: Session, stripe_server: Any) -> Session:
+    """Subscriptions made two days ago on the sandbox clock; one of them canceled a day later (so it is new
+    and churned in the last 30 days, whatever second the test runs at)."""
+    now = int(time.time())
+    stripe_server.set_clock(now - 2 * 86_400)
     post = lambda path, params: session.client.request("POST", path, params).data  # noqa: E731
     product = post("/v1/products", {"name": "Pro"})["id"]
     other = post("/v1/products", {"name": "Seats"})["id"]
@@ -66,7 +71,9 @@ def business(session: Session) -> Session:
                             (customers[3], [{"price": metered}])):
         post("/v1/subscriptions", {"customer": customer, "items": items})
     gone = post("/v1/subscriptions", {"customer": customers[4], "items": [{"price": monthly}]})["id"]
+    stripe_server.set_clock(now - 86_400)
     session.client.request("DELETE", f"/v1/subscriptions/{gone}", {})
+    stripe_server.set_clock(None)
     return session
 
 
@@ -87,7 +94,8 @@ def test_session_mrr_matches_mrr_computed_from_raw_api_json(business: Session, s
              - history["churned"])
     assert (history["starting_mrr"] + moved == history["mrr"]).all()
     churn = business.churn().set_index("currency")
-    assert int(churn.loc["usd", "new_subscribers"]) == 2 and int(churn.loc["usd", "churned_subscribers"]) == 0
+    # new in the 30 days: customers 0, 1 and 4; churned: customer 4, a day after it started
+    assert int(churn.loc["usd", "new_subscribers"]) == 3 and int(churn.loc["usd", "churned_subscribers"]) == 1
 
 
 def test_magics_show_and_store_the_metrics(ip: InteractiveShell, business: Session, stripe_server: Any) -> None:
@@ -100,7 +108,7 @@ def test_magics_show_and_store_the_metrics(ip: InteractiveShell, business: Sessi
     assert converted["currency"].tolist() == ["usd"]
     assert int(converted["mrr"][0]) == 5000 + 1042 + 2900 + 1341  # 2001 JPY × 0.0067 = 13.4067 USD
     changes = ip.run_line_magic("stripe", "mrr-changes")
-    assert sorted(changes["type"].unique()) == ["new"]
+    assert sorted(changes["type"].unique()) == ["churn", "new"]  # customer 4 left a day after starting
     assert len(ip.run_line_magic("stripe", "churn --days 7")) == 2
     with pytest.raises(UsageError, match="no rate from jpy to usd"):
         ip.run_line_magic("stripe", "mrr --to usd --rates eur=1.1")
