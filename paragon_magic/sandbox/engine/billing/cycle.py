@@ -23,7 +23,7 @@ from . import index, invoicing
 from . import items as items_mod
 from .lines import subscription_line
 from ..payment_methods import default_method
-from .periods import DAY, period_end_after
+from .periods import DAY, is_metered, period_end_after
 
 HOUR = 3_600
 INCOMPLETE_EXPIRES = 23 * HOUR
@@ -75,6 +75,8 @@ def _invoice(engine: Any, sub: dict[str, Any], reason: str, *, period: tuple[int
             if partial is not None and not trial and end < period_end_after(start, item["price"], start):
                 amount = items_mod.first_period_amount(item["price"], int(item["quantity"]), start, end, partial)
                 prorated = (amount, items_mod.proration_text(engine, item["price"], int(item["quantity"]), start, False))
+            if reason == "subscription_cycle" and is_metered(item["price"]):
+                start, end = period  # usage is billed in arrears: the period just ended
             subscription_line(engine, invoice, item, item["price"], (start, end), trial=trial, prorated=prorated)
     invoicing.take_pending(engine, invoice, subscription=sub["id"])
     invoicing.announce_created(engine, invoice)

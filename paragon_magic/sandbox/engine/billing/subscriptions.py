@@ -18,7 +18,7 @@ from .invoiceitems import settle_currency
 from . import cycle, discounts as discounts_mod, items as items_mod
 from ..payment_methods import attached_to, default_method
 from .cycle import cancel_now
-from .periods import DAY, add_interval, period_end_after, recurring_of
+from .periods import DAY, add_interval, period_amount, period_end_after, recurring_of
 
 __all__ = ["cancel_now"]
 
@@ -120,7 +120,7 @@ def _anchor(p: dict[str, Any], now: int, prices: list[dict[str, Any]], trial_end
 def _first_due(engine: Any, prices: list[tuple[dict[str, Any], int]], coupons: list[dict[str, Any]], currency: str,
                now: int, anchor: int | None, behavior: str) -> int:  # fmt: skip
     """What the first invoice will ask for (to know whether a payment method is needed)."""
-    amounts = [int(price.get("unit_amount") or 0) * quantity if anchor is None
+    amounts = [period_amount(price, quantity) if anchor is None
                else items_mod.first_period_amount(price, quantity, now, anchor, behavior)
                for price, quantity in prices]  # fmt: skip
     off = sum(sum(discounts_mod.take_off(coupon, amounts, currency)) for coupon in coupons)
