@@ -28,6 +28,8 @@ from .periods import DAY, is_metered, period_end_after
 HOUR = 3_600
 INCOMPLETE_EXPIRES = 23 * HOUR
 TRIAL_WILL_END = 3 * DAY
+#: The account's "upcoming renewal events" setting: ``invoice.upcoming`` this long before a renewal.
+UPCOMING_RENEWAL = 7 * DAY
 LIVE = ("active", "trialing", "past_due", "unpaid")
 
 
@@ -179,14 +181,36 @@ def _watch_due_date(engine: Any, sub: dict[str, Any], invoice: dict[str, Any]) -
 
 # -- the clock's jobs ----------------------------------------------------------------------------
 def schedule(engine: Any, sub: dict[str, Any]) -> None:
-    """Schedule the renewal at the current period end (and ``trial_will_end`` three days before a trial ends)."""
+    """Schedule the renewal at the current period end (``invoice.upcoming`` a week before it, and
+    ``trial_will_end`` three days before a trial ends)."""
     clock = _clock(engine, sub)
     end = period_of(engine, sub)[1]
     engine.clocks.schedule(clock, end, lambda: renew(engine, sub["id"], end), f"renew {sub['id']}")
+    upcoming = f"upcoming {sub['id']} {end}"
+    if end - UPCOMING_RENEWAL > engine.now(clock) and all(name != upcoming for _, name in engine.clocks.pending(clock)):
+        engine.clocks.schedule(clock, end - UPCOMING_RENEWAL, lambda: _announce_upcoming(engine, sub["id"], end), upcoming)
     trial_end = sub.get("trial_end")
     if sub["status"] == "trialing" and trial_end and trial_end - TRIAL_WILL_END > engine.now(clock):
         engine.clocks.schedule(clock, trial_end - TRIAL_WILL_END, lambda: _trial_will_end(engine, sub["id"], trial_end),
                                f"trial_will_end {sub['id']}")  # fmt: skip
+
+
+def _announce_upcoming(engine: Any, sub_id: str, end: int) -> None:
+    """``invoice.upcoming``: the preview of the invoice the renewal at ``end`` will charge (Stripe sends
+    it only for ``charge_automatically`` invoices, and its invoice has no id)."""
+    from ..routes import Request
+    from .preview import create_preview
+
+    sub = engine.store.get(sub_id, "subscription")
+    if (sub is None or sub["status"] not in LIVE or period_of(engine, sub)[1] != end or sub.get("cancel_at_period_end")
+            or (sub.get("cancel_at") and sub["cancel_at"] <= end) or sub["collection_method"] != "charge_automatically"):
+        return
+    try:
+        preview = create_preview(Request(engine, "POST", "/v1/invoices/create_preview", (), {"subscription": sub_id},
+                                         livemode=bool(sub.get("livemode"))))  # fmt: skip
+    except StripeErrorResponse:  # nothing to bill
+        return
+    engine.announce("invoice.upcoming", {**preview, "id": None}, clock=_clock(engine, sub))
 
 
 def _trial_will_end(engine: Any, sub_id: str, trial_end: int) -> None:
