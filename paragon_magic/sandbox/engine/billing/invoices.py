@@ -169,6 +169,7 @@ def finalize_invoice(req: Request) -> dict[str, Any]:
     if invoice["status"] != "draft":
         raise StripeErrorResponse(400, "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
                                   code="invoice_not_editable")  # fmt: skip
+    engine.get("customer", invoice["customer"])  # checked before anything changes (a deleted customer: 404)
     if auto_advance is not None:
         invoice["auto_advance"] = auto_advance
     invoicing.finalize(engine, invoice)
