@@ -34,7 +34,8 @@ def test_a_metered_item_is_not_charged_in_advance() -> None:
     assert renewal["billing_reason"] == "subscription_cycle" and renewal["total"] == 2_000
     by_price = {line["pricing"]["price_details"]["price"]: line for line in lines_of(engine, renewal["id"])}
     usage = by_price[calls["id"]]
-    assert usage["amount"] == 0
+    assert usage["amount"] == 0 and usage["quantity"] == 0  # no usage reported
+    assert usage["description"].startswith("0 × API calls")
     assert usage["period"] == {"start": T0, "end": add_interval(T0, "month", 1)}  # the period just used
     assert by_price[seat["id"]]["period"]["start"] == add_interval(T0, "month", 1)  # licensed: in advance
 

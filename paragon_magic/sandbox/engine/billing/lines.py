@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from . import discounts as discounts_mod, index
-from .periods import period_amount, recurring_of
+from .periods import is_metered, period_amount, recurring_of
 
 EMBEDDED = 10
 
@@ -57,6 +57,8 @@ def subscription_line(engine: Any, invoice: dict[str, Any], item: dict[str, Any]
     ``prorated`` ``(amount, text)`` bills a partial first period, as a proration; a metered price
     bills 0: the sandbox records no usage)."""
     quantity = int(item["quantity"]) if item.get("quantity") is not None else 1
+    if is_metered(price):
+        quantity = 0  # the usage reported in the period: none in the sandbox
     amount = 0 if trial else period_amount(price, quantity)
     text = f"Trial period for {_product_name(engine, price)}" if trial else describe_item(engine, price, quantity)
     if prorated is not None:
