@@ -24,3 +24,22 @@ def test_finalizing_the_invoice_of_a_deleted_customer_changes_nothing() -> None:
         call(engine, "POST", f"/v1/invoices/{invoice['id']}/finalize", {"auto_advance": True})
     assert error.value.status == 404
     assert engine.store.get(invoice["id"]) == before
+
+
+def test_the_items_of_a_canceled_subscription_cannot_change() -> None:
+    engine = Engine(seed=3)
+    cus = customer(engine, None)
+    product = call(engine, "POST", "/v1/products", {"name": "Pro"})
+    prices = [call(engine, "POST", "/v1/prices", {"product": product["id"], "unit_amount": amount, "currency": "usd",
+                                                  "recurring": {"interval": "month"}}) for amount in (1_000, 2_000)]
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": prices[0]["id"]}]})
+    call(engine, "DELETE", f"/v1/subscriptions/{sub['id']}")
+    item = sub["items"]["data"][0]["id"]
+    before = copy.deepcopy(list(engine.store.all("subscription_item"))), copy.deepcopy(engine.store.get(sub["id"]))
+    for method, path, params in (("POST", "/v1/subscription_items", {"subscription": sub["id"], "price": prices[1]["id"]}),
+                                 ("POST", f"/v1/subscription_items/{item}", {"quantity": 3}),
+                                 ("DELETE", f"/v1/subscription_items/{item}", {})):
+        with pytest.raises(StripeErrorResponse) as error:
+            call(engine, method, path, params)
+        assert error.value.status == 400 and "canceled subscription" in str(error.value)
+    assert (list(engine.store.all("subscription_item")), engine.store.get(sub["id"])) == before

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...front.errors import missing_param
+from ...front.errors import StripeErrorResponse, missing_param
 from .. import Request, route
 from . import changes, items as items_mod
 
 
 def _update(engine: Any, sub_id: str, item: dict[str, Any], p: dict[str, Any]) -> None:
     sub = engine.get("subscription", sub_id, param="subscription")
+    if sub["status"] in ("canceled", "incomplete_expired"):  # as POST /v1/subscriptions/{id} answers
+        raise StripeErrorResponse(400, "A canceled subscription can only update its cancellation_details and metadata.")
     options = {key: p[key] for key in ("proration_behavior", "proration_date", "payment_behavior") if key in p}
     changes.update(engine, sub, {"items": [item], **options})
 
