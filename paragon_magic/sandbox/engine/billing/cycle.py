@@ -21,7 +21,7 @@ from ...front.errors import StripeErrorResponse
 from . import discounts as discounts_mod
 from . import index, invoicing
 from . import items as items_mod
-from .lines import subscription_line
+from .lines import lines_of, subscription_line
 from ..payment_methods import default_method
 from .periods import DAY, is_metered, period_end_after
 
@@ -112,6 +112,19 @@ def _use_once_discounts(engine: Any, sub: dict[str, Any], invoice: dict[str, Any
         update_sub(engine, sub, {"discounts": keep})
         for discount in used:
             discounts_mod.remove_discount(engine, discount)
+    on_lines = {entry["discount"] for line in lines_of(engine, invoice["id"]) for entry in line.get("discount_amounts") or []}
+    spent_any = False
+    for item in items_mod.items_of(engine, sub["id"]):  # an item's once coupon, used on one of the lines
+        spent = [d for d in (engine.store.get(i, "discount") for i in item.get("discounts") or []) if d is not None
+                 and d["id"] in on_lines and (discounts_mod.coupon_terms(engine, d) or {}).get("duration") == "once"]
+        if spent:
+            engine.update(item, {"discounts": [i for i in item["discounts"] if i not in {d["id"] for d in spent}]},
+                          clock=_clock(engine, sub), event=None)  # fmt: skip
+            for discount in spent:
+                discounts_mod.remove_discount(engine, discount)
+            spent_any = True
+    if spent_any:
+        update_sub(engine, sub, {"items": items_mod.embedded(engine, sub["id"])})
 
 
 def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str,

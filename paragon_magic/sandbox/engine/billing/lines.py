@@ -109,7 +109,8 @@ def totals(engine: Any, invoice: dict[str, Any], at: int) -> dict[str, Any]:
     """The invoice fields its lines and discounts decide (lines' ``discount_amounts`` are set here)."""
     lines = lines_of(engine, invoice["id"])
     running = discounts_mod.active(engine, list(invoice.get("discounts") or []), at)
-    per_line = discounts_mod.line_amounts(engine, running, lines, invoice["currency"])
+    per_line = discounts_mod.with_item_discounts(
+        engine, lines, discounts_mod.line_amounts(engine, running, lines, invoice["currency"]), invoice["currency"], at)
     by_discount: dict[str, int] = {}
     for line, amounts in zip(lines, per_line):
         line["discount_amounts"] = amounts

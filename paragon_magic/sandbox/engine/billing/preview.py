@@ -167,7 +167,8 @@ def _totals(engine: Any, invoice: dict[str, Any], lines: list[dict[str, Any]], c
             discount_ids: list[str], at: int) -> dict[str, Any]:  # fmt: skip
     running = discounts_mod.active(engine, discount_ids, at)
     off: dict[str, int] = {}
-    for line, amounts in zip(lines, discounts_mod.line_amounts(engine, running, lines, invoice["currency"])):
+    per_line = discounts_mod.line_amounts(engine, running, lines, invoice["currency"])
+    for line, amounts in zip(lines, discounts_mod.with_item_discounts(engine, lines, per_line, invoice["currency"], at)):
         line.update(discount_amounts=amounts, discounts=[a["discount"] for a in amounts])
         for entry in amounts:
             off[entry["discount"]] = off.get(entry["discount"], 0) + entry["amount"]
