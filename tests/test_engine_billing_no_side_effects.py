@@ -43,3 +43,20 @@ def test_the_items_of_a_canceled_subscription_cannot_change() -> None:
             call(engine, method, path, params)
         assert error.value.status == 400 and "canceled subscription" in str(error.value)
     assert (list(engine.store.all("subscription_item")), engine.store.get(sub["id"])) == before
+
+
+@pytest.mark.parametrize("name, value", [("discounts", [{"coupon": "X"}]), ("price_data", {"currency": "usd", "product": "prod_x", "recurring": {"interval": "month"}}),
+                                         ("tax_rates", ["txr_1"]), ("billing_thresholds", {"usage_gte": 5})])
+def test_a_subscription_item_parameter_the_sandbox_does_not_bill_by_is_refused(name: str, value: object) -> None:
+    engine = Engine(seed=4)
+    cus = customer(engine, None)
+    product = call(engine, "POST", "/v1/products", {"name": "Pro"})
+    price = call(engine, "POST", "/v1/prices", {"product": product["id"], "unit_amount": 1_000, "currency": "usd",
+                                                "recurring": {"interval": "month"}})
+    sub = call(engine, "POST", "/v1/subscriptions", {"customer": cus["id"], "items": [{"price": price["id"]}]})
+    item = sub["items"]["data"][0]["id"]
+    before = copy.deepcopy(engine.store.get(item))
+    with pytest.raises(StripeErrorResponse) as error:
+        call(engine, "POST", f"/v1/subscription_items/{item}", {name: value})
+    assert error.value.status == 400 and error.value.param == name
+    assert engine.store.get(item) == before
