@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Request, route
 from ..front.errors import StripeErrorResponse, no_such
+from . import Request, route
 from .common import as_int, currency, merged_metadata, required
 
 KIND = "customer_balance_transaction"
