@@ -62,6 +62,10 @@ def create_customer(req: Request) -> dict[str, Any]:
         from .sources import add_source
 
         add_source(engine, customer, p["source"])
+    if customer["balance"]:
+        from .customer_balance import record
+
+        record(engine, customer, customer["balance"], type="initial", clock=clock)
     return customer
 
 
@@ -109,7 +113,13 @@ def update_customer(req: Request) -> dict[str, Any]:
         changes["invoice_settings"] = settings
     if "balance" in changes:
         changes["balance"] = int(changes["balance"] or 0)
-    return engine.update(customer, changes, clock=engine.clock_of(customer))
+    moved = changes.get("balance", customer.get("balance") or 0) - int(customer.get("balance") or 0)
+    engine.update(customer, changes, clock=engine.clock_of(customer))
+    if moved:
+        from .customer_balance import record
+
+        record(engine, customer, moved, type="adjustment", clock=engine.clock_of(customer))
+    return customer
 
 
 @route("DELETE", "/v1/customers/{}")

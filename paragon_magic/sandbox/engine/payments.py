@@ -179,7 +179,8 @@ def create_intent(req: Request) -> dict[str, Any]:
     intent = _new_intent(engine, amount=amount, code=code, customer=customer_id,
                          method=method["id"] if method else None, clock=clock, fields=fields, livemode=req.livemode)  # fmt: skip
     if confirm_now:
-        _raise_if_declined(intent, confirm(engine, intent, clock=clock, off_session=off_session,
+        fail_on_action = as_bool(p.get("error_on_requires_action", False), "error_on_requires_action")
+        _raise_if_declined(intent, confirm(engine, intent, clock=clock, off_session=off_session or fail_on_action,
                                                    return_url=p.get("return_url")))
     return intent
 
@@ -237,8 +238,9 @@ def confirm_intent(req: Request) -> dict[str, Any]:
     for key in ("receipt_email", "setup_future_usage", "capture_method"):
         if p.get(key):
             engine.update(intent, {key: p[key]}, clock=clock, event=None)
-    charge = confirm(engine, intent, clock=clock, off_session=_off_session(p.get("off_session")),
-                     return_url=p.get("return_url"))
+    fail_on_action = as_bool(p.get("error_on_requires_action", False), "error_on_requires_action")
+    charge = confirm(engine, intent, clock=clock, off_session=_off_session(p.get("off_session")) or fail_on_action,
+                     return_url=p.get("return_url"))  # error_on_requires_action: no waiting for 3D Secure, as off-session
     _raise_if_declined(intent, charge)
     return intent
 

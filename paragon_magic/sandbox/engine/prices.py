@@ -160,8 +160,8 @@ def parse_recurring(raw: Any, name: Callable[[str], str]) -> dict[str, Any]:
     if usage not in ("licensed", "metered"):
         raise _bad(f"Invalid {name('usage_type')}: must be one of licensed or metered", name("usage_type"), None)  # fmt: skip
     if raw.get("meter"):
-        raise _bad("The sandbox has no billing meters: a metered price is billed on the quantity reported "
-                   "with the subscription item.", name("meter"))  # fmt: skip
+        raise _bad("The sandbox has no billing meters: a metered price records no usage and bills $0 "
+                   "(in arrears, at each period end).", name("meter"))  # fmt: skip
     trial = raw.get("trial_period_days")
     if trial not in (None, ""):
         trial = as_int(trial, name("trial_period_days"))

@@ -275,6 +275,9 @@ LIST_SPECS.update({
 _NESTED = (
     (re.compile(r"^/v1/invoices/([^/]+)/lines$"), INVOICE_LINES, ("invoice", "invoice")),
     (re.compile(r"^/v1/customers/([^/]+)/payment_methods$"), CUSTOMER_PAYMENT_METHODS, ("customer", "customer")),
+    (re.compile(r"^/v1/customers/([^/]+)/balance_transactions$"),
+     ListSpec("customer_balance_transaction", "customer", {"invoice": _STR}, fields_matcher({"invoice": _eq("invoice")})),
+     ("customer", "customer")),
     (re.compile(r"^/v1/credit_notes/([^/]+)/lines$"),
      ListSpec("credit_note_line_item", "credit_note", {}, fields_matcher({}), created=False, order="given"),
      ("credit_note", "credit_note")),

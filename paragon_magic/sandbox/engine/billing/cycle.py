@@ -21,13 +21,15 @@ from ...front.errors import StripeErrorResponse
 from . import discounts as discounts_mod
 from . import index, invoicing
 from . import items as items_mod
-from .lines import subscription_line
+from .lines import lines_of, subscription_line
 from ..payment_methods import default_method
-from .periods import DAY, period_end_after
+from .periods import DAY, is_metered, period_end_after
 
 HOUR = 3_600
 INCOMPLETE_EXPIRES = 23 * HOUR
 TRIAL_WILL_END = 3 * DAY
+#: The account's "upcoming renewal events" setting: ``invoice.upcoming`` this long before a renewal.
+UPCOMING_RENEWAL = 7 * DAY
 LIVE = ("active", "trialing", "past_due", "unpaid")
 
 
@@ -75,6 +77,8 @@ def _invoice(engine: Any, sub: dict[str, Any], reason: str, *, period: tuple[int
             if partial is not None and not trial and end < period_end_after(start, item["price"], start):
                 amount = items_mod.first_period_amount(item["price"], int(item["quantity"]), start, end, partial)
                 prorated = (amount, items_mod.proration_text(engine, item["price"], int(item["quantity"]), start, False))
+            if reason == "subscription_cycle" and is_metered(item["price"]):
+                start, end = period  # usage is billed in arrears: the period just ended
             subscription_line(engine, invoice, item, item["price"], (start, end), trial=trial, prorated=prorated)
     invoicing.take_pending(engine, invoice, subscription=sub["id"])
     invoicing.announce_created(engine, invoice)
@@ -108,6 +112,19 @@ def _use_once_discounts(engine: Any, sub: dict[str, Any], invoice: dict[str, Any
         update_sub(engine, sub, {"discounts": keep})
         for discount in used:
             discounts_mod.remove_discount(engine, discount)
+    on_lines = {entry["discount"] for line in lines_of(engine, invoice["id"]) for entry in line.get("discount_amounts") or []}
+    spent_any = False
+    for item in items_mod.items_of(engine, sub["id"]):  # an item's once coupon, used on one of the lines
+        spent = [d for d in (engine.store.get(i, "discount") for i in item.get("discounts") or []) if d is not None
+                 and d["id"] in on_lines and (discounts_mod.coupon_terms(engine, d) or {}).get("duration") == "once"]
+        if spent:
+            engine.update(item, {"discounts": [i for i in item["discounts"] if i not in {d["id"] for d in spent}]},
+                          clock=_clock(engine, sub), event=None)  # fmt: skip
+            for discount in spent:
+                discounts_mod.remove_discount(engine, discount)
+            spent_any = True
+    if spent_any:
+        update_sub(engine, sub, {"items": items_mod.embedded(engine, sub["id"])})
 
 
 def start(engine: Any, sub: dict[str, Any], *, payment_behavior: str,
@@ -177,14 +194,36 @@ def _watch_due_date(engine: Any, sub: dict[str, Any], invoice: dict[str, Any]) -
 
 # -- the clock's jobs ----------------------------------------------------------------------------
 def schedule(engine: Any, sub: dict[str, Any]) -> None:
-    """Schedule the renewal at the current period end (and ``trial_will_end`` three days before a trial ends)."""
+    """Schedule the renewal at the current period end (``invoice.upcoming`` a week before it, and
+    ``trial_will_end`` three days before a trial ends)."""
     clock = _clock(engine, sub)
     end = period_of(engine, sub)[1]
     engine.clocks.schedule(clock, end, lambda: renew(engine, sub["id"], end), f"renew {sub['id']}")
+    upcoming = f"upcoming {sub['id']} {end}"
+    if end - UPCOMING_RENEWAL > engine.now(clock) and all(name != upcoming for _, name in engine.clocks.pending(clock)):
+        engine.clocks.schedule(clock, end - UPCOMING_RENEWAL, lambda: _announce_upcoming(engine, sub["id"], end), upcoming)
     trial_end = sub.get("trial_end")
     if sub["status"] == "trialing" and trial_end and trial_end - TRIAL_WILL_END > engine.now(clock):
         engine.clocks.schedule(clock, trial_end - TRIAL_WILL_END, lambda: _trial_will_end(engine, sub["id"], trial_end),
                                f"trial_will_end {sub['id']}")  # fmt: skip
+
+
+def _announce_upcoming(engine: Any, sub_id: str, end: int) -> None:
+    """``invoice.upcoming``: the preview of the invoice the renewal at ``end`` will charge (Stripe sends
+    it only for ``charge_automatically`` invoices, and its invoice has no id)."""
+    from ..routes import Request
+    from .preview import create_preview
+
+    sub = engine.store.get(sub_id, "subscription")
+    if (sub is None or sub["status"] not in LIVE or period_of(engine, sub)[1] != end or sub.get("cancel_at_period_end")
+            or (sub.get("cancel_at") and sub["cancel_at"] <= end) or sub["collection_method"] != "charge_automatically"):
+        return
+    try:
+        preview = create_preview(Request(engine, "POST", "/v1/invoices/create_preview", (), {"subscription": sub_id},
+                                         livemode=bool(sub.get("livemode"))))  # fmt: skip
+    except StripeErrorResponse:  # nothing to bill
+        return
+    engine.announce("invoice.upcoming", {**preview, "id": None}, clock=_clock(engine, sub))
 
 
 def _trial_will_end(engine: Any, sub_id: str, trial_end: int) -> None:

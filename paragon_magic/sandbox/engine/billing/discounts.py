@@ -2,7 +2,8 @@
 
 Stripe's rules: a discount is a coupon applied at ``start``; ``forever`` never ends, ``repeating``
 ends ``duration_in_months`` after ``start``, ``once`` covers one invoice (billing removes it from
-the subscription once an invoice used it). ``percent_off`` takes that share of every discountable
+the subscription once an invoice used it); a subscription item's discounts apply to its lines only.
+``percent_off`` takes that share of every discountable
 line (rounded half up); ``amount_off`` (same currency only) is spread over the positive
 discountable lines in proportion, never more than they add up to.
 """
@@ -14,7 +15,8 @@ from typing import Any
 from ...front.errors import StripeErrorResponse
 from ..coupons import coupon_of, coupon_terms as _coupon_terms, new_discount, remove_discount
 
-__all__ = ["active", "coupon_terms", "line_amounts", "new_discount", "parse", "remove_discount", "take_off"]
+__all__ = ["active", "coupon_terms", "line_amounts", "new_discount", "parse", "remove_discount", "take_off",
+           "with_item_discounts"]
 
 
 def coupon_terms(engine: Any, discount: dict[str, Any]) -> dict[str, Any] | None:
@@ -60,6 +62,22 @@ def line_amounts(engine: Any, discounts: list[dict[str, Any]], lines: list[dict[
             if amount:
                 out[index].append({"amount": amount, "discount": discount["id"]})
     return out
+
+
+def with_item_discounts(engine: Any, lines: list[dict[str, Any]], per_line: list[list[dict[str, Any]]],
+                        currency: str, at: int) -> list[list[dict[str, Any]]]:  # fmt: skip
+    """``per_line`` plus the running discounts of each line's subscription item, on that line alone."""
+    for line, amounts in zip(lines, per_line):
+        details = (line.get("parent") or {}).get("subscription_item_details") or {}
+        item = engine.store.get(details.get("subscription_item") or "", "subscription_item")
+        if item is None or not line.get("discountable", True):
+            continue
+        for discount in active(engine, list(item.get("discounts") or []), at):
+            coupon = coupon_terms(engine, discount)
+            (amount,) = take_off(coupon, [int(line["amount"])], currency) if coupon else (0,)
+            if amount:
+                amounts.append({"amount": amount, "discount": discount["id"]})
+    return per_line
 
 
 def take_off(coupon: dict[str, Any], amounts: list[int], currency: str) -> list[int]:

@@ -4,6 +4,7 @@ picks up, or lines added to a draft invoice. Subscription prorations are invoice
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from ...front.errors import StripeErrorResponse
@@ -55,10 +56,26 @@ def _draft(engine: Any, invoice_id: Any, customer: dict[str, Any], param: str) -
     return invoice
 
 
+def refuse(p: dict[str, Any], names: tuple[str, ...], noun: str) -> None:
+    """A clear 400 for a parameter that would change the money and that the sandbox does not model
+    (taxes, discounts on an item, shipping), rather than billing a different total than Stripe."""
+    for name in names:
+        value = p.get(name)
+        if name == "automatic_tax":
+            value = as_bool((value or {}).get("enabled", False), "automatic_tax[enabled]") if isinstance(value, dict) else value
+        if value not in (None, "", [], {}, False):
+            raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on {noun}.", param=name,
+                                      code="parameter_invalid_empty")  # fmt: skip
+
+
+UNSUPPORTED_ITEM = ("tax_rates", "discounts", "tax_code", "quantity_decimal")
+
+
 @route("POST", "/v1/invoiceitems")
 def create_invoiceitem(req: Request) -> dict[str, Any]:
     engine, p = req.engine, req.params
     required(p, "customer")
+    refuse(p, UNSUPPORTED_ITEM, "invoice items")
     customer = engine.get("customer", p["customer"], param="customer")
     now = engine.now(engine.clock_of(customer))
     price = None
@@ -72,6 +89,14 @@ def create_invoiceitem(req: Request) -> dict[str, Any]:
         data = p["price_data"]
         code = check_currency(data.get("currency"), "price_data[currency]")
         amount = as_int(data.get("unit_amount", 0), "price_data[unit_amount]") * quantity
+    elif p.get("unit_amount_decimal") not in (None, "") and p.get("amount") in (None, ""):
+        code = check_currency(p.get("currency"), "currency")
+        try:  # Stripe bills unit × quantity rounded to the currency's smallest unit
+            exact = Decimal(str(p["unit_amount_decimal"])) * quantity
+        except InvalidOperation:
+            raise StripeErrorResponse(400, f"Invalid decimal: {p['unit_amount_decimal']}", param="unit_amount_decimal",
+                                      code="parameter_invalid_decimal") from None  # fmt: skip
+        amount = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     else:
         if p.get("amount") in (None, ""):
             raise StripeErrorResponse(400, "You must specify either `amount`, `pricing[price]` or `price_data`.", param="amount")
@@ -112,6 +137,7 @@ def _editable(engine: Any, ii: dict[str, Any]) -> dict[str, Any] | None:
 def update_invoiceitem(req: Request) -> dict[str, Any]:
     engine, p = req.engine, req.params
     ii = engine.get("invoiceitem", req.arg())
+    refuse(p, (*UNSUPPORTED_ITEM, "unit_amount_decimal"), "invoice items")
     invoice = _editable(engine, ii)
     changes: dict[str, Any] = {}
     if "amount" in p:

@@ -16,6 +16,7 @@ from ...front.errors import StripeErrorResponse
 from .. import INCLUDES, Request, route
 from ..common import as_bool, as_int, currency as check_currency, merged_metadata
 from . import cycle, discounts as discounts_mod, index, invoicing, lines as lines_mod
+from .invoiceitems import refuse
 from ..payment_methods import attached_to
 
 HOUR = 3_600
@@ -41,9 +42,14 @@ def _method(p: dict[str, Any], default: str) -> str:
     return str(method)
 
 
+#: Parameters that change what an invoice bills or is numbered, which the sandbox does not model.
+UNSUPPORTED = ("default_tax_rates", "shipping_cost", "automatic_tax", "number")
+
+
 @route("POST", "/v1/invoices")
 def create_invoice(req: Request) -> dict[str, Any]:
     engine, p = req.engine, req.params
+    refuse(p, UNSUPPORTED, "invoices")
     sub = engine.get("subscription", p["subscription"], param="subscription") if p.get("subscription") else None
     customer_id = p.get("customer") or (sub or {}).get("customer")
     if not customer_id:
@@ -109,6 +115,7 @@ def retrieve_invoice(req: Request) -> dict[str, Any]:
 def update_invoice(req: Request) -> dict[str, Any]:
     engine, p = req.engine, req.params
     invoice = engine.get("invoice", req.arg())
+    refuse(p, UNSUPPORTED, "invoices")
     if invoice["status"] != "draft" and set(p) - {"metadata", "auto_advance", "description", "footer"}:
         raise StripeErrorResponse(400, "Finalized invoices can't be updated in this way.", code="invoice_not_editable")
     changes: dict[str, Any] = {}
@@ -169,6 +176,7 @@ def finalize_invoice(req: Request) -> dict[str, Any]:
     if invoice["status"] != "draft":
         raise StripeErrorResponse(400, "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
                                   code="invoice_not_editable")  # fmt: skip
+    engine.get("customer", invoice["customer"])  # checked before anything changes (a deleted customer: 404)
     if auto_advance is not None:
         invoice["auto_advance"] = auto_advance
     invoicing.finalize(engine, invoice)

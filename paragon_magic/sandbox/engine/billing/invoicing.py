@@ -15,6 +15,7 @@ from typing import Any
 
 from ...front.errors import StripeErrorResponse
 from ..common import MINIMUM_CHARGE
+from ..customer_balance import record as record_balance
 from . import index, lines as lines_mod
 from ..payment_methods import default_method
 from ..payments import charge_customer
@@ -120,9 +121,19 @@ def finalize(engine: Any, invoice: dict[str, Any]) -> dict[str, Any]:
         due, ending = total - applied, balance + applied
     else:
         due, ending = total + balance, 0
+    applied = ending - balance
+    too_small = 0
     if invoice["collection_method"] == "charge_automatically" and 0 < due < MINIMUM_CHARGE.get(invoice["currency"], 50):
+        too_small = due
         due, ending = 0, ending + due  # below Stripe's minimum charge: carried to the next invoice as a debit
-    engine.update(customer, {"next_invoice_sequence": sequence + 1, "balance": ending}, clock=clock)
+    engine.update(customer, {"next_invoice_sequence": sequence + 1, "balance": balance + applied}, clock=clock)
+    if applied:
+        record_balance(engine, customer, applied, type="applied_to_invoice", clock=clock, code=invoice["currency"],
+                       invoice=invoice["id"])  # fmt: skip
+    if too_small:
+        engine.update(customer, {"balance": ending}, clock=clock)
+        record_balance(engine, customer, too_small, type="invoice_too_small", clock=clock, code=invoice["currency"],
+                       invoice=invoice["id"])  # fmt: skip
     changes = {
         "status": "open", "number": f"{customer.get('invoice_prefix')}-{sequence:04d}", "amount_due": due,
         "amount_remaining": due, "starting_balance": balance, "ending_balance": ending, "effective_at": now,

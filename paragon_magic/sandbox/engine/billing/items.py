@@ -22,7 +22,7 @@ from . import index
 from ..prices import plan_view, price_of
 from .invoiceitems import new_invoiceitem
 from .lines import describe_item
-from .periods import add_interval, recurring_of
+from .periods import add_interval, is_metered, recurring_of
 
 PRORATION_BEHAVIORS = ("create_prorations", "always_invoice", "none")
 
@@ -131,9 +131,10 @@ def _day(moment: int) -> str:
 
 def proration(price: dict[str, Any], quantity: int, *, at: int, period: tuple[int, int], credit: bool) -> int | None:
     """Stripe's proration of ``price × quantity`` from ``at`` to the period end: ``round(amount ×
-    remaining / length)``, negative for a ``credit``; None when ``at`` is outside the period."""
+    remaining / length)``, negative for a ``credit``; None when ``at`` is outside the period or the
+    price is metered (Stripe prorates licensed prices only: usage is billed as used)."""
     start, end = period
-    if not start <= at < end:
+    if not start <= at < end or is_metered(price):
         return None
     amount = round(int(price.get("unit_amount") or 0) * quantity * (end - at) / (end - start))
     return -amount if credit else amount
@@ -161,7 +162,7 @@ def prorate(engine: Any, sub: dict[str, Any], item_id: str, price: dict[str, Any
 def first_period_amount(price: dict[str, Any], quantity: int, start: int, anchor: int, behavior: str) -> int:
     """The first invoice's charge for a period cut short by ``billing_cycle_anchor``: the full period
     ending at the anchor, prorated (``create_prorations``), or nothing (``none``)."""
-    if behavior == "none":
+    if behavior == "none" or is_metered(price):
         return 0
     interval, every = recurring_of(price)
     full_start = add_interval(anchor, interval, -every)

@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from . import discounts as discounts_mod, index
-from .periods import recurring_of
+from .periods import is_metered, period_amount, recurring_of
 
 EMBEDDED = 10
 
@@ -54,9 +54,12 @@ def subscription_line(engine: Any, invoice: dict[str, Any], item: dict[str, Any]
                       period: tuple[int, int], *, trial: bool = False,
                       prorated: tuple[int, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """The line billing ``item`` for ``period`` (a trial line is free: ``Trial period for …``; a
-    ``prorated`` ``(amount, text)`` bills a partial first period, as a proration)."""
+    ``prorated`` ``(amount, text)`` bills a partial first period, as a proration; a metered price
+    bills 0: the sandbox records no usage)."""
     quantity = int(item["quantity"]) if item.get("quantity") is not None else 1
-    amount = 0 if trial else int(price.get("unit_amount") or 0) * quantity
+    if is_metered(price):
+        quantity = 0  # the usage reported in the period: none in the sandbox
+    amount = 0 if trial else period_amount(price, quantity)
     text = f"Trial period for {_product_name(engine, price)}" if trial else describe_item(engine, price, quantity)
     if prorated is not None:
         amount, text = prorated
@@ -106,7 +109,8 @@ def totals(engine: Any, invoice: dict[str, Any], at: int) -> dict[str, Any]:
     """The invoice fields its lines and discounts decide (lines' ``discount_amounts`` are set here)."""
     lines = lines_of(engine, invoice["id"])
     running = discounts_mod.active(engine, list(invoice.get("discounts") or []), at)
-    per_line = discounts_mod.line_amounts(engine, running, lines, invoice["currency"])
+    per_line = discounts_mod.with_item_discounts(
+        engine, lines, discounts_mod.line_amounts(engine, running, lines, invoice["currency"]), invoice["currency"], at)
     by_discount: dict[str, int] = {}
     for line, amounts in zip(lines, per_line):
         line["discount_amounts"] = amounts

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..prices import add_interval
 
-__all__ = ["DAY", "add_interval", "period_end_after", "recurring_of"]
+__all__ = ["DAY", "add_interval", "is_metered", "period_amount", "period_end_after", "recurring_of"]
 
 DAY = 86_400
 _SECONDS = {"day": DAY, "week": 7 * DAY}
@@ -23,6 +23,17 @@ def recurring_of(price: dict[str, Any]) -> tuple[str, int]:
     """A recurring price's ``(interval, interval_count)``."""
     recurring = price.get("recurring") or {}
     return str(recurring.get("interval") or "month"), int(recurring.get("interval_count") or 1)
+
+
+def is_metered(price: dict[str, Any]) -> bool:
+    """Whether ``price`` is metered (``recurring.usage_type``): Stripe bills its usage in arrears."""
+    return (price.get("recurring") or {}).get("usage_type") == "metered"
+
+
+def period_amount(price: dict[str, Any], quantity: int) -> int:
+    """What one period of ``price × quantity`` bills. A metered price bills the usage reported during
+    the period, at its end; the sandbox records no usage, so a metered item always bills 0."""
+    return 0 if is_metered(price) else int(price.get("unit_amount") or 0) * quantity
 
 
 def period_end_after(anchor: int, price: dict[str, Any], moment: int) -> int:

@@ -19,7 +19,7 @@ from .. import Request, route
 from ..common import as_int
 from ..store import new_object
 from . import discounts as discounts_mod, index, items as items_mod, lines as lines_mod
-from .periods import period_end_after, recurring_of
+from .periods import period_amount, period_end_after, recurring_of
 
 _DETAILS = ("items", "proration_behavior", "proration_date")
 
@@ -53,7 +53,7 @@ class _Lines:
 
     def item(self, engine: Any, sub: dict[str, Any], item_id: str | None, price: dict[str, Any], quantity: int,
              period: tuple[int, int], *, amount: int | None = None, text: str | None = None) -> None:  # fmt: skip
-        self.add(amount=int(price.get("unit_amount") or 0) * quantity if amount is None else amount,
+        self.add(amount=period_amount(price, quantity) if amount is None else amount,
                  description=text or lines_mod.describe_item(engine, price, quantity), quantity=quantity,
                  period={"start": period[0], "end": period[1]}, pricing=lines_mod.pricing_of(price), subscription=sub["id"],
                  parent=lines_mod.item_parent(sub["id"], item_id or "", None, amount is not None))  # fmt: skip
@@ -167,7 +167,8 @@ def _totals(engine: Any, invoice: dict[str, Any], lines: list[dict[str, Any]], c
             discount_ids: list[str], at: int) -> dict[str, Any]:  # fmt: skip
     running = discounts_mod.active(engine, discount_ids, at)
     off: dict[str, int] = {}
-    for line, amounts in zip(lines, discounts_mod.line_amounts(engine, running, lines, invoice["currency"])):
+    per_line = discounts_mod.line_amounts(engine, running, lines, invoice["currency"])
+    for line, amounts in zip(lines, discounts_mod.with_item_discounts(engine, lines, per_line, invoice["currency"], at)):
         line.update(discount_amounts=amounts, discounts=[a["discount"] for a in amounts])
         for entry in amounts:
             off[entry["discount"]] = off.get(entry["discount"], 0) + entry["amount"]

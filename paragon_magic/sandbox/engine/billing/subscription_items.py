@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...front.errors import missing_param
+from ...front.errors import StripeErrorResponse, missing_param
 from .. import Request, route
 from . import changes, items as items_mod
 
 
 def _update(engine: Any, sub_id: str, item: dict[str, Any], p: dict[str, Any]) -> None:
+    for name in ("discounts", "price_data", "tax_rates", "billing_thresholds"):  # not billed by: refused, not ignored
+        if p.get(name) not in (None, "", [], {}):
+            raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on subscription items.", param=name,
+                                      code="parameter_invalid_empty")  # fmt: skip
     sub = engine.get("subscription", sub_id, param="subscription")
+    if sub["status"] in ("canceled", "incomplete_expired"):  # as POST /v1/subscriptions/{id} answers
+        raise StripeErrorResponse(400, "A canceled subscription can only update its cancellation_details and metadata.")
     options = {key: p[key] for key in ("proration_behavior", "proration_date", "payment_behavior") if key in p}
     changes.update(engine, sub, {"items": [item], **options})
 

@@ -18,7 +18,7 @@ from .invoiceitems import settle_currency
 from . import cycle, discounts as discounts_mod, items as items_mod
 from ..payment_methods import attached_to, default_method
 from .cycle import cancel_now
-from .periods import DAY, add_interval, period_end_after, recurring_of
+from .periods import DAY, add_interval, period_amount, period_end_after, recurring_of
 
 __all__ = ["cancel_now"]
 
@@ -29,7 +29,7 @@ MAX_TRIAL_DAYS = 730
 UNSUPPORTED = ("add_invoice_items", "application_fee_percent", "backdate_start_date", "billing_cycle_anchor_config",
                "billing_schedules", "billing_thresholds", "pending_invoice_item_interval",
                "transfer_data", "on_behalf_of", "customer_account")  # fmt: skip
-UNSUPPORTED_ITEM = ("price_data", "billing_thresholds", "current_trial", "discounts")
+UNSUPPORTED_ITEM = ("price_data", "billing_thresholds", "current_trial")
 
 
 def refuse_unsupported(p: dict[str, Any], *, creating: bool) -> None:
@@ -47,7 +47,7 @@ def refuse_unsupported(p: dict[str, Any], *, creating: bool) -> None:
             raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on subscriptions.", param=name,
                                       code="parameter_invalid_empty")  # fmt: skip
     for index, item in enumerate(p.get("items") or []):
-        for name in (*UNSUPPORTED_ITEM, "tax_rates"):
+        for name in (*UNSUPPORTED_ITEM, "tax_rates", *(() if creating else ("discounts",))):
             if isinstance(item, dict) and item.get(name) not in (None, "", []):
                 raise StripeErrorResponse(400, f"The sandbox does not support `{name}` on subscription items.",
                                           param=f"items[{index}][{name}]", code="parameter_invalid_empty")  # fmt: skip
@@ -118,11 +118,13 @@ def _anchor(p: dict[str, Any], now: int, prices: list[dict[str, Any]], trial_end
 
 
 def _first_due(engine: Any, prices: list[tuple[dict[str, Any], int]], coupons: list[dict[str, Any]], currency: str,
-               now: int, anchor: int | None, behavior: str) -> int:  # fmt: skip
+               now: int, anchor: int | None, behavior: str, item_coupons: list[list[dict[str, Any]]]) -> int:  # fmt: skip
     """What the first invoice will ask for (to know whether a payment method is needed)."""
-    amounts = [int(price.get("unit_amount") or 0) * quantity if anchor is None
+    amounts = [period_amount(price, quantity) if anchor is None
                else items_mod.first_period_amount(price, quantity, now, anchor, behavior)
                for price, quantity in prices]  # fmt: skip
+    amounts = [amount - sum(sum(discounts_mod.take_off(c, [amount], currency)) for c in its)
+               for amount, its in zip(amounts, item_coupons)]  # fmt: skip
     off = sum(sum(discounts_mod.take_off(coupon, amounts, currency)) for coupon in coupons)
     return max(0, sum(amounts) - off)
 
@@ -150,6 +152,8 @@ def create_subscription(req: Request) -> dict[str, Any]:
     if payment_method:
         payment_method = attached_to(engine, payment_method, customer["id"], param="default_payment_method")["id"]
     coupons = discounts_mod.parse(engine, p.get("discounts"), at=now)
+    item_coupons = [discounts_mod.parse(engine, spec.get("discounts") if isinstance(spec, dict) else None, at=now,
+                                        param=f"items[{index}][discounts]") for index, spec in enumerate(p["items"])]  # fmt: skip
     trial_end = _trial_end(p, now, [price for price, _, _ in plan.adds])
     anchor = _anchor(p, now, [price for price, _, _ in plan.adds], trial_end)
     metadata = merged_metadata({}, p.get("metadata"))
@@ -159,7 +163,8 @@ def create_subscription(req: Request) -> dict[str, Any]:
         raise StripeErrorResponse(400, "Invalid trial_settings[end_behavior][missing_payment_method]: must be one of "
                                        "cancel, create_invoice or pause", code="parameter_invalid_string",
                                   param="trial_settings[end_behavior][missing_payment_method]")  # fmt: skip
-    due = _first_due(engine, [(price, qty) for price, qty, _ in plan.adds], coupons, currency, now, anchor, proration)
+    due = _first_due(engine, [(price, qty) for price, qty, _ in plan.adds], coupons, currency, now, anchor, proration,
+                     item_coupons)  # fmt: skip
     if (method == "charge_automatically" and trial_end is None and due > 0 and behavior != "default_incomplete"
             and not payment_method and not default_method(engine, customer)):  # fmt: skip
         raise StripeErrorResponse(400, "This customer has no attached payment source or default payment method. "
@@ -168,7 +173,8 @@ def create_subscription(req: Request) -> dict[str, Any]:
     snapshot = _snapshot(engine) if behavior == "error_if_incomplete" else None
     try:
         return _create(engine, req, customer, plan, currency=currency, method=method, days=days, behavior=str(behavior),
-                       payment_method=payment_method, coupons=coupons, trial_end=trial_end, metadata=metadata,
+                       payment_method=payment_method, coupons=coupons, item_coupons=item_coupons,
+                       trial_end=trial_end, metadata=metadata,
                        cancel_at_period_end=cancel_at_period_end, anchor=anchor, proration=proration,
                        missing_payment_method=missing)  # fmt: skip
     except StripeErrorResponse:
@@ -179,7 +185,8 @@ def create_subscription(req: Request) -> dict[str, Any]:
 
 def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod.ItemPlan, *, currency: str,
             method: str, days: int | None, behavior: str, payment_method: str | None,
-            coupons: list[dict[str, Any]], trial_end: int | None, metadata: dict[str, Any],
+            coupons: list[dict[str, Any]], item_coupons: list[list[dict[str, Any]]], trial_end: int | None,
+            metadata: dict[str, Any],
             cancel_at_period_end: bool, anchor: int | None, proration: str,
             missing_payment_method: str) -> dict[str, Any]:  # fmt: skip
     p = req.params
@@ -195,9 +202,15 @@ def _create(engine: Any, req: Request, customer: dict[str, Any], plan: items_mod
         trial_start=now if trial_end else None, trial_end=trial_end, test_clock=customer.get("test_clock"),
         trial_settings={"end_behavior": {"missing_payment_method": missing_payment_method}}, livemode=req.livemode)  # fmt: skip
     settle_currency(engine, customer, currency)
-    for price, quantity, item_metadata in plan.adds:
+    for (price, quantity, item_metadata), its_coupons in zip(plan.adds, item_coupons):
         end = first_end or period_end_after(anchor, price, now)
-        items_mod.new_item(engine, sub, price, quantity, (now, end), item_metadata, clock)
+        item = items_mod.new_item(engine, sub, price, quantity, (now, end), item_metadata, clock)
+        if its_coupons:
+            made = [discounts_mod.new_discount(engine, c, customer=customer["id"], subscription=sub["id"], invoice=None,
+                                               start=now) for c in its_coupons]  # fmt: skip
+            for discount in made:
+                engine.update(discount, {"subscription_item": item["id"]}, clock=clock, event=None)
+            engine.update(item, {"discounts": [d["id"] for d in made]}, clock=clock, event=None)
     sub["items"] = items_mod.embedded(engine, sub["id"])
     sub["discounts"] = [discounts_mod.new_discount(engine, c, customer=customer["id"], subscription=sub["id"], invoice=None,
                                                    start=now)["id"]
