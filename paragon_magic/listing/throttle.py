@@ -1,13 +1,15 @@
-"""How many windows a concurrent listing runs at once, and the async clients they share one pacer through."""
+"""How many windows a concurrent listing runs at once, and the twin clients that share one pacer (and, when
+given a :class:`~.stop.Stop`, refuse to send once it is set)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from ..client import AsyncStripeClient
+from ..client import AsyncStripeClient, StripeClient
+from .stop import Stop
 
-__all__ = ["stream_target", "twin_async_client"]
+__all__ = ["stream_target", "twin_async_client", "twin_client"]
 
 
 def stream_target(limiter: Any, latency: float, tuning: Any) -> int:
@@ -26,8 +28,15 @@ def stream_target(limiter: Any, latency: float, tuning: Any) -> int:
     return max(4, min(tuning.max_concurrency, math.ceil(1.2 * rate * max(latency, 0.05)) + 2))
 
 
-def twin_async_client(template: Any) -> AsyncStripeClient:
+def twin_async_client(template: Any, stop: Stop | None = None) -> AsyncStripeClient:
     """A fresh async client for one listing's private event loop, like ``template``: same backend, retries
     and rate limiter (so the windows and any other request share one pace, and a 429 seen by one slows
-    them all); environment proxies honoured."""
-    return AsyncStripeClient(template.backend, **template.settings())
+    them all); environment proxies honoured. With ``stop``: no request leaves once it is set."""
+    hooks = stop.hooks(is_async=True) if stop is not None else None
+    return AsyncStripeClient(template.backend, **template.settings(), event_hooks=hooks)
+
+
+def twin_client(template: Any, stop: Stop) -> StripeClient:
+    """A blocking client like ``template`` (same backend, retries and pacer) that sends nothing once ``stop``
+    is set: for the worker threads of a sync, which no ``KeyboardInterrupt`` reaches."""
+    return StripeClient(template.backend, **template.settings(), event_hooks=stop.hooks())

@@ -1,0 +1,71 @@
+"""Stopping every walker of a listing (or a sync) at once, from the thread that got Ctrl-C.
+
+``KeyboardInterrupt`` lands only in the caller's (main) thread; the walkers run on other threads (a
+listing's event loop, a sync's worker threads). The caller sets a :class:`Stop` when it handles the
+interrupt: running listings are cancelled at once (their callbacks), and every client built with
+:meth:`Stop.hooks` refuses to send another request — the check sits in the client's last step before the
+request leaves (an httpx request hook), so a walker waking from the pacer or a retry back-off sends nothing.
+A request already sent finishes or is cancelled; nothing after it is sent.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Stop", "Stopped"]
+
+
+class Stopped(Exception):
+    """A request was refused because its listing or sync was stopped (Ctrl-C in the caller)."""
+
+
+class Stop:
+    """A one-way, thread-safe stop signal with callbacks run when it is set."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def set(self) -> None:
+        """Stop: later requests are refused and every registered callback runs (once)."""
+        with self._lock:
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`Stopped` once set."""
+        if self._event.is_set():
+            raise Stopped("stopped (Ctrl-C)")
+
+    def on_set(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Run ``callback`` when this is set (at once if it already is); returns a function that unregisters it."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return lambda: self._forget(callback)
+        callback()
+        return lambda: None
+
+    def _forget(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+    def hooks(self, *, is_async: bool = False) -> dict[str, list[Any]]:
+        """httpx ``event_hooks`` that refuse to send once this is set (async ones for an async client)."""
+
+        def guard(request: Any) -> None:
+            self.check()
+
+        async def guard_async(request: Any) -> None:
+            self.check()
+
+        return {"request": [guard_async if is_async else guard]}
