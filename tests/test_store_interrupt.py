@@ -1,7 +1,9 @@
 """Ctrl-C during ``%stripe sync`` (a first sync and an incremental one) stops every request of every table
 at once — listings running in worker threads included — and the store keeps its previous good state; the
 next sync resumes. Real HTTP, a real SIGINT landed mid-sync by a gate in front of the pacer
-(tests/interrupt_helpers.py): the server's log shows nothing sent after the interrupt."""
+(tests/interrupt_helpers.py): the server's log shows no request started after the interrupt. A request
+already under way when it lands (a table's worker thread waiting at the pacer: here, at the gate) may still
+go out, one per table at most; a listing's walkers waiting there are cancelled."""
 
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def test_ctrl_c_in_a_first_sync_stops_every_request_and_keeps_the_previous_state
     spread_customers(stripe_server, 800, seed=allowed)  # a first read of 8 pages at least
     # customers' first read (in one worker thread, its walkers in another) and products' incremental one
     sent = _interrupted_sync(stripe_server, session, allowed, "customers", "products")
-    assert len(sent) <= allowed  # nothing after the interrupt, in any thread
+    assert len(sent) <= allowed + 2  # nothing after the interrupt but one request under way per table
     assert _counts(session) == before  # customers never written (products may be, unchanged)
     session.sync("customers", "products", echo=None)  # the next sync reads them all
     assert _counts(session) == {**before, "customers": 800}
@@ -62,9 +64,9 @@ def test_ctrl_c_in_an_incremental_sync_stops_it_and_the_next_one_catches_up(stri
     spread_customers(stripe_server, 50, seed=3)
     session = store_session(stripe_server, tmp_path)
     session.sync("customers", echo=None)
-    spread_customers(stripe_server, 600, seed=4)  # 6 pages of events and 6 of new customers to read
-    sent = _interrupted_sync(stripe_server, session, 4, "customers")
-    assert len(sent) <= 4
+    spread_customers(stripe_server, 800, seed=4)  # 8 pages of events to read, at least
+    sent = _interrupted_sync(stripe_server, session, 3, "customers")
+    assert len(sent) <= 3 + 1
     assert _counts(session) == {"customers": 50}
     report = session.sync("customers", echo=None)["customers"]
-    assert (report.added, report.full) == (600, False) and _counts(session) == {"customers": 650}
+    assert (report.added, report.full) == (800, False) and _counts(session) == {"customers": 850}

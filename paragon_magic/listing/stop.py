@@ -2,10 +2,11 @@
 
 ``KeyboardInterrupt`` lands only in the caller's (main) thread; the walkers run on other threads (a
 listing's event loop, a sync's worker threads). The caller sets a :class:`Stop` when it handles the
-interrupt: running listings are cancelled at once (their callbacks), and every client built with
-:meth:`Stop.hooks` refuses to send another request — the check sits in the client's last step before the
-request leaves (an httpx request hook), so a walker waking from the pacer or a retry back-off sends nothing.
-A request already sent finishes or is cancelled; nothing after it is sent.
+interrupt: running listings are cancelled at once (their callbacks), their async clients (built with
+:meth:`Stop.hooks`) refuse to send another request — the check is the client's last step before a request
+leaves (an httpx request hook), so a walker waking from the pacer or a retry back-off sends nothing — and a
+blocking client seen through :meth:`Stop.guard` starts no new request. A request already under way (sent,
+or waiting for its turn at the pacer) finishes or is cancelled; nothing after it is sent.
 """
 
 from __future__ import annotations
@@ -69,3 +70,22 @@ class Stop:
             self.check()
 
         return {"request": [guard_async if is_async else guard]}
+
+    def guard(self, client: Any) -> Any:
+        """``client`` (a blocking one, its own transport and all) starting no request once this is set."""
+        return _Guarded(client, self)
+
+
+class _Guarded:
+    """A client whose ``request`` raises :class:`Stopped` once its stop is set; everything else is the client's
+    (so a listing's async twin is built from it as from the client)."""
+
+    def __init__(self, client: Any, stop: Stop) -> None:
+        self._client, self._stop = client, stop
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        self._stop.check()
+        return self._client.request(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)

@@ -1,15 +1,14 @@
-"""How many windows a concurrent listing runs at once, and the twin clients that share one pacer (and, when
-given a :class:`~.stop.Stop`, refuse to send once it is set)."""
+"""How many windows a concurrent listing runs at once, and the async clients they share one pacer through."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from ..client import AsyncStripeClient, StripeClient
+from ..client import AsyncStripeClient
 from .stop import Stop
 
-__all__ = ["stream_target", "twin_async_client", "twin_client"]
+__all__ = ["stream_target", "twin_async_client"]
 
 
 def stream_target(limiter: Any, latency: float, tuning: Any) -> int:
@@ -34,9 +33,3 @@ def twin_async_client(template: Any, stop: Stop | None = None) -> AsyncStripeCli
     them all); environment proxies honoured. With ``stop``: no request leaves once it is set."""
     hooks = stop.hooks(is_async=True) if stop is not None else None
     return AsyncStripeClient(template.backend, **template.settings(), event_hooks=hooks)
-
-
-def twin_client(template: Any, stop: Stop) -> StripeClient:
-    """A blocking client like ``template`` (same backend, retries and pacer) that sends nothing once ``stop``
-    is set: for the worker threads of a sync, which no ``KeyboardInterrupt`` reaches."""
-    return StripeClient(template.backend, **template.settings(), event_hooks=stop.hooks())

@@ -30,7 +30,6 @@ import pyarrow as pa
 
 from ..client.errors import InvalidRequestError, StripePermissionError
 from ..listing.stop import Stop
-from ..listing.throttle import twin_client
 from .database import Bookmark, Store, TableChanges
 from .from_frame import frame_to_arrow, rows_of
 from .schema import layout_digest, to_arrow
@@ -138,8 +137,9 @@ def sync_tables(client: Any, store: Store, specs: Sequence[TableSpec], *, full: 
     The writer's lock is held throughout. Tables are fetched concurrently (all requests share the session's
     pacer) and each is written, in its own transaction, as soon as it is fetched, through one read-write
     connection opened at the first write. An error or Ctrl-C stops the sync; tables written stay written.
-    The worker threads send through a twin of ``client`` that an error or Ctrl-C stops (``listing.stop``):
-    no request leaves after it (one already sent finishes or is cancelled), and Ctrl-C returns at once.
+    The worker threads see ``client`` through a guard that an error or Ctrl-C stops (``listing.stop``), and
+    their listings stop with it: no new request starts after it (one under way finishes or is cancelled), and
+    Ctrl-C returns at once.
     """
     report = SyncReport(store)
     done: dict[str, list[TableReport]] = {}
@@ -148,8 +148,7 @@ def sync_tables(client: Any, store: Store, specs: Sequence[TableSpec], *, full: 
         marks = store.bookmarks()
         now = store.clock()
         connection: list[Any] = []
-        fetcher = twin_client(client, stop)
-        stack.callback(fetcher.close)  # after ``stop``: a worker still running finds the client closed
+        fetcher = stop.guard(client)
         pool = ThreadPoolExecutor(max_workers=max(1, min(_WORKERS, len(specs))), thread_name_prefix="paragon-sync")
         futures = {pool.submit(_fetch, fetcher, store, spec, marks, full, progress, now, stop): spec
                    for spec in specs}
