@@ -18,7 +18,7 @@ from typing import Any
 
 from paragon_magic.client import StripeClient
 
-__all__ = ["GatedPacer", "gate_session", "wait_until_quiet", "spread_customers"]
+__all__ = ["GatedPacer", "gate_session", "spread_customers", "wait_until_quiet"]
 
 #: Threads that fetch for a listing or a sync (``listing.partitioned``, ``store.sync``).
 WORKER_THREADS = ("paragon-magic-listing", "paragon-sync")

@@ -12,8 +12,8 @@ from interrupt_helpers import gate_session, spread_customers, wait_until_quiet
 
 from paragon_magic.connection import connect
 from paragon_magic.listing import ListingInterrupted
-from paragon_magic.listing.stop import Stop
 from paragon_magic.listing.partitioned import list_partitioned
+from paragon_magic.listing.stop import Stop
 from paragon_magic.session import SessionConfig
 
 
