@@ -14,22 +14,29 @@ import asyncio
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from paragon_magic.client import StripeClient
 
-__all__ = ["GatedPacer", "gate_session", "spread_customers", "wait_until_quiet"]
+__all__ = ["GatedPacer", "gate_session", "gated_client", "spread_customers", "wait_until_quiet"]
 
 #: Threads that fetch for a listing or a sync (``listing.partitioned``, ``store.sync``).
 WORKER_THREADS = ("paragon-magic-listing", "paragon-sync")
 
 
-class GatedPacer:
-    """A pacer that admits ``allowed`` requests, then interrupts the main thread and holds the rest."""
+def ctrl_c() -> None:
+    """A real Ctrl-C, delivered to the main thread (where Python raises ``KeyboardInterrupt``)."""
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
-    def __init__(self, pacer: Any, allowed: int) -> None:
+
+class GatedPacer:
+    """A pacer that admits ``allowed`` requests, then calls ``interrupt`` (once) and holds the rest."""
+
+    def __init__(self, pacer: Any, allowed: int, interrupt: Callable[[], None] = ctrl_c) -> None:
         self._pacer = pacer
         self.allowed = allowed
+        self._interrupt = interrupt
         self.admitted = 0
         self.interrupted = threading.Event()
         self.opened = threading.Event()
@@ -41,13 +48,15 @@ class GatedPacer:
 
     def _admit(self) -> bool:
         with self._lock:
-            if self.opened.is_set() or self.admitted < self.allowed:
-                self.admitted += 0 if self.opened.is_set() else 1
+            if self.opened.is_set():
+                return True
+            if self.admitted < self.allowed:
+                self.admitted += 1
                 return True
             first = not self.interrupted.is_set()
             self.interrupted.set()
-        if first:  # a real Ctrl-C, delivered to the main thread (where Python raises KeyboardInterrupt)
-            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        if first:
+            self._interrupt()
         return False
 
     def acquire(self) -> Any:
@@ -78,12 +87,17 @@ class GatedPacer:
                 pass
 
 
+def gated_client(client: Any, allowed: int, interrupt: Callable[[], None] = ctrl_c) -> tuple[StripeClient, GatedPacer]:
+    """A client like ``client`` whose pacer is gated after ``allowed`` requests (``interrupt``: Ctrl-C)."""
+    if interrupt is ctrl_c:
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # SIGINT raises KeyboardInterrupt
+    gate = GatedPacer(client.rate_limiter, allowed, interrupt)
+    return StripeClient(client.backend, **{**client.settings(), "rate_limiter": gate}), gate
+
+
 def gate_session(session: Any, allowed: int) -> GatedPacer:
-    """Give ``session`` a client like its own whose pacer is gated after ``allowed`` requests."""
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # SIGINT raises KeyboardInterrupt
-    old = session.client
-    gate = GatedPacer(old.rate_limiter, allowed)
-    session.client = StripeClient(old.backend, **{**old.settings(), "rate_limiter": gate})
+    """Give ``session`` a client like its own whose pacer lands Ctrl-C after ``allowed`` requests."""
+    session.client, gate = gated_client(session.client, allowed)
     return gate
 
 

@@ -8,7 +8,12 @@ import warnings
 from typing import Any
 
 import pytest
-from interrupt_helpers import gate_session, spread_customers, wait_until_quiet
+from interrupt_helpers import (
+    gate_session,
+    gated_client,
+    spread_customers,
+    wait_until_quiet,
+)
 
 from paragon_magic.connection import connect
 from paragon_magic.listing import ListingInterrupted
@@ -45,16 +50,37 @@ def test_ctrl_c_stops_every_walker_of_a_listing(own_stripe: Any, allowed: int) -
     assert len(got) < 700 and got == newest_first[: len(got)]  # the newest rows, no gap
 
 
-def test_a_stop_set_by_another_thread_ends_the_listing_without_a_request(own_stripe: Any) -> None:
-    """As a sync's worker threads see it: a set ``Stop`` sends nothing, warns nothing, says incomplete."""
+def test_a_stop_set_by_another_thread_ends_the_listing_mid_walk(own_stripe: Any) -> None:
+    """As a sync's worker threads see it: a ``Stop`` set elsewhere (here by a walker's own thread, at the
+    gate) ends the walk with nothing sent after it, no warning, and ``complete`` False."""
+    newest_first = spread_customers(own_stripe, 700, seed=9)
+    session = _session(own_stripe)
+    stop = Stop()
+    client, gate = gated_client(session.client, 4, interrupt=stop.set)
+    own_stripe.configure(latency=0.05)
+    start = len(own_stripe.requests())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no ListingInterrupted: the caller that stopped it knows
+            frame, outcome = list_partitioned(client, "/v1/customers", {}, object_type="customer", limit=None,
+                                              progress=False, stop=stop)
+    finally:
+        gate.open()
+        log = wait_until_quiet(own_stripe)
+        own_stripe.configure()
+    assert gate.interrupted.is_set() and stop.is_set()
+    assert len(log) - start <= 4 and outcome.complete is False
+    got = list(frame["id"])
+    assert len(got) < 700 and got == newest_first[: len(got)]
+
+
+def test_a_stop_set_before_the_listing_sends_nothing(own_stripe: Any) -> None:
     spread_customers(own_stripe, 150, seed=1)
     session = _session(own_stripe)
     stop = Stop()
     stop.set()
     start = len(own_stripe.requests())
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        frame, outcome = list_partitioned(session.client, "/v1/customers", {}, object_type="customer", limit=None,
-                                          progress=False, stop=stop)
+    frame, outcome = list_partitioned(session.client, "/v1/customers", {}, object_type="customer", limit=None,
+                                      progress=False, stop=stop)
     assert outcome.complete is False and len(frame) == 0
     assert len(wait_until_quiet(own_stripe)) == start

@@ -212,7 +212,7 @@ def list_partitioned(
     bar = _progress_bar(progress, limit, path.rsplit("/", 1)[-1])
     walk = Walk(path, dict(params), object_type, keep_raw, limit, page_size, stripe_account, tuning, bar)
     outcome = ListOutcome()
-    stop = stop or Stop()
+    stop = stop if stop is not None else Stop()
     interrupted = False
     try:
         stop.check()

@@ -3,9 +3,9 @@
 ``KeyboardInterrupt`` lands only in the caller's (main) thread; the walkers run on other threads (a
 listing's event loop, a sync's worker threads). The caller sets a :class:`Stop` when it handles the
 interrupt: running listings are cancelled at once (their callbacks), their async clients (built with
-:meth:`Stop.hooks`) refuse to send another request — the check is the client's last step before a request
-leaves (an httpx request hook), so a walker waking from the pacer or a retry back-off sends nothing — and a
-blocking client seen through :meth:`Stop.guard` starts no new request. A request already under way (sent,
+:meth:`Stop.async_hooks`) refuse to send another request — the check is the client's last step before a
+request leaves (an httpx request hook), so a walker waking from the pacer or a retry back-off sends
+nothing — and a blocking client seen through :meth:`Stop.guard` starts no new request. A request already under way (sent,
 or waiting for its turn at the pacer) finishes or is cancelled; nothing after it is sent.
 """
 
@@ -60,16 +60,13 @@ class Stop:
             if callback in self._callbacks:
                 self._callbacks.remove(callback)
 
-    def hooks(self, *, is_async: bool = False) -> dict[str, list[Any]]:
-        """httpx ``event_hooks`` that refuse to send once this is set (async ones for an async client)."""
+    def async_hooks(self) -> dict[str, list[Any]]:
+        """httpx ``event_hooks`` for an async client: it refuses to send once this is set."""
 
-        def guard(request: Any) -> None:
+        async def guard(request: Any) -> None:
             self.check()
 
-        async def guard_async(request: Any) -> None:
-            self.check()
-
-        return {"request": [guard_async if is_async else guard]}
+        return {"request": [guard]}
 
     def guard(self, client: Any) -> Any:
         """``client`` (a blocking one, its own transport and all) starting no request once this is set."""

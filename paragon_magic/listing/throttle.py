@@ -31,5 +31,5 @@ def twin_async_client(template: Any, stop: Stop | None = None) -> AsyncStripeCli
     """A fresh async client for one listing's private event loop, like ``template``: same backend, retries
     and rate limiter (so the windows and any other request share one pace, and a 429 seen by one slows
     them all); environment proxies honoured. With ``stop``: no request leaves once it is set."""
-    hooks = stop.hooks(is_async=True) if stop is not None else None
+    hooks = stop.async_hooks() if stop is not None else None
     return AsyncStripeClient(template.backend, **template.settings(), event_hooks=hooks)
