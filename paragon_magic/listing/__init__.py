@@ -4,7 +4,8 @@
 ``created`` windows with the same rows and order (large reads): ``windows`` holds the walkers' state,
 ``balance`` decides which walker comes next; ``throttle``:
 how many windows run at once and the async clients that share the session's pacer; ``request``: paging
-for ``request`` (a list's cursors or a search result's ``next_page``). Only the sequential walk is imported
+for ``request`` (a list's cursors or a search result's ``next_page``); ``stop``: stopping every walker
+(Ctrl-C) from another thread. Only the sequential walk is imported
 here; ``partitioned`` loads on first use.
 """
 

@@ -18,6 +18,10 @@ first. Objects created while the listing runs are newer than the first page's cu
 included (as in a sequential walk). Every request goes through the client's shared pacer, which also
 slows everything down when the server answers 429 (the client retries those). Each stream converts its
 pages to columns as they arrive (no raw JSON is held).
+
+Ctrl-C (or a :class:`~.stop.Stop` set by another thread, as a sync does) stops every walker at once: the
+tasks are cancelled, their client sends nothing more (a request already sent finishes or is cancelled),
+and the rows of the newest contiguous finished windows are kept.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import pandas as pd
 
 from .balance import probably_unneeded, rebalance
 from .sequential import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
+from .stop import Stop, Stopped
 from .throttle import stream_target, twin_async_client
 from .windows import PartitionTuning, Stream, Walk, merge
 
@@ -65,32 +70,36 @@ def _lower_bound(created: Any) -> int | None:
 
 class _Runner:
     """Runs one walk's stream tasks in a private event loop on a worker thread (so it also works inside a
-    Jupyter kernel whose own loop is already running) and lets the caller's thread cancel it."""
+    Jupyter kernel whose own loop is already running); ``stop`` (set by the caller's thread) cancels it."""
 
-    def __init__(self, walk: Walk, template: Any) -> None:
+    def __init__(self, walk: Walk, template: Any, stop: Stop) -> None:
         self.walk = walk
         self.template = template
+        self.stop = stop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._progress: asyncio.Condition | None = None
         self._client: Any = None
         self._group: Any = None
-        self._cancelled = False
 
     def run(self) -> None:
-        """Walk every stream; raises the first error; ``KeyboardInterrupt`` stops it cleanly and re-raises."""
+        """Walk every stream; raises the first error; ``KeyboardInterrupt`` sets ``stop`` and re-raises once
+        every walker has stopped. Returns early (without an error) when ``stop`` is set by another thread."""
         result: Future[None] = Future()
         worker = threading.Thread(target=self._thread, args=(result,), name="paragon-magic-listing", daemon=True)
-        worker.start()
+        forget = self.stop.on_set(self.cancel)
         try:
+            worker.start()
             result.result()
         except KeyboardInterrupt:
-            self.cancel()
-            worker.join()
+            self.stop.set()
             raise
+        finally:
+            forget()
+            if worker.ident is not None:
+                worker.join()
 
     def cancel(self) -> None:
-        self._cancelled = True
         loop, main = self._loop, self._main
         if loop is not None and main is not None:
             try:
@@ -110,9 +119,9 @@ class _Runner:
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
         self._progress = asyncio.Condition()
-        if self._cancelled:
+        if self.stop.is_set():  # stopped before the loop ran (``cancel`` found no task to cancel)
             return
-        client = self._client = twin_async_client(self.template)
+        client = self._client = twin_async_client(self.template, self.stop)
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group
@@ -121,7 +130,8 @@ class _Runner:
         except asyncio.CancelledError:
             pass  # Ctrl-C: the caller assembles what is finished
         except BaseExceptionGroup as errors:  # one stream failed: surface its error as such
-            raise errors.exceptions[0] from None
+            if not self.stop.is_set():  # (once stopped, a refused request is how a walker learns it)
+                raise errors.exceptions[0] from None
         finally:
             await client.aclose()
 
@@ -133,6 +143,8 @@ class _Runner:
             if probably_unneeded(walk, stream):
                 await self._wait_for_newer(stream)
                 continue
+            if self.stop.is_set():  # before the cancellation reaches this task
+                return
             stream.in_flight = True
             response = await client.request(
                 "GET", walk.path, walk.window_params(stream), stripe_account=walk.stripe_account)
@@ -183,13 +195,15 @@ def list_partitioned(
     stripe_account: str | None = None,
     keep_raw: bool = False,
     tuning: PartitionTuning | None = None,
+    stop: Stop | None = None,
 ) -> tuple[pd.DataFrame, ListOutcome]:
     """Every object of a ``created``-filterable list (or the newest ``limit``), fetched concurrently by
     ``created`` window and returned in the order a ``starting_after`` walk gives.
 
     The first page comes from ``client`` (sync); the rest from a fresh async twin of it that shares its
-    rate limiter and retry policy. Ctrl-C keeps the rows of the newest contiguous finished windows,
-    warns, and marks the outcome incomplete.
+    rate limiter and retry policy. Ctrl-C stops every walker (no request is sent after it), keeps the rows of
+    the newest contiguous finished windows, warns, and marks the outcome incomplete. ``stop``, set by another
+    thread, does the same without the warning (a sync's worker threads, which Ctrl-C does not reach).
     """
     if page_size < 1 or (limit is not None and limit <= page_size):
         return list_sequential(client, path, params, object_type=object_type, limit=limit, page_size=page_size,
@@ -198,7 +212,10 @@ def list_partitioned(
     bar = _progress_bar(progress, limit, path.rsplit("/", 1)[-1])
     walk = Walk(path, dict(params), object_type, keep_raw, limit, page_size, stripe_account, tuning, bar)
     outcome = ListOutcome()
+    stop = stop if stop is not None else Stop()
+    interrupted = False
     try:
+        stop.check()
         started = time.monotonic()
         first = client.request("GET", path, {**params, "limit": page_size}, stripe_account=stripe_account)
         walk.target = stream_target(client.rate_limiter, time.monotonic() - started, tuning)
@@ -212,16 +229,20 @@ def list_partitioned(
             walk.advance(root, objects, full=True)
             walk.density = root.density or walk.density  # the first page's: the estimate for unwalked windows
             rebalance(walk)
-            _Runner(walk, client).run()
+            _Runner(walk, client, stop).run()
         else:
             root.done = True
     except KeyboardInterrupt:
-        outcome.complete = False
+        interrupted = True
+        stop.set()
+    except Stopped:  # refused by the client (``stop`` was set by another thread)
+        pass
     finally:
         bar.close()
+    outcome.complete = not (interrupted or stop.is_set())
     parts = walk.finished_prefix()
     rows = sum(take for _, take in parts)
-    if outcome.complete is False:
+    if interrupted:
         warnings.warn(
             f"listing interrupted: returning the {rows} newest rows fetched without gaps "
             f"(df.attrs['stripe']['complete'] is False)",

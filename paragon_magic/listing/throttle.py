@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..client import AsyncStripeClient
+from .stop import Stop
 
 __all__ = ["stream_target", "twin_async_client"]
 
@@ -26,8 +27,9 @@ def stream_target(limiter: Any, latency: float, tuning: Any) -> int:
     return max(4, min(tuning.max_concurrency, math.ceil(1.2 * rate * max(latency, 0.05)) + 2))
 
 
-def twin_async_client(template: Any) -> AsyncStripeClient:
+def twin_async_client(template: Any, stop: Stop | None = None) -> AsyncStripeClient:
     """A fresh async client for one listing's private event loop, like ``template``: same backend, retries
     and rate limiter (so the windows and any other request share one pace, and a 429 seen by one slows
-    them all); environment proxies honoured."""
-    return AsyncStripeClient(template.backend, **template.settings())
+    them all); environment proxies honoured. With ``stop``: no request leaves once it is set."""
+    hooks = stop.async_hooks() if stop is not None else None
+    return AsyncStripeClient(template.backend, **template.settings(), event_hooks=hooks)

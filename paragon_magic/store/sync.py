@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..client.errors import InvalidRequestError, StripePermissionError
+from ..listing.stop import Stop
 from .database import Bookmark, Store, TableChanges
 from .from_frame import frame_to_arrow, rows_of
 from .schema import layout_digest, to_arrow
@@ -136,15 +137,21 @@ def sync_tables(client: Any, store: Store, specs: Sequence[TableSpec], *, full: 
     The writer's lock is held throughout. Tables are fetched concurrently (all requests share the session's
     pacer) and each is written, in its own transaction, as soon as it is fetched, through one read-write
     connection opened at the first write. An error or Ctrl-C stops the sync; tables written stay written.
+    The worker threads see ``client`` through a guard that an error or Ctrl-C stops (``listing.stop``), and
+    their listings stop with it: no new request starts after it (one under way finishes or is cancelled), and
+    Ctrl-C returns at once.
     """
     report = SyncReport(store)
     done: dict[str, list[TableReport]] = {}
+    stop = Stop()
     with store.lock(), ExitStack() as stack:
         marks = store.bookmarks()
         now = store.clock()
         connection: list[Any] = []
+        fetcher = stop.guard(client)
         pool = ThreadPoolExecutor(max_workers=max(1, min(_WORKERS, len(specs))), thread_name_prefix="paragon-sync")
-        futures = {pool.submit(_fetch, client, store, spec, marks, full, progress, now): spec for spec in specs}
+        futures = {pool.submit(_fetch, fetcher, store, spec, marks, full, progress, now, stop): spec
+                   for spec in specs}
         try:
             for future in as_completed(futures):
                 fetched = future.result()
@@ -161,6 +168,9 @@ def sync_tables(client: Any, store: Store, specs: Sequence[TableSpec], *, full: 
                     if echo is not None:
                         echo(item.line())
                 done[fetched.spec.name] = items
+        except BaseException:
+            stop.set()  # every walker of every table, now
+            raise
         finally:
             for future in futures:
                 future.cancel()
@@ -174,7 +184,7 @@ class _Expired(Exception):
 
 
 def _fetch(client: Any, store: Store, spec: TableSpec, marks: Mapping[str, Bookmark], full: bool, progress: bool,
-           now: float) -> _Fetched:
+           now: float, stop: Stop) -> _Fetched:
     fetched = _Fetched(spec, _Counter(client), time.monotonic())
     try:
         reason = "asked for" if full else _full_read_reason(spec, marks, client.stripe_version, now)
@@ -184,7 +194,7 @@ def _fetch(client: Any, store: Store, spec: TableSpec, marks: Mapping[str, Bookm
             except _Expired as expired:
                 reason = str(expired)
         if reason:
-            fetched.write = _full(client, fetched.counter, store, spec, reason, progress)
+            fetched.write = _full(client, fetched.counter, store, spec, reason, progress, stop)
     except StripePermissionError as exc:
         fetched.counter.count += 1  # the refused request
         permission = exc.required_permission
@@ -223,7 +233,8 @@ def _full_read_reason(spec: TableSpec, marks: Mapping[str, Bookmark], version: s
 
 # -- full read -----------------------------------------------------------------------------------------------------
 
-def _full(client: Any, counter: _Counter, store: Store, spec: TableSpec, reason: str, progress: bool) -> Write:
+def _full(client: Any, counter: _Counter, store: Store, spec: TableSpec, reason: str, progress: bool,
+          stop: Stop) -> Write:
     from ..listing.partitioned import list_partitioned
 
     synced_at = store.clock()
@@ -231,9 +242,9 @@ def _full(client: Any, counter: _Counter, store: Store, spec: TableSpec, reason:
     if spec.event_types:  # the events position before reading: later changes are applied next time
         newest = list(counter.get("/v1/events", {"types": list(spec.event_types), "limit": _PAGE}).get("data") or [])
     frame, outcome = list_partitioned(client, spec.path, dict(spec.params), object_type=spec.object_type, limit=None,
-                                      progress=progress)
+                                      progress=progress, stop=stop)
     counter.count += max(len(outcome.request_ids), outcome.pages)
-    if not outcome.complete:  # Ctrl-C stopped the listing: keep the previous table
+    if not outcome.complete:  # Ctrl-C (or another table's error) stopped the listing: keep the previous table
         raise KeyboardInterrupt
     tables = {spec.name: frame_to_arrow(frame, spec.object_type)}  # the frame's columns, re-nested
     if spec.child:
