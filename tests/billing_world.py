@@ -6,17 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from paragon_magic.client import flatten_params
 from paragon_magic.sandbox.engine import Engine
 from paragon_magic.sandbox.engine.billing import add_interval
+from engine_helpers import call  # noqa: F401  (the billing tests import it from here)
 
 DAY = 86_400
 #: 2026-01-31 12:00 UTC: a month end, so day clamping shows.
 T0 = int(datetime(2026, 1, 31, 12, tzinfo=timezone.utc).timestamp())
-
-
-def call(engine: Engine, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    return engine.handle(method, path, flatten_params(params or {}))
 
 
 def product_price(engine: Engine, amount: int, *, interval: str = "month", currency: str = "usd",

@@ -7,12 +7,11 @@ and that every refused request (4xx) leaves the engine exactly as it was.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
+from engine_helpers import call, refused
 
-from paragon_magic.client import flatten_params
 from paragon_magic.sandbox.engine import Engine
 from paragon_magic.sandbox.front.errors import StripeErrorResponse
 
@@ -24,21 +23,6 @@ def engine() -> Engine:
     return Engine(wall=lambda: NOW)
 
 
-def call(engine: Engine, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    return engine.handle(method, path, flatten_params(params or {}))
-
-
-def refused(engine: Engine, method: str, path: str, params: dict[str, Any] | None = None,
-            status: int = 400) -> StripeErrorResponse:  # fmt: skip
-    """Call, expecting Stripe's ``status``, and check the engine is left exactly as it was."""
-    before = (copy.deepcopy(engine.store.objects), engine.store.generation, engine.store._rng.getstate())
-    with pytest.raises(StripeErrorResponse) as caught:
-        call(engine, method, path, params)
-    assert caught.value.status == status, caught.value.message
-    assert caught.value.type == "invalid_request_error" and caught.value.message
-    after = (engine.store.objects, engine.store.generation, engine.store._rng.getstate())
-    assert after == before, f"{method} {path} {params} changed the engine although it answered {status}"
-    return caught.value
 
 
 def types(engine: Engine) -> list[str]:
@@ -319,8 +303,13 @@ def test_coupon_update_and_delete(engine: Engine) -> None:
 
 
 def test_discounts_end_for_repeating_coupons_and_count_redemptions(engine: Engine) -> None:
-    from paragon_magic.sandbox.engine.coupons import (coupon_of, coupon_terms, discount_amount, discount_applies,
-                                                      new_discount)  # fmt: skip
+    from paragon_magic.sandbox.engine.coupons import (
+        coupon_of,
+        coupon_terms,
+        discount_amount,
+        discount_applies,
+        new_discount,  # fmt: skip
+    )
 
     customer = call(engine, "POST", "/v1/customers", {"email": "a@example.com"})["id"]
     repeating = call(engine, "POST", "/v1/coupons", {"percent_off": 20, "duration": "repeating",

@@ -13,10 +13,9 @@ import importlib.util
 from typing import Any
 
 import pytest
+from engine_helpers import call, refused
 
-from paragon_magic.client import flatten_params
 from paragon_magic.sandbox.engine import Engine
-from paragon_magic.sandbox.front.errors import StripeErrorResponse
 
 NOW = 1_800_000_000
 #: An open invoice credited down to nothing is paid by billing's own transition (mark_paid, settled).
@@ -29,17 +28,6 @@ def engine() -> Engine:
     return Engine(wall=lambda: NOW)
 
 
-def call(engine: Engine, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    return engine.handle(method, path, flatten_params(params or {}))
-
-
-def refused(engine: Engine, method: str, path: str, params: dict[str, Any], status: int = 400) -> StripeErrorResponse:
-    before = (copy.deepcopy(engine.store.objects), engine.store.generation)
-    with pytest.raises(StripeErrorResponse) as caught:
-        call(engine, method, path, params)
-    assert caught.value.status == status, caught.value.message
-    assert (engine.store.objects, engine.store.generation) == before, f"{params} changed the engine"
-    return caught.value
 
 
 def invoice(engine: Engine, *, status: str = "open", paid: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -4,15 +4,13 @@ and delete (the clock's customers and what hangs off them go; money stays)."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
+from engine_helpers import call, refused
 
-from paragon_magic.client import flatten_params
 from paragon_magic.sandbox.engine import Engine
 from paragon_magic.sandbox.engine.prices import add_interval
-from paragon_magic.sandbox.front.errors import StripeErrorResponse
 
 NOW = 1_800_000_000  # the sandbox clock (wall) in these tests
 FROZEN = NOW - 5 * 86_400  # a clock starting five days ago (its events are within the 30-day retention)
@@ -24,24 +22,7 @@ def engine() -> Engine:
     return Engine(wall=lambda: NOW)
 
 
-def call(engine: Engine, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    return engine.handle(method, path, flatten_params(params or {}))
 
-
-def _jobs(engine: Engine) -> dict[str, list[tuple[int, str]]]:
-    return {clock: engine.clocks.pending(clock) for clock in ["", *engine.clocks.test_clocks]}
-
-
-def refused(engine: Engine, method: str, path: str, params: dict[str, Any] | None = None,
-            status: int = 400) -> StripeErrorResponse:  # fmt: skip
-    before = (copy.deepcopy(engine.store.objects), engine.store.generation, _jobs(engine))
-    with pytest.raises(StripeErrorResponse) as caught:
-        call(engine, method, path, params)
-    assert caught.value.status == status, caught.value.message
-    assert caught.value.param and caught.value.message
-    after = (engine.store.objects, engine.store.generation, _jobs(engine))
-    assert after == before, f"{method} {path} changed the engine although it answered {status}"
-    return caught.value
 
 
 def new_clock(engine: Engine, frozen_time: int = FROZEN, **extra: Any) -> dict[str, Any]:
