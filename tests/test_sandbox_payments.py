@@ -28,13 +28,9 @@ def api(stripe_server: LocalStripe) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def clock(stripe_server: LocalStripe) -> Iterator[Any]:
-    with httpx.Client(base_url=stripe_server.url, headers=stripe_server.control_headers, timeout=60) as control:
-        def set_clock(now: int | None) -> None:
-            assert control.post("/_sandbox/clock", json={"now": now}).status_code == 200
-
-        set_clock(T)
-        yield set_clock
-        set_clock(None)
+    stripe_server.set_clock(T)
+    yield stripe_server.set_clock
+    stripe_server.set_clock(None)
 
 
 @pytest.fixture
