@@ -171,3 +171,15 @@ def merge(base: Any, override: Any) -> Any:
             for i in range(size)
         ]
     return override
+
+
+def has_path(tree: Any, path: Path) -> bool:
+    """Whether ``tree`` (nested dicts and lists) holds a value at ``path``."""
+    for seg in path:
+        if isinstance(tree, dict) and seg in tree:
+            tree = tree[seg]
+        elif isinstance(tree, list) and isinstance(seg, int) and seg < len(tree):
+            tree = tree[seg]
+        else:
+            return False
+    return True

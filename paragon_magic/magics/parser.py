@@ -14,7 +14,6 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -24,6 +23,7 @@ from ..errors import UsageError
 from ..search_query import normalise_query
 from . import brackets
 from .brackets import unflatten
+from .calls import CallOptions, ParsedCall, to_columns
 from .coerce import BOOL_WORDS, coerce, plain, suggest, to_bool, to_int, to_span, to_text, to_timestamp
 from .cellbody import body_pairs
 from .completion import complete
@@ -31,41 +31,10 @@ from .flags import (
     LISTING_OPTIONS, METHODS, SUBCOMMANDS, display_flag, normalise_flag, option_flags,
     param_flags,
 )
-from .templating import Binder, Token, mask_secrets, reject_secrets, show, tokenize
+from .templating import Binder, Token, mask_secrets, one_quoted, reject_secrets, show, tokenize
 
 Evaluate = Callable[[str], Any]
 __all__ = ["SUBCOMMANDS", "CallOptions", "ParsedCall", "parse_line", "parse_cell", "complete", "unflatten"]
-
-@dataclass(frozen=True)
-class CallOptions:
-    """How to run the call, as opposed to what to send."""
-
-    out: str | None = None  # -o/--out: store the result in this variable
-    account: str | None = None  # --account: Stripe-Account header
-    credential: str | None = None  # --credential: X-Paragon-Credential (Paragon mode)
-    expand: tuple[str, ...] = ()  # --expand (repeatable) and expand[]=... pairs
-    live: bool = False  # --live: the user confirms a call with a live key
-    dry_run: bool = False  # --dry-run: show the request, do not send it
-    limit: int | None = None  # --limit: total rows wanted (list actions)
-    created_after: int | None = None  # epoch seconds, UTC
-    created_before: int | None = None
-    idempotency_key: str | None = None
-    progress: bool = True  # --no-progress turns the progress bar off
-    page: bool = False  # --page (request only): one request, that page
-    columns: tuple[str, ...] = ()  # --columns id,email,metadata.*: keep these columns of the result
-
-
-@dataclass(frozen=True)
-class ParsedCall:
-    """One parsed call: ``params`` is nested, named as Stripe names them and never holds ``expand``."""
-
-    action: str
-    id: str | None
-    params: dict[str, Any]
-    options: CallOptions = field(default_factory=CallOptions)
-    method: str = "GET"
-    path: str = ""  # with the id substituted; the caller's path for ``request``
-
 
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,254}\Z")
 _NEGATED_CLAUSE = re.compile(r"-[A-Za-z_][\w.]*(\[[^\]]*\])?(:|~|<|>)")
@@ -259,7 +228,7 @@ class _CallParser:
         """A query word as typed: quotes kept (``email:'x'``), unless the whole word is one quoted string
         (``"email:'x'"``: the shell-style quotes around a query are not part of it)."""
         typed = token.typed or token.parts
-        if _one_quoted("".join(p if isinstance(p, str) else "\0" for p in typed)):  # {{ }} counts as text
+        if one_quoted("".join(p if isinstance(p, str) else "\0" for p in typed)):  # {{ }} counts as text
             return self._text(token.parts)
         return self._text(typed)
 
@@ -409,23 +378,13 @@ class _CallParser:
         if body is not None:
             params = brackets.merge(body.build(self.params, self.map_keys), params)
         for param in self.params.values():
-            if param.required and not _has_path(params, brackets.parse_key(param.stripe_key, self.map_keys)):
+            if param.required and not brackets.has_path(params, brackets.parse_key(param.stripe_key, self.map_keys)):
                 example = f", e.g. {param.flag} {param.example}" if param.example else ""
                 raise UsageError(f"{self.action.name} needs {param.flag}{example}", field=param.name)
         if self.action.is_search and isinstance(params.get("query"), str):
             params["query"] = normalise_query(params["query"], self.action.name)
         options = CallOptions(expand=tuple(dict.fromkeys(self.expand)), **self.options)
         return ParsedCall(self.action.name, self.id, params, options, method, path)
-
-
-def to_columns(value: Any, spelled: str) -> tuple[str, ...]:
-    """``id,email`` (or a list through ``{{ }}``) -> ``("id", "email")``; an empty name is refused."""
-    items = value if isinstance(value, (list, tuple)) else to_text(value, spelled, "columns").split(",")
-    names = tuple(dict.fromkeys(str(item).strip() for item in items))
-    if not names or "" in names:
-        raise UsageError(f"{spelled} takes column names separated by commas, e.g. {spelled} id,email,created",
-                         field="columns")
-    return names
 
 
 def _after_equals(token: Token) -> Token:
@@ -436,32 +395,6 @@ def _after_equals(token: Token) -> Token:
     after = (rest, *typed[1:]) if rest else typed[1:]
     split = token.split_at_equals()
     return Token(split[1].parts if split else ("",), False, after or ("",))
-
-
-def _one_quoted(text: str) -> bool:
-    """``"a b"`` or ``'a b'``: the whole word is one quoted string (its first quote closes at its end)."""
-    if len(text) < 2 or text[0] not in "'\"" or text[-1] != text[0]:
-        return False
-    i = 1
-    while i < len(text):
-        if text[0] == '"' and text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == text[0]:
-            return i == len(text) - 1
-        i += 1
-    return False
-
-
-def _has_path(tree: Any, path: brackets.Path) -> bool:
-    for seg in path:
-        if isinstance(tree, dict) and seg in tree:
-            tree = tree[seg]
-        elif isinstance(tree, list) and isinstance(seg, int) and seg < len(tree):
-            tree = tree[seg]
-        else:
-            return False
-    return True
 
 
 def _start(line: str, evaluate: Evaluate, catalog: Mapping[str, Action]) -> _CallParser:

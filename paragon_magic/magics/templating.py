@@ -312,3 +312,18 @@ def as_plain(value: Any) -> Any:
         except Exception:  # noqa: BLE001 - a broken tolist is just not a list-like
             return value
     return value
+
+
+def one_quoted(text: str) -> bool:
+    """``"a b"`` or ``'a b'``: the whole word is one quoted string (its first quote closes at its end)."""
+    if len(text) < 2 or text[0] not in "'\"" or text[-1] != text[0]:
+        return False
+    i = 1
+    while i < len(text):
+        if text[0] == '"' and text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == text[0]:
+            return i == len(text) - 1
+        i += 1
+    return False
