@@ -183,6 +183,7 @@ def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst
     counts: Counter[str] = Counter()
     statuses: Counter[int] = Counter()
     state = {"in_flight": 0, "peak_in_flight": 0, "first": None, "last": None}
+    arrivals: list[float] = []  # monotonic arrival time of every data request (``/_timeline``)
 
     def reply(status: int, body: bytes, extra: dict[str, str] | None = None) -> web.Response:
         counts["responses"] += 1
@@ -199,6 +200,7 @@ def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst
         now = time.monotonic()
         state["first"] = state["first"] or now
         state["last"] = now
+        arrivals.append(now)
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return error(ApiError(401, "You did not provide an API key."))
         if bucket is not None and not bucket.take():
@@ -240,10 +242,15 @@ def build_app(index: CustomerIndex, *, latency: float, rate: float | None, burst
             "limiter": limiter if rate else None,
         })
 
+    async def timeline(_: web.Request) -> web.Response:
+        """Every data request's arrival, in seconds after the first."""
+        return web.json_response([round(t - arrivals[0], 4) for t in arrivals])
+
     app = web.Application()
     app.router.add_get("/v1/customers", customers)
     app.router.add_get("/v1/account", account)
     app.router.add_get("/_stats", stats)
+    app.router.add_get("/_timeline", timeline)
     app.router.add_route("*", "/{tail:.*}", unknown)
     return app
 
@@ -324,6 +331,10 @@ class ListSimulator:
 
     def stats(self) -> dict[str, Any]:
         return httpx.get(f"{self.url}/_stats", timeout=30).json()
+
+    def timeline(self) -> list[float]:
+        """Arrival of every data request, seconds after the first."""
+        return httpx.get(f"{self.url}/_timeline", timeout=30).json()
 
     def stop(self) -> None:
         if self._proc is None:

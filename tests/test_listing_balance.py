@@ -40,17 +40,25 @@ def _objects(newest: int, oldest: int, count: int, prefix: str = "cus") -> list[
             for i in range(count)]
 
 
-def test_the_first_fan_out_probes_once_then_the_past_in_growing_windows() -> None:
+def test_a_list_keeps_two_windows_until_its_rows_show_more_than_small_pages() -> None:
     walk, root = _walk(probes=5)
     first = [s for s in rebalance(walk) if s.probe]
-    assert len(first) == 1 and first[0].lo is None  # one probe: a small list costs at most one request more
-    assert root.lo == first[0].hi + 1 and root.hi - root.lo + 1 >= 12 * 10_000  # 1.2 x small_pages pages
+    assert len(first) == 1 and first[0].lo is None  # one cut: a small list costs at most one request more
+    assert root.lo == first[0].hi + 1 and root.hi - root.lo + 1 == 6 * 10_000  # first_cut pages by density
     assert not [s for s in rebalance(walk) if s.probe]  # nothing new is known: no deeper probe
-    page = _objects(first[0].hi, first[0].hi - 9_999, 100, prefix="old")
-    walk.add_rows(first[0], page)
-    walk.advance(first[0], page, full=True)  # data goes on below: the list is not small
+    for page_number in range(9):  # data goes on below the cut, page after page: 200 .. 1,000 rows fetched
+        page = _objects(first[0].hi, first[0].hi - 9_999, 100, prefix=f"old{page_number}")
+        walk.add_rows(first[0], page)
+        walk.advance(first[0], page, full=True)
+        first[0].top = first[0].top or page[0]  # a partner may climb from here
+        made = rebalance(walk)
+        assert all(s.upward for s in made)  # still possibly ten pages: a partner at most, no third window
+    page = _objects(first[0].hi, first[0].hi - 9_999, 100, prefix="old9")
+    walk.add_rows(first[0], page)  # 1,100 rows: more than ten pages
+    walk.advance(first[0], page, full=True)
     probes = [s for s in rebalance(walk) if s.probe]
-    assert len(probes) == 5 and probes[-1].lo is None  # the oldest stays open below
+    assert len(probes) == 6 and probes[-1].lo is None  # below the data seen, then the fan-out: five more,
+    # before their walkers have data (``probes``); the oldest stays open below
     widths = [s.hi - s.lo + 1 for s in probes[:-1]]
     assert all(b >= 1.9 * a for a, b in zip(widths, widths[1:]))  # each about twice the one above
     assert first[0].lo == probes[0].hi + 1  # contiguous, newest first, nothing cut twice
@@ -79,7 +87,7 @@ def test_a_small_list_is_not_cut() -> None:
 
 
 def test_the_open_end_is_cut_again_only_once_it_has_shown_data() -> None:
-    walk, _ = _walk(probes=2)
+    walk, _ = _walk(probes=1, small_pages=0.5)  # known to be larger than small_pages from the first page
     rebalance(walk)
     open_end = next(s for s in walk.streams if s.lo is None)
     assert open_end.pages == 0 and not any(s.probe and s is not open_end and s.lo is None for s in walk.streams)
@@ -106,7 +114,7 @@ def test_once_the_data_ends_nothing_below_is_thought_to_hold_rows() -> None:
 
 
 def test_a_window_that_would_finish_last_gets_a_partner_then_is_halved() -> None:
-    walk, root = _walk(target=6)
+    walk, root = _walk(target=6, small_pages=1)
     root.lo = TOP - 3_000_000  # a long window: about 300 pages below the root's cursor
     below = walk.new_stream(root.lo - 20_000, root.lo - 1)  # the oldest window: two pages, one fetched
     below_page = _objects(below.hi, below.hi - 9_999, 100, prefix="low")
@@ -154,7 +162,7 @@ def test_a_window_walked_into_a_dense_stretch_keeps_a_share_and_hands_on_the_res
     """A bulk import: the walker's last page is 50× denser than its window's other end. Cutting in the
     middle of the seconds left would leave it nearly all the rows; it keeps a window's worth of its own
     pages instead. Where the data ends is not known yet (``floor`` is -inf)."""
-    walk, root = _walk(target=4)
+    walk, root = _walk(target=4, small_pages=1, probes=0)
     root.lo = TOP - 3_000_000
     below = walk.new_stream(None, root.lo - 1)  # open below: the data goes on, its end is unknown
     below_page = _objects(below.hi, below.hi - 9_999, 100, prefix="low")
@@ -173,29 +181,25 @@ def test_a_window_walked_into_a_dense_stretch_keeps_a_share_and_hands_on_the_res
     kept_seconds = root.hi - child.hi
     assert kept_seconds <= 8 * 200 + 1  # 8 dense pages (200 s each), not half of the ~3,000,000 s left
     assert child.partner is partner and partner.hi == child.hi and root.lo == child.hi + 1
+    assert child.density == DENSITY  # the rest is estimated as sparse as the other end, not cut as dense
 
 
-def test_a_stopped_partner_marks_where_a_cut_below_may_begin() -> None:
-    """The up walker's last page (the one before it stopped) counts in its reach: a window cut after it
-    stopped begins above everything it fetched, and the new lower walker meets it there."""
-    walk, root = _walk(target=3)
-    root.lo = TOP - 3_000_000
-    below = walk.new_stream(root.lo - 20_000, root.lo - 1)
-    below_page = _objects(below.hi, below.hi - 9_999, 100, prefix="low")
+def test_a_window_cut_before_its_partner_has_a_page_is_cut_inside_it() -> None:
+    """The window below's newest object may lie far below the window (a gap in the data): the partner
+    climbing from it has fetched nothing of the window yet, so a cut still falls inside the window."""
+    walk, root = _walk(target=6, small_pages=1)
+    window_lo = root.lo = TOP - 100_000  # about ten pages below the root's cursor
+    below = walk.new_stream(window_lo - 200_000, window_lo - 1)
+    below_page = _objects(window_lo - 150_000, window_lo - 159_999, 100, prefix="low")  # its newest object
     walk.add_rows(below, below_page)
     below.top = below_page[0]
     walk.advance(below, below_page, full=True)
     walk.floor = below.lo
     made = rebalance(walk)
-    assert [s.upward for s in made] == [True]  # all three slots taken: a partner, no cut
-    up = made[0]
-    last = _objects(root.lo + 1_000_000, root.lo + 990_001, 100, prefix="up")  # its last page, then it stopped
-    walk.add_rows(up, last)
-    up.done = True
-    assert up.reach == root.lo + 1_000_000
-    walk.target = 4
-    made = rebalance(walk)
-    meeting = up.partner
-    assert meeting in made and meeting.partner is up  # a new lower walker meets what it fetched
-    assert root.partner is None and up.reach < meeting.hi < root.lo  # every cut is above all it has
-    assert all(s.lo > up.reach for s in made if s is not meeting and not s.upward)
+    up = next(s for s in made if s.upward)
+    assert up.reach == window_lo - 1  # nothing of the window is fetched yet
+    cut = [s for s in made if not s.upward]
+    assert cut, "the window would finish last: it is cut as well as paired"
+    for stream in walk.streams:
+        assert stream.lo is None or stream.lo <= stream.hi, (stream.lo, stream.hi)
+    assert any(s.lo == window_lo and s.partner is up and s.hi == root.lo - 1 for s in cut)  # its lower half

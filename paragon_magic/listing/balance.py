@@ -1,14 +1,22 @@
 """Which walker a partitioned listing adds next, whenever a page arrives or a walker ends.
 
-While fewer than ``walk.target`` walkers run, one at a time (and beyond that, up to
-``tuning.max_concurrency``, only a partner for the window that would finish last: an extra walker only
-queues at the pacer and costs nothing, a window left to one walker is the walk's tail):
+Until the rows fetched show that the list holds more than ``tuning.small_pages`` pages (it is *confined*),
+it has two windows: the root's and, cut once from the open end ``tuning.first_cut`` pages (by the first
+page's density) below the first page, the open one below it. Each window ends in one partly filled page,
+so a list of up to ``small_pages`` pages costs about pages + 1 requests whatever its shape. The root's
+window may get a partner climbing from the open window's first object; the two then judge the gap between
+them at the sparser end's density (``frugal``): one stops, or waits for the other's page in flight, rather
+than both send a partly filled page.
+
+Once the list is known to be larger, while fewer than ``walk.target`` walkers run, one at a time (and beyond
+that, up to ``tuning.max_concurrency``, only a partner for the window that would finish last: an extra
+walker only queues at the pacer and costs nothing, a window left to one walker is the walk's tail):
 
 1. *Probe* the open end (the oldest window, open below, where the data's end is unknown): cut it where
    the data known so far would double, so a listing finds its oldest objects in a few round trips, not
-   by walking to them. The first fan-out makes up to ``tuning.probes`` such windows at once (growing
-   geometrically); later the open end is cut only once its walker has shown that data goes on. Once it
-   has reached the end (``walk.floor``), no window is thought to hold anything below it.
+   by walking to them. The moment the list is known to be large, up to ``tuning.probes`` such windows are
+   cut at once (growing geometrically); later the open end is cut only once its walker has shown that
+   data goes on. Once it has reached the end (``walk.floor``), no window is thought to hold anything below it.
 2. Relieve the window that would finish last (most pages left per walker). *Pair* it if it has one
    walker (and never had a partner) and the newest object of the window below is known: an up walker
    climbs from there; free, as the window then ends in one seam page instead of one at its lower edge.
@@ -30,10 +38,7 @@ import math
 
 from .windows import STRIPE_EPOCH, Stream, Walk
 
-__all__ = ["rebalance", "pages_left", "probably_unneeded"]
-
-_FIRST_CUT = 1.2  # the first cut leaves this many times ``tuning.small_pages`` pages above it (by the first
-# page's density), so a list of up to ``small_pages`` pages is usually all above it
+__all__ = ["confined", "pages_left", "probably_unneeded", "rebalance"]
 
 
 def rebalance(walk: Walk) -> list[Stream]:
@@ -81,17 +86,11 @@ def _open_estimate(walk: Walk) -> float:
     return max(walk.tuning.window_pages, known)
 
 
-def _small(walk: Walk) -> bool:
-    """Whether the whole list is known to be small (its oldest end found, at most ``tuning.small_pages``
-    pages in all, walked or left): then no window is cut, as a cut costs a request (a second partly filled
-    page) and a small list is walked within about ``pages + 1`` requests."""
-    if any(s.lo is None for s in _walkers(walk)):
-        return False  # the open end is still being walked: how much is left is not known
-    fetched = sum(s.rows for s in walk.streams) / walk.page_size
-    left = sum(pages_left(walk, s) for s in _walkers(walk))
-    # The first page and the first cut's window: all a list holds once the window below it came back empty.
-    # The window's estimate is its span times a density from one page, so it is allowed twice that.
-    return fetched + left <= 2 * (_FIRST_CUT * walk.tuning.small_pages + 1)
+def confined(walk: Walk) -> bool:
+    """Whether the list may still hold at most ``tuning.small_pages`` pages (its rows fetched do not show
+    more): then it keeps its two first windows (see the module docstring). Never with a ``limit``."""
+    fetched = sum(s.rows for s in walk.streams)
+    return walk.limit is None and fetched <= walk.tuning.small_pages * walk.page_size
 
 
 def _walkers(walk: Walk) -> list[Stream]:
@@ -116,7 +115,7 @@ def _relieve(walk: Walk, *, critical_only: bool = False) -> Stream | None:
         partner = _pair(walk, stream)
         if partner is not None:
             return partner
-        if critical and not critical_only and not _small(walk):
+        if critical and not critical_only and not confined(walk):
             child = _halve(walk, stream)
             if child is not None:
                 return child
@@ -130,22 +129,29 @@ def _pair(walk: Walk, window: Stream) -> Stream | None:
         return None
     up = walk.new_stream(window.lo, window.hi, cursor=below.top["id"], order=window.lo - 0.5)
     up.upward, up.partner, window.partner = True, window, up
-    up.reach, up.density = int(below.top["created"]), window.density
+    up.reach = window.lo - 1  # nothing of the window fetched yet
+    up.density = below.density or window.density  # where it starts: as dense as the window below
     return up
 
 
 def _probe(walk: Walk) -> Stream | None:
-    """Cut the open end where the data known so far would double (see the module docstring)."""
+    """Cut the open end (see the module docstring): the first time ``tuning.first_cut`` pages below the
+    first page; later where the data known so far would double."""
     stream = next((s for s in _walkers(walk) if s.lo is None), None)
     if stream is None:
         return None
-    if stream.pages == 0 and not _fanning_out(walk):  # not known to hold data yet: only a fan-out cuts further
+    if walk.limit is not None:
+        pages = _open_estimate(walk)
+        if stream.probe or pages <= walk.tuning.window_pages:
+            return None  # with a limit: one cut, and only if the limit needs more than a window
+    elif not any(s.probe for s in walk.streams):
+        pages = walk.tuning.first_cut
+    elif confined(walk):
         return None
-    pages = _open_estimate(walk)
-    if walk.limit is None and not any(s.probe for s in walk.streams):  # the first cut: a small list (up to
-        pages = max(pages, _FIRST_CUT * walk.tuning.small_pages)  # small_pages, density varying) stays above it
-    if walk.limit is not None and (stream.probe or pages <= walk.tuning.window_pages):
-        return None  # with a limit: one cut, and only if the limit needs more than a window
+    elif stream.pages == 0 and walk.blind_cuts >= walk.tuning.probes:
+        return None  # not known to hold data yet: only the fan-out cuts further
+    else:
+        pages = _open_estimate(walk)
     density = stream.density or walk.density
     top = stream.hi - (walk.page_size / density if stream.in_flight else 0)
     edge = max(STRIPE_EPOCH, math.floor(top - pages * walk.page_size / density))
@@ -153,22 +159,9 @@ def _probe(walk: Walk) -> Stream | None:
         return None
     child = walk.new_stream(None, edge, deferred=walk.limit is not None)
     child.probe, child.density = True, stream.density
+    walk.blind_cuts += stream.pages == 0
     stream.lo = edge + 1
     return child
-
-
-def _fanning_out(walk: Walk) -> bool:
-    """Whether the open end may be cut again before its walker has a page. With a ``limit``: in the first
-    fan-out only (up to ``tuning.probes`` windows). Without: the first fan-out makes one window (a small list
-    is then walked in about ``pages + 1`` requests); once that window's first page shows data going on,
-    the list is not small and the next fan-out makes up to ``tuning.probes`` more at once."""
-    probes = [s for s in walk.streams if s.probe]
-    if walk.limit is not None:
-        return walk.pages() <= 1 and len(probes) < walk.tuning.probes
-    if not probes:
-        return True
-    first = probes[0]
-    return first.pages == 1 and first.rows > 0 and not first.done and len(probes) <= walk.tuning.probes
 
 
 def _halve(walk: Walk, stream: Stream) -> Stream | None:
@@ -178,7 +171,8 @@ def _halve(walk: Walk, stream: Stream) -> Stream | None:
 
     The cut is in the middle, unless the walker is in a much denser stretch than the other end of its gap
     (a bulk import, say): then it keeps about ``tuning.window_pages`` pages at its own density and the
-    rest, whose density is unknown, goes to the new walker (which is cut the same way if it is dense too).
+    rest, whose density is unknown, goes to the new walker, estimated at the other end's density (and cut
+    the same way once its own pages show it dense too).
     """
     assert stream.lo is not None
     density = stream.density or walk.density
@@ -193,12 +187,13 @@ def _halve(walk: Walk, stream: Stream) -> Stream | None:
     bottom = int(max(stream.lo - 1 if reach is None else math.ceil(reach), walk.floor - 1))  # floor: -inf or int
     middle = (bottom + top) // 2
     other_end = (partner.density if partner is not None else None) or walk.density
-    if density > 2 * other_end:
+    dense = density > 2 * other_end
+    if dense:
         middle = max(middle, top - math.ceil(walk.tuning.window_pages * span))
     if not bottom < middle < top:
         return None  # one second (or less) left: walked by cursor only
     child = walk.new_stream(stream.lo, middle)
-    child.density = stream.density
+    child.density = other_end if dense else stream.density  # the rest of a dense stretch: not known dense
     if partner is not None:
         child.partner, partner.partner, stream.partner = partner, child, None
         partner.hi = min(partner.hi, middle)

@@ -31,13 +31,13 @@ import math
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
 import pandas as pd
 
-from .balance import probably_unneeded, rebalance
+from .balance import confined, probably_unneeded, rebalance
 from .sequential import ListingInterrupted, ListOutcome, _progress_bar, list_sequential
 from .stop import Stop, Stopped
 from .throttle import stream_target, twin_async_client
@@ -143,6 +143,12 @@ class _Runner:
             if probably_unneeded(walk, stream):
                 await self._wait_for_newer(stream)
                 continue
+            partner = stream.partner
+            if partner is not None and partner.met:
+                break  # its up partner's page reached this walker's rows: nothing is left between them
+            if walk.partner_closes_gap(stream, frugal=confined(walk)):
+                await self._wait_for(lambda up=partner: not up.in_flight)
+                continue
             if self.stop.is_set():  # before the cancellation reaches this task
                 return
             stream.in_flight = True
@@ -155,32 +161,39 @@ class _Runner:
             objects, beyond = walk.clip(stream, list(page.get("data") or []))
             if stream.pages == 0 and objects and not stream.upward:
                 stream.top = objects[0]
-            met = walk.add_rows(stream, objects)
+            met = stream.met = walk.add_rows(stream, objects)
+            await self._notify()
             if met or beyond or not (page.get("has_more") and objects):
                 if not (met or beyond):
                     walk.ended(stream, objects)
                 break
             walk.advance(stream, objects, full=len(objects) == walk.page_size)
-            if stream.upward and walk.met_soon(stream, objects):
+            if stream.upward and walk.met_soon(stream, objects, frugal=confined(walk)):
                 break
             self._start(rebalance(walk))
         stream.done = True  # only on a normal end: a cancelled stream's rows stop the result's prefix
         self._start(rebalance(walk))
-        progress = self._progress
-        assert progress is not None
-        async with progress:
-            progress.notify_all()
+        await self._notify()
 
     def _start(self, streams: list[Stream]) -> None:
         for stream in streams:
             self._group.create_task(self._walk_stream(stream))
 
     async def _wait_for_newer(self, stream: Stream) -> None:
+        await self._wait_for(lambda: all(s.done for s in self.walk.streams if s.order > stream.order))
+
+    async def _wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Until ``predicate`` holds (checked whenever a page arrives or a walker ends)."""
         progress = self._progress
         assert progress is not None
         async with progress:
-            await progress.wait_for(
-                lambda: all(s.done for s in self.walk.streams if s.order > stream.order))
+            await progress.wait_for(predicate)
+
+    async def _notify(self) -> None:
+        progress = self._progress
+        assert progress is not None
+        async with progress:
+            progress.notify_all()
 
 
 def list_partitioned(

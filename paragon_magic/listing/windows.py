@@ -32,8 +32,9 @@ class PartitionTuning:
     concurrency: int | None = None  # walkers at once; None: enough to keep the client's rate busy
     max_concurrency: int = 32
     balance_pages: float = 1.5  # a window is cut or paired only with more than 2× this per walker left
-    probes: int = 1  # windows the first fan-out cuts from the open end, at most
-    small_pages: float = 10.0  # a list known to hold at most this many pages is never cut further
+    probes: int = 5  # windows cut from the open end before its walker has data (the fan-out), at most
+    small_pages: float = 10.0  # a list not known to hold more pages than this keeps two windows
+    first_cut: float = 6.0  # pages (by the first page's density) left above the first cut of the open end
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Stream:
     deferred: bool = False  # only start once every newer stream is done (the tail past a ``limit``)
     done: bool = False
     in_flight: bool = False
+    met: bool = False  # a page of it held rows its partner had fetched: the gap between them is closed
     pages: int = 0
     probe: bool = False  # made by cutting the open end (until its first page: data there is not known)
     #: Objects per second seen on its last full page (None: use the walk's estimate).
@@ -89,6 +91,7 @@ class Walk:
     target: int = 16  # how many streams may run at once
     density: float = 1.0  # objects per second, from the first page (refined by each stream's own)
     floor: float = -math.inf  # no object is older than this (learnt when the open end is walked out)
+    blind_cuts: int = 0  # windows cut from the open end before its walker had a page
     streams: list[Stream] = field(default_factory=list)
     owner: dict[str, Stream] = field(default_factory=dict)  # which stream fetched each object first
     request_ids: list[str] = field(default_factory=list)
@@ -176,16 +179,29 @@ class Walk:
             return None
         return next((s for s in self.streams if not s.upward and s.order == stream.lo - 1), None)
 
-    def met_soon(self, up: Stream, objects: list[dict[str, Any]]) -> bool:
+    def met_soon(self, up: Stream, objects: list[dict[str, Any]], *, frugal: bool = False) -> bool:
         """Whether less than a page (beyond the partner's page in flight) probably separates ``up`` from
         its partner walking down: then the partner closes the gap and ``up`` stops (one request, not two)."""
         partner = up.partner
         if partner is None or partner.done:
             return True
-        newest = int(objects[0]["created"])
-        density = max(up.density or self.density, partner.density or self.density)  # the denser end: a
-        # gap thought short but dense costs the partner many pages alone, one thought long costs one request
-        return density * (partner.hi - newest) < self.page_size * (2 if partner.in_flight else 1)
+        gap = self.gap_rows(partner.hi - int(objects[0]["created"]), up, partner, frugal=frugal)
+        return gap < self.page_size * (2 if partner.in_flight else 1)
+
+    def partner_closes_gap(self, down: Stream, *, frugal: bool = False) -> bool:
+        """Whether ``down``'s up partner has a page in flight that probably reaches ``down`` (less than a
+        page between them): then ``down`` waits for it rather than send a page that page would cover."""
+        up = down.partner
+        if up is None or not up.upward or not up.in_flight or up.done:
+            return False
+        return self.gap_rows(down.hi - up.reach, up, down, frugal=frugal) < self.page_size
+
+    def gap_rows(self, seconds: float, *walkers: Stream, frugal: bool) -> float:
+        """Rows estimated in ``seconds`` between two partners: at the denser end's density (a gap thought
+        short but dense costs a walker many pages alone, one thought long costs one request), or at the
+        sparser end's if ``frugal`` (while a list may be small, where a request too many is what counts)."""
+        densities = [w.density or self.density for w in walkers]
+        return (min(densities) if frugal else max(densities)) * seconds
 
     def wanted(self, stream: Stream) -> bool:
         """False once newer rows (plus this stream's own) already fill ``limit``."""
