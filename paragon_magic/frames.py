@@ -279,11 +279,13 @@ def _scrub(value: Any, key: str = "") -> Any:
 
 
 def attach_metadata(df: pd.DataFrame, action: Any, params: Mapping[str, Any] | None,
-                    request_ids: Sequence[str], livemode: bool | None, complete: bool) -> pd.DataFrame:
+                    request_ids: Sequence[str], livemode: bool | None, complete: bool,
+                    server_time: str | None = None) -> pd.DataFrame:
     """Record where ``df`` came from in ``df.attrs["stripe"]`` (secrets masked) and return ``df``.
 
     Keys: ``object_type`` (set by the builder), ``action`` (name), ``params``, ``request_ids``, ``livemode``,
-    ``fetched_at`` (UTC ISO 8601), ``complete`` (False when rows the call asked for are missing: a listing
+    ``fetched_at`` (UTC ISO 8601: ``server_time``, when the server answered by its own clock, else this
+    machine's clock now; what the metrics take as "now"), ``complete`` (False when rows the call asked for are missing: a listing
     stopped early, one page of several; a ``--limit`` that cut the list is complete; also ``df.attrs["complete"]``).
     """
     meta = dict(df.attrs.get("stripe") or {})
@@ -292,7 +294,7 @@ def attach_metadata(df: pd.DataFrame, action: Any, params: Mapping[str, Any] | N
         params=_scrub(dict(params or {})),
         request_ids=[r for r in request_ids if r],
         livemode=livemode,
-        fetched_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        fetched_at=server_time or datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         complete=bool(complete),
     )
     df.attrs["stripe"] = meta

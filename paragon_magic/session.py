@@ -270,14 +270,14 @@ class Session(MetricsMethods, StoreMethods):
         return attach_metadata(
             frame, action=call.action.name, params=call.params,
             request_ids=[response.request_id] if response.request_id else [],
-            livemode=response.data.get("livemode"), complete=True,
+            livemode=response.data.get("livemode"), complete=True, server_time=response.server_time,
         )
 
     def _run_list(self, call: PlannedCall, progress: bool) -> pd.DataFrame:
         frame, outcome = self._list(call, progress)
         return attach_metadata(
             frame, action=call.action.name, params=call.params, request_ids=outcome.request_ids,
-            livemode=outcome.livemode, complete=outcome.complete,
+            livemode=outcome.livemode, complete=outcome.complete, server_time=outcome.server_time,
         )
 
     def _list(self, call: PlannedCall, progress: bool) -> tuple[pd.DataFrame, ListOutcome]:
@@ -353,7 +353,7 @@ class Session(MetricsMethods, StoreMethods):
                         walked.frame, action="request",
                         params={"method": call.method, "path": call.path, **call.params},
                         request_ids=walked.outcome.request_ids, livemode=walked.outcome.livemode,
-                        complete=walked.outcome.complete,
+                        complete=walked.outcome.complete, server_time=walked.outcome.server_time,
                     )
                 response = walked.response
             else:
@@ -415,6 +415,7 @@ class Session(MetricsMethods, StoreMethods):
             frame, action="request", params={"method": call.method, "path": call.path, **call.params},
             request_ids=[response.request_id] if response.request_id else [],
             livemode=data.get("livemode") if isinstance(data, dict) else None, complete=complete,
+            server_time=response.server_time,
         )
 
     def close(self) -> None:

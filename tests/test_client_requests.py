@@ -211,3 +211,17 @@ def test_page_walk_defaults_backwards_and_search() -> None:
                                         "next_page": "pg_2"}, httpx.Headers(), None, False))
     assert search.next_params()["page"] == "pg_2"
     assert PageWalk({}, max_objects=0).next_params() is None
+
+
+@pytest.mark.parametrize(("date", "expected"), [
+    ("Wed, 15 Jan 2025 12:26:40 GMT", "2025-01-15T12:26:40.000+00:00"),
+    ("Wed, 15 Jan 2025 13:26:40 +0100", "2025-01-15T12:26:40.000+00:00"),
+    ("not a date", None),
+    ("Wed, 15 Jan 2025 12:26:40 -0000", None),  # RFC 5322's "unknown zone": no time to trust
+    (None, None),
+])
+def test_server_time_is_the_date_header_in_utc(date: str | None, expected: str | None) -> None:
+    from paragon_magic.client._base import server_time
+
+    headers = httpx.Headers({"Date": date} if date else {})
+    assert server_time(headers) == expected

@@ -2,8 +2,9 @@
 voluntary cancellations, failing cards and dunning), read over real HTTP by a Session, checked against the
 seed's own report and against values computed here from the raw API JSON (:mod:`metrics_raw`).
 
-The sandbox clock is frozen at ``NOW`` while the frames are stamped with the wall clock, so every metric is
-asked ``at=NOW`` (past months are then read from the invoice lines, as for any month before the current one).
+The sandbox clock is frozen at ``NOW`` and answers by it (its ``Date`` header), so the frames are stamped
+``NOW`` and a metric asked without ``at`` is "now" on the sandbox (checked once, below); the other tests
+ask ``at=NOW`` (past months are then read from the invoice lines, as for any month before the current one).
 """
 
 from __future__ import annotations
@@ -206,3 +207,13 @@ def test_the_magics_read_the_same_numbers(seeded: Any, frames: dict[str, pd.Data
     assert sorted(history["month"].astype(str).unique()) == ["2025-11", "2025-12", "2026-01"]
     last = history[history["month"] == history["month"].max()].set_index("currency")["mrr"].astype(int).to_dict()
     assert last == per_currency(mrr_now(seeded[1]))
+
+
+def test_without_at_the_metrics_take_the_sandboxs_now(seeded: Any, frames: dict[str, pd.DataFrame]) -> None:
+    """The frames are stamped with the server's time (``Date``), not this machine's: on a sandbox frozen in
+    the past, "now" is the sandbox's, so the history ends in NOW's month and MRR now is the seed's."""
+    session = seeded[2]
+    assert pd.Timestamp(frames["subscriptions"].attrs["stripe"]["fetched_at"]) == AT
+    assert session.mrr().set_index("currency")["mrr"].astype(int).to_dict() == per_currency(mrr_now(seeded[1]))
+    history = session.mrr_history(months=2)
+    assert sorted(history["month"].astype(str).unique()) == ["2025-12", "2026-01"]

@@ -7,6 +7,8 @@ and ask ``call.retry_delay`` whether (and after how long) to try again.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import logging
 import platform
@@ -56,6 +58,26 @@ class StripeResponse:
     headers: httpx.Headers
     request_id: str | None
     idempotent_replayed: bool
+
+    @property
+    def server_time(self) -> str | None:
+        """When the server answered, by its own clock (the ``Date`` header; on the sandbox, its clock, which
+        may be frozen in the past), as UTC ISO 8601; None without a readable ``Date``."""
+        return server_time(self.headers)
+
+
+def server_time(headers: Mapping[str, str]) -> str | None:
+    """The ``Date`` header of a response as UTC ISO 8601 (None if missing or unreadable)."""
+    value = headers.get("date")
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
 
 
 class ClientCore:

@@ -232,6 +232,7 @@ def list_partitioned(
         started = time.monotonic()
         first = client.request("GET", path, {**params, "limit": page_size}, stripe_account=stripe_account)
         walk.target = stream_target(client.rate_limiter, time.monotonic() - started, tuning)
+        outcome.server_time = first.server_time
         if first.request_id:
             walk.request_ids.append(first.request_id)
         page = first.data if isinstance(first.data, dict) else {}

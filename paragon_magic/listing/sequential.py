@@ -20,6 +20,7 @@ class ListOutcome:
     pages: int = 0
     complete: bool = True
     livemode: bool | None = None
+    server_time: str | None = None  # when the first page was answered, by the server's clock (``Date``)
 
 
 class ListingInterrupted(UserWarning):
@@ -62,6 +63,7 @@ def list_sequential(
             builder.add_page(objects)
             rows += len(objects)
             outcome.pages += 1
+            outcome.server_time = outcome.server_time or page.server_time
             if page.request_id:
                 outcome.request_ids.append(page.request_id)
             if objects and outcome.livemode is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import email.utils
 import re
 import json
 import traceback
@@ -150,6 +151,7 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
         traceback.print_exc()
         response = StripeErrorResponse(500, "An unknown error occurred on the sandbox's end.", type="api_error").to_response(call.request_id)  # fmt: skip
     response.headers.setdefault("Request-Id", call.request_id)
+    response.headers["Date"] = email.utils.formatdate(state.engine.now(), usegmt=True)  # the sandbox's "now"
     if call.version:
         response.headers.setdefault("Stripe-Version", call.version)
     entry["status"] = response.status
