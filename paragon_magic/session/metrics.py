@@ -57,7 +57,7 @@ class MetricsMethods:
             rates: Any = None) -> pd.DataFrame:
         """MRR now (or ``at`` a date) per currency, or ``by`` product, price, customer or subscription.
         A date in an earlier month reads the invoices (``history``: default when ``at`` is given)."""
-        from .metrics import mrr
+        from ..metrics import mrr
 
         frames = self.metric_frames(history=at is not None if history is None else history)
         return mrr(frames.pop("subscriptions"), at=at, by=by, to=to, rates=rates, **frames)
@@ -65,21 +65,21 @@ class MetricsMethods:
     def mrr_history(self, months: int | None = None, *, at: Any = None, to: str | None = None,
                     rates: Any = None) -> Any:
         """MRR per month with Stripe's movements (``.plot()`` draws them); the last ``months`` months."""
-        from .metrics import mrr_history
+        from ..metrics import mrr_history
 
         frames = self.metric_frames(history=True)
         return mrr_history(frames.pop("subscriptions"), at=at, months=months, to=to, rates=rates, **frames)
 
     def change_log(self, months: int | None = None, *, at: Any = None) -> pd.DataFrame:
         """Each customer's new, upgrade, downgrade, reactivation and churn, with date and amount."""
-        from .metrics import change_log
+        from ..metrics import change_log
 
         frames = self.metric_frames(history=True)
         return change_log(frames.pop("subscriptions"), at=at, months=months, **frames)
 
     def churn(self, at: Any = None, days: int = 30) -> pd.DataFrame:
         """Subscriber churn rate (Stripe's definition), MRR churned, voluntary vs involuntary, per currency."""
-        from .metrics import churn
+        from ..metrics import churn
 
         frames = self.metric_frames()
         return churn(frames["subscriptions"], at=at, days=days, coupons=frames["coupons"],
@@ -87,19 +87,19 @@ class MetricsMethods:
 
     def cohorts(self, months: int | None = None, *, at: Any = None) -> Any:
         """Signup-month retention of subscribers and MRR (``.plot()``: the heatmap)."""
-        from .metrics import cohorts
+        from ..metrics import cohorts
 
         frames = self.metric_frames(history=True)
         return cohorts(frames.pop("subscriptions"), at=at, months=months, **frames)
 
     def trial_conversion(self, at: Any = None) -> pd.DataFrame:
         """Per month trials ended: how many converted into paying subscriptions."""
-        from .metrics import trial_conversion
+        from ..metrics import trial_conversion
 
         return trial_conversion(self.run("list_subscriptions", {"status": "all"}), at=at)
 
     def net_revenue(self, month: Any = None, *, by: str | None = "month") -> pd.DataFrame:
         """Charges, refunds, disputes, fees and net per currency from balance transactions (``month``: one)."""
-        from .metrics import net_revenue
+        from ..metrics import net_revenue
 
         return net_revenue(self.run("list_balance_transactions", month=month), by=by)

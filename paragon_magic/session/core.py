@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
-from dataclasses import dataclass, field
-from typing import Any, Mapping
 
 import httpx
 import pandas as pd
 
-from .catalog import ACTIONS, get_action
-from .catalog_types import Action
-from .client import check_caller_headers
-from .action_methods import make_action_method
-from .dates import to_epoch_seconds, to_epoch_span
-from .errors import UsageError
-from .frames import attach_metadata, to_frame
-from .listing import ListOutcome, list_sequential
-from .listing.request import answer_frame, answers_a_list, first_page_params, walk_request
-from .session_metrics import MetricsMethods
-from .session_store import StoreMethods
-from .values import stripe_values
-from .search_query import normalise_query
+from ..action_methods import make_action_method
+from ..catalog import ACTIONS, get_action
+from ..dates import to_epoch_seconds, to_epoch_span
+from ..errors import UsageError
+from ..frames import attach_metadata, to_frame
+from ..listing import ListOutcome, list_sequential
+from ..search_query import normalise_query
+from ..values import stripe_values
+from .metrics import MetricsMethods
+from .plan import PlannedCall, missing_required, place_targets, rows_wanted
+from .request import RequestMethods
+from .store import StoreMethods
 
 
 class LiveWriteRefused(UsageError):
@@ -43,65 +41,12 @@ class SessionConfig:
     keep_raw: bool = False
 
 
-@dataclass
-class PlannedCall:
-    """Everything needed to send one action: what ``--dry-run`` shows and ``run`` sends."""
-
-    action: Action
-    method: str
-    path: str
-    params: dict[str, Any]
-    stripe_account: str | None = None
-    idempotency_key: str | None = None
-    limit: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def place_targets(action: Action, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Move convenience params to their Stripe place (``price`` -> ``items[0][price]``)."""
-    placed: dict[str, Any] = copy.deepcopy(dict(params))
-    for param in action.params:
-        if param.target and param.name in placed:
-            value = placed.pop(param.name)
-            _set_bracket_path(placed, param.target, value)
-    return placed
-
-
-def _set_bracket_path(tree: dict[str, Any], target: str, value: Any) -> None:
-    head, _, rest = target.partition("[")
-    keys: list[str | int] = [head] + [k for k in rest.rstrip("]").split("][") if rest]
-    keys = [int(k) if isinstance(k, str) and k.isdigit() else k for k in keys]
-    node: Any = tree
-    for key, nxt in zip(keys, keys[1:]):
-        if isinstance(node, list):
-            while len(node) <= key:  # type: ignore[operator]
-                node.append({})
-            node = node[key]  # type: ignore[index]
-            continue
-        node = node.setdefault(key, [] if isinstance(nxt, int) else {})
-    last = keys[-1]
-    if isinstance(node, list):
-        while len(node) <= last:  # type: ignore[operator]
-            node.append(None)
-    node[last] = value  # type: ignore[index]
-
-
-def missing_required(action: Action, params: Mapping[str, Any], id: str | None) -> str | None:
-    """The first required parameter (or id) absent from ``params``."""
-    if action.id_param and not id:
-        return action.id_param
-    for param in action.params:
-        if param.required and param.name not in params and param.stripe_key.split("[")[0] not in params:
-            return param.name
-    return None
-
-
-class Session(MetricsMethods, StoreMethods):
+class Session(RequestMethods, MetricsMethods, StoreMethods):
     """One connection (direct key, sandbox or Paragon proxy) and the actions run through it.
 
     ``session.list_customers(email=...)`` and every other catalog row are methods; ``run`` is the
     generic form, ``request`` the raw one; ``mrr``, ``mrr_history``, ``churn``, ``cohorts``, ... the
-    finance metrics (:mod:`paragon_magic.session_metrics`). Concurrent listings build async twins of ``client``
+    finance metrics (:mod:`.metrics`). Concurrent listings build async twins of ``client``
     that share its rate limiter and retry policy.
     """
 
@@ -176,7 +121,7 @@ class Session(MetricsMethods, StoreMethods):
             given = placed.pop("limit")
             if limit is not None and str(limit) != str(given):
                 raise UsageError("give the number of rows once: --limit N", field="limit")
-            limit = _rows_wanted(given)
+            limit = rows_wanted(given)
         missing = missing_required(act, placed, id)
         if missing:
             raise UsageError(f"{act.name} needs --{missing}", field=missing)
@@ -281,7 +226,7 @@ class Session(MetricsMethods, StoreMethods):
         )
 
     def _list(self, call: PlannedCall, progress: bool) -> tuple[pd.DataFrame, ListOutcome]:
-        from .listing.partitioned import list_partitioned, use_partitioned
+        from ..listing.partitioned import list_partitioned, use_partitioned
 
         if self.config.partitioned and use_partitioned(call.action, call.params, call.limit):
             return list_partitioned(
@@ -315,109 +260,6 @@ class Session(MetricsMethods, StoreMethods):
             "or set %config StripeMagic.allow_live_writes = True, if you mean it"
         )
 
-    def request(
-        self,
-        integration: str,
-        path: str,
-        method: str = "GET",
-        body: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        *,
-        account: str | None = None,
-        live: bool = False,
-        credential: str | None = None,
-        limit: int | None = None,
-        page: bool = False,
-        progress: bool | None = None,
-    ) -> pd.DataFrame:
-        """Send any Stripe API request, as Paragon's ``paragon.request`` does; returns a DataFrame.
-
-        A GET answered by a list or search result fetches every page (``limit``: total rows) into one
-        row per object, typed by the objects' type; ``page=True`` sends exactly one request and returns
-        that page. A single object is one row, anything else one row of its flattened fields. ``body``
-        (for POST) is form-encoded the way Stripe expects.
-        """
-        call = self._plan_request(integration, path, method, body, params, limit=limit, page=page, account=account)
-        headers = check_caller_headers(headers)  # Authorization, Stripe-Account, … refused before the guard
-        with self.selecting(credential):
-            self._guard_live(call, live)
-            if call.method == "GET" and not page and answers_a_list(call.path):
-                walked = walk_request(
-                    self.client, call.path, call.params, limit=call.limit, page_size=self.config.page_size,
-                    progress=self.config.progress if progress is None else progress, stripe_account=account,
-                    headers=headers, keep_raw=self.config.keep_raw,
-                )
-                if walked.frame is not None:
-                    return attach_metadata(
-                        walked.frame, action="request",
-                        params={"method": call.method, "path": call.path, **call.params},
-                        request_ids=walked.outcome.request_ids, livemode=walked.outcome.livemode,
-                        complete=walked.outcome.complete, server_time=walked.outcome.server_time,
-                    )
-                response = walked.response
-            else:
-                sent = {**call.params, "limit": call.limit} if page and call.limit else call.params
-                response = self.client.request(call.method, call.path, sent, stripe_account=account, headers=headers)
-        return self._one_answer(call, response)
-
-    def _plan_request(
-        self, integration: str, path: str, method: str, body: Mapping[str, Any] | None,
-        params: Mapping[str, Any] | None, *, limit: int | None, page: bool, account: str | None,
-    ) -> PlannedCall:
-        if not isinstance(integration, str) or integration.lower() != "stripe":
-            if isinstance(integration, str) and integration.upper() in {"GET", "POST", "DELETE"}:
-                raise UsageError(f"the first argument is the integration: use request('stripe', {path!r}, "
-                                 f"method={integration.upper()!r})", field="integration")
-            raise UsageError(f"only the 'stripe' integration is available here, not {integration!r}")
-        method = method.upper()
-        if method not in {"GET", "POST", "DELETE"}:
-            raise UsageError(f"Stripe takes GET, POST or DELETE; got {method}")
-        if not path.startswith("/"):
-            path = "/" + path
-        if not path.startswith("/v1/") and not path.startswith("/v2/"):
-            path = "/v1" + path
-        merged = stripe_values({**(params or {}), **(body or {})})
-        if "limit" in merged and method == "GET":  # limit=N given as a Stripe param: the rows wanted
-            given = _rows_wanted(merged.pop("limit"))
-            if limit is not None and limit != given:
-                raise UsageError("give the number of rows once: --limit N", field="limit")
-            limit = given
-        if limit is not None:
-            if method != "GET":
-                raise UsageError(f"--limit counts the rows of a GET list; {method} sends no pages", field="limit")
-            if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-                raise UsageError(f"--limit must be a positive whole number of rows; got {limit!r}", field="limit")
-            if page and limit > 100:
-                raise UsageError(f"--page sends one request: --limit is then the page size, at most 100; "
-                                 f"got {limit} (drop --page to fetch {limit} rows over several pages)", field="limit")
-        return PlannedCall(ACTIONS["request"], method, path, merged, stripe_account=account, limit=limit)
-
-    def prepare_request(
-        self, path: str, method: str = "GET", params: Mapping[str, Any] | None = None, *,
-        limit: int | None = None, page: bool = False, account: str | None = None, idempotency_key: str | None = None,
-    ) -> httpx.Request:
-        """The first HTTP request ``request`` would send (for ``--dry-run``): a list's first page, limit ≤ 100."""
-        call = self._plan_request("stripe", path, method, None, params, limit=limit, page=page, account=account)
-        sent = call.params
-        if call.method == "GET" and not page and answers_a_list(call.path):
-            sent = first_page_params(call.params, call.limit, self.config.page_size)
-        elif page and call.limit:
-            sent = {**call.params, "limit": call.limit}
-        return self.client.build_request(call.method, call.path, sent, stripe_account=account,
-                                         idempotency_key=idempotency_key)
-
-    def _one_answer(self, call: PlannedCall, response: Any) -> pd.DataFrame:
-        """One response as a frame: a page's objects, one object, or one row of anything else."""
-        frame, complete = answer_frame(response.data, keep_raw=self.config.keep_raw, path=call.path)
-        data = response.data
-        return attach_metadata(
-            frame, action="request", params={"method": call.method, "path": call.path, **call.params},
-            request_ids=[response.request_id] if response.request_id else [],
-            livemode=data.get("livemode") if isinstance(data, dict) else None, complete=complete,
-            server_time=response.server_time,
-        )
-
     def close(self) -> None:
         self.client.close()
 
@@ -426,16 +268,6 @@ def _no_second_bound(created: Mapping[str, Any], keys: tuple[str, ...], option: 
     if any(key in created for key in keys):
         raise UsageError(f"--created already has a {'/'.join(keys)} bound; drop it or --{option.replace('_', '-')}",
                          field="created")
-
-
-def _rows_wanted(value: Any) -> int:
-    try:
-        rows = int(str(value).strip())
-    except ValueError:
-        rows = 0
-    if rows < 1:
-        raise UsageError(f"--limit must be a positive whole number of rows; got {str(value)[:20]!r}", field="limit")
-    return rows
 
 
 _OPTION_NAMES = {"limit", "created_after", "created_before", "month", "expand", "account", "idempotency_key", "live",
