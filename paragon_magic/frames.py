@@ -285,8 +285,9 @@ def attach_metadata(df: pd.DataFrame, action: Any, params: Mapping[str, Any] | N
 
     Keys: ``object_type`` (set by the builder), ``action`` (name), ``params``, ``request_ids``, ``livemode``,
     ``fetched_at`` (UTC ISO 8601: ``server_time``, when the server answered by its own clock, else this
-    machine's clock now; what the metrics take as "now"), ``complete`` (False when rows the call asked for are missing: a listing
-    stopped early, one page of several; a ``--limit`` that cut the list is complete; also ``df.attrs["complete"]``).
+    machine's clock now; what the metrics take as "now"), ``complete`` (False when rows the call asked for
+    are missing: a listing stopped early, one page of several; a ``--limit`` that cut the list is complete;
+    also ``df.attrs["complete"]``).
     """
     meta = dict(df.attrs.get("stripe") or {})
     meta.update(

@@ -203,3 +203,19 @@ def test_a_window_cut_before_its_partner_has_a_page_is_cut_inside_it() -> None:
     for stream in walk.streams:
         assert stream.lo is None or stream.lo <= stream.hi, (stream.lo, stream.hi)
     assert any(s.lo == window_lo and s.partner is up and s.hi == root.lo - 1 for s in cut)  # its lower half
+
+
+def test_while_a_list_may_be_small_partners_judge_the_gap_at_the_sparser_end() -> None:
+    """Two walkers of one window: at the denser end's density a gap looks long enough for both to send, at
+    the sparser end's it does not; while confined the up walker stops and the down walker waits for the up
+    walker's page in flight (rather than both send a partly filled page)."""
+    walk, root = _walk()
+    up = walk.new_stream(TOP - 100_000, root.hi, cursor="cus_below", order=TOP - 100_000.5)
+    up.upward, up.partner, root.partner = True, root, up
+    up.density, root.density = 0.001, 0.01  # a 15,000 s gap: 150 rows at the denser end, 15 at the sparser
+    page = _objects(root.hi - 15_000, root.hi - 16_000, 100, prefix="up")
+    assert walk.met_soon(up, page, frugal=True) and not walk.met_soon(up, page)
+    up.reach, up.in_flight = root.hi - 15_000, True
+    assert walk.partner_closes_gap(root, frugal=True) and not walk.partner_closes_gap(root)
+    up.in_flight = False  # nothing in flight: nothing to wait for
+    assert not walk.partner_closes_gap(root, frugal=True)
